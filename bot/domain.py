@@ -1,0 +1,107 @@
+"""The retro vocabulary shared by services, storage and message builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_ITEM_LENGTH = 1000
+MAX_TITLE_LENGTH = 150
+
+PRIME_DIRECTIVE = (
+    "Regardless of what we discover, we understand and truly believe that everyone did the best job "
+    "they could, given what they knew at the time, their skills and abilities, the resources "
+    "available, and the situation at hand."
+)
+
+
+class Phase(StrEnum):
+    COLLECTING = "collecting"
+    CLOSED = "closed"
+
+
+class ItemSource(StrEnum):
+    SURVEY = "survey"
+    MODAL = "modal"
+    THREAD = "thread"
+    DM = "dm"
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str
+    emoji: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class RetroFormat:
+    key: str
+    name: str
+    categories: tuple[Category, ...]
+
+    def category(self, key: str) -> Category:
+        for category in self.categories:
+            if category.key == key:
+                return category
+        raise KeyError(key)
+
+
+FORMATS: dict[str, RetroFormat] = {
+    f.key: f
+    for f in (
+        RetroFormat(
+            "well_wrong_improve",
+            "What went well / What went wrong / What to improve",
+            (
+                Category("went_well", "What went well", ":white_check_mark:", "What went well?"),
+                Category("went_wrong", "What went wrong", ":x:", "What went wrong?"),
+                Category("to_improve", "What to improve", ":bulb:", "What should we improve?"),
+            ),
+        ),
+        RetroFormat(
+            "start_stop_continue",
+            "Start / Stop / Continue",
+            (
+                Category("start", "Start", ":arrow_forward:", "What should we start doing?"),
+                Category("stop", "Stop", ":octagonal_sign:", "What should we stop doing?"),
+                Category("continue", "Continue", ":repeat:", "What should we keep doing?"),
+            ),
+        ),
+        RetroFormat(
+            "4ls",
+            "4Ls: Liked / Learned / Lacked / Longed for",
+            (
+                Category("liked", "Liked", ":heart:", "What did you like?"),
+                Category("learned", "Learned", ":books:", "What did you learn?"),
+                Category("lacked", "Lacked", ":warning:", "What was missing?"),
+                Category("longed_for", "Longed for", ":star2:", "What do you wish we had?"),
+            ),
+        ),
+        RetroFormat(
+            "mad_sad_glad",
+            "Mad / Sad / Glad",
+            (
+                Category("mad", "Mad", ":rage:", "What made you mad?"),
+                Category("sad", "Sad", ":disappointed:", "What made you sad?"),
+                Category("glad", "Glad", ":smile:", "What made you glad?"),
+            ),
+        ),
+    )
+}
+DEFAULT_FORMAT = "well_wrong_improve"
+
+
+@dataclass(frozen=True)
+class RetroStats:
+    """What came in so far; figures only, never who wrote what."""
+
+    invited: int
+    responded: int
+    counts: dict[str, int]
+    average_smoothness: float | None
+
+    @property
+    def total_items(self) -> int:
+        return sum(self.counts.values())

@@ -1,0 +1,57 @@
+"""/retro and its subcommands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.errors import DomainError
+from bot.services import Services
+from messages import blocks
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/retro")
+    def retro_command(ack: Ack, command: dict[str, Any]) -> None:
+        subcommand, _, rest = (command.get("text") or "").strip().partition(" ")
+        handler = _SUBCOMMANDS.get(subcommand.lower())
+        if handler is None:
+            usage = blocks.usage_message(unknown=subcommand or None)
+            ack(text=usage.text, blocks=usage.blocks)
+            return
+        try:
+            handler(services, ack, command, rest.strip())
+        except DomainError as exc:
+            ack(text=exc.message)
+
+
+def _new(services: Services, ack: Ack, command: dict[str, Any], title: str) -> None:
+    channel_id = command["channel_id"]
+    if channel_id.startswith("D"):
+        ack(text="Run `/retro new` in the team channel where the retro should happen, not in a DM.")
+        return
+    services.retros.ensure_can_start(team_id=command["team_id"], channel_id=channel_id)
+    ack()
+    view = blocks.new_retro_modal(channel_id=channel_id, title=title, now=services.clock())
+    services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
+
+
+def _status(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    message = services.retros.status(team_id=command["team_id"], channel_id=command["channel_id"])
+    ack(text=message.text, blocks=message.blocks)
+
+
+def _close(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    team_id = command["team_id"]
+    retro_id = services.retros.close(team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"])
+    ack(text="Closing the retro: the summary and `retrospective.md` follow in a moment.")
+    services.retros.publish(team_id=team_id, retro_id=retro_id)
+
+
+def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    usage = blocks.usage_message()
+    ack(text=usage.text, blocks=usage.blocks)
+
+
+_SUBCOMMANDS = {"new": _new, "status": _status, "close": _close, "help": _help}

@@ -1,0 +1,56 @@
+"""One running Rearview: database, Slack client, Bolt app, scheduler and the front door."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy import Engine
+
+from bot.app import build_app, make_wsgi_app
+from bot.clock import utc_now
+from bot.config import Settings
+from bot.gateway import WebApiGateway, make_web_client
+from bot.scheduler import build_scheduler
+from bot.services import Services
+from storage.db import make_engine, upgrade
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    app: App
+    scheduler: BackgroundScheduler
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        client = make_web_client(token=settings.bot_token, base_url=settings.slack_api_url)
+        services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=utc_now)
+        # Socket Mode payloads are not signed; Bolt skips verification for them.
+        app = build_app(client=client, signing_secret=settings.signing_secret or "", services=services)
+        scheduler = build_scheduler(engine)
+        scheduler.start()
+        return cls(settings=settings, engine=engine, app=app, scheduler=scheduler)
+
+    def serve_forever(self) -> None:
+        try:
+            if self.settings.socket_mode:
+                assert self.settings.app_token is not None
+                logger.info("Rearview is connecting to Slack in Socket Mode")
+                SocketModeHandler(self.app, self.settings.app_token).start()
+            else:
+                from waitress import serve
+
+                logger.info("Rearview serves Slack at http://%s:%s/slack/events", self.settings.host, self.settings.port)
+                serve(make_wsgi_app(self.app, self.engine), host=self.settings.host, port=self.settings.port, threads=8)
+        finally:
+            self.scheduler.shutdown(wait=False)
+            self.engine.dispose()

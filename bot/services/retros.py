@@ -1,0 +1,334 @@
+"""Starting, inspecting and closing a retrospective."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.domain import FORMATS, MAX_TITLE_LENGTH, Phase, RetroStats
+from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.gateway import SlackCallFailed, SlackGateway
+from bot.services.notify import tell
+from messages import blocks
+from messages.report import ReportData, render_report
+from storage import repositories as repo
+from storage.models import Participant, Retro
+
+logger = logging.getLogger(__name__)
+
+MIN_LEAD_TIME = timedelta(minutes=10)
+MAX_LEAD_TIME = timedelta(days=90)
+# Errors that mean the bot cannot use the channel at all, as opposed to a passing failure.
+_CHANNEL_UNUSABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+@dataclass(frozen=True)
+class RetroDraft:
+    team_id: str
+    channel_id: str
+    facilitator_id: str
+    title: str
+    participant_ids: tuple[str, ...]
+    deadline: datetime | None
+    format: str
+
+
+@dataclass(frozen=True)
+class Invitee:
+    user_id: str
+    name: str
+
+
+class RetroService:
+    def __init__(self, *, engine: Engine, gateway: SlackGateway, clock: Clock) -> None:
+        self.engine = engine
+        self.gateway = gateway
+        self.clock = clock
+
+    # ------------------------------------------------------------ start
+
+    def ensure_can_start(self, *, team_id: str, channel_id: str) -> None:
+        with Session(self.engine) as session:
+            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            if retro is not None:
+                raise RetroAlreadyOpen(blocks.already_open_text(retro=retro))
+
+    def validate(self, draft: RetroDraft) -> None:
+        """Everything that can be checked before the modal closes; raises InvalidInput."""
+        errors: dict[str, str] = {}
+        title = draft.title.strip()
+        if not title:
+            errors[blocks.NEW_TITLE_BLOCK] = "Give the retro a title, for example “Release 2.4”."
+        elif len(title) > MAX_TITLE_LENGTH:
+            errors[blocks.NEW_TITLE_BLOCK] = f"Keep the title under {MAX_TITLE_LENGTH} characters."
+        now = self.clock()
+        if draft.deadline is None:
+            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick the date and time when collection should close."
+        elif draft.deadline < now + MIN_LEAD_TIME:
+            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time at least 10 minutes from now."
+        elif draft.deadline > now + MAX_LEAD_TIME:
+            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time within the next 90 days."
+        if draft.format not in FORMATS:
+            errors[blocks.NEW_FORMAT_BLOCK] = "Pick one of the listed formats."
+        if errors:
+            raise InvalidInput(errors)
+        try:
+            self.ensure_can_start(team_id=draft.team_id, channel_id=draft.channel_id)
+        except RetroAlreadyOpen as exc:
+            raise InvalidInput({blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}) from exc
+
+    def start(self, draft: RetroDraft) -> int | None:
+        """Create the retro, post the kickoff and DM every participant. Runs after the modal closed."""
+        assert draft.deadline is not None
+        now = self.clock()
+        try:
+            with Session(self.engine) as session:
+                retro = Retro(
+                    team_id=draft.team_id,
+                    channel_id=draft.channel_id,
+                    facilitator_id=draft.facilitator_id,
+                    title=draft.title.strip(),
+                    format=draft.format,
+                    phase=Phase.COLLECTING,
+                    deadline=draft.deadline,
+                    created_at=now,
+                )
+                session.add(retro)
+                session.commit()
+                retro_id = retro.id
+                assert retro_id is not None
+        except IntegrityError:
+            # Another submit won the race for this channel.
+            self._tell_facilitator(draft, blocks.already_open_text(retro=self._open_retro(draft)))
+            return None
+
+        try:
+            invitees, unreachable = self._resolve_participants(draft)
+            retro = self._retro(draft.team_id, retro_id)
+            kickoff = self.gateway.post_message(
+                channel=draft.channel_id,
+                **_message_args(blocks.kickoff_message(retro=retro, participant_ids=[i.user_id for i in invitees])),
+            )
+        except SlackCallFailed as exc:
+            self._discard(draft.team_id, retro_id)
+            text = (
+                blocks.not_in_channel_text(channel_id=draft.channel_id)
+                if exc.error in _CHANNEL_UNUSABLE
+                else f"I couldn't start the retro because Slack answered `{exc.error}`. Please try `/retro new` again."
+            )
+            tell(self.gateway, user=draft.facilitator_id, channel=None, text=text)
+            return None
+
+        permalink = self._permalink(draft.channel_id, kickoff.ts)
+        with Session(self.engine) as session:
+            retro = self._retro(draft.team_id, retro_id, session)
+            retro.kickoff_ts = kickoff.ts
+            retro.kickoff_permalink = permalink
+            for invitee in invitees:
+                session.add(
+                    Participant(
+                        team_id=draft.team_id, retro_id=retro_id, user_id=invitee.user_id, display_name=invitee.name
+                    )
+                )
+            session.commit()
+            session.refresh(retro)
+
+        invite = blocks.survey_invite_message(retro=retro)
+        invited: list[str] = []
+        for invitee in invitees:
+            # One person's failure never stops the others.
+            error: str | None = None
+            try:
+                self.gateway.post_message(channel=invitee.user_id, **_message_args(invite))
+                invited.append(invitee.user_id)
+            except SlackCallFailed as exc:
+                error = exc.error
+                unreachable.append((invitee.user_id, exc.error))
+            self._record_invite(draft.team_id, retro_id, invitee.user_id, error)
+
+        tell(
+            self.gateway,
+            user=draft.facilitator_id,
+            channel=draft.channel_id,
+            text=blocks.start_report_text(retro=retro, invited=invited, failed=unreachable),
+        )
+        return retro_id
+
+    def _resolve_participants(self, draft: RetroDraft) -> tuple[list[Invitee], list[tuple[str, str]]]:
+        """Humans only: the chosen people, or the channel's members. Unreachable ones are reported."""
+        candidates = list(dict.fromkeys(draft.participant_ids)) or self.gateway.channel_members(
+            channel=draft.channel_id
+        )
+        invitees: list[Invitee] = []
+        unreachable: list[tuple[str, str]] = []
+        for user_id in candidates:
+            try:
+                user = self.gateway.user_info(user=user_id)
+            except SlackCallFailed as exc:
+                unreachable.append((user_id, exc.error))
+                continue
+            if user.is_bot or user.deleted:
+                continue
+            invitees.append(Invitee(user_id=user.id, name=user.name))
+        return invitees, unreachable
+
+    def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self.gateway.permalink(channel=channel, ts=ts)
+        except SlackCallFailed:
+            return None  # only a convenience for "already open" answers
+
+    def _record_invite(self, team_id: str, retro_id: int, user_id: str, error: str | None) -> None:
+        with Session(self.engine) as session:
+            participant = repo.get_participant(session=session, team_id=team_id, retro_id=retro_id, user_id=user_id)
+            assert participant is not None
+            participant.invited_at = None if error else self.clock()
+            participant.invite_error = error
+            session.add(participant)
+            session.commit()
+
+    def _discard(self, team_id: str, retro_id: int) -> None:
+        with Session(self.engine) as session:
+            retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            if retro is not None:
+                session.delete(retro)
+                session.commit()
+
+    def _open_retro(self, draft: RetroDraft) -> Retro:
+        with Session(self.engine) as session:
+            retro = repo.open_retro_in_channel(session=session, team_id=draft.team_id, channel_id=draft.channel_id)
+            assert retro is not None
+            return retro
+
+    def _tell_facilitator(self, draft: RetroDraft, text: str) -> None:
+        tell(self.gateway, user=draft.facilitator_id, channel=draft.channel_id, text=text)
+
+    # ------------------------------------------------------------ status
+
+    def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
+        with Session(self.engine) as session:
+            retro = self._current(session, team_id, channel_id)
+            stats = compute_stats(session, retro)
+            return blocks.status_message(retro=retro, stats=stats, now=self.clock())
+
+    # ------------------------------------------------------------ close
+
+    def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
+        """Close collection (facilitator only). Returns the retro id; publishing follows separately."""
+        with Session(self.engine) as session:
+            retro = self._current(session, team_id, channel_id)
+            if retro.facilitator_id != user_id:
+                raise NotFacilitator(
+                    f"Only the facilitator, {blocks.mention(retro.facilitator_id)}, can close *{blocks.escape(retro.title)}*."
+                )
+            if retro.phase == Phase.CLOSED and retro.report_file_id is not None:
+                raise NoRetroHere(
+                    f"*{blocks.escape(retro.title)}* is already closed and its report is in the channel. "
+                    "Start the next one with `/retro new`."
+                )
+            if retro.phase != Phase.CLOSED:
+                retro.phase = Phase.CLOSED
+                retro.closed_at = self.clock()
+                session.add(retro)
+                session.commit()
+            assert retro.id is not None
+            return retro.id
+
+    def publish(self, *, team_id: str, retro_id: int) -> None:
+        """Post the summary in the kickoff thread and upload retrospective.md; safe to run again."""
+        with Session(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            stats = compute_stats(session, retro)
+            report = self._report(session, retro, stats)
+        try:
+            if retro.summary_ts is None:
+                summary = blocks.close_summary_message(retro=retro, stats=stats)
+                posted = self.gateway.post_message(
+                    channel=retro.channel_id, thread_ts=retro.kickoff_ts, **_message_args(summary)
+                )
+                self._update(team_id, retro_id, summary_ts=posted.ts)
+            file_id = self.gateway.upload_file(
+                channel=retro.channel_id,
+                filename="retrospective.md",
+                content=report,
+                title=f"Retrospective: {retro.title}",
+                initial_comment=blocks.report_comment(retro=retro),
+            )
+            self._update(team_id, retro_id, report_file_id=file_id)
+        except SlackCallFailed as exc:
+            tell(
+                self.gateway,
+                user=retro.facilitator_id,
+                channel=retro.channel_id,
+                text=blocks.publish_failed_text(retro=retro, error=exc.error),
+            )
+
+    def report_markdown(self, *, team_id: str, retro_id: int) -> str:
+        with Session(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            return self._report(session, retro, compute_stats(session, retro))
+
+    def _report(self, session: Session, retro: Retro, stats: RetroStats) -> str:
+        assert retro.id is not None
+        scope = {"session": session, "team_id": retro.team_id, "retro_id": retro.id}
+        return render_report(
+            ReportData(
+                retro=retro,
+                participants=repo.participants(**scope),
+                items=repo.items(**scope),
+                action_items=repo.action_items(**scope),
+                stats=stats,
+            )
+        )
+
+    # ------------------------------------------------------------ helpers
+
+    def _current(self, session: Session, team_id: str, channel_id: str) -> Retro:
+        retro = repo.open_retro_in_channel(
+            session=session, team_id=team_id, channel_id=channel_id
+        ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+        if retro is None:
+            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
+        return retro
+
+    def _retro(self, team_id: str, retro_id: int, session: Session | None = None) -> Retro:
+        if session is None:
+            with Session(self.engine) as own:
+                return self._retro(team_id, retro_id, own)
+        retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+        if retro is None:
+            raise NoRetroHere("That retro no longer exists.")
+        return retro
+
+    def _update(self, team_id: str, retro_id: int, **fields: str) -> None:
+        with Session(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            for name, value in fields.items():
+                setattr(retro, name, value)
+            session.add(retro)
+            session.commit()
+
+
+def compute_stats(session: Session, retro: Retro) -> RetroStats:
+    assert retro.id is not None
+    people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+    counts = {c.key: 0 for c in FORMATS[retro.format].categories}
+    for item in repo.items(session=session, team_id=retro.team_id, retro_id=retro.id):
+        counts[item.category] = counts.get(item.category, 0) + 1
+    ratings = [p.smoothness for p in people if p.smoothness is not None]
+    return RetroStats(
+        invited=len(people),
+        responded=sum(1 for p in people if p.responded_at is not None),
+        counts=counts,
+        average_smoothness=sum(ratings) / len(ratings) if ratings else None,
+    )
+
+
+def _message_args(message: blocks.Message) -> dict[str, object]:
+    return {"text": message.text, "blocks": message.blocks}

@@ -1,0 +1,65 @@
+"""retrospective.md: rendered from a Jinja2 template (Markdown, not mrkdwn)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.domain import FORMATS, RetroStats
+from storage.models import ActionItem, Item, Participant, Retro
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md_escape(text: str) -> str:
+    """Keep user text literal in Markdown: no headings, links, HTML or broken tables, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+_env = Environment(
+    loader=PackageLoader("messages", "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,  # Markdown, not HTML: user text goes through the `md` filter instead  # noqa: S701
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_env.filters["md"] = md_escape
+
+
+@dataclass(frozen=True)
+class ReportData:
+    retro: Retro
+    participants: Sequence[Participant]
+    items: Sequence[Item]
+    action_items: Sequence[ActionItem]
+    stats: RetroStats
+
+
+def render_report(data: ReportData) -> str:
+    fmt = FORMATS[data.retro.format]
+    sections = [
+        (category, [item for item in data.items if item.category == category.key]) for category in fmt.categories
+    ]
+    ratings = [p.smoothness for p in data.participants if p.smoothness is not None]
+    rate = round(100 * data.stats.responded / data.stats.invited) if data.stats.invited else 0
+    return _env.get_template("retrospective.md.j2").render(
+        retro=data.retro,
+        format=fmt,
+        participants=data.participants,
+        sections=sections,
+        surprises=[p.surprise for p in data.participants if p.surprise],
+        action_items=data.action_items,
+        stats=data.stats,
+        response_rate=rate,
+        ratings=ratings,
+        day=_day,
+    )
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else "—"

@@ -1,0 +1,42 @@
+"""Engine creation and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlmodel import create_engine
+
+_STORAGE_DIR = Path(__file__).resolve().parent
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (the embedded default) or PostgreSQL (production)."""
+    if url.startswith("sqlite"):
+        # Bolt runs listeners in a thread pool and the scheduler has threads of its own.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(_STORAGE_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(_STORAGE_DIR / "migrations"))
+    # ConfigParser interpolation would choke on '%' in passwords.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema to the newest revision: the only way the schema is made outside tests."""
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,87 @@
+"""Queries. Keyword-only, and every one is scoped to a workspace (`team_id`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, delete, select
+
+from storage.models import ActionItem, Item, Participant, Retro
+
+
+def get_retro(*, session: Session, team_id: str, retro_id: int) -> Retro | None:
+    return session.exec(select(Retro).where(Retro.team_id == team_id, Retro.id == retro_id)).first()
+
+
+def open_retro_in_channel(*, session: Session, team_id: str, channel_id: str) -> Retro | None:
+    return session.exec(
+        select(Retro).where(
+            Retro.team_id == team_id, Retro.channel_id == channel_id, col(Retro.closed_at).is_(None)
+        )
+    ).first()
+
+
+def latest_retro_in_channel(*, session: Session, team_id: str, channel_id: str) -> Retro | None:
+    return session.exec(
+        select(Retro)
+        .where(Retro.team_id == team_id, Retro.channel_id == channel_id)
+        .order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
+    ).first()
+
+
+def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[Participant]:
+    return session.exec(
+        select(Participant)
+        .where(Participant.team_id == team_id, Participant.retro_id == retro_id)
+        .order_by(col(Participant.id))
+    ).all()
+
+
+def get_participant(*, session: Session, team_id: str, retro_id: int, user_id: str) -> Participant | None:
+    return session.exec(
+        select(Participant).where(
+            Participant.team_id == team_id,
+            Participant.retro_id == retro_id,
+            Participant.user_id == user_id,
+        )
+    ).first()
+
+
+def items(*, session: Session, team_id: str, retro_id: int) -> Sequence[Item]:
+    return session.exec(
+        select(Item).where(Item.team_id == team_id, Item.retro_id == retro_id).order_by(col(Item.id))
+    ).all()
+
+
+def items_by_author(
+    *, session: Session, team_id: str, retro_id: int, author_id: str, source: str
+) -> Sequence[Item]:
+    return session.exec(
+        select(Item)
+        .where(
+            Item.team_id == team_id,
+            Item.retro_id == retro_id,
+            Item.author_id == author_id,
+            Item.source == source,
+        )
+        .order_by(col(Item.id))
+    ).all()
+
+
+def delete_items_by_author(*, session: Session, team_id: str, retro_id: int, author_id: str, source: str) -> None:
+    session.exec(  # type: ignore[call-overload]
+        delete(Item).where(
+            col(Item.team_id) == team_id,
+            col(Item.retro_id) == retro_id,
+            col(Item.author_id) == author_id,
+            col(Item.source) == source,
+        )
+    )
+
+
+def action_items(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
+    return session.exec(
+        select(ActionItem)
+        .where(ActionItem.team_id == team_id, ActionItem.retro_id == retro_id)
+        .order_by(col(ActionItem.id))
+    ).all()

