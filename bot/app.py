@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -21,15 +22,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def build_app(*, client: WebClient, signing_secret: str, services: Services) -> App:
+def build_app(
+    *, client: WebClient, signing_secret: str, services: Services, listener_executor: Executor | None = None
+) -> App:
     """`client` carries the bot token; Bolt checks it with auth.test at start-up."""
-    app = App(client=client, signing_secret=signing_secret, logger=logging.getLogger("rearview.bolt"))
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        logger=logging.getLogger("rearview.bolt"),
+        listener_executor=listener_executor,
+    )
     listeners.register(app, services)
 
     @app.error
     def unexpected(error: Exception, body: dict[str, Any]) -> None:
         # Expected problems are answered by the listeners; this is for bugs and outages.
-        logger.exception("unhandled error for a %s payload", body.get("type") or body.get("command"), exc_info=error)
+        logger.exception(
+            "unhandled error for a %s payload", body.get("type") or body.get("command"), exc_info=error
+        )
 
     return app
 

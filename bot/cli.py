@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 
 from dotenv import load_dotenv
-from slack_bolt.error import BoltError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, configure_logging
@@ -24,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
         "Configuration comes from the environment and from .env in the working directory.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="apply migrations and start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    sub.add_parser(
+        "run", help="apply migrations and start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
     sub.add_parser("migrate", help="apply database migrations and exit")
     return parser
 
@@ -44,8 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rearview: {exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        print(f"rearview: DATABASE_URL: cannot use the database ({reason}); check the URL and that the server is up", file=sys.stderr)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(
+            f"rearview: DATABASE_URL: cannot use the database ({reason}); check the URL and that the server is up",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -62,12 +66,7 @@ def _run(settings: Settings) -> int:
     from bot.runtime import Runtime
 
     configure_logging(settings.log_level)
-    try:
-        runtime = Runtime.start(settings)
-    except BoltError as exc:
-        print(f"rearview: SLACK_BOT_TOKEN: Slack refused the token ({exc}); copy it again from OAuth & Permissions", file=sys.stderr)
-        return 2
-    runtime.serve_forever()
+    Runtime.start(settings).serve_forever()
     return 0
 
 

@@ -106,7 +106,9 @@ def normalize_database_url(url: str) -> str:
 def _api_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, not {url!r}")
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, not {url!r}"
+        )
     # WebClient joins method names onto the base URL, so it must end with a slash.
     return url if url.endswith("/") else url + "/"
 
@@ -126,3 +128,5 @@ def _log_level(value: str) -> str:
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Migration chatter on every start is noise; warnings still show.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))

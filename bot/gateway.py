@@ -44,7 +44,12 @@ class SlackUser:
 
 class SlackGateway(Protocol):
     def post_message(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> PostedMessage: ...
 
     def post_ephemeral(
@@ -67,7 +72,9 @@ class SlackGateway(Protocol):
 class RateLimitRetry(RetryHandler):
     """Waits out a 429's Retry-After (capped), through an injectable sleep so tests need no real waiting."""
 
-    def __init__(self, *, max_retry_count: int = 3, max_wait: float = 30.0, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self, *, max_retry_count: int = 3, max_wait: float = 30.0, sleep: Sleep = time.sleep
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
         self.sleep = sleep
@@ -161,7 +168,12 @@ class WebApiGateway:
             raise SlackCallFailed(method, "connection_error") from exc
 
     def post_message(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> PostedMessage:
         response = self._call(
             "chat.postMessage",
@@ -178,11 +190,18 @@ class WebApiGateway:
         self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
     ) -> None:
         self._call(
-            "chat.postEphemeral", self.client.chat_postEphemeral, channel=channel, user=user, text=text, blocks=blocks
+            "chat.postEphemeral",
+            self.client.chat_postEphemeral,
+            channel=channel,
+            user=user,
+            text=text,
+            blocks=blocks,
         )
 
     def permalink(self, *, channel: str, ts: str) -> str:
-        response = self._call("chat.getPermalink", self.client.chat_getPermalink, channel=channel, message_ts=ts)
+        response = self._call(
+            "chat.getPermalink", self.client.chat_getPermalink, channel=channel, message_ts=ts
+        )
         return str(response["permalink"])
 
     def channel_members(self, *, channel: str) -> list[str]:
@@ -204,7 +223,9 @@ class WebApiGateway:
     def user_info(self, *, user: str) -> SlackUser:
         data = self._call("users.info", self.client.users_info, user=user)["user"]
         profile = data.get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or data.get("real_name") or data["name"]
+        name = (
+            profile.get("display_name") or profile.get("real_name") or data.get("real_name") or data["name"]
+        )
         return SlackUser(
             id=data["id"],
             name=str(name),
@@ -217,7 +238,9 @@ class WebApiGateway:
         response = self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
         return str(response["view"]["id"])
 
-    def upload_file(self, *, channel: str, filename: str, content: str, title: str, initial_comment: str) -> str:
+    def upload_file(
+        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str
+    ) -> str:
         response = self._call(
             "files.upload",
             self.client.files_upload_v2,

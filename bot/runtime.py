@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
 
 from bot.app import build_app, make_wsgi_app
 from bot.clock import utc_now
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.gateway import WebApiGateway, make_web_client
 from bot.scheduler import build_scheduler
 from bot.services import Services
@@ -30,9 +32,10 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
+        client = make_web_client(token=settings.bot_token, base_url=settings.slack_api_url)
+        verify_token(client, settings.slack_api_url)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        client = make_web_client(token=settings.bot_token, base_url=settings.slack_api_url)
         services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=utc_now)
         # Socket Mode payloads are not signed; Bolt skips verification for them.
         app = build_app(client=client, signing_secret=settings.signing_secret or "", services=services)
@@ -45,12 +48,34 @@ class Runtime:
             if self.settings.socket_mode:
                 assert self.settings.app_token is not None
                 logger.info("Rearview is connecting to Slack in Socket Mode")
-                SocketModeHandler(self.app, self.settings.app_token).start()
+                SocketModeHandler(self.app, self.settings.app_token).start()  # type: ignore[no-untyped-call]
             else:
                 from waitress import serve
 
-                logger.info("Rearview serves Slack at http://%s:%s/slack/events", self.settings.host, self.settings.port)
-                serve(make_wsgi_app(self.app, self.engine), host=self.settings.host, port=self.settings.port, threads=8)
+                logger.info(
+                    "Rearview serves Slack at http://%s:%s/slack/events",
+                    self.settings.host,
+                    self.settings.port,
+                )
+                serve(
+                    make_wsgi_app(self.app, self.engine),
+                    host=self.settings.host,
+                    port=self.settings.port,
+                    threads=8,
+                )
         finally:
             self.scheduler.shutdown(wait=False)
             self.engine.dispose()
+
+
+def verify_token(client: WebClient, api_url: str) -> None:
+    """Fail fast, in one line, when Slack refuses the token or cannot be reached."""
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN: Slack refused the token ({exc.response.get('error')}); "
+            "copy the Bot User OAuth Token again from OAuth & Permissions"
+        ) from None
+    except (SlackClientError, OSError) as exc:
+        raise ConfigError(f"SLACK_API_URL: cannot reach Slack at {api_url} ({exc})") from None

@@ -27,7 +27,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain import FORMATS, MAX_ITEM_LENGTH, MAX_TITLE_LENGTH, PRIME_DIRECTIVE, Phase, RetroFormat, RetroStats
+from bot.domain import (
+    FORMATS,
+    MAX_ITEM_LENGTH,
+    MAX_TITLE_LENGTH,
+    PRIME_DIRECTIVE,
+    Phase,
+    RetroFormat,
+    RetroStats,
+)
 from messages.text import channel_link, clip, escape, mention, slack_date, time_left
 from storage.models import Retro
 
@@ -96,7 +104,9 @@ def _category_list(fmt: RetroFormat) -> str:
 
 
 def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:
-    default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
     formats = [Option(value=f.key, text=clip(f.name, 75)) for f in FORMATS.values()]
     blocks: list[Block] = [
         InputBlock(
@@ -170,7 +180,9 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
                 )
             ]
         ),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Participants: {_participant_mentions(participant_ids)}")]),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Participants: {_participant_mentions(participant_ids)}")]
+        ),
     ]
     return Message(text=f"Retrospective started: {title}. Answers are due {deadline}.", blocks=_dicts(blocks))
 
@@ -184,19 +196,32 @@ def survey_invite_message(*, retro: Retro) -> Message:
             f"{mention(retro.facilitator_id)} invited you to the retrospective *{title}* in "
             f"{channel_link(retro.channel_id)}. Please answer by *{deadline}*."
         ),
-        _mrkdwn(f"It takes a few minutes: {_category_list(fmt)}, a 1–10 smoothness rating, and what surprised you."),
+        _mrkdwn(
+            f"It takes a few minutes: {_category_list(fmt)}, a 1–10 smoothness rating, and what surprised you."
+        ),
         ActionsBlock(
             elements=[
-                ButtonElement(text="Open survey", action_id=OPEN_SURVEY_ACTION, value=str(retro.id), style="primary")
+                ButtonElement(
+                    text="Open survey", action_id=OPEN_SURVEY_ACTION, value=str(retro.id), style="primary"
+                )
             ]
         ),
-        ContextBlock(elements=[MarkdownTextObject(text="You can open the survey again to change your answers.")]),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="You can open the survey again to change your answers.")]
+        ),
     ]
-    return Message(text=f"You're invited to the retrospective {title}: please answer by {deadline}.", blocks=_dicts(blocks))
+    return Message(
+        text=f"You're invited to the retrospective {title}: please answer by {deadline}.",
+        blocks=_dicts(blocks),
+    )
 
 
 def already_open_text(*, retro: Retro) -> str:
-    where = f"<{retro.kickoff_permalink}|{escape(retro.title)}>" if retro.kickoff_permalink else f"*{escape(retro.title)}*"
+    where = (
+        f"<{retro.kickoff_permalink}|{escape(retro.title)}>"
+        if retro.kickoff_permalink
+        else f"*{escape(retro.title)}*"
+    )
     return (
         f"This channel already has an open retro: {where}, run by {mention(retro.facilitator_id)}. "
         "Close it with `/retro close` before starting a new one."
@@ -337,7 +362,9 @@ def status_message(*, retro: Retro, stats: RetroStats, now: datetime) -> Message
         else f"Closed {slack_date(retro.closed_at or retro.deadline)}"
     )
     counts = "\n".join(f"{c.emoji} {c.label}: *{stats.counts.get(c.key, 0)}*" for c in fmt.categories)
-    rating = f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings yet"
+    rating = (
+        f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings yet"
+    )
     blocks: list[Block] = [
         _mrkdwn(f"*{escape(retro.title)}* · phase: *{retro.phase}*\n{when}"),
         SectionBlock(
@@ -379,7 +406,9 @@ def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:
             f"{stats.responded} of {stats.invited} people answered; smoothness {rating}."
         ),
         _mrkdwn(counts),
-        ContextBlock(elements=[MarkdownTextObject(text="The full report, `retrospective.md`, is in the channel.")]),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="The full report, `retrospective.md`, is in the channel.")]
+        ),
     ]
     return Message(text=f"{escape(retro.title)} is closed.", blocks=_dicts(blocks))
 

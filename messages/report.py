@@ -43,7 +43,8 @@ class ReportData:
 def render_report(data: ReportData) -> str:
     fmt = FORMATS[data.retro.format]
     sections = [
-        (category, [item for item in data.items if item.category == category.key]) for category in fmt.categories
+        (category, [item for item in data.items if item.category == category.key])
+        for category in fmt.categories
     ]
     ratings = [p.smoothness for p in data.participants if p.smoothness is not None]
     rate = round(100 * data.stats.responded / data.stats.invited) if data.stats.invited else 0

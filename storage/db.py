@@ -29,6 +29,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# APScheduler owns its job table; migrations must neither create nor drop it.
+_FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's filter: everything but the tables other libraries own."""
+    return not (type_ == "table" and name in _FOREIGN_TABLES)
+
+
 def alembic_config(url: str) -> Config:
     config = Config(str(_STORAGE_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(_STORAGE_DIR / "migrations"))

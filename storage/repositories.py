@@ -68,8 +68,10 @@ def items_by_author(
     ).all()
 
 
-def delete_items_by_author(*, session: Session, team_id: str, retro_id: int, author_id: str, source: str) -> None:
-    session.exec(  # type: ignore[call-overload]
+def delete_items_by_author(
+    *, session: Session, team_id: str, retro_id: int, author_id: str, source: str
+) -> None:
+    session.exec(
         delete(Item).where(
             col(Item.team_id) == team_id,
             col(Item.retro_id) == retro_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,33 @@ from tests.fakeslack import BOT_TOKEN, FakeSlack
 from tests.slackclient import SIGNING_SECRET, SlackClient
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, with a way to wait until every listener has finished its work."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="listener")
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._busy += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+        return super().submit(run)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        with self._idle:
+            assert self._idle.wait_for(lambda: self._busy == 0, timeout), "listeners still busy"
 
 
 class FakeClock:
@@ -102,7 +130,12 @@ class Bot:
     engine: Engine
     clock: FakeClock
     services: Services
+    executor: TrackingExecutor
     sleeps: list[float] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Wait until the bot has finished everything it does after its acks."""
+        self.executor.wait_idle()
 
 
 @pytest.fixture
@@ -110,12 +143,16 @@ def bot(fake: FakeSlack, engine: Engine, clock: FakeClock) -> Iterator[Bot]:
     sleeps: list[float] = []
     client = make_web_client(token=BOT_TOKEN, base_url=fake.api_url, sleep=sleeps.append)
     services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=clock)
-    app = build_app(client=client, signing_secret=SIGNING_SECRET, services=services)
+    executor = TrackingExecutor()
+    app = build_app(
+        client=client, signing_secret=SIGNING_SECRET, services=services, listener_executor=executor
+    )
     server: Any = create_server(make_wsgi_app(app, engine), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}"
-    yield Bot(url, fake, SlackClient(bot_url=url, fake=fake), engine, clock, services, sleeps)
+    yield Bot(url, fake, SlackClient(bot_url=url, fake=fake), engine, clock, services, executor, sleeps)
+    executor.shutdown(wait=True)
     server.task_dispatcher.shutdown()
     server.close()
     thread.join(timeout=5)

@@ -92,8 +92,16 @@ class FakeSlack:
 
     # ------------------------------------------------------------ set-up
 
-    def add_user(self, user_id: str, name: str, *, tz: str = "UTC", is_bot: bool = False, deleted: bool = False) -> None:
-        self.users[user_id] = {"id": user_id, "name": name.lower(), "tz": tz, "is_bot": is_bot, "deleted": deleted}
+    def add_user(
+        self, user_id: str, name: str, *, tz: str = "UTC", is_bot: bool = False, deleted: bool = False
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower(),
+            "tz": tz,
+            "is_bot": is_bot,
+            "deleted": deleted,
+        }
 
     def add_channel(self, channel_id: str, name: str, members: list[str], **kwargs: Any) -> FakeChannel:
         channel = FakeChannel(channel_id, name, members, **kwargs)
@@ -130,7 +138,7 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, headers, body = fake._handle(self.path, dict(self.headers.items()), raw)
@@ -186,7 +194,11 @@ class FakeSlack:
         return [m for m in self.messages if m.channel == f"D{user_id}" and m.user is None]
 
     def in_channel(self, channel_id: str, *, thread_ts: str | None = None) -> list[PostedMessage]:
-        return [m for m in self.messages if m.channel == channel_id and m.user is None and m.thread_ts == thread_ts]
+        return [
+            m
+            for m in self.messages
+            if m.channel == channel_id and m.user is None and m.thread_ts == thread_ts
+        ]
 
     def ephemerals_to(self, user_id: str) -> list[PostedMessage]:
         return [m for m in self.messages if m.user == user_id]
@@ -285,7 +297,13 @@ class FakeSlack:
     # ------------------------------------------------------------ methods
 
     def _api_auth_test(self, params: Params) -> dict[str, Any]:
-        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BREARVIEW", "team_id": TEAM_ID, "user": "rearview"}
+        return {
+            "ok": True,
+            "user_id": BOT_USER_ID,
+            "bot_id": "BREARVIEW",
+            "team_id": TEAM_ID,
+            "user": "rearview",
+        }
 
     def _api_chat_postMessage(self, params: Params) -> dict[str, Any]:
         channel, error = self._conversation(str(params.get("channel", "")))
@@ -313,12 +331,17 @@ class FakeSlack:
         if problem := self._check_blocks(blocks, 50):
             return self._invalid(problem)
         ts = self._ts()
-        self.messages.append(PostedMessage(channel, ts, str(params.get("text") or ""), blocks, None, user=user))
+        self.messages.append(
+            PostedMessage(channel, ts, str(params.get("text") or ""), blocks, None, user=user)
+        )
         return {"ok": True, "message_ts": ts}
 
     def _api_chat_getPermalink(self, params: Params) -> dict[str, Any]:
         ts = str(params.get("message_ts"))
-        return {"ok": True, "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts.replace('.', '')}"}
+        return {
+            "ok": True,
+            "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts.replace('.', '')}",
+        }
 
     def _api_conversations_members(self, params: Params) -> dict[str, Any]:
         channel = self.channels.get(str(params.get("channel")))
@@ -368,7 +391,7 @@ class FakeSlack:
         files = _json(params.get("files"))
         channel_id = params.get("channel_id")
         if channel_id:
-            channel, error = self._conversation(str(channel_id))
+            _channel, error = self._conversation(str(channel_id))
             if error:
                 return {"ok": False, "error": error}
         for entry in files:

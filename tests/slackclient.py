@@ -29,7 +29,9 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """What the person sees of an ack: its text and every block's text."""
+        """What the person sees of an ack: its text and every block's text (a plain body is shown as-is)."""
+        if not self.body.lstrip().startswith("{"):
+            return self.body
         data = self.json
         parts = [str(data.get("text") or "")]
         for block in data.get("blocks") or []:
@@ -45,7 +47,9 @@ class SlackClient:
 
     # ------------------------------------------------------------ transport
 
-    def post(self, body: str, *, content_type: str, timestamp: int | None = None, signature: str | None = None) -> Reply:
+    def post(
+        self, body: str, *, content_type: str, timestamp: int | None = None, signature: str | None = None
+    ) -> Reply:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         base = f"v0:{ts}:{body}".encode()
         sig = signature or "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
@@ -61,7 +65,7 @@ class SlackClient:
         )
         started = time.monotonic()
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(request, timeout=10) as response:
                 reply = Reply(response.status, response.read().decode())
         except urllib.error.HTTPError as exc:
             reply = Reply(exc.code, exc.read().decode())
@@ -70,7 +74,9 @@ class SlackClient:
         return reply
 
     def _interaction(self, payload: dict[str, Any]) -> Reply:
-        return self.post(urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded")
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded"
+        )
 
     # ------------------------------------------------------------ what people do
 
@@ -103,7 +109,12 @@ class SlackClient:
             "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
             "api_app_id": "AREARVIEW",
             "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": False},
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": False,
+            },
             "trigger_id": trigger,
             "team": {"id": TEAM_ID, "domain": "acme"},
             "channel": {"id": message.channel, "name": "channel"},
@@ -173,7 +184,10 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
         value = element.get("initial_value") if given is _UNSET else given
         return {"type": kind, "value": value}
     if kind == "multi_users_select":
-        return {"type": kind, "selected_users": element.get("initial_users", []) if given is _UNSET else given}
+        return {
+            "type": kind,
+            "selected_users": element.get("initial_users", []) if given is _UNSET else given,
+        }
     if kind == "static_select":
         if given is _UNSET:
             return {"type": kind, "selected_option": element.get("initial_option")}
@@ -183,5 +197,8 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
         assert given in options, f"{given!r} is not one of the menu's options {list(options)}"
         return {"type": kind, "selected_option": options[given]}
     if kind == "datetimepicker":
-        return {"type": kind, "selected_date_time": element.get("initial_date_time") if given is _UNSET else given}
+        return {
+            "type": kind,
+            "selected_date_time": element.get("initial_date_time") if given is _UNSET else given,
+        }
     raise AssertionError(f"the simulator cannot fill a {kind}")

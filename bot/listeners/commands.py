@@ -44,7 +44,9 @@ def _status(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -
 
 def _close(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     team_id = command["team_id"]
-    retro_id = services.retros.close(team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"])
+    retro_id = services.retros.close(
+        team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
+    )
     ack(text="Closing the retro: the summary and `retrospective.md` follow in a moment.")
     services.retros.publish(team_id=team_id, retro_id=retro_id)
 

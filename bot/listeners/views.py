@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain import FORMATS, DEFAULT_FORMAT
+from bot.domain import DEFAULT_FORMAT, FORMATS
 from bot.errors import InvalidInput
 from bot.listeners import payloads
 from bot.services import Services

@@ -17,6 +17,7 @@ from bot.gateway import SlackCallFailed, SlackGateway
 from bot.services.notify import tell
 from messages import blocks
 from messages.report import ReportData, render_report
+from messages.text import escape, mention
 from storage import repositories as repo
 from storage.models import Participant, Retro
 
@@ -81,7 +82,9 @@ class RetroService:
         try:
             self.ensure_can_start(team_id=draft.team_id, channel_id=draft.channel_id)
         except RetroAlreadyOpen as exc:
-            raise InvalidInput({blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}) from exc
+            raise InvalidInput(
+                {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
+            ) from exc
 
     def start(self, draft: RetroDraft) -> int | None:
         """Create the retro, post the kickoff and DM every participant. Runs after the modal closed."""
@@ -111,9 +114,11 @@ class RetroService:
         try:
             invitees, unreachable = self._resolve_participants(draft)
             retro = self._retro(draft.team_id, retro_id)
+            kickoff_message = blocks.kickoff_message(
+                retro=retro, participant_ids=[i.user_id for i in invitees]
+            )
             kickoff = self.gateway.post_message(
-                channel=draft.channel_id,
-                **_message_args(blocks.kickoff_message(retro=retro, participant_ids=[i.user_id for i in invitees])),
+                channel=draft.channel_id, text=kickoff_message.text, blocks=kickoff_message.blocks
             )
         except SlackCallFailed as exc:
             self._discard(draft.team_id, retro_id)
@@ -133,7 +138,10 @@ class RetroService:
             for invitee in invitees:
                 session.add(
                     Participant(
-                        team_id=draft.team_id, retro_id=retro_id, user_id=invitee.user_id, display_name=invitee.name
+                        team_id=draft.team_id,
+                        retro_id=retro_id,
+                        user_id=invitee.user_id,
+                        display_name=invitee.name,
                     )
                 )
             session.commit()
@@ -145,7 +153,7 @@ class RetroService:
             # One person's failure never stops the others.
             error: str | None = None
             try:
-                self.gateway.post_message(channel=invitee.user_id, **_message_args(invite))
+                self.gateway.post_message(channel=invitee.user_id, text=invite.text, blocks=invite.blocks)
                 invited.append(invitee.user_id)
             except SlackCallFailed as exc:
                 error = exc.error
@@ -186,7 +194,9 @@ class RetroService:
 
     def _record_invite(self, team_id: str, retro_id: int, user_id: str, error: str | None) -> None:
         with Session(self.engine) as session:
-            participant = repo.get_participant(session=session, team_id=team_id, retro_id=retro_id, user_id=user_id)
+            participant = repo.get_participant(
+                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            )
             assert participant is not None
             participant.invited_at = None if error else self.clock()
             participant.invite_error = error
@@ -202,7 +212,9 @@ class RetroService:
 
     def _open_retro(self, draft: RetroDraft) -> Retro:
         with Session(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=draft.team_id, channel_id=draft.channel_id)
+            retro = repo.open_retro_in_channel(
+                session=session, team_id=draft.team_id, channel_id=draft.channel_id
+            )
             assert retro is not None
             return retro
 
@@ -225,11 +237,11 @@ class RetroService:
             retro = self._current(session, team_id, channel_id)
             if retro.facilitator_id != user_id:
                 raise NotFacilitator(
-                    f"Only the facilitator, {blocks.mention(retro.facilitator_id)}, can close *{blocks.escape(retro.title)}*."
+                    f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
                 )
             if retro.phase == Phase.CLOSED and retro.report_file_id is not None:
                 raise NoRetroHere(
-                    f"*{blocks.escape(retro.title)}* is already closed and its report is in the channel. "
+                    f"*{escape(retro.title)}* is already closed and its report is in the channel. "
                     "Start the next one with `/retro new`."
                 )
             if retro.phase != Phase.CLOSED:
@@ -250,7 +262,10 @@ class RetroService:
             if retro.summary_ts is None:
                 summary = blocks.close_summary_message(retro=retro, stats=stats)
                 posted = self.gateway.post_message(
-                    channel=retro.channel_id, thread_ts=retro.kickoff_ts, **_message_args(summary)
+                    channel=retro.channel_id,
+                    thread_ts=retro.kickoff_ts,
+                    text=summary.text,
+                    blocks=summary.blocks,
                 )
                 self._update(team_id, retro_id, summary_ts=posted.ts)
             file_id = self.gateway.upload_file(
@@ -276,13 +291,13 @@ class RetroService:
 
     def _report(self, session: Session, retro: Retro, stats: RetroStats) -> str:
         assert retro.id is not None
-        scope = {"session": session, "team_id": retro.team_id, "retro_id": retro.id}
+        team_id, retro_id = retro.team_id, retro.id
         return render_report(
             ReportData(
                 retro=retro,
-                participants=repo.participants(**scope),
-                items=repo.items(**scope),
-                action_items=repo.action_items(**scope),
+                participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
+                items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
+                action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
                 stats=stats,
             )
         )
@@ -328,7 +343,3 @@ def compute_stats(session: Session, retro: Retro) -> RetroStats:
         counts=counts,
         average_smoothness=sum(ratings) / len(ratings) if ratings else None,
     )
-
-
-def _message_args(message: blocks.Message) -> dict[str, object]:
-    return {"text": message.text, "blocks": message.blocks}

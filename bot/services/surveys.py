@@ -35,10 +35,16 @@ class SurveyService:
             retro = _retro(session, team_id, retro_id)
             if not self._accepting(retro):
                 return blocks.notice_modal(title="Retro closed", text=blocks.closed_text(retro=retro))
-            participant = repo.get_participant(session=session, team_id=team_id, retro_id=retro_id, user_id=user_id)
+            participant = repo.get_participant(
+                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            )
             answers: dict[str, list[str]] = {}
             for item in repo.items_by_author(
-                session=session, team_id=team_id, retro_id=retro_id, author_id=user_id, source=ItemSource.SURVEY
+                session=session,
+                team_id=team_id,
+                retro_id=retro_id,
+                author_id=user_id,
+                source=ItemSource.SURVEY,
             ):
                 answers.setdefault(item.category, []).append(item.text)
             return blocks.survey_modal(
@@ -79,7 +85,9 @@ class SurveyService:
             if errors:
                 raise InvalidInput(errors)
 
-            participant = repo.get_participant(session=session, team_id=team_id, retro_id=retro_id, user_id=user_id)
+            participant = repo.get_participant(
+                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            )
             if participant is None:
                 # Someone who was not invited answered from the kickoff button: welcome them in.
                 participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
@@ -89,7 +97,11 @@ class SurveyService:
             session.add(participant)
             # Editing replaces the person's survey items; items added other ways are untouched.
             repo.delete_items_by_author(
-                session=session, team_id=team_id, retro_id=retro_id, author_id=user_id, source=ItemSource.SURVEY
+                session=session,
+                team_id=team_id,
+                retro_id=retro_id,
+                author_id=user_id,
+                source=ItemSource.SURVEY,
             )
             for key, lines in parsed.items():
                 for line in lines:
@@ -119,4 +131,6 @@ def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
     return retro
 
 
-CLOSED_ERROR = "This retro is no longer collecting answers. Tell the facilitator if something important is missing."
+CLOSED_ERROR = (
+    "This retro is no longer collecting answers. Tell the facilitator if something important is missing."
+)

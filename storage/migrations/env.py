@@ -10,17 +10,10 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
 from bot.config import normalize_database_url
-from storage.db import make_engine
+from storage.db import include_object, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-# APScheduler owns its job table; migrations must neither create nor drop it.
-_FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return not (type_ == "table" and name in _FOREIGN_TABLES)
 
 
 def _url() -> str:

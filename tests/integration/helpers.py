@@ -1,0 +1,87 @@
+"""A small team in a fake workspace, and steps that read like what people do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tests.conftest import Bot
+from tests.fakeslack import BOT_USER_ID, PostedMessage
+
+CHANNEL = "CRELEASES"
+FACILITATOR = "UALICE"
+PEOPLE = ["UALICE", "UBOB", "UCAROL", "UDAN"]
+
+
+def team(bot: Bot) -> None:
+    fake = bot.fake
+    fake.add_user("UALICE", "alice", tz="Europe/Berlin")
+    fake.add_user("UBOB", "bob", tz="America/New_York")
+    fake.add_user("UCAROL", "carol", tz="Asia/Tokyo")
+    fake.add_user("UDAN", "dan", tz="Australia/Sydney")
+    fake.add_user(BOT_USER_ID, "rearview", is_bot=True)
+    fake.add_user("UDEPLOYBOT", "deploybot", is_bot=True)
+    fake.add_channel(CHANNEL, "releases", [*PEOPLE, BOT_USER_ID, "UDEPLOYBOT"])
+
+
+def start_retro(
+    bot: Bot, *, title: str = "Release 2.4", values: dict[str, Any] | None = None
+) -> PostedMessage:
+    """Alice runs /retro new and submits the modal; returns the kickoff once every DM went out."""
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, f"new {title}")
+    assert reply.status == 200
+    bot.settle()
+    view_id = _last_view(bot)
+    assert view_id is not None
+    submitted = bot.slack.submit(FACILITATOR, view_id, values or {})
+    assert submitted.status == 200 and submitted.body == "", submitted.body
+    bot.settle()
+    kickoffs = bot.fake.in_channel(CHANNEL)
+    assert len(kickoffs) == 1
+    return kickoffs[0]
+
+
+def _last_view(bot: Bot) -> str | None:
+    opened = bot.fake.calls_to("views.open")
+    if not opened:
+        return None
+    return list(bot.fake.views)[-1]
+
+
+def open_survey(bot: Bot, user: str, message: PostedMessage) -> str:
+    before = len(bot.fake.views)
+    reply, _ = bot.slack.click(user, message=message, action_id="survey_open")
+    assert reply.status == 200
+    bot.settle()
+    assert len(bot.fake.views) > before, "no modal opened"
+    return list(bot.fake.views)[-1]
+
+
+def view_text(view: dict[str, Any]) -> str:
+    """Every piece of text a person sees in a view or message blocks."""
+    return _texts(view.get("blocks", []))
+
+
+def _texts(blocks: list[dict[str, Any]]) -> str:
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text"):
+                out.append(str(node.get("text")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(out)
+
+
+def blocks_text(message: PostedMessage) -> str:
+    return _texts(message.blocks)
+
+
+def ts(moment: datetime) -> int:
+    return int(moment.timestamp())
