@@ -50,6 +50,14 @@ def render_report(data: ReportData) -> str:
     rate = round(100 * data.stats.responded / data.stats.invited) if data.stats.invited else 0
     return _env.get_template("retrospective.md.j2").render(
         retro=data.retro,
+        facilitator=next(
+            (
+                p.display_name
+                for p in data.participants
+                if p.user_id == data.retro.facilitator_id and p.display_name
+            ),
+            data.retro.facilitator_id,
+        ),
         format=fmt,
         participants=data.participants,
         sections=sections,

@@ -1,0 +1,149 @@
+"""Commands at the edges, modal validation, and Slack failing in the ways it does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from storage.models import Participant, Retro
+from tests.conftest import Bot
+from tests.fakeslack import BOT_USER_ID
+from tests.integration.helpers import CHANNEL, FACILITATOR, start_retro, team, ts
+from tests.unit.blockkit import mrkdwn_text
+
+
+@pytest.mark.parametrize(("text", "unknown"), [("help", False), ("", False), ("frobnicate now", True)])
+def test_help_bare_and_unknown_show_usage(bot: Bot, text: str, unknown: bool) -> None:
+    team(bot)
+    reply, _ = bot.slack.command("UBOB", CHANNEL, text)
+    assert "/retro new" in reply.text and "/retro close" in reply.text
+    assert ("I don't know `/retro frobnicate`" in reply.text) is unknown
+    assert bot.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_second_new_links_the_open_retro(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot)
+    views_before = len(bot.fake.views)
+    reply, _ = bot.slack.command("UBOB", CHANNEL, "new Another")
+    assert "already has an open retro" in reply.text
+    assert f"https://fake.slack.test/archives/{CHANNEL}/p{kickoff.ts.replace('.', '')}" in reply.text
+    bot.settle()
+    assert len(bot.fake.views) == views_before
+
+
+def test_new_in_a_dm_points_to_a_channel(bot: Bot) -> None:
+    team(bot)
+    reply, _ = bot.slack.command("UBOB", "DUBOB", "new")
+    assert "in the team channel" in reply.text
+
+
+def test_status_and_close_without_a_retro(bot: Bot) -> None:
+    team(bot)
+    for sub in ("status", "close"):
+        reply, _ = bot.slack.command("UBOB", CHANNEL, sub)
+        assert "no retro in this channel yet" in reply.text
+
+
+def test_bad_modal_input_gets_inline_errors_and_nothing_is_created(bot: Bot) -> None:
+    team(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "new")
+    bot.settle()
+    view_id = next(iter(bot.fake.views))
+    reply = bot.slack.submit(
+        FACILITATOR, view_id, {"title": "  ", "deadline": ts(bot.clock() - timedelta(hours=1))}
+    )
+    assert reply.json["response_action"] == "errors"
+    assert set(reply.json["errors"]) == {"title", "deadline"}
+    assert "at least 10 minutes from now" in reply.json["errors"]["deadline"]
+    bot.settle()
+    assert bot.fake.calls_to("chat.postMessage") == []
+    with Session(bot.engine) as session:
+        assert session.exec(select(Retro)).all() == []
+
+
+def test_user_text_is_escaped_in_what_people_see(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot, title="<!channel> deploy was <https://evil.example|fine>")
+    dm = bot.fake.dms_to("UBOB")[0]
+    # plain_text (the header) is shown literally by Slack; mrkdwn and notification text must be escaped.
+    for text in (mrkdwn_text(kickoff.blocks) + kickoff.text, mrkdwn_text(dm.blocks) + dm.text):
+        assert "<!channel>" not in text and "<https://evil.example|fine>" not in text
+        assert "&lt;!channel&gt; deploy was &lt;https://evil.example|fine&gt;" in text
+
+
+def test_rate_limits_and_server_errors_are_retried(bot: Bot) -> None:
+    team(bot)
+    bot.fake.fail("chat.postMessage", status=429, retry_after=7, when=lambda p: p.get("channel") == "UBOB")
+    bot.fake.fail("chat.postMessage", status=503, when=lambda p: p.get("channel") == "UCAROL")
+    start_retro(bot)
+    assert len(bot.fake.dms_to("UBOB")) == 1
+    assert len(bot.fake.dms_to("UCAROL")) == 1
+    # The client waited what Slack asked for (through the injected sleep, so the test did not).
+    assert 7.0 in bot.sleeps
+    assert "survey sent to 4 participant(s)" in bot.fake.ephemerals_to(FACILITATOR)[0].text
+
+
+def test_people_who_cannot_be_reached_are_reported_and_the_rest_invited(bot: Bot) -> None:
+    team(bot)
+    bot.fake.add_user("UGONE", "gone", deleted=True)
+    bot.fake.fail("chat.postMessage", error="user_not_found", when=lambda p: p.get("channel") == "UDAN")
+    start_retro(bot, values={"participants": ["UBOB", "UDAN", "UNOBODY", "UGONE"]})
+    assert len(bot.fake.dms_to("UBOB")) == 1
+    report = bot.fake.ephemerals_to(FACILITATOR)[0].text
+    assert "<@UDAN>: `user_not_found`" in report and "<@UNOBODY>: `user_not_found`" in report
+    assert "UGONE" not in report  # deactivated accounts are simply left out
+    with Session(bot.engine) as session:
+        people = {p.user_id: p for p in session.exec(select(Participant)).all()}
+    assert set(people) == {"UBOB", "UDAN"}
+    assert people["UDAN"].invite_error == "user_not_found"
+
+
+def test_a_channel_without_the_bot_gets_an_invite_hint(bot: Bot) -> None:
+    team(bot)
+    bot.fake.channels[CHANNEL].bot_is_member = False
+    bot.fake.channels[CHANNEL].members.remove(BOT_USER_ID)
+    bot.slack.command(FACILITATOR, CHANNEL, "new Release")
+    bot.settle()
+    reply = bot.slack.submit(FACILITATOR, next(iter(bot.fake.views)), {})
+    assert reply.body == ""
+    bot.settle()
+    (dm,) = bot.fake.dms_to(FACILITATOR)
+    assert "/invite @Rearview" in dm.text
+    with Session(bot.engine) as session:
+        assert session.exec(select(Retro)).all() == []
+
+
+def test_the_fake_enforces_one_use_three_second_trigger_ids(bot: Bot) -> None:
+    """The bot opens modals at once; the fake refuses what real Slack would refuse."""
+    team(bot)
+    kickoff = start_retro(bot)
+    _, trigger = bot.slack.click("UBOB", message=kickoff, action_id="survey_open")
+    bot.settle()
+    assert bot.fake.calls_to("views.open")[-1].params["trigger_id"] == trigger
+    again = bot.fake._api_views_open({"trigger_id": trigger, "view": {}})
+    assert again["error"] == "exchanged_trigger_id"
+    stale = bot.fake.new_trigger()
+    bot.fake.age_trigger(stale, 3.5)
+    assert bot.fake._api_views_open({"trigger_id": stale, "view": {}})["error"] == "expired_trigger_id"
+
+
+def test_requests_with_a_bad_or_stale_signature_are_refused(bot: Bot) -> None:
+    team(bot)
+    form = "command=%2Fretro&text=help&team_id=T0TEAM&user_id=UBOB&channel_id=CRELEASES"
+    assert (
+        bot.slack.post(form, content_type="application/x-www-form-urlencoded", signature="v0=forged").status
+        == 401
+    )
+    old = bot.slack.post(form, content_type="application/x-www-form-urlencoded", timestamp=1_000_000)
+    assert old.status == 401
+
+
+def test_healthz(bot: Bot) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert b'"ok": true' in response.read()

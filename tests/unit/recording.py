@@ -1,0 +1,77 @@
+"""A SlackGateway that records what the services send and fails where told."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.gateway import PostedMessage, SlackCallFailed, SlackUser
+
+
+@dataclass
+class RecordingGateway:
+    members: dict[str, list[str]] = field(default_factory=dict)
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, target) -> error
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def human(self, user_id: str, name: str = "", *, is_bot: bool = False) -> None:
+        self.users[user_id] = SlackUser(
+            user_id, name or user_id.lower(), is_bot=is_bot, deleted=False, tz="UTC"
+        )
+
+    def _maybe_fail(self, method: str, target: str) -> None:
+        if error := self.failures.get((method, target)):
+            raise SlackCallFailed(method, error)
+
+    def post_message(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        self._maybe_fail("chat.postMessage", channel)
+        self.sent.append(
+            ("message", {"channel": channel, "text": text, "blocks": blocks, "thread_ts": thread_ts})
+        )
+        return PostedMessage(channel=channel, ts=f"1.{next(self._ts)}")
+
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        self._maybe_fail("chat.postEphemeral", channel)
+        self.sent.append(("ephemeral", {"channel": channel, "user": user, "text": text}))
+
+    def permalink(self, *, channel: str, ts: str) -> str:
+        return f"https://slack.test/{channel}/{ts}"
+
+    def channel_members(self, *, channel: str) -> list[str]:
+        self._maybe_fail("conversations.members", channel)
+        return self.members.get(channel, [])
+
+    def user_info(self, *, user: str) -> SlackUser:
+        self._maybe_fail("users.info", user)
+        if user not in self.users:
+            raise SlackCallFailed("users.info", "user_not_found")
+        return self.users[user]
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str:
+        self.sent.append(("view", view))
+        return "V1"
+
+    def upload_file(
+        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str
+    ) -> str:
+        self._maybe_fail("files.upload", channel)
+        self.sent.append(("file", {"channel": channel, "filename": filename, "content": content}))
+        return f"F{next(self._ts)}"
+
+    def messages_to(self, channel: str) -> list[dict[str, Any]]:
+        return [p for kind, p in self.sent if kind == "message" and p["channel"] == channel]
+
+    def ephemerals_to(self, user: str) -> list[str]:
+        return [p["text"] for kind, p in self.sent if kind == "ephemeral" and p["user"] == user]

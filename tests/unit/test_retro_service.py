@@ -1,0 +1,160 @@
+"""RetroService with a recording gateway, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.services.retros import RetroDraft, RetroService
+from bot.services.surveys import SurveyAnswers, SurveyService
+from storage.models import Participant, Retro
+from tests.conftest import FakeClock
+from tests.unit.recording import RecordingGateway
+
+TEAM = "T1"
+CHANNEL = "C1"
+
+
+@pytest.fixture
+def gateway() -> RecordingGateway:
+    gw = RecordingGateway(members={CHANNEL: ["UFAC", "U1", "U2", "UBOT"]})
+    for user in ("UFAC", "U1", "U2"):
+        gw.human(user)
+    gw.human("UBOT", is_bot=True)
+    return gw
+
+
+@pytest.fixture
+def service(engine: Engine, gateway: RecordingGateway, clock: FakeClock) -> RetroService:
+    return RetroService(engine=engine, gateway=gateway, clock=clock)
+
+
+def draft(clock: FakeClock, **overrides: object) -> RetroDraft:
+    fields: dict[str, object] = {
+        "team_id": TEAM,
+        "channel_id": CHANNEL,
+        "facilitator_id": "UFAC",
+        "title": "Sprint 12",
+        "participant_ids": (),
+        "deadline": clock() + timedelta(days=1),
+        "format": "start_stop_continue",
+    }
+    fields.update(overrides)
+    return RetroDraft(**fields)  # type: ignore[arg-type]
+
+
+def test_start_invites_the_channels_humans(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock
+) -> None:
+    retro_id = service.start(draft(clock))
+    assert retro_id is not None
+    assert len(gateway.messages_to(CHANNEL)) == 1
+    for user in ("UFAC", "U1", "U2"):
+        assert len(gateway.messages_to(user)) == 1
+    assert gateway.messages_to("UBOT") == []
+    assert "survey sent to 3 participant(s)" in gateway.ephemerals_to("UFAC")[0]
+
+
+def test_one_unreachable_person_does_not_stop_the_others(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    gateway.failures[("chat.postMessage", "U1")] = "user_not_found"
+    gateway.failures[("users.info", "U2")] = "ratelimited"
+    service.start(draft(clock, participant_ids=("UFAC", "U1", "U2")))
+    assert len(gateway.messages_to("UFAC")) == 1
+    report = gateway.ephemerals_to("UFAC")[0]
+    assert "survey sent to 1 participant(s)" in report
+    assert "<@U1>: `user_not_found`" in report and "<@U2>: `ratelimited`" in report
+    with Session(engine) as session:
+        failed = session.exec(select(Participant).where(Participant.user_id == "U1")).one()
+        assert failed.invite_error == "user_not_found" and failed.invited_at is None
+
+
+def test_not_in_channel_discards_the_retro_and_tells_the_facilitator(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    gateway.failures[("chat.postMessage", CHANNEL)] = "not_in_channel"
+    assert service.start(draft(clock, participant_ids=("U1",))) is None
+    (dm,) = gateway.messages_to("UFAC")
+    assert "/invite @Rearview" in dm["text"]
+    assert gateway.messages_to("U1") == []
+    with Session(engine) as session:
+        assert session.exec(select(Retro)).all() == []
+
+
+def test_validation_refuses_bad_input_with_one_message_per_field(
+    service: RetroService, clock: FakeClock
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        service.validate(draft(clock, title="   ", deadline=clock() - timedelta(hours=1), format="nope"))
+    assert set(caught.value.errors) == {"title", "deadline", "format"}
+    with pytest.raises(InvalidInput) as caught:
+        service.validate(draft(clock, deadline=clock() + timedelta(days=200)))
+    assert "90 days" in caught.value.errors["deadline"]
+
+
+def test_one_open_retro_per_channel_and_workspace(service: RetroService, clock: FakeClock) -> None:
+    service.start(draft(clock))
+    with pytest.raises(RetroAlreadyOpen):
+        service.ensure_can_start(team_id=TEAM, channel_id=CHANNEL)
+    with pytest.raises(InvalidInput):
+        service.validate(draft(clock))
+    # The same channel id in another workspace is another channel.
+    service.ensure_can_start(team_id="T2", channel_id=CHANNEL)
+
+
+def test_a_racing_second_start_is_refused_by_the_database(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    service.start(draft(clock))
+    assert service.start(draft(clock, title="Duplicate")) is None
+    assert "already has an open retro" in gateway.ephemerals_to("UFAC")[-1]
+    with Session(engine) as session:
+        assert [r.title for r in session.exec(select(Retro)).all()] == ["Sprint 12"]
+
+
+def test_status_and_close_are_scoped_to_the_workspace(service: RetroService, clock: FakeClock) -> None:
+    service.start(draft(clock))
+    with pytest.raises(NoRetroHere):
+        service.status(team_id="T2", channel_id=CHANNEL)
+    with pytest.raises(NoRetroHere):
+        service.close(team_id="T2", channel_id=CHANNEL, user_id="UFAC")
+
+
+def test_only_the_facilitator_closes(service: RetroService, clock: FakeClock, engine: Engine) -> None:
+    service.start(draft(clock))
+    with pytest.raises(NotFacilitator):
+        service.close(team_id=TEAM, channel_id=CHANNEL, user_id="U1")
+    with Session(engine) as session:
+        assert session.exec(select(Retro)).one().phase == "collecting"
+
+
+def test_a_failed_upload_is_reported_and_close_retries_it(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    retro_id = service.start(draft(clock))
+    assert retro_id is not None
+    SurveyService(engine=engine, clock=clock).submit(
+        team_id=TEAM,
+        retro_id=retro_id,
+        user_id="U1",
+        answers=SurveyAnswers(items={"start": "Pairing"}, smoothness=6, surprise=None),
+    )
+    gateway.failures[("files.upload", CHANNEL)] = "internal_error"
+    assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
+    service.publish(team_id=TEAM, retro_id=retro_id)
+    assert "Run `/retro close` again" in gateway.ephemerals_to("UFAC")[-1]
+
+    del gateway.failures[("files.upload", CHANNEL)]
+    assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
+    service.publish(team_id=TEAM, retro_id=retro_id)
+    (upload,) = [p for kind, p in gateway.sent if kind == "file"]
+    assert "- Pairing" in upload["content"]
+    # The thread summary was posted once, not once per attempt.
+    assert len([m for m in gateway.messages_to(CHANNEL) if m["thread_ts"]]) == 1
+    with pytest.raises(NoRetroHere, match="already closed"):
+        service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")

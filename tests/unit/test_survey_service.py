@@ -1,0 +1,97 @@
+"""SurveyService: validation changes nothing; edits replace the person's survey items only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.errors import InvalidInput
+from bot.services.surveys import SurveyAnswers, SurveyService
+from storage.models import Item, Participant, Retro
+from tests.conftest import FakeClock
+
+
+@pytest.fixture
+def retro_id(engine: Engine, clock: FakeClock) -> int:
+    with Session(engine) as session:
+        retro = Retro(
+            team_id="T1",
+            channel_id="C1",
+            facilitator_id="UFAC",
+            title="R",
+            format="well_wrong_improve",
+            phase="collecting",
+            deadline=clock() + timedelta(days=1),
+            created_at=clock(),
+        )
+        session.add(retro)
+        session.commit()
+        assert retro.id is not None
+        session.add(Participant(team_id="T1", retro_id=retro.id, user_id="U1"))
+        session.add(
+            Item(
+                team_id="T1",
+                retro_id=retro.id,
+                category="went_well",
+                text="via thread",
+                author_id="U1",
+                source="thread",
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+        return retro.id
+
+
+def answers(**items: str | None) -> SurveyAnswers:
+    return SurveyAnswers(items=dict(items), smoothness=None, surprise=None)
+
+
+def stored(engine: Engine) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        return [(i.source, i.text) for i in session.exec(select(Item).order_by(Item.id)).all()]  # type: ignore[arg-type]
+
+
+def test_an_overlong_line_is_refused_and_nothing_changes(
+    engine: Engine, clock: FakeClock, retro_id: int
+) -> None:
+    service = SurveyService(engine=engine, clock=clock)
+    service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="Good"))
+    with pytest.raises(InvalidInput) as caught:
+        service.submit(
+            team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="ok\n" + "x" * 1001)
+        )
+    assert caught.value.errors["cat_went_well"].startswith("Line 2 is 1,001 characters long")
+    assert stored(engine) == [("thread", "via thread"), ("survey", "Good")]
+
+
+def test_an_empty_survey_is_refused(engine: Engine, clock: FakeClock, retro_id: int) -> None:
+    with pytest.raises(InvalidInput, match="The survey is empty"):
+        SurveyService(engine=engine, clock=clock).submit(
+            team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="  \n \n")
+        )
+
+
+def test_after_the_deadline_answers_are_refused(engine: Engine, clock: FakeClock, retro_id: int) -> None:
+    service = SurveyService(engine=engine, clock=clock)
+    clock.advance(days=2)
+    with pytest.raises(InvalidInput, match="no longer collecting"):
+        service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="late"))
+    assert "Retro closed" in str(service.view_for(team_id="T1", retro_id=retro_id, user_id="U1"))
+
+
+def test_editing_keeps_items_added_other_ways(engine: Engine, clock: FakeClock, retro_id: int) -> None:
+    service = SurveyService(engine=engine, clock=clock)
+    service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_wrong="a\nb"))
+    service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_wrong="b"))
+    assert stored(engine) == [("thread", "via thread"), ("survey", "b")]
+
+
+def test_another_workspace_cannot_answer(engine: Engine, clock: FakeClock, retro_id: int) -> None:
+    with pytest.raises(Exception, match="no longer exists"):
+        SurveyService(engine=engine, clock=clock).submit(
+            team_id="T2", retro_id=retro_id, user_id="U1", answers=answers(went_well="x")
+        )
