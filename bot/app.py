@@ -26,10 +26,12 @@ def build_app(
     *, client: WebClient, signing_secret: str, services: Services, listener_executor: Executor | None = None
 ) -> App:
     """`client` carries the bot token; Bolt checks it with auth.test at start-up."""
+    bolt_logger = logging.getLogger("rearview.bolt")
+    bolt_logger.addFilter(_TokenSkippedFilter())
     app = App(
         client=client,
         signing_secret=signing_secret,
-        logger=logging.getLogger("rearview.bolt"),
+        logger=bolt_logger,
         listener_executor=listener_executor,
     )
     listeners.register(app, services)
@@ -42,6 +44,13 @@ def build_app(
         )
 
     return app
+
+
+class _TokenSkippedFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client (the same token) wins: not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
 
 
 def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:

@@ -48,7 +48,13 @@ class Runtime:
             if self.settings.socket_mode:
                 assert self.settings.app_token is not None
                 logger.info("Rearview is connecting to Slack in Socket Mode")
-                SocketModeHandler(self.app, self.settings.app_token).start()  # type: ignore[no-untyped-call]
+                try:
+                    SocketModeHandler(self.app, self.settings.app_token).start()  # type: ignore[no-untyped-call]
+                except SlackApiError as exc:
+                    raise ConfigError(
+                        f"SLACK_APP_TOKEN: Slack refused the app-level token ({exc.response.get('error')}); "
+                        "create one with the connections:write scope under Basic Information > App-Level Tokens"
+                    ) from None
             else:
                 from waitress import serve
 

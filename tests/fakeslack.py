@@ -227,6 +227,16 @@ class FakeSlack:
                 error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
                 return failure.status, extra, {"ok": False, "error": error}
         auth = headers.get("Authorization") or headers.get("authorization") or ""
+        if method == "apps.connections.open":
+            # Socket Mode needs an app-level token; this fake has no WebSocket side, so it refuses them all.
+            return (
+                200,
+                {},
+                {
+                    "ok": False,
+                    "error": "invalid_auth" if auth.startswith("Bearer xapp-") else "not_allowed_token_type",
+                },
+            )
         if auth != f"Bearer {BOT_TOKEN}":
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)

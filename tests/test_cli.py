@@ -203,3 +203,19 @@ def test_run_serves_slack_over_http(fake_slack: FakeSlack, tmp_path: Path) -> No
         process.terminate()
         process.wait(timeout=10)
         stderr.close()
+
+
+def test_run_with_an_app_token_uses_socket_mode(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-revoked",
+        "SLACK_API_URL": fake_slack.api_url,
+    }
+    result = rearview("run", env=env, cwd=tmp_path)
+    (connect,) = fake_slack.calls_to("apps.connections.open")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "rearview: SLACK_APP_TOKEN: Slack refused the app-level token"
+    )
+    assert "Traceback" not in result.stderr
+    assert connect is not None
