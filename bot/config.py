@@ -29,6 +29,7 @@ class Settings:
     host: str
     port: int
     log_level: str
+    secret: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -67,6 +68,7 @@ class Settings:
             host=get("HOST") or "0.0.0.0",  # noqa: S104 - a server is meant to listen on all interfaces
             port=_port(get("PORT") or "3000"),
             log_level=_log_level(get("LOG_LEVEL") or "INFO"),
+            secret=_secret(get("REARVIEW_SECRET")),
         )
 
 
@@ -117,6 +119,15 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a number between 1 and 65535, not {value!r}")
     return int(value)
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and len(value) < 32:
+        raise ConfigError(
+            "REARVIEW_SECRET must be at least 32 characters: generate one with "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value
 
 
 def _log_level(value: str) -> str:

@@ -17,7 +17,25 @@ PRIME_DIRECTIVE = (
 
 class Phase(StrEnum):
     COLLECTING = "collecting"
+    COLLECTED = "collected"  # the deadline passed; the facilitator decides what comes next
     CLOSED = "closed"
+
+
+class Anonymity(StrEnum):
+    NAMED = "named"
+    OPTIONAL = "optional"  # each person chooses, item by item
+    ANONYMOUS = "anonymous"
+
+
+ANONYMITY_LABELS = {
+    Anonymity.OPTIONAL: "Each person chooses (anonymous optional)",
+    Anonymity.NAMED: "Named: authors are recorded",
+    Anonymity.ANONYMOUS: "Always anonymous",
+}
+
+MAX_CUSTOM_QUESTIONS = 3
+# Reply prefixes in the kickoff thread and in DMs, by category position in the format.
+PREFIXES = {"+": 0, "-": 1, "*": 2, ">": 2}
 
 
 class ItemSource(StrEnum):

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,22 @@ class SlackGateway(Protocol):
     ) -> PostedMessage: ...
 
     def post_ephemeral(
-        self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> None: ...
+
+    def add_reaction(self, *, channel: str, ts: str, name: str) -> None: ...
+
+    def update_view(self, *, view_id: str, view: dict[str, Any]) -> None: ...
+
+    def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None: ...
+
+    def respond(self, *, response_url: str, text: str, replace_original: bool = True) -> None: ...
 
     def permalink(self, *, channel: str, ts: str) -> str: ...
 
@@ -187,7 +202,13 @@ class WebApiGateway:
         return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def post_ephemeral(
-        self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> None:
         self._call(
             "chat.postEphemeral",
@@ -196,7 +217,32 @@ class WebApiGateway:
             user=user,
             text=text,
             blocks=blocks,
+            thread_ts=thread_ts,
         )
+
+    def add_reaction(self, *, channel: str, ts: str, name: str) -> None:
+        try:
+            self._call("reactions.add", self.client.reactions_add, channel=channel, timestamp=ts, name=name)
+        except SlackCallFailed as exc:
+            if exc.error != "already_reacted":  # a retried event reacting again is fine
+                raise
+
+    def update_view(self, *, view_id: str, view: dict[str, Any]) -> None:
+        self._call("views.update", self.client.views_update, view_id=view_id, view=view)
+
+    def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.push", self.client.views_push, trigger_id=trigger_id, view=view)
+
+    def respond(self, *, response_url: str, text: str, replace_original: bool = True) -> None:
+        """Answer an interaction through its response_url (works for ephemeral messages too)."""
+        try:
+            response = WebhookClient(response_url, timeout=10).send(
+                text=text, replace_original=replace_original, response_type="ephemeral"
+            )
+        except OSError as exc:
+            raise SlackCallFailed("response_url", "connection_error") from exc
+        if response.status_code != 200:
+            raise SlackCallFailed("response_url", f"http_{response.status_code}")
 
     def permalink(self, *, channel: str, ts: str) -> str:
         response = self._call(

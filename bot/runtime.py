@@ -12,11 +12,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
 
+from bot import jobs
 from bot.app import build_app, make_wsgi_app
 from bot.clock import utc_now
 from bot.config import ConfigError, Settings
 from bot.gateway import WebApiGateway, make_web_client
-from bot.scheduler import build_scheduler
+from bot.scheduler import ApsJobs, build_scheduler
 from bot.services import Services
 from storage.db import make_engine, upgrade
 
@@ -36,10 +37,23 @@ class Runtime:
         verify_token(client, settings.slack_api_url)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=utc_now)
+        scheduler = build_scheduler(engine)
+        services = Services.build(
+            engine=engine,
+            gateway=WebApiGateway(client),
+            clock=utc_now,
+            jobs=ApsJobs(scheduler),
+            secret=settings.secret,
+        )
+        if settings.secret is None:
+            logger.warning(
+                "REARVIEW_SECRET is not set: anonymous authors' keyed hashes use a key stored in the database. "
+                "Set REARVIEW_SECRET to keep the key apart from the data."
+            )
+        jobs.bind(services)
         # Socket Mode payloads are not signed; Bolt skips verification for them.
         app = build_app(client=client, signing_secret=settings.signing_secret or "", services=services)
-        scheduler = build_scheduler(engine)
+        # Started last: jobs missed while the bot was down run now, and they need the bound services.
         scheduler.start()
         return cls(settings=settings, engine=engine, app=app, scheduler=scheduler)
 

@@ -12,9 +12,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
+    DatePickerElement,
     DateTimePickerElement,
-    DividerBlock,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -28,26 +30,56 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain import (
+    ANONYMITY_LABELS,
     FORMATS,
+    MAX_CUSTOM_QUESTIONS,
     MAX_ITEM_LENGTH,
     MAX_TITLE_LENGTH,
     PRIME_DIRECTIVE,
+    Anonymity,
     Phase,
     RetroFormat,
     RetroStats,
 )
 from messages.text import channel_link, clip, escape, mention, slack_date, time_left
-from storage.models import Retro
+from storage.models import Item, Retro
 
 # callback and action ids: the contract between builders and listeners.
 NEW_RETRO_CALLBACK = "retro_new"
 SURVEY_CALLBACK = "survey_submit"
 OPEN_SURVEY_ACTION = "survey_open"
+ADD_ITEM_ACTION = "item_add_open"
+MY_ITEMS_ACTION = "items_mine"
+ITEM_CALLBACK = "item_submit"
+ITEM_EDIT_ACTION = "item_edit"
+ITEM_DELETE_ACTION = "item_delete"
+PICK_CATEGORY_ACTION = "item_pick"  # + ":<category>": action ids must be unique within a block
+PICK_RETRO_ACTION = "retro_pick"  # + ":<retro id>"
+EXTEND_CALLBACK = "retro_extend"
+MY_ITEMS_CALLBACK = "items_mine_view"
 
 NEW_TITLE_BLOCK = "title"
 NEW_PARTICIPANTS_BLOCK = "participants"
 NEW_DEADLINE_BLOCK = "deadline"
 NEW_FORMAT_BLOCK = "format"
+NEW_ANONYMITY_BLOCK = "anonymity"
+NEW_QUESTIONS_BLOCK = "questions"
+RELEASE_BLOCKS = {
+    "version": "release_version",
+    "deploy_date": "release_deploy_date",
+    "scope": "release_scope",
+    "incidents": "release_incidents",
+    "rollbacks": "release_rollbacks",
+    "hotfixes": "release_hotfixes",
+    "notes": "release_notes",
+}
+EXTEND_DEADLINE_BLOCK = "deadline"
+ITEM_TEXT_BLOCK = "item_text"
+ITEM_CATEGORY_BLOCK = "item_category"
+ANONYMOUS_BLOCK = "anonymous"
+ANONYMOUS_VALUE = "anonymous"
+MAX_QUESTION_LENGTH = 200
+MAX_LISTED_ITEMS = 40
 SURVEY_SMOOTHNESS_BLOCK = "smoothness"
 SURVEY_SURPRISE_BLOCK = "surprise"
 VALUE_ACTION = "value"  # the action_id of the single element inside each input block
@@ -108,6 +140,7 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
         hours=1
     )
     formats = [Option(value=f.key, text=clip(f.name, 75)) for f in FORMATS.values()]
+    modes = [Option(value=mode.value, text=label) for mode, label in ANONYMITY_LABELS.items()]
     blocks: list[Block] = [
         InputBlock(
             block_id=NEW_TITLE_BLOCK,
@@ -132,17 +165,50 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
             element=DateTimePickerElement(
                 action_id=VALUE_ACTION, initial_date_time=int(default_deadline.timestamp())
             ),
-            hint="Shown to each participant in their own time zone.",
+            hint="Shown to each participant in their own time zone; collection closes by itself then.",
         ),
         InputBlock(
             block_id=NEW_FORMAT_BLOCK,
             label="Format",
-            element=StaticSelectElement(
+            element=StaticSelectElement(action_id=VALUE_ACTION, options=formats, initial_option=formats[0]),
+        ),
+        InputBlock(
+            block_id=NEW_ANONYMITY_BLOCK,
+            label="Anonymity",
+            element=StaticSelectElement(action_id=VALUE_ACTION, options=modes, initial_option=modes[0]),
+            hint="Anonymous items are stored without the author's Slack id; you see counts, never names.",
+        ),
+        InputBlock(
+            block_id=NEW_QUESTIONS_BLOCK,
+            label="Extra survey questions",
+            optional=True,
+            element=PlainTextInputElement(
                 action_id=VALUE_ACTION,
-                options=formats,
-                initial_option=formats[0],
+                multiline=True,
+                max_length=1000,
+                placeholder="Up to 3, one per line, e.g. Was the release checklist useful?",
             ),
         ),
+        HeaderBlock(text="The release (optional)"),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="What this retro looks back on. Anything left empty is shown as missing, never guessed."
+                )
+            ]
+        ),
+        _release_input("version", "Version", multiline=False, max_length=100, placeholder="2.4.0"),
+        InputBlock(
+            block_id=RELEASE_BLOCKS["deploy_date"],
+            label="Deploy date",
+            optional=True,
+            element=DatePickerElement(action_id=VALUE_ACTION),
+        ),
+        _release_input("scope", "Scope: what shipped", placeholder="Features, fixes, migrations"),
+        _release_input("incidents", "Incidents", placeholder="None, or what happened"),
+        _release_input("rollbacks", "Rollbacks", placeholder="None, or which and why"),
+        _release_input("hotfixes", "Hotfixes", placeholder="None, or which"),
+        _release_input("notes", "Notes and metrics", placeholder="Planned vs actual timings, error rates…"),
     ]
     return _modal(
         title="New retrospective",
@@ -165,10 +231,13 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
             f"Answers are collected until *{deadline}*."
         ),
         _mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
+        _mrkdwn(_release_section(retro)),
         _mrkdwn(
             "*How to take part*\nEach participant gets a DM from me with a short survey: "
             f"{_category_list(fmt)}, a 1–10 rating of how smoothly it went, and what surprised you. "
-            "Answer whenever it suits you; you can change your answers until the deadline."
+            "Answer whenever it suits you; you can change your answers until the deadline.\n"
+            + _thread_help(fmt)
+            + _anonymity_note(retro)
         ),
         ActionsBlock(
             elements=[
@@ -177,7 +246,9 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
                     action_id=OPEN_SURVEY_ACTION,
                     value=str(retro.id),
                     style="primary",
-                )
+                ),
+                ButtonElement(text="Add item", action_id=ADD_ITEM_ACTION, value=str(retro.id)),
+                ButtonElement(text="My items", action_id=MY_ITEMS_ACTION, value=str(retro.id)),
             ]
         ),
         ContextBlock(
@@ -199,15 +270,15 @@ def survey_invite_message(*, retro: Retro) -> Message:
         _mrkdwn(
             f"It takes a few minutes: {_category_list(fmt)}, a 1–10 smoothness rating, and what surprised you."
         ),
-        ActionsBlock(
+        _item_buttons(retro),
+        ContextBlock(
             elements=[
-                ButtonElement(
-                    text="Open survey", action_id=OPEN_SURVEY_ACTION, value=str(retro.id), style="primary"
+                MarkdownTextObject(
+                    text="You can open the survey again to change your answers. You can also just write to me "
+                    f"here, one item per line: `+` {fmt.categories[0].label}, `-` {fmt.categories[1].label}, "
+                    f"`*` {fmt.categories[2].label}." + _anonymity_note(retro).replace("\n", " ")
                 )
             ]
-        ),
-        ContextBlock(
-            elements=[MarkdownTextObject(text="You can open the survey again to change your answers.")]
         ),
     ]
     return Message(
@@ -257,6 +328,8 @@ def survey_modal(
     answers: dict[str, list[str]],
     smoothness: int | None,
     surprise: str | None,
+    custom: Sequence[str | None] = (),
+    anonymous: bool = False,
 ) -> dict[str, Any]:
     fmt = FORMATS[retro.format]
     blocks: list[Block] = [
@@ -274,7 +347,7 @@ def survey_modal(
         blocks.append(
             InputBlock(
                 block_id=survey_block_id(category.key),
-                label=f"{category.label}",
+                label=category.label,
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=VALUE_ACTION,
@@ -312,6 +385,22 @@ def survey_modal(
             ),
         )
     )
+    for n, question in enumerate(retro.custom_questions[:MAX_CUSTOM_QUESTIONS]):
+        previous = custom[n] if n < len(custom) else None
+        blocks.append(
+            InputBlock(
+                block_id=custom_block_id(n),
+                label=clip(question, 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=VALUE_ACTION,
+                    multiline=True,
+                    max_length=MAX_ITEM_LENGTH,
+                    initial_value=previous or None,
+                ),
+            )
+        )
+    blocks.extend(_anonymity_blocks(retro, checked=anonymous, what="my survey answers"))
     return _modal(
         title="Retro survey",
         callback_id=SURVEY_CALLBACK,
@@ -326,13 +415,16 @@ def _rating_label(n: int) -> str:
     return {1: "1 – very rough", 5: "5 – so-so", 10: "10 – perfectly smooth"}.get(n, str(n))
 
 
-def survey_thanks_modal(*, retro: Retro, item_count: int, smoothness: int | None) -> dict[str, Any]:
+def survey_thanks_modal(
+    *, retro: Retro, item_count: int, smoothness: int | None, anonymous: bool = False
+) -> dict[str, Any]:
     rating = f" and rated it {smoothness}/10" if smoothness else ""
+    privacy = " They are stored anonymously." if anonymous else ""
     return _modal(
         title="Thank you!",
         blocks=[
             _mrkdwn(
-                f"Your answers for *{escape(retro.title)}* are saved: {item_count} item(s){rating}. "
+                f"Your answers for *{escape(retro.title)}* are saved: {item_count} item(s){rating}.{privacy} "
                 f"You can open the survey again to change them until {slack_date(retro.deadline)}."
             )
         ],
@@ -341,13 +433,6 @@ def survey_thanks_modal(*, retro: Retro, item_count: int, smoothness: int | None
 
 def notice_modal(*, title: str, text: str) -> dict[str, Any]:
     return _modal(title=title, blocks=[_mrkdwn(text)])
-
-
-def closed_text(*, retro: Retro) -> str:
-    return (
-        f"*{escape(retro.title)}* is closed, so answers can no longer be changed. "
-        f"If something important is missing, tell {mention(retro.facilitator_id)}."
-    )
 
 
 # ---------------------------------------------------------------- status, usage, close
@@ -380,15 +465,6 @@ def status_message(*, retro: Retro, stats: RetroStats, now: datetime) -> Message
         text=f"{escape(retro.title)}: {stats.responded} of {stats.invited} responded, {stats.total_items} items.",
         blocks=_dicts(blocks),
     )
-
-
-USAGE = (
-    "*Rearview runs asynchronous retrospectives in this channel.*\n"
-    "• `/retro new [title]`: start a retro (you become its facilitator)\n"
-    "• `/retro status`: who has answered, items so far, time left\n"
-    "• `/retro close`: close collection and publish `retrospective.md` (facilitator only)\n"
-    "• `/retro help`: this message"
-)
 
 
 def usage_message(*, unknown: str | None = None) -> Message:
@@ -424,5 +500,301 @@ def publish_failed_text(*, retro: Retro, error: str) -> str:
     )
 
 
-def divider() -> dict[str, Any]:
-    return DividerBlock().to_dict()
+def _release_input(
+    field: str, label: str, *, multiline: bool = True, max_length: int = 3000, placeholder: str
+) -> InputBlock:
+    return InputBlock(
+        block_id=RELEASE_BLOCKS[field],
+        label=label,
+        optional=True,
+        element=PlainTextInputElement(
+            action_id=VALUE_ACTION, multiline=multiline, max_length=max_length, placeholder=placeholder
+        ),
+    )
+
+
+def release_lines(retro: Retro) -> list[tuple[str, str | None]]:
+    """(label, value or None when missing) for the release the retro looks back on."""
+    return [
+        ("Version", retro.release_version),
+        ("Deploy date", retro.deploy_date.isoformat() if retro.deploy_date else None),
+        ("Scope", retro.release_scope),
+        ("Incidents", retro.incidents),
+        ("Rollbacks", retro.rollbacks),
+        ("Hotfixes", retro.hotfixes),
+        ("Notes and metrics", retro.release_notes),
+    ]
+
+
+def _release_section(retro: Retro) -> str:
+    lines = release_lines(retro)
+    if all(value is None for _, value in lines):
+        return "*The release*\n_No release details were given._"
+    shown = [
+        f"*{label}:* {escape(clip(value, 400)) if value is not None else '_not given_'}"
+        for label, value in lines
+    ]
+    return "*The release*\n" + "\n".join(shown)
+
+
+def _thread_help(fmt: RetroFormat) -> str:
+    first, second, third = fmt.categories[0], fmt.categories[1], fmt.categories[2]
+    return (
+        f"Or reply in this thread, one item per line: `+` {first.label}, `-` {second.label}, "
+        f"`*` or `>` {third.label}. Thread replies show your name; for anonymous items, "
+        "DM me or use *Add item*."
+    )
+
+
+def _anonymity_note(retro: Retro) -> str:
+    return {
+        Anonymity.NAMED: "\nAnswers in this retro are named.",
+        Anonymity.OPTIONAL: "\nYou can mark survey answers and items as anonymous (in a DM, start with `anon`).",
+        Anonymity.ANONYMOUS: "\nSurvey answers and items sent by DM or *Add item* are anonymous.",
+    }.get(Anonymity(retro.anonymity), "")
+
+
+def _item_buttons(retro: Retro) -> ActionsBlock:
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Open survey", action_id=OPEN_SURVEY_ACTION, value=str(retro.id), style="primary"
+            ),
+            ButtonElement(text="Add item", action_id=ADD_ITEM_ACTION, value=str(retro.id)),
+            ButtonElement(text="My items", action_id=MY_ITEMS_ACTION, value=str(retro.id)),
+        ]
+    )
+
+
+def custom_block_id(n: int) -> str:
+    return f"custom_{n}"
+
+
+def _anonymity_blocks(retro: Retro, *, checked: bool, what: str) -> list[Block]:
+    if retro.anonymity == Anonymity.OPTIONAL:
+        option = Option(value=ANONYMOUS_VALUE, text=f"Keep {what} anonymous")
+        return [
+            InputBlock(
+                block_id=ANONYMOUS_BLOCK,
+                label="Anonymity",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=VALUE_ACTION, options=[option], initial_options=[option] if checked else None
+                ),
+                hint="Anonymous answers are stored without your Slack id; nobody sees who wrote them.",
+            )
+        ]
+    text = {
+        Anonymity.ANONYMOUS: ":lock: This retro is anonymous: nobody sees who wrote what.",
+        Anonymity.NAMED: "This retro is named: your answers are recorded with your name.",
+    }[Anonymity(retro.anonymity)]
+    return [ContextBlock(elements=[MarkdownTextObject(text=text)])]
+
+
+def item_modal(*, retro: Retro, item: Item | None = None) -> dict[str, Any]:
+    """Add an item, or edit one of your own (`item`)."""
+    fmt = FORMATS[retro.format]
+    options = [Option(value=c.key, text=clip(c.label, 75)) for c in fmt.categories]
+    chosen = next((o for o in options if item is not None and o.value == item.category), options[0])
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=ITEM_CATEGORY_BLOCK,
+            label="Category",
+            element=StaticSelectElement(action_id=VALUE_ACTION, options=options, initial_option=chosen),
+        ),
+        InputBlock(
+            block_id=ITEM_TEXT_BLOCK,
+            label="Your item",
+            element=PlainTextInputElement(
+                action_id=VALUE_ACTION,
+                multiline=True,
+                max_length=MAX_ITEM_LENGTH,
+                initial_value=item.text if item is not None else None,
+            ),
+        ),
+    ]
+    if item is None:
+        blocks.extend(_anonymity_blocks(retro, checked=False, what="this item"))
+    metadata = {"retro_id": retro.id, "item_id": item.id if item is not None else None}
+    return _modal(
+        title="Edit item" if item is not None else "Add an item",
+        callback_id=ITEM_CALLBACK,
+        submit="Save" if item is not None else "Add",
+        close="Cancel",
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+
+
+def item_added_modal(*, retro: Retro, category_label: str, anonymous: bool) -> dict[str, Any]:
+    privacy = " anonymously" if anonymous else ""
+    return _modal(
+        title="Item added",
+        blocks=[
+            _mrkdwn(
+                f":white_check_mark: Added{privacy} to *{escape(category_label)}* in *{escape(retro.title)}*. "
+                "You can change it under *My items* until the deadline."
+            )
+        ],
+    )
+
+
+def my_items_modal(*, retro: Retro, items: Sequence[Item], editable: bool) -> dict[str, Any]:
+    fmt = FORMATS[retro.format]
+    labels = {c.key: f"{c.emoji} {c.label}" for c in fmt.categories}
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Your items in *{escape(clip(retro.title, 200))}*"
+                    + (
+                        f", editable until {slack_date(retro.deadline)}."
+                        if editable
+                        else ". Collection is closed."
+                    )
+                )
+            ]
+        )
+    ]
+    if not items:
+        blocks.append(_mrkdwn("_You have no items in this retro yet._"))
+    for item in items[:MAX_LISTED_ITEMS]:
+        marker = " · _anonymous_" if item.author_id is None else ""
+        blocks.append(_mrkdwn(f"{labels.get(item.category, item.category)}{marker}\n{escape(item.text)}"))
+        if editable:
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"item_{item.id}",
+                    elements=[
+                        ButtonElement(text="Edit", action_id=ITEM_EDIT_ACTION, value=str(item.id)),
+                        ButtonElement(
+                            text="Delete",
+                            action_id=ITEM_DELETE_ACTION,
+                            value=str(item.id),
+                            style="danger",
+                            confirm=ConfirmObject(
+                                title="Delete this item?",
+                                text="It is removed from the retro for good.",
+                                confirm="Delete",
+                                deny="Keep it",
+                            ),
+                        ),
+                    ],
+                )
+            )
+    if len(items) > MAX_LISTED_ITEMS:
+        blocks.append(_mrkdwn(f"_…and {len(items) - MAX_LISTED_ITEMS} more._"))
+    return _modal(
+        title="My items",
+        callback_id=MY_ITEMS_CALLBACK,
+        private_metadata=json.dumps({"retro_id": retro.id}),
+        blocks=blocks,
+    )
+
+
+def category_picker(*, retro: Retro, text: str, anonymous: bool, source: str) -> Message:
+    """Ask which category an unprefixed reply belongs to; the text travels in the buttons."""
+    fmt = FORMATS[retro.format]
+    buttons = [
+        ButtonElement(
+            text=clip(c.label, 75),
+            action_id=f"{PICK_CATEGORY_ACTION}:{c.key}",
+            value=json.dumps({"r": retro.id, "c": c.key, "t": text, "a": anonymous, "s": source}),
+        )
+        for c in fmt.categories
+    ]
+    blocks: list[Block] = [
+        _mrkdwn(f"Which category is this for *{escape(retro.title)}*?\n>{escape(clip(text, 500))}"),
+        ActionsBlock(elements=buttons),
+    ]
+    return Message(text="Which category is this?", blocks=_dicts(blocks))
+
+
+def picker_fits(*, retro_id: int, category_key: str, text: str) -> bool:
+    """Button values hold at most 2000 characters."""
+    return len(json.dumps({"r": retro_id, "c": category_key, "t": text, "a": False, "s": "thread"})) <= 2000
+
+
+def retro_picker_fits(*, text: str) -> bool:
+    return len(json.dumps({"r": 10**9, "t": text})) <= 2000
+
+
+def retro_picker(*, retros: Sequence[Retro], text: str) -> Message:
+    buttons = [
+        ButtonElement(
+            text=clip(r.title, 75),
+            action_id=f"{PICK_RETRO_ACTION}:{r.id}",
+            value=json.dumps({"r": r.id, "t": text}),
+        )
+        for r in retros[:5]
+    ]
+    blocks: list[Block] = [
+        _mrkdwn("You are in more than one open retro. Which one is this for?"),
+        ActionsBlock(elements=buttons),
+    ]
+    return Message(text="Which retro is this for?", blocks=_dicts(blocks))
+
+
+def collection_closed_text(*, retro: Retro, stats: RetroStats) -> str:
+    fmt = FORMATS[retro.format]
+    counts = ", ".join(f"{c.label}: {stats.counts.get(c.key, 0)}" for c in fmt.categories)
+    return (
+        f":hourglass: Collection for *{escape(retro.title)}* closed at its deadline. "
+        f"{stats.responded} of {stats.invited} people answered; {stats.total_items} items ({counts}). "
+        "Run `/retro close` to publish the report, or `/retro extend` to reopen collection."
+    )
+
+
+def nudge_message(*, retro: Retro, now: datetime) -> Message:
+    blocks: list[Block] = [
+        _mrkdwn(
+            f":wave: A reminder: the retrospective *{escape(retro.title)}* in {channel_link(retro.channel_id)} "
+            f"collects answers until *{slack_date(retro.deadline)}* ({time_left(retro.deadline, now)}). "
+            "A few lines are enough."
+        ),
+        _item_buttons(retro),
+    ]
+    return Message(
+        text=f"Reminder: {escape(retro.title)} closes {slack_date(retro.deadline)}.", blocks=_dicts(blocks)
+    )
+
+
+def deadline_moved_message(*, retro: Retro) -> Message:
+    text = f":calendar: {mention(retro.facilitator_id)} moved the deadline to *{slack_date(retro.deadline)}*."
+    return Message(text=text, blocks=_dicts([_mrkdwn(text)]))
+
+
+def extend_modal(*, retro: Retro, now: datetime) -> dict[str, Any]:
+    initial = max(retro.deadline, now) + timedelta(days=1)
+    return _modal(
+        title="Change the deadline",
+        callback_id=EXTEND_CALLBACK,
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"retro_id": retro.id}),
+        blocks=[
+            _mrkdwn(f"*{escape(retro.title)}* collects answers until {slack_date(retro.deadline)}."),
+            InputBlock(
+                block_id=EXTEND_DEADLINE_BLOCK,
+                label="New deadline",
+                element=DateTimePickerElement(
+                    action_id=VALUE_ACTION, initial_date_time=int(initial.timestamp())
+                ),
+            ),
+        ],
+    )
+
+
+USAGE = (
+    "*Rearview runs asynchronous retrospectives in this channel.*\n"
+    "• `/retro new [title]`: start a retro (you become its facilitator)\n"
+    "• `/retro status`: who has answered, items so far, time left\n"
+    "• `/retro mine`: your own items, to edit or delete until the deadline\n"
+    "• `/retro remind`: nudge everyone who has not answered yet (facilitator)\n"
+    "• `/retro extend`: change the collection deadline (facilitator)\n"
+    "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
+    "• `/retro help`: this message\n"
+    "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "
+    "`*` or `>` to improve (or the first three categories of the retro's format). Thread replies show your "
+    "name; for anonymous items DM me (start with `anon`) or use the *Add item* button."
+)

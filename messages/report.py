@@ -10,7 +10,8 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.domain import FORMATS, RetroStats
-from storage.models import ActionItem, Item, Participant, Retro
+from messages.blocks import release_lines
+from storage.models import ActionItem, Item, Participant, Response, Retro
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
@@ -35,6 +36,7 @@ _env.filters["md"] = md_escape
 class ReportData:
     retro: Retro
     participants: Sequence[Participant]
+    responses: Sequence[Response]
     items: Sequence[Item]
     action_items: Sequence[ActionItem]
     stats: RetroStats
@@ -46,7 +48,12 @@ def render_report(data: ReportData) -> str:
         (category, [item for item in data.items if item.category == category.key])
         for category in fmt.categories
     ]
-    ratings = [p.smoothness for p in data.participants if p.smoothness is not None]
+    ratings = [r.smoothness for r in data.responses if r.smoothness is not None]
+    release = release_lines(data.retro)
+    questions = [
+        (question, [r.answers[n] for r in data.responses if n < len(r.answers) and r.answers[n]])
+        for n, question in enumerate(data.retro.custom_questions)
+    ]
     rate = round(100 * data.stats.responded / data.stats.invited) if data.stats.invited else 0
     return _env.get_template("retrospective.md.j2").render(
         retro=data.retro,
@@ -61,7 +68,10 @@ def render_report(data: ReportData) -> str:
         format=fmt,
         participants=data.participants,
         sections=sections,
-        surprises=[p.surprise for p in data.participants if p.surprise],
+        surprises=[r.surprise for r in data.responses if r.surprise],
+        release=release,
+        gaps=[label for label, value in release if value is None],
+        questions=questions,
         action_items=data.action_items,
         stats=data.stats,
         response_rate=rate,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -32,6 +33,7 @@ class Retro(SQLModel, table=True):
     team_id: str = Field(max_length=32, index=True)
     channel_id: str = Field(max_length=32)
     facilitator_id: str = Field(max_length=32)
+    facilitator_name: str = Field(default="", max_length=200)
     title: str = Field(max_length=150)
     format: str = Field(max_length=32)
     phase: str = Field(max_length=16)
@@ -42,6 +44,17 @@ class Retro(SQLModel, table=True):
     report_file_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_utc(False))
     closed_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    anonymity: str = Field(default="optional", max_length=16)
+    custom_questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    manual_reminders: int = Field(default=0)
+    # The release the retro looks back on. None means "not given" and is shown as a gap, never guessed.
+    release_version: str | None = Field(default=None, max_length=100)
+    deploy_date: date | None = Field(default=None)
+    release_scope: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    incidents: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rollbacks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    hotfixes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    release_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Participant(SQLModel, table=True):
@@ -56,8 +69,26 @@ class Participant(SQLModel, table=True):
     invited_at: datetime | None = Field(default=None, sa_column=_utc(True))
     invite_error: str | None = Field(default=None, max_length=100)
     responded_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    tz: str | None = Field(default=None, max_length=64)
+
+
+class Response(SQLModel, table=True):
+    """One person's survey answers beyond items. Anonymous ones carry only the keyed hash."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        UniqueConstraint("retro_id", "author_id", name="uq_response_author"),
+        UniqueConstraint("retro_id", "author_hash", name="uq_response_author_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    author_id: str | None = Field(default=None, max_length=32)
+    author_hash: str | None = Field(default=None, max_length=64)
     smoothness: int | None = Field(default=None)
     surprise: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answers: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Item(SQLModel, table=True):
@@ -68,8 +99,10 @@ class Item(SQLModel, table=True):
     retro_id: int = Field(foreign_key="retro.id", index=True)
     category: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    # None for anonymous items: nothing here may lead back to their author.
+    # None for anonymous items: nothing here may lead back to their author but the keyed hash,
+    # which lets the author (and nobody reading the database without the secret) find it again.
     author_id: str | None = Field(default=None, max_length=32)
+    author_hash: str | None = Field(default=None, max_length=64, index=True)
     source: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=_utc(False))
 
@@ -85,3 +118,39 @@ class ActionItem(SQLModel, table=True):
     due_date: date | None = Field(default=None)
     status: str = Field(default="open", max_length=16)
     created_at: datetime = Field(sa_column=_utc(False))
+
+
+class Nudge(SQLModel, table=True):
+    """A reminder sent (or tried) to one person: the unique key is what stops a second one."""
+
+    __tablename__ = "nudge"
+    __table_args__ = (UniqueConstraint("retro_id", "user_id", "reminder", name="uq_nudge_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    user_id: str = Field(max_length=32)
+    reminder: str = Field(max_length=32)
+    sent_at: datetime = Field(sa_column=_utc(False))
+    error: str | None = Field(default=None, max_length=100)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Events already handled (Slack retries them). Keys are keyed hashes: a DM's ts names its author."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("team_id", "key_hash", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc(False))
+
+
+class WorkspaceSecret(SQLModel, table=True):
+    """A workspace's generated hashing secret, used when REARVIEW_SECRET is not set."""
+
+    __tablename__ = "workspace_secret"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=128)

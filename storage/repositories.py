@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
-from storage.models import ActionItem, Item, Participant, Retro
+from storage.models import ActionItem, Item, Participant, Response, Retro
 
 
 def get_retro(*, session: Session, team_id: str, retro_id: int) -> Retro | None:
@@ -53,37 +53,17 @@ def items(*, session: Session, team_id: str, retro_id: int) -> Sequence[Item]:
     ).all()
 
 
-def items_by_author(
-    *, session: Session, team_id: str, retro_id: int, author_id: str, source: str
-) -> Sequence[Item]:
-    return session.exec(
-        select(Item)
-        .where(
-            Item.team_id == team_id,
-            Item.retro_id == retro_id,
-            Item.author_id == author_id,
-            Item.source == source,
-        )
-        .order_by(col(Item.id))
-    ).all()
-
-
-def delete_items_by_author(
-    *, session: Session, team_id: str, retro_id: int, author_id: str, source: str
-) -> None:
-    session.exec(
-        delete(Item).where(
-            col(Item.team_id) == team_id,
-            col(Item.retro_id) == retro_id,
-            col(Item.author_id) == author_id,
-            col(Item.source) == source,
-        )
-    )
-
-
 def action_items(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
     return session.exec(
         select(ActionItem)
         .where(ActionItem.team_id == team_id, ActionItem.retro_id == retro_id)
         .order_by(col(ActionItem.id))
+    ).all()
+
+
+def responses(*, session: Session, team_id: str, retro_id: int) -> Sequence[Response]:
+    return session.exec(
+        select(Response)
+        .where(Response.team_id == team_id, Response.retro_id == retro_id)
+        .order_by(col(Response.id))
     ).all()

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, create_engine, text
 from waitress.server import create_server
 
+from bot import jobs
 from bot.app import build_app, make_wsgi_app
 from bot.gateway import WebApiGateway, make_web_client
+from bot.scheduler import ApsJobs, build_scheduler
 from bot.services import Services
 from storage.db import make_engine, upgrade
 from tests.fakeslack import BOT_TOKEN, FakeSlack
@@ -131,18 +134,50 @@ class Bot:
     clock: FakeClock
     services: Services
     executor: TrackingExecutor
+    scheduler: BackgroundScheduler
     sleeps: list[float] = field(default_factory=list)
 
     def settle(self) -> None:
         """Wait until the bot has finished everything it does after its acks."""
         self.executor.wait_idle()
 
+    def restart_scheduler(self) -> None:
+        """Stop the scheduler and start a new one on the same database, as a process restart would."""
+        self.scheduler.shutdown(wait=True)
+        self.scheduler = start_scheduler(self.engine)
+        object.__setattr__(self.services.deadlines, "jobs", ApsJobs(self.scheduler))
+
+    def run_due_jobs(self) -> list[str]:
+        """Run what the scheduler would run by now (by the test's clock), as its executor would."""
+        return run_due_jobs(self.scheduler, self.clock())
+
+
+def start_scheduler(engine: Engine) -> BackgroundScheduler:
+    """The real scheduler and job store; paused, so jobs fire only when a test's clock says so."""
+    scheduler = build_scheduler(engine)
+    scheduler.start(paused=True)
+    return scheduler
+
+
+def run_due_jobs(scheduler: BackgroundScheduler, now: datetime) -> list[str]:
+    ran = []
+    for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time):
+        if job.next_run_time is not None and job.next_run_time <= now:
+            scheduler.remove_job(job.id)  # date jobs run once
+            job.func(*job.args, **job.kwargs)
+            ran.append(job.id)
+    return ran
+
 
 @pytest.fixture
 def bot(fake: FakeSlack, engine: Engine, clock: FakeClock) -> Iterator[Bot]:
     sleeps: list[float] = []
     client = make_web_client(token=BOT_TOKEN, base_url=fake.api_url, sleep=sleeps.append)
-    services = Services.build(engine=engine, gateway=WebApiGateway(client), clock=clock)
+    scheduler = start_scheduler(engine)
+    services = Services.build(
+        engine=engine, gateway=WebApiGateway(client), clock=clock, jobs=ApsJobs(scheduler), secret="s" * 32
+    )
+    jobs.bind(services)
     executor = TrackingExecutor()
     app = build_app(
         client=client, signing_secret=SIGNING_SECRET, services=services, listener_executor=executor
@@ -151,8 +186,12 @@ def bot(fake: FakeSlack, engine: Engine, clock: FakeClock) -> Iterator[Bot]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}"
-    yield Bot(url, fake, SlackClient(bot_url=url, fake=fake), engine, clock, services, executor, sleeps)
+    bot = Bot(
+        url, fake, SlackClient(bot_url=url, fake=fake), engine, clock, services, executor, scheduler, sleeps
+    )
+    yield bot
     executor.shutdown(wait=True)
+    bot.scheduler.shutdown(wait=True)
     server.task_dispatcher.shutdown()
     server.close()
     thread.join(timeout=5)

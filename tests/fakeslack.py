@@ -63,6 +63,12 @@ class FakeChannel:
 
 
 @dataclass
+class Response:
+    url: str
+    body: dict[str, Any]
+
+
+@dataclass
 class Upload:
     id: str
     filename: str
@@ -82,8 +88,11 @@ class FakeSlack:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
     invalid_payloads: list[str] = field(default_factory=list)
+    reactions: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, ts, name)
+    responses: list[Response] = field(default_factory=list)  # posts to response_urls
     failures: list[Failure] = field(default_factory=list)
     _triggers: dict[str, float] = field(default_factory=dict)
+    _trigger_views: dict[str, str] = field(default_factory=dict)  # trigger -> the view it came from
     _used_triggers: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -122,10 +131,12 @@ class FakeSlack:
         with self._cond:
             self.failures.append(Failure(method, when, status, error, retry_after, times))
 
-    def new_trigger(self) -> str:
+    def new_trigger(self, *, from_view: str | None = None) -> str:
         trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
         with self._cond:
             self._triggers[trigger] = time.monotonic()
+            if from_view is not None:
+                self._trigger_views[trigger] = from_view
         return trigger
 
     def age_trigger(self, trigger: str, seconds: float) -> None:
@@ -217,6 +228,13 @@ class FakeSlack:
             upload = self.uploads[path.removeprefix("/upload/")]
             upload.content = raw
             return 200, {}, b"OK"
+        if path.startswith(("/actions/", "/commands/")):
+            body = json.loads(raw)
+            if problem := self._check_blocks(body.get("blocks") or [], 50):
+                self._invalid(problem)
+                return 400, {}, b"invalid_blocks"
+            self.responses.append(Response(path, body))
+            return 200, {}, b"ok"
         method = path.removeprefix("/api/")
         params = _params(headers, raw)
         self.calls.append(Call(method, params))
@@ -268,6 +286,11 @@ class FakeSlack:
     def _check_view(self, view: Any) -> str | None:
         if isinstance(view, str):
             view = json.loads(view)
+        view = {
+            k: v
+            for k, v in view.items()
+            if k not in ("id", "team_id", "hash", "state", "root_view_id", "previous_view_id")
+        }
         try:
             View(**view).validate_json()
         except (SlackObjectFormationError, TypeError) as exc:
@@ -289,6 +312,8 @@ class FakeSlack:
 
     def _conversation(self, channel: str) -> tuple[str | None, str | None]:
         """(Slack's channel id, error) for a channel or a user id (the app's DM)."""
+        if channel.startswith("D") and channel[1:] in self.users:
+            channel = channel[1:]
         if channel.startswith(("U", "W")):
             user = self.users.get(channel)
             if user is None or user["deleted"] or user["is_bot"]:
@@ -381,16 +406,51 @@ class FakeSlack:
             },
         }
 
-    def _api_views_open(self, params: Params) -> dict[str, Any]:
-        if error := self._use_trigger(str(params.get("trigger_id"))):
+    def _api_views_open(self, params: Params, *, pushed: bool = False) -> dict[str, Any]:
+        trigger = str(params.get("trigger_id"))
+        if error := self._use_trigger(trigger):
             return {"ok": False, "error": error}
         view = _json(params.get("view"))
         if problem := self._check_view(view):
             return self._invalid(problem)
         view_id = f"V{next(self._ids):06d}"
-        stored = {**view, "id": view_id, "team_id": TEAM_ID, "hash": f"h{view_id}", "state": {"values": {}}}
+        under = self._trigger_views.get(trigger) if pushed else None
+        if pushed and under is None:
+            return {"ok": False, "error": "push_limit_reached"}
+        root = (self.views[under].get("root_view_id") or under) if under else view_id
+        stored = {
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "hash": f"h{view_id}",
+            "state": {"values": {}},
+            "root_view_id": root,
+            "previous_view_id": under,
+        }
         self.views[view_id] = stored
         return {"ok": True, "view": stored}
+
+    def _api_views_update(self, params: Params) -> dict[str, Any]:
+        view_id = str(params.get("view_id"))
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        view = _json(params.get("view"))
+        if problem := self._check_view(view):
+            return self._invalid(problem)
+        stored = {**self.views[view_id], **view, "id": view_id, "state": {"values": {}}}
+        stored["hash"] = f"h{view_id}.{next(self._ids)}"
+        self.views[view_id] = stored
+        return {"ok": True, "view": stored}
+
+    def _api_views_push(self, params: Params) -> dict[str, Any]:
+        return self._api_views_open(params, pushed=True)
+
+    def _api_reactions_add(self, params: Params) -> dict[str, Any]:
+        key = (str(params.get("channel")), str(params.get("timestamp")), str(params.get("name")))
+        if key in self.reactions:
+            return {"ok": False, "error": "already_reacted"}
+        self.reactions.append(key)
+        return {"ok": True}
 
     def _api_files_getUploadURLExternal(self, params: Params) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 import urllib.error
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakeslack import TEAM_ID, FakeSlack
+from tests.fakeslack import BOT_USER_ID, TEAM_ID, FakeSlack
+
+_event_numbers = itertools.count(1)
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -48,7 +51,13 @@ class SlackClient:
     # ------------------------------------------------------------ transport
 
     def post(
-        self, body: str, *, content_type: str, timestamp: int | None = None, signature: str | None = None
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> Reply:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         base = f"v0:{ts}:{body}".encode()
@@ -61,6 +70,7 @@ class SlackClient:
                 "Content-Type": content_type,
                 "X-Slack-Request-Timestamp": ts,
                 "X-Slack-Signature": sig,
+                **(extra_headers or {}),
             },
         )
         started = time.monotonic()
@@ -133,6 +143,74 @@ class SlackClient:
         }
         return self._interaction(payload), trigger
 
+    def click_in_view(self, user: str, *, view_id: str, action_id: str, value: str | None = None) -> Reply:
+        """Press a button inside an open modal (the first with `action_id`, or the one with `value`)."""
+        view = self.fake.views[view_id]
+        button = _find_element(view["blocks"], action_id, value)
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
+            "api_app_id": "AREARVIEW",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self.fake.new_trigger(from_view=view_id),
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "view": view,
+            "actions": [
+                {
+                    "type": button["type"],
+                    "action_id": button["action_id"],
+                    "block_id": button["_block_id"],
+                    "text": button.get("text"),
+                    "value": button.get("value"),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self._interaction(payload)
+
+    def message(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        ts: str | None = None,
+        retry_num: int | None = None,
+        **extra: Any,
+    ) -> tuple[Reply, str]:
+        """Deliver a `message` event as the Events API does; returns the reply and the message ts."""
+        ts = ts or f"1800000000.{next(_event_numbers):06d}"
+        event: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "im" if channel.startswith("D") else "channel",
+            "team": TEAM_ID,
+            **extra,
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "AREARVIEW",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_event_numbers):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+        headers = (
+            {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
+        )
+        return self.post(json.dumps(body), content_type="application/json", extra_headers=headers), ts
+
     def submit(self, user: str, view_id: str, values: dict[str, Any] | None = None) -> Reply:
         """Submit an opened modal as a person would: typed values by block id, the rest as shown."""
         view = self.fake.views[view_id]
@@ -151,10 +229,10 @@ class SlackClient:
         return self._interaction(payload)
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+def _find_element(blocks: list[dict[str, Any]], action_id: str, value: str | None = None) -> dict[str, Any]:
     for block in blocks:
         for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
-            if element.get("action_id") == action_id:
+            if element.get("action_id") == action_id and (value is None or element.get("value") == value):
                 return {**element, "_block_id": block.get("block_id", "b")}
     raise AssertionError(f"no element {action_id!r} in the message")
 
@@ -196,6 +274,13 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
         options = {o["value"]: o for o in element["options"]}
         assert given in options, f"{given!r} is not one of the menu's options {list(options)}"
         return {"type": kind, "selected_option": options[given]}
+    if kind == "checkboxes":
+        if given is _UNSET:
+            return {"type": kind, "selected_options": element.get("initial_options") or []}
+        options = {o["value"]: o for o in element["options"]}
+        return {"type": kind, "selected_options": [options[v] for v in given]}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date") if given is _UNSET else given}
     if kind == "datetimepicker":
         return {
             "type": kind,

@@ -23,6 +23,15 @@ METHOD_SCOPES: dict[str, str | None] = {
     "users.info": "users:read",
     "views.open": None,
     "files.upload": "files:write",
+    "reactions.add": "reactions:write",
+    "views.update": None,
+    "views.push": None,
+}
+# The scope each subscribed event needs; the listeners handle `message` from these three places.
+EVENT_SCOPES = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
 }
 
 
@@ -44,7 +53,11 @@ def test_manifest_asks_for_exactly_the_scopes_the_code_uses() -> None:
     assert used == set(METHOD_SCOPES), (
         "a Slack method was added or removed: update METHOD_SCOPES and the manifest"
     )
+    events = set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
+    assert events == set(EVENT_SCOPES)
+    assert '@app.event("message")' in (ROOT / "bot" / "listeners" / "events.py").read_text()
     needed = {"commands"} | {s for m in used for s in (METHOD_SCOPES[m] or "").split()}
+    needed |= {EVENT_SCOPES[e] for e in events}
     assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == needed
 
 
@@ -54,3 +67,5 @@ def test_manifest_declares_the_command_interactivity_and_socket_mode() -> None:
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "bot_user" in manifest["features"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False

@@ -23,6 +23,15 @@ def test_upgrade_head_matches_the_models(engine: Engine) -> None:
 def test_every_table_carries_the_workspace(engine: Engine) -> None:
     inspector = inspect(engine)
     tables = set(inspector.get_table_names()) - {"alembic_version"}
-    assert tables == {"retro", "participant", "item", "action_item"}
+    assert tables == {
+        "retro",
+        "participant",
+        "item",
+        "action_item",
+        "response",
+        "nudge",
+        "processed_event",
+        "workspace_secret",
+    }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

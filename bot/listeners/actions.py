@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
 from messages import blocks
@@ -19,3 +21,59 @@ def register(app: App, services: Services) -> None:
             team_id=payloads.team_id(body), retro_id=int(action["value"]), user_id=body["user"]["id"]
         )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(blocks.ADD_ITEM_ACTION)
+    def open_add_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        view = services.items.add_view(team_id=payloads.team_id(body), retro_id=int(action["value"]))
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(blocks.MY_ITEMS_ACTION)
+    def open_my_items(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        view = services.items.my_items_view(
+            team_id=payloads.team_id(body), retro_id=int(action["value"]), user_id=body["user"]["id"]
+        )
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(blocks.ITEM_EDIT_ACTION)
+    def edit_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            view = services.items.edit_view(
+                team_id=payloads.team_id(body), item_id=int(action["value"]), user_id=body["user"]["id"]
+            )
+        except DomainError as exc:
+            view = blocks.notice_modal(title="My items", text=exc.message)
+        services.gateway.push_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(blocks.ITEM_DELETE_ACTION)
+    def delete_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        team_id, user_id = payloads.team_id(body), body["user"]["id"]
+        try:
+            retro = services.items.delete(team_id=team_id, item_id=int(action["value"]), user_id=user_id)
+            assert retro.id is not None
+            view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
+        except DomainError as exc:
+            view = blocks.notice_modal(title="My items", text=exc.message)
+        services.gateway.update_view(view_id=body["view"]["id"], view=view)
+
+    @app.action(re.compile(f"^{blocks.PICK_CATEGORY_ACTION}:"))
+    def pick_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        answer = services.replies.pick_category(
+            team_id=payloads.team_id(body), user_id=body["user"]["id"], value=action["value"]
+        )
+        services.gateway.respond(response_url=body["response_url"], text=answer)
+
+    @app.action(re.compile(f"^{blocks.PICK_RETRO_ACTION}:"))
+    def pick_retro(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        services.gateway.respond(response_url=body["response_url"], text="Thanks, noted.")
+        services.replies.pick_retro(
+            team_id=payloads.team_id(body),
+            user_id=body["user"]["id"],
+            channel_id=body["container"]["channel_id"],
+            value=action["value"],
+        )

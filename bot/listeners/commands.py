@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.errors import DomainError
 from bot.services import Services
+from bot.services.notify import tell
 from messages import blocks
 
 
@@ -51,9 +52,44 @@ def _close(services: Services, ack: Ack, command: dict[str, Any], _rest: str) ->
     services.retros.publish(team_id=team_id, retro_id=retro_id)
 
 
+def _mine(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    retro = services.items.current_retro(team_id=team_id, channel_id=command["channel_id"], user_id=user_id)
+    ack()
+    assert retro.id is not None
+    view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
+    services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
+
+
+def _remind(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
+    services.deadlines.check_remind(team_id=team_id, channel_id=channel_id, user_id=user_id)
+    ack(text="Sending reminders to everyone who has not answered yet…")
+    result = services.deadlines.remind_now(team_id=team_id, channel_id=channel_id, user_id=user_id)
+    tell(services.gateway, user=user_id, channel=channel_id, text=result)
+
+
+def _extend(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    retro = services.deadlines.check_extend(
+        team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"]
+    )
+    ack()
+    services.gateway.open_view(
+        trigger_id=command["trigger_id"], view=blocks.extend_modal(retro=retro, now=services.clock())
+    )
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
 
 
-_SUBCOMMANDS = {"new": _new, "status": _status, "close": _close, "help": _help}
+_SUBCOMMANDS = {
+    "new": _new,
+    "status": _status,
+    "close": _close,
+    "mine": _mine,
+    "remind": _remind,
+    "extend": _extend,
+    "help": _help,
+}

@@ -42,3 +42,12 @@ def team_id(body: dict[str, Any]) -> str:
     """The workspace of an interaction payload (block actions and view submissions)."""
     team = body.get("team") or {}
     return str(team.get("id") or body["user"]["team_id"])
+
+
+def checked(view: dict[str, Any], block_id: str) -> list[str]:
+    return [str(o["value"]) for o in field(view, block_id).get("selected_options") or []]
+
+
+def date_value(view: dict[str, Any], block_id: str) -> str | None:
+    value = field(view, block_id).get("selected_date")
+    return str(value) if value else None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain import DEFAULT_FORMAT, FORMATS
-from bot.errors import InvalidInput
+from bot.domain import DEFAULT_FORMAT, FORMATS, Anonymity, ItemSource
+from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
-from bot.services.retros import RetroDraft
+from bot.services.items import CollectionClosed
+from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
 from messages import blocks
 
@@ -19,16 +20,7 @@ from messages import blocks
 def register(app: App, services: Services) -> None:
     @app.view(blocks.NEW_RETRO_CALLBACK)
     def new_retro_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        deadline = payloads.timestamp(view, blocks.NEW_DEADLINE_BLOCK)
-        draft = RetroDraft(
-            team_id=payloads.team_id(body),
-            channel_id=str(payloads.metadata(view)["channel_id"]),
-            facilitator_id=body["user"]["id"],
-            title=payloads.text(view, blocks.NEW_TITLE_BLOCK) or "",
-            participant_ids=tuple(payloads.users(view, blocks.NEW_PARTICIPANTS_BLOCK)),
-            deadline=datetime.fromtimestamp(deadline, UTC) if deadline is not None else None,
-            format=payloads.selected(view, blocks.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
-        )
+        draft = _draft(body, view)
         try:
             services.retros.validate(draft)
         except InvalidInput as exc:
@@ -40,19 +32,121 @@ def register(app: App, services: Services) -> None:
     @app.view(blocks.SURVEY_CALLBACK)
     def survey_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         retro_id = int(payloads.metadata(view)["retro_id"])
-        team_id = payloads.team_id(body)
         rating = payloads.selected(view, blocks.SURVEY_SMOOTHNESS_BLOCK)
-        categories = [c.key for fmt in FORMATS.values() for c in fmt.categories]
+        categories = {c.key for fmt in FORMATS.values() for c in fmt.categories}
         answers = SurveyAnswers(
             items={key: payloads.text(view, blocks.survey_block_id(key)) for key in categories},
             smoothness=int(rating) if rating and rating.isdigit() else None,
             surprise=payloads.text(view, blocks.SURVEY_SURPRISE_BLOCK),
+            custom=[payloads.text(view, blocks.custom_block_id(n)) for n in range(3)],
+            anonymous=blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK),
         )
         try:
             thanks = services.surveys.submit(
-                team_id=team_id, retro_id=retro_id, user_id=body["user"]["id"], answers=answers
+                team_id=payloads.team_id(body), retro_id=retro_id, user_id=body["user"]["id"], answers=answers
             )
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         ack(response_action="update", view=thanks)
+
+    @app.view(blocks.ITEM_CALLBACK)
+    def item_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = payloads.metadata(view)
+        team_id, user_id = payloads.team_id(body), body["user"]["id"]
+        category = payloads.selected(view, blocks.ITEM_CATEGORY_BLOCK) or ""
+        text = payloads.text(view, blocks.ITEM_TEXT_BLOCK) or ""
+        try:
+            if meta.get("item_id") is None:
+                retro = services.items.add(
+                    team_id=team_id,
+                    retro_id=int(meta["retro_id"]),
+                    user_id=user_id,
+                    entries=[(category, text)],
+                    wants_anonymous=blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK),
+                    source=ItemSource.MODAL,
+                )
+            else:
+                retro = services.items.edit(
+                    team_id=team_id,
+                    item_id=int(meta["item_id"]),
+                    user_id=user_id,
+                    category=category,
+                    text=text,
+                )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except CollectionClosed as exc:
+            ack(response_action="errors", errors={blocks.ITEM_TEXT_BLOCK: exc.plain})
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={blocks.ITEM_TEXT_BLOCK: exc.message})
+            return
+        if meta.get("item_id") is None:
+            label = FORMATS[retro.format].category(category).label
+            anonymous = retro.anonymity == Anonymity.ANONYMOUS or (
+                retro.anonymity == Anonymity.OPTIONAL
+                and blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK)
+            )
+            ack(
+                response_action="update",
+                view=blocks.item_added_modal(retro=retro, category_label=label, anonymous=anonymous),
+            )
+            return
+        ack()  # closes the edit view and returns to the list, which is refreshed below
+        root = view.get("root_view_id")
+        if root and root != view.get("id"):
+            assert retro.id is not None
+            services.gateway.update_view(
+                view_id=root,
+                view=services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id),
+            )
+
+    @app.view(blocks.EXTEND_CALLBACK)
+    def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        chosen = payloads.timestamp(view, blocks.EXTEND_DEADLINE_BLOCK)
+        try:
+            services.deadlines.extend(
+                team_id=payloads.team_id(body),
+                retro_id=int(payloads.metadata(view)["retro_id"]),
+                user_id=body["user"]["id"],
+                deadline=datetime.fromtimestamp(chosen, UTC) if chosen is not None else None,
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={blocks.EXTEND_DEADLINE_BLOCK: exc.message})
+            return
+        ack()
+
+
+def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
+    deadline = payloads.timestamp(view, blocks.NEW_DEADLINE_BLOCK)
+    deploy = payloads.date_value(view, blocks.RELEASE_BLOCKS["deploy_date"])
+
+    def release(field: str) -> str | None:
+        return (payloads.text(view, blocks.RELEASE_BLOCKS[field]) or "").strip() or None
+
+    questions = [q.strip() for q in (payloads.text(view, blocks.NEW_QUESTIONS_BLOCK) or "").splitlines()]
+    return RetroDraft(
+        team_id=payloads.team_id(body),
+        channel_id=str(payloads.metadata(view)["channel_id"]),
+        facilitator_id=body["user"]["id"],
+        title=payloads.text(view, blocks.NEW_TITLE_BLOCK) or "",
+        participant_ids=tuple(payloads.users(view, blocks.NEW_PARTICIPANTS_BLOCK)),
+        deadline=datetime.fromtimestamp(deadline, UTC) if deadline is not None else None,
+        format=payloads.selected(view, blocks.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
+        anonymity=payloads.selected(view, blocks.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
+        custom_questions=tuple(q for q in questions if q),
+        release=ReleaseInfo(
+            version=release("version"),
+            deploy_date=date.fromisoformat(deploy) if deploy else None,
+            scope=release("scope"),
+            incidents=release("incidents"),
+            rollbacks=release("rollbacks"),
+            hotfixes=release("hotfixes"),
+            notes=release("notes"),
+        ),
+    )

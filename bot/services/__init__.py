@@ -8,6 +8,11 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock
 from bot.gateway import SlackGateway
+from bot.scheduler import Jobs
+from bot.services.authors import AuthorKeys
+from bot.services.deadlines import DeadlineService
+from bot.services.items import ItemService
+from bot.services.replies import ReplyService
 from bot.services.retros import RetroService
 from bot.services.surveys import SurveyService
 
@@ -18,12 +23,23 @@ class Services:
     clock: Clock
     retros: RetroService
     surveys: SurveyService
+    items: ItemService
+    deadlines: DeadlineService
+    replies: ReplyService
 
     @classmethod
-    def build(cls, *, engine: Engine, gateway: SlackGateway, clock: Clock) -> Services:
+    def build(
+        cls, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs, secret: str | None = None
+    ) -> Services:
+        keys = AuthorKeys(engine=engine, master_secret=secret)
+        items = ItemService(engine=engine, clock=clock, keys=keys)
+        deadlines = DeadlineService(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
         return cls(
             gateway=gateway,
             clock=clock,
-            retros=RetroService(engine=engine, gateway=gateway, clock=clock),
-            surveys=SurveyService(engine=engine, clock=clock),
+            retros=RetroService(engine=engine, gateway=gateway, clock=clock, deadlines=deadlines),
+            surveys=SurveyService(engine=engine, clock=clock, items=items),
+            items=items,
+            deadlines=deadlines,
+            replies=ReplyService(items=items, gateway=gateway),
         )

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import FORMATS, MAX_TITLE_LENGTH, Phase, RetroStats
+from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, MAX_TITLE_LENGTH, Anonymity, Phase, RetroStats
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
+from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
 from bot.services.notify import tell
+from bot.services.stats import compute_stats
 from messages import blocks
 from messages.report import ReportData, render_report
 from messages.text import escape, mention
@@ -23,10 +25,21 @@ from storage.models import Participant, Retro
 
 logger = logging.getLogger(__name__)
 
-MIN_LEAD_TIME = timedelta(minutes=10)
-MAX_LEAD_TIME = timedelta(days=90)
 # Errors that mean the bot cannot use the channel at all, as opposed to a passing failure.
 _CHANNEL_UNUSABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What the facilitator knows about the release; every field may be missing."""
+
+    version: str | None = None
+    deploy_date: date | None = None
+    scope: str | None = None
+    incidents: str | None = None
+    rollbacks: str | None = None
+    hotfixes: str | None = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,19 +51,26 @@ class RetroDraft:
     participant_ids: tuple[str, ...]
     deadline: datetime | None
     format: str
+    anonymity: str = Anonymity.OPTIONAL
+    custom_questions: tuple[str, ...] = ()
+    release: ReleaseInfo = field(default_factory=ReleaseInfo)
 
 
 @dataclass(frozen=True)
 class Invitee:
     user_id: str
     name: str
+    tz: str | None
 
 
 class RetroService:
-    def __init__(self, *, engine: Engine, gateway: SlackGateway, clock: Clock) -> None:
+    def __init__(
+        self, *, engine: Engine, gateway: SlackGateway, clock: Clock, deadlines: DeadlineService
+    ) -> None:
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
+        self.deadlines = deadlines
 
     # ------------------------------------------------------------ start
 
@@ -77,6 +97,16 @@ class RetroService:
             errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time within the next 90 days."
         if draft.format not in FORMATS:
             errors[blocks.NEW_FORMAT_BLOCK] = "Pick one of the listed formats."
+        if draft.anonymity not in set(Anonymity):
+            errors[blocks.NEW_ANONYMITY_BLOCK] = "Pick how anonymous answers should be."
+        if len(draft.custom_questions) > MAX_CUSTOM_QUESTIONS:
+            errors[blocks.NEW_QUESTIONS_BLOCK] = (
+                f"Ask at most {MAX_CUSTOM_QUESTIONS} extra questions (one per line); you wrote {len(draft.custom_questions)}."
+            )
+        elif any(len(q) > blocks.MAX_QUESTION_LENGTH for q in draft.custom_questions):
+            errors[blocks.NEW_QUESTIONS_BLOCK] = (
+                f"Keep each question under {blocks.MAX_QUESTION_LENGTH} characters."
+            )
         if errors:
             raise InvalidInput(errors)
         try:
@@ -92,15 +122,26 @@ class RetroService:
         now = self.clock()
         try:
             with Session(self.engine) as session:
+                release = draft.release
                 retro = Retro(
                     team_id=draft.team_id,
                     channel_id=draft.channel_id,
                     facilitator_id=draft.facilitator_id,
+                    facilitator_name=self._name_of(draft.facilitator_id),
                     title=draft.title.strip(),
                     format=draft.format,
                     phase=Phase.COLLECTING,
                     deadline=draft.deadline,
                     created_at=now,
+                    anonymity=draft.anonymity,
+                    custom_questions=list(draft.custom_questions),
+                    release_version=release.version,
+                    deploy_date=release.deploy_date,
+                    release_scope=release.scope,
+                    incidents=release.incidents,
+                    rollbacks=release.rollbacks,
+                    hotfixes=release.hotfixes,
+                    release_notes=release.notes,
                 )
                 session.add(retro)
                 session.commit()
@@ -160,6 +201,7 @@ class RetroService:
                 unreachable.append((invitee.user_id, exc.error))
             self._record_invite(draft.team_id, retro_id, invitee.user_id, error)
 
+        self.deadlines.schedule(team_id=draft.team_id, retro_id=retro_id)
         tell(
             self.gateway,
             user=draft.facilitator_id,
@@ -183,8 +225,14 @@ class RetroService:
                 continue
             if user.is_bot or user.deleted:
                 continue
-            invitees.append(Invitee(user_id=user.id, name=user.name))
+            invitees.append(Invitee(user_id=user.id, name=user.name, tz=user.tz))
         return invitees, unreachable
+
+    def _name_of(self, user_id: str) -> str:
+        try:
+            return self.gateway.user_info(user=user_id).name
+        except SlackCallFailed:
+            return ""  # only used to sign polite refusals; the mention still works
 
     def _permalink(self, channel: str, ts: str) -> str | None:
         try:
@@ -249,6 +297,7 @@ class RetroService:
                 retro.closed_at = self.clock()
                 session.add(retro)
                 session.commit()
+            self.deadlines.cancel(retro)
             assert retro.id is not None
             return retro.id
 
@@ -296,6 +345,7 @@ class RetroService:
             ReportData(
                 retro=retro,
                 participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
+                responses=repo.responses(session=session, team_id=team_id, retro_id=retro_id),
                 items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
                 action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
                 stats=stats,
@@ -328,18 +378,3 @@ class RetroService:
                 setattr(retro, name, value)
             session.add(retro)
             session.commit()
-
-
-def compute_stats(session: Session, retro: Retro) -> RetroStats:
-    assert retro.id is not None
-    people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
-    counts = {c.key: 0 for c in FORMATS[retro.format].categories}
-    for item in repo.items(session=session, team_id=retro.team_id, retro_id=retro.id):
-        counts[item.category] = counts.get(item.category, 0) + 1
-    ratings = [p.smoothness for p in people if p.smoothness is not None]
-    return RetroStats(
-        invited=len(people),
-        responded=sum(1 for p in people if p.responded_at is not None),
-        counts=counts,
-        average_smoothness=sum(ratings) / len(ratings) if ratings else None,
-    )

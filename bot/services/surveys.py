@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, delete, select
 
 from bot.clock import Clock
-from bot.domain import FORMATS, MAX_ITEM_LENGTH, ItemSource, Phase
+from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource
 from bot.errors import InvalidInput, NoRetroHere
+from bot.services.items import ItemService, accepting, late_message
 from messages import blocks
 from messages.text import split_lines
 from storage import repositories as repo
-from storage.models import Item, Participant, Retro
+from storage.models import Item, Participant, Response, Retro
 
 
 @dataclass(frozen=True)
@@ -22,36 +23,33 @@ class SurveyAnswers:
     items: dict[str, str | None]  # category key -> the field's text, one item per line
     smoothness: int | None
     surprise: str | None
+    custom: list[str | None] = field(default_factory=list)
+    anonymous: bool = False
 
 
 class SurveyService:
-    def __init__(self, *, engine: Engine, clock: Clock) -> None:
+    def __init__(self, *, engine: Engine, clock: Clock, items: ItemService) -> None:
         self.engine = engine
         self.clock = clock
+        self.items = items
 
     def view_for(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
         """The survey modal with this person's saved answers, or a notice once collection is over."""
         with Session(self.engine) as session:
             retro = _retro(session, team_id, retro_id)
-            if not self._accepting(retro):
-                return blocks.notice_modal(title="Retro closed", text=blocks.closed_text(retro=retro))
-            participant = repo.get_participant(
-                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
-            )
+            if not accepting(retro, self.clock()):
+                return blocks.notice_modal(title="Retro closed", text=late_message(retro))
             answers: dict[str, list[str]] = {}
-            for item in repo.items_by_author(
-                session=session,
-                team_id=team_id,
-                retro_id=retro_id,
-                author_id=user_id,
-                source=ItemSource.SURVEY,
-            ):
+            for item in self._own_survey_items(session, retro, user_id):
                 answers.setdefault(item.category, []).append(item.text)
+            response = self._own_response(session, retro, user_id)
             return blocks.survey_modal(
                 retro=retro,
                 answers=answers,
-                smoothness=participant.smoothness if participant else None,
-                surprise=participant.surprise if participant else None,
+                smoothness=response.smoothness if response else None,
+                surprise=response.surprise if response else None,
+                custom=list(response.answers) if response else [],
+                anonymous=bool(response and response.author_id is None),
             )
 
     def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> dict[str, Any]:
@@ -61,8 +59,8 @@ class SurveyService:
             retro = _retro(session, team_id, retro_id)
             fmt = FORMATS[retro.format]
             first_block = blocks.survey_block_id(fmt.categories[0].key)
-            if not self._accepting(retro):
-                raise InvalidInput({first_block: CLOSED_ERROR})
+            if not accepting(retro, now):
+                raise InvalidInput({first_block: late_message(retro, mrkdwn=False)})
 
             parsed: dict[str, list[str]] = {}
             errors: dict[str, str] = {}
@@ -80,29 +78,42 @@ class SurveyService:
             surprise = (answers.surprise or "").strip() or None
             if surprise and len(surprise) > MAX_ITEM_LENGTH:
                 errors[blocks.SURVEY_SURPRISE_BLOCK] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
-            if not errors and not any(parsed.values()) and answers.smoothness is None and surprise is None:
-                errors[first_block] = "The survey is empty: add at least one item, a rating or a surprise."
+            custom = [(a or "").strip() or None for a in answers.custom[: len(retro.custom_questions)]]
+            custom += [None] * (len(retro.custom_questions) - len(custom))
+            for n, answer in enumerate(custom):
+                if answer and len(answer) > MAX_ITEM_LENGTH:
+                    errors[blocks.custom_block_id(n)] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
+            empty = (
+                not any(parsed.values())
+                and answers.smoothness is None
+                and surprise is None
+                and not any(custom)
+            )
+            if not errors and empty:
+                errors[first_block] = "The survey is empty: add at least one item, a rating or an answer."
             if errors:
                 raise InvalidInput(errors)
 
-            participant = repo.get_participant(
-                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            who = self.items.attribution(retro, user_id, wants_anonymous=answers.anonymous)
+            # Editing replaces this person's survey answers, whichever way they were attributed before;
+            # items added other ways (thread, DM, Add item) are untouched.
+            for item in self._own_survey_items(session, retro, user_id):
+                session.delete(item)
+            session.exec(
+                delete(Response).where(col(Response.id).in_(self._own_response_ids(session, retro, user_id)))
             )
-            if participant is None:
-                # Someone who was not invited answered from the kickoff button: welcome them in.
-                participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
-            participant.responded_at = now
-            participant.smoothness = answers.smoothness
-            participant.surprise = surprise
-            session.add(participant)
-            # Editing replaces the person's survey items; items added other ways are untouched.
-            repo.delete_items_by_author(
-                session=session,
-                team_id=team_id,
-                retro_id=retro_id,
-                author_id=user_id,
-                source=ItemSource.SURVEY,
+            session.add(
+                Response(
+                    team_id=team_id,
+                    retro_id=retro_id,
+                    author_id=who.author_id,
+                    author_hash=who.author_hash,
+                    smoothness=answers.smoothness,
+                    surprise=surprise,
+                    answers=custom,
+                )
             )
+            created = now.replace(minute=0, second=0, microsecond=0) if who.anonymous else now
             for key, lines in parsed.items():
                 for line in lines:
                     session.add(
@@ -111,17 +122,56 @@ class SurveyService:
                             retro_id=retro_id,
                             category=key,
                             text=line,
-                            author_id=user_id,
+                            author_id=who.author_id,
+                            author_hash=who.author_hash,
                             source=ItemSource.SURVEY,
-                            created_at=now,
+                            created_at=created,
                         )
                     )
+            participant = repo.get_participant(
+                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            )
+            if participant is None:
+                # Someone who was not invited answered from the kickoff button: welcome them in.
+                participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
+            participant.responded_at = now
+            session.add(participant)
             session.commit()
             count = sum(len(lines) for lines in parsed.values())
-            return blocks.survey_thanks_modal(retro=retro, item_count=count, smoothness=answers.smoothness)
+            return blocks.survey_thanks_modal(
+                retro=retro, item_count=count, smoothness=answers.smoothness, anonymous=who.anonymous
+            )
 
-    def _accepting(self, retro: Retro) -> bool:
-        return retro.phase == Phase.COLLECTING and self.clock() < retro.deadline
+    def _own_survey_items(self, session: Session, retro: Retro, user_id: str) -> list[Item]:
+        assert retro.id is not None
+        digest = self.items.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
+        return list(
+            session.exec(
+                select(Item)
+                .where(
+                    Item.team_id == retro.team_id,
+                    Item.retro_id == retro.id,
+                    Item.source == ItemSource.SURVEY,
+                    or_(col(Item.author_id) == user_id, col(Item.author_hash) == digest),
+                )
+                .order_by(col(Item.id))
+            ).all()
+        )
+
+    def _own_response_ids(self, session: Session, retro: Retro, user_id: str) -> list[int]:
+        response = self._own_response(session, retro, user_id)
+        return [response.id] if response is not None and response.id is not None else []
+
+    def _own_response(self, session: Session, retro: Retro, user_id: str) -> Response | None:
+        assert retro.id is not None
+        digest = self.items.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
+        return session.exec(
+            select(Response).where(
+                Response.team_id == retro.team_id,
+                Response.retro_id == retro.id,
+                or_(col(Response.author_id) == user_id, col(Response.author_hash) == digest),
+            )
+        ).first()
 
 
 def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
@@ -131,6 +181,5 @@ def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
     return retro
 
 
-CLOSED_ERROR = (
-    "This retro is no longer collecting answers. Tell the facilitator if something important is missing."
-)
+def allows_choice(retro: Retro) -> bool:
+    return retro.anonymity == Anonymity.OPTIONAL

@@ -48,6 +48,10 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds tables by copy-and-drop, which enforced foreign keys would refuse.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # end the autobegun transaction so Alembic manages (and commits) its own
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

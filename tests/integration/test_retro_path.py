@@ -140,10 +140,12 @@ def test_the_survey_is_closed_after_close(bot: Bot) -> None:
     # A modal left open is refused inline; nothing is stored.
     reply = bot.slack.submit("UCAROL", pending, {"cat_went_well": "Late thought"})
     assert reply.json["response_action"] == "errors"
-    assert "no longer collecting" in next(iter(reply.json["errors"].values()))
+    refusal = next(iter(reply.json["errors"].values()))
+    assert "collection for “Release 2.4” closed at 2026-11-23 09:00 UTC" in refusal
+    assert "please tell alice" in refusal
     # Opening it again shows a notice instead of the form.
     notice = bot.fake.views[open_survey(bot, "UCAROL", dm)]
-    assert "is closed" in view_text(notice)
+    assert "closed" in view_text(notice) and "<@UALICE>" in view_text(notice)
     with Session(bot.engine) as session:
         assert session.exec(select(Item)).all() == []
 

@@ -75,3 +75,17 @@ class RecordingGateway:
 
     def ephemerals_to(self, user: str) -> list[str]:
         return [p["text"] for kind, p in self.sent if kind == "ephemeral" and p["user"] == user]
+
+
+@dataclass
+class RecordingJobs:
+    """Jobs kept in memory: what the services asked to schedule."""
+
+    jobs: dict[str, tuple[Any, Any, dict[str, Any]]] = field(default_factory=dict)
+
+    def at(self, *, job_id: str, func: Any, run_at: Any, kwargs: dict[str, Any]) -> None:
+        self.jobs[job_id] = (func, run_at, kwargs)
+
+    def cancel(self, *, prefix: str) -> None:
+        for job_id in [j for j in self.jobs if j.startswith(prefix)]:
+            del self.jobs[job_id]

@@ -52,8 +52,15 @@ def test_time_left() -> None:
 def test_new_retro_modal_prefills_title_and_offers_every_format() -> None:
     view = blocks.new_retro_modal(channel_id="C1", title="Sprint 12", now=NOW)
     assert_valid_view(view)
-    by_id = {b["block_id"]: b for b in view["blocks"]}
+    by_id = {b.get("block_id"): b for b in view["blocks"]}
     assert by_id["title"]["element"]["initial_value"] == "Sprint 12"
+    assert [o["value"] for o in by_id["anonymity"]["element"]["options"]] == [
+        "optional",
+        "named",
+        "anonymous",
+    ]
+    for block_id in blocks.RELEASE_BLOCKS.values():
+        assert by_id[block_id]["optional"] is True
     assert by_id["participants"]["optional"] is True
     assert by_id["deadline"]["element"]["initial_date_time"] > NOW.timestamp()
     assert [o["value"] for o in by_id["format"]["element"]["options"]] == list(FORMATS)
@@ -115,7 +122,7 @@ def test_survey_modal_survives_a_huge_saved_answer() -> None:
 
 def test_thanks_and_notice_modals() -> None:
     assert_valid_view(blocks.survey_thanks_modal(retro=make_retro(title=EVIL), item_count=3, smoothness=None))
-    view = blocks.notice_modal(title="Retro closed", text=blocks.closed_text(retro=make_retro(title=EVIL)))
+    view = blocks.notice_modal(title="Retro closed", text="*" + escape(EVIL) + "*")
     assert_valid_view(view)
     assert "<!channel>" not in mrkdwn_text(view)
 

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from bot.domain import RetroStats
 from messages.report import ReportData, md_escape, render_report
-from storage.models import Item, Participant
+from storage.models import Item, Participant, Response
 from tests.unit.test_blocks import make_retro
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def item(category: str, text: str) -> Item:
+    return Item(team_id="T1", retro_id=7, category=category, text=text, source="survey", created_at=NOW)
+
+
+def report_for(**retro_fields: object) -> str:
+    retro = make_retro(phase="closed", closed_at=NOW, **retro_fields)
+    people = [
+        Participant(team_id="T1", retro_id=7, user_id="UFAC", display_name="alice", responded_at=NOW),
+        Participant(team_id="T1", retro_id=7, user_id="U2", display_name="bob"),
+    ]
+    responses = [
+        Response(team_id="T1", retro_id=7, author_id="UFAC", smoothness=9, answers=["Yes, mostly"]),
+        Response(team_id="T1", retro_id=7, author_hash="ab" * 32, surprise="Nothing broke", answers=[None]),
+    ]
+    items = [item("went_wrong", "Pager | noise"), item("went_well", "Fast review")]
+    stats = RetroStats(
+        invited=2, responded=1, counts={"went_well": 1, "went_wrong": 1}, average_smoothness=9.0
+    )
+    return render_report(
+        ReportData(
+            retro=retro, participants=people, responses=responses, items=items, action_items=[], stats=stats
+        )
+    )
 
 
 def test_md_escape_keeps_user_text_literal_and_on_one_line() -> None:
@@ -17,37 +42,7 @@ def test_md_escape_keeps_user_text_literal_and_on_one_line() -> None:
 
 
 def test_report_lists_everything_by_category() -> None:
-    retro = make_retro(phase="closed", closed_at=NOW)
-    people = [
-        Participant(
-            team_id="T1", retro_id=7, user_id="UFAC", display_name="alice", responded_at=NOW, smoothness=9
-        ),
-        Participant(team_id="T1", retro_id=7, user_id="U2", display_name="bob", surprise="Nothing broke"),
-    ]
-    items = [
-        Item(
-            team_id="T1",
-            retro_id=7,
-            category="went_wrong",
-            text="Pager | noise",
-            source="survey",
-            created_at=NOW,
-        ),
-        Item(
-            team_id="T1",
-            retro_id=7,
-            category="went_well",
-            text="Fast review",
-            source="survey",
-            created_at=NOW,
-        ),
-    ]
-    stats = RetroStats(
-        invited=2, responded=1, counts={"went_well": 1, "went_wrong": 1}, average_smoothness=9.0
-    )
-    report = render_report(
-        ReportData(retro=retro, participants=people, items=items, action_items=[], stats=stats)
-    )
+    report = report_for(custom_questions=["Was the checklist useful?"])
     assert report.startswith("# Retrospective: Release 2.4\n")
     assert "| Facilitator | alice |" in report
     assert "| Responses | 1 of 2 (50%) |" in report
@@ -59,3 +54,19 @@ def test_report_lists_everything_by_category() -> None:
     assert "_No items._" in report[improve:]
     assert "- Nothing broke" in report
     assert "- alice (answered)" in report and "- bob (did not answer)" in report
+    question = report.index("## Was the checklist useful?")
+    assert report.index("- Yes, mostly") > question
+
+
+def test_missing_release_data_is_shown_as_missing_and_listed_as_gaps() -> None:
+    report = report_for(release_version="2.4.0", deploy_date=date(2026, 11, 20), incidents="None")
+    assert "| Version | 2.4.0 |" in report
+    assert "| Deploy date | 2026-11-20 |" in report
+    assert "| Rollbacks | _missing_ |" in report
+    assert "Gaps: Scope, Rollbacks, Hotfixes, Notes and metrics not recorded." in report
+
+
+def test_no_release_details_at_all() -> None:
+    report = report_for()
+    assert "_No release details were given._" in report
+    assert "Gaps: Version, Deploy date, Scope, Incidents, Rollbacks, Hotfixes, Notes and metrics" in report

@@ -9,11 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.services import Services
 from bot.services.retros import RetroDraft, RetroService
-from bot.services.surveys import SurveyAnswers, SurveyService
+from bot.services.surveys import SurveyAnswers
 from storage.models import Participant, Retro
 from tests.conftest import FakeClock
-from tests.unit.recording import RecordingGateway
+from tests.unit.recording import RecordingGateway, RecordingJobs
 
 TEAM = "T1"
 CHANNEL = "C1"
@@ -29,8 +30,13 @@ def gateway() -> RecordingGateway:
 
 
 @pytest.fixture
-def service(engine: Engine, gateway: RecordingGateway, clock: FakeClock) -> RetroService:
-    return RetroService(engine=engine, gateway=gateway, clock=clock)
+def services(engine: Engine, gateway: RecordingGateway, clock: FakeClock) -> Services:
+    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=RecordingJobs())
+
+
+@pytest.fixture
+def service(services: Services) -> RetroService:
+    return services.retros
 
 
 def draft(clock: FakeClock, **overrides: object) -> RetroDraft:
@@ -134,11 +140,11 @@ def test_only_the_facilitator_closes(service: RetroService, clock: FakeClock, en
 
 
 def test_a_failed_upload_is_reported_and_close_retries_it(
-    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+    service: RetroService, services: Services, gateway: RecordingGateway, clock: FakeClock
 ) -> None:
     retro_id = service.start(draft(clock))
     assert retro_id is not None
-    SurveyService(engine=engine, clock=clock).submit(
+    services.surveys.submit(
         team_id=TEAM,
         retro_id=retro_id,
         user_id="U1",
@@ -158,3 +164,44 @@ def test_a_failed_upload_is_reported_and_close_retries_it(
     assert len([m for m in gateway.messages_to(CHANNEL) if m["thread_ts"]]) == 1
     with pytest.raises(NoRetroHere, match="already closed"):
         service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
+
+
+def test_start_schedules_the_close_and_nudges_and_close_cancels_them(
+    services: Services, clock: FakeClock
+) -> None:
+    jobs = services.deadlines.jobs
+    assert isinstance(jobs, RecordingJobs)
+    retro_id = services.retros.start(draft(clock, deadline=clock() + timedelta(days=3)))
+    prefix = f"retro:{TEAM}:{retro_id}:"
+    assert f"{prefix}close" in jobs.jobs
+    assert {f"{prefix}nudge:{key}:{user}" for key in ("24h", "2h") for user in ("UFAC", "U1", "U2")} <= set(
+        jobs.jobs
+    )
+    services.retros.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
+    assert not [j for j in jobs.jobs if j.startswith(prefix)]
+
+
+def test_release_details_anonymity_and_questions_are_kept(
+    services: Services, clock: FakeClock, engine: Engine
+) -> None:
+    from bot.services.retros import ReleaseInfo
+
+    services.retros.start(
+        draft(
+            clock,
+            anonymity="anonymous",
+            custom_questions=("Was the checklist useful?",),
+            release=ReleaseInfo(version="2.4.0", incidents="One P2 on checkout"),
+        )
+    )
+    with Session(engine) as session:
+        retro = session.exec(select(Retro)).one()
+    assert (retro.release_version, retro.incidents, retro.rollbacks) == ("2.4.0", "One P2 on checkout", None)
+    assert retro.anonymity == "anonymous"
+    assert retro.custom_questions == ["Was the checklist useful?"]
+
+
+def test_more_than_three_questions_are_refused(service: RetroService, clock: FakeClock) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        service.validate(draft(clock, custom_questions=("a?", "b?", "c?", "d?")))
+    assert "at most 3" in caught.value.errors["questions"]

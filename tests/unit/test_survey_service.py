@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.errors import InvalidInput
+from bot.services.authors import AuthorKeys
+from bot.services.items import ItemService
 from bot.services.surveys import SurveyAnswers, SurveyService
 from storage.models import Item, Participant, Retro
 from tests.conftest import FakeClock
@@ -46,6 +48,11 @@ def retro_id(engine: Engine, clock: FakeClock) -> int:
         return retro.id
 
 
+def survey_service(engine: Engine, clock: FakeClock) -> SurveyService:
+    items = ItemService(engine=engine, clock=clock, keys=AuthorKeys(engine=engine, master_secret=None))
+    return SurveyService(engine=engine, clock=clock, items=items)
+
+
 def answers(**items: str | None) -> SurveyAnswers:
     return SurveyAnswers(items=dict(items), smoothness=None, surprise=None)
 
@@ -58,7 +65,7 @@ def stored(engine: Engine) -> list[tuple[str, str]]:
 def test_an_overlong_line_is_refused_and_nothing_changes(
     engine: Engine, clock: FakeClock, retro_id: int
 ) -> None:
-    service = SurveyService(engine=engine, clock=clock)
+    service = survey_service(engine, clock)
     service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="Good"))
     with pytest.raises(InvalidInput) as caught:
         service.submit(
@@ -70,21 +77,21 @@ def test_an_overlong_line_is_refused_and_nothing_changes(
 
 def test_an_empty_survey_is_refused(engine: Engine, clock: FakeClock, retro_id: int) -> None:
     with pytest.raises(InvalidInput, match="The survey is empty"):
-        SurveyService(engine=engine, clock=clock).submit(
+        survey_service(engine, clock).submit(
             team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="  \n \n")
         )
 
 
 def test_after_the_deadline_answers_are_refused(engine: Engine, clock: FakeClock, retro_id: int) -> None:
-    service = SurveyService(engine=engine, clock=clock)
+    service = survey_service(engine, clock)
     clock.advance(days=2)
-    with pytest.raises(InvalidInput, match="no longer collecting"):
+    with pytest.raises(InvalidInput, match="collection for “R” closed"):
         service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="late"))
     assert "Retro closed" in str(service.view_for(team_id="T1", retro_id=retro_id, user_id="U1"))
 
 
 def test_editing_keeps_items_added_other_ways(engine: Engine, clock: FakeClock, retro_id: int) -> None:
-    service = SurveyService(engine=engine, clock=clock)
+    service = survey_service(engine, clock)
     service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_wrong="a\nb"))
     service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_wrong="b"))
     assert stored(engine) == [("thread", "via thread"), ("survey", "b")]
@@ -92,6 +99,6 @@ def test_editing_keeps_items_added_other_ways(engine: Engine, clock: FakeClock, 
 
 def test_another_workspace_cannot_answer(engine: Engine, clock: FakeClock, retro_id: int) -> None:
     with pytest.raises(Exception, match="no longer exists"):
-        SurveyService(engine=engine, clock=clock).submit(
+        survey_service(engine, clock).submit(
             team_id="T2", retro_id=retro_id, user_id="U1", answers=answers(went_well="x")
         )

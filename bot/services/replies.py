@@ -1,0 +1,208 @@
+"""Items that arrive as messages: replies in the kickoff thread and DMs to the bot."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from bot.domain import FORMATS, ItemSource
+from bot.errors import DomainError, InvalidInput
+from bot.gateway import SlackCallFailed, SlackGateway
+from bot.parsing import parse_reply
+from bot.services.items import ItemService
+from messages import blocks
+from messages.text import escape
+from storage.models import Retro
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_REACTION = "white_check_mark"
+
+
+class ReplyService:
+    def __init__(self, *, items: ItemService, gateway: SlackGateway) -> None:
+        self.items = items
+        self.gateway = gateway
+
+    # ------------------------------------------------------------ the kickoff thread
+
+    def is_retro_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
+        return self.items.retro_for_thread(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+
+    def thread_reply(self, *, retro: Retro, user_id: str, ts: str, text: str) -> None:
+        assert retro.id is not None
+        assert retro.kickoff_ts is not None
+        parsed = parse_reply(text, FORMATS[retro.format])
+
+        def whisper(message: str, message_blocks: list[dict[str, object]] | None = None) -> None:
+            try:
+                self.gateway.post_ephemeral(
+                    channel=retro.channel_id,
+                    user=user_id,
+                    text=message,
+                    blocks=message_blocks,
+                    thread_ts=retro.kickoff_ts,
+                )
+            except SlackCallFailed as exc:
+                logger.warning("could not answer a thread reply: %s", exc.error)
+
+        if parsed.anonymous:
+            whisper(
+                "Thread replies can't be anonymous: Slack shows your name next to them. I didn't add this; "
+                "send it to me in a DM starting with `anon`, or use the *Add item* button."
+            )
+            return
+        if parsed.items:
+            try:
+                self.items.add(
+                    team_id=retro.team_id,
+                    retro_id=retro.id,
+                    user_id=user_id,
+                    entries=parsed.items,
+                    wants_anonymous=False,
+                    source=ItemSource.THREAD,
+                )
+            except InvalidInput as exc:
+                whisper(_fix_and_resend(exc))
+                return
+            except DomainError as exc:
+                whisper(exc.message)
+                return
+            try:
+                self.gateway.add_reaction(channel=retro.channel_id, ts=ts, name=CONFIRM_REACTION)
+            except SlackCallFailed as exc:
+                logger.warning("could not confirm with a reaction: %s", exc.error)
+        if parsed.unclassified:
+            picker = self._picker(retro, parsed.unclassified, anonymous=False, source=ItemSource.THREAD)
+            if picker is None:
+                whisper(_too_long_for_picker())
+            else:
+                whisper(picker.text, picker.blocks)
+
+    # ------------------------------------------------------------ direct messages
+
+    def direct_message(self, *, team_id: str, channel_id: str, user_id: str, text: str) -> None:
+        retros = self.items.open_retros_for(team_id=team_id, user_id=user_id)
+        if not retros:
+            self._dm(
+                channel_id,
+                "You are not part of any retro that is collecting answers right now. "
+                "When a facilitator invites you, you can write your items here.",
+            )
+        elif len(retros) > 1:
+            if blocks.retro_picker_fits(text=text):
+                picker = blocks.retro_picker(retros=retros, text=text)
+                self._dm(channel_id, picker.text, picker.blocks)
+            else:
+                self._dm(channel_id, _too_long_for_picker())
+        else:
+            self.add_from_dm(retro=retros[0], channel_id=channel_id, user_id=user_id, text=text)
+
+    def add_from_dm(self, *, retro: Retro, channel_id: str, user_id: str, text: str) -> str:
+        """Add what a DM says to `retro`; returns (and sends) what the person is told."""
+        assert retro.id is not None
+        parsed = parse_reply(text, FORMATS[retro.format])
+        reply = ""
+        if parsed.items:
+            try:
+                retro = self.items.add(
+                    team_id=retro.team_id,
+                    retro_id=retro.id,
+                    user_id=user_id,
+                    entries=parsed.items,
+                    wants_anonymous=parsed.anonymous,
+                    source=ItemSource.DM,
+                )
+            except InvalidInput as exc:
+                reply = _fix_and_resend(exc)
+                self._dm(channel_id, reply)
+                return reply
+            except DomainError as exc:
+                self._dm(channel_id, exc.message)
+                return exc.message
+            anonymous = self.items.attribution(retro, user_id, wants_anonymous=parsed.anonymous).anonymous
+            reply = (
+                f":white_check_mark: Added {len(parsed.items)} item(s){' anonymously' if anonymous else ''} "
+                f"to *{escape(retro.title)}*."
+            )
+            self._dm(channel_id, reply)
+        if parsed.unclassified:
+            picker = self._picker(
+                retro, parsed.unclassified, anonymous=parsed.anonymous, source=ItemSource.DM
+            )
+            if picker is None:
+                self._dm(channel_id, _too_long_for_picker())
+            else:
+                self._dm(channel_id, picker.text, picker.blocks)
+        if not parsed.items and not parsed.unclassified:
+            reply = "I didn't find an item in that message."
+            self._dm(channel_id, reply)
+        return reply
+
+    # ------------------------------------------------------------ answers to the pickers
+
+    def pick_category(self, *, team_id: str, user_id: str, value: str) -> str:
+        """Store the text a picker carried, in the chosen category; returns the answer to show."""
+        data = json.loads(value)
+        lines = [line.strip() for line in str(data["t"]).splitlines() if line.strip()]
+        try:
+            retro = self.items.add(
+                team_id=team_id,
+                retro_id=int(data["r"]),
+                user_id=user_id,
+                entries=[(str(data["c"]), line) for line in lines],
+                wants_anonymous=bool(data.get("a")),
+                source=ItemSource(data.get("s", ItemSource.DM)),
+            )
+        except InvalidInput as exc:
+            return _fix_and_resend(exc)
+        except DomainError as exc:
+            return exc.message
+        label = FORMATS[retro.format].category(str(data["c"])).label
+        return f":white_check_mark: Added to *{escape(label)}* in *{escape(retro.title)}*."
+
+    def pick_retro(self, *, team_id: str, user_id: str, channel_id: str, value: str) -> None:
+        data = json.loads(value)
+        retro = next(
+            (
+                r
+                for r in self.items.open_retros_for(team_id=team_id, user_id=user_id)
+                if r.id == int(data["r"])
+            ),
+            None,
+        )
+        if retro is None:
+            self._dm(channel_id, "That retro is no longer collecting answers.")
+            return
+        self.add_from_dm(retro=retro, channel_id=channel_id, user_id=user_id, text=str(data["t"]))
+
+    # ------------------------------------------------------------ helpers
+
+    def _picker(
+        self, retro: Retro, lines: list[str], *, anonymous: bool, source: ItemSource
+    ) -> blocks.Message | None:
+        assert retro.id is not None
+        text = "\n".join(lines)
+        if not blocks.picker_fits(
+            retro_id=retro.id, category_key=FORMATS[retro.format].categories[-1].key, text=text
+        ):
+            return None
+        return blocks.category_picker(retro=retro, text=text, anonymous=anonymous, source=source)
+
+    def _dm(self, channel_id: str, text: str, message_blocks: list[dict[str, object]] | None = None) -> None:
+        try:
+            self.gateway.post_message(channel=channel_id, text=text, blocks=message_blocks)
+        except SlackCallFailed as exc:
+            logger.warning("could not answer a DM: %s", exc.error)
+
+
+def _fix_and_resend(exc: InvalidInput) -> str:
+    problem = next(iter(exc.errors.values()))
+    return f"I couldn't add that: {problem} Nothing was saved; please send it again."
+
+
+def _too_long_for_picker() -> str:
+    return (
+        "That message is too long for me to sort. Start each line with `+`, `-` or `*`, "
+        "or use the *Add item* button."
+    )
