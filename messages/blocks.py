@@ -41,7 +41,7 @@ from bot.domain import (
     RetroFormat,
     RetroStats,
 )
-from messages.text import channel_link, clip, escape, mention, slack_date, time_left
+from messages.text import channel_link, clip, escape, mention, plural, slack_date, time_left
 from storage.models import Item, Retro
 
 # callback and action ids: the contract between builders and listeners.
@@ -300,7 +300,7 @@ def already_open_text(*, retro: Retro) -> str:
 
 
 def start_report_text(*, retro: Retro, invited: Sequence[str], failed: Sequence[tuple[str, str]]) -> str:
-    lines = [f"*{escape(retro.title)}* has started: survey sent to {len(invited)} participant(s)."]
+    lines = [f"*{escape(retro.title)}* has started: survey sent to {plural(len(invited), 'participant')}."]
     if failed:
         lines.append("I could not reach these people, so they got no survey:")
         lines.extend(f"• {mention(user)}: `{escape(error)}`" for user, error in failed)
@@ -424,7 +424,7 @@ def survey_thanks_modal(
         title="Thank you!",
         blocks=[
             _mrkdwn(
-                f"Your answers for *{escape(retro.title)}* are saved: {item_count} item(s){rating}.{privacy} "
+                f"Your answers for *{escape(retro.title)}* are saved: {plural(item_count, 'item')}{rating}.{privacy} "
                 f"You can open the survey again to change them until {slack_date(retro.deadline)}."
             )
         ],
@@ -740,7 +740,7 @@ def collection_closed_text(*, retro: Retro, stats: RetroStats) -> str:
     counts = ", ".join(f"{c.label}: {stats.counts.get(c.key, 0)}" for c in fmt.categories)
     return (
         f":hourglass: Collection for *{escape(retro.title)}* closed at its deadline. "
-        f"{stats.responded} of {stats.invited} people answered; {stats.total_items} items ({counts}). "
+        f"{stats.responded} of {stats.invited} people answered; {plural(stats.total_items, 'item')} ({counts}). "
         "Run `/retro close` to publish the report, or `/retro extend` to reopen collection."
     )
 

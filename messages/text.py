@@ -56,3 +56,7 @@ def split_lines(text: str | None) -> list[str]:
         if line:
             lines.append(line)
     return lines
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"

@@ -367,7 +367,9 @@ class FakeSlack:
             return self._invalid(problem)
         ts = self._ts()
         self.messages.append(
-            PostedMessage(channel, ts, str(params.get("text") or ""), blocks, None, user=user)
+            PostedMessage(
+                channel, ts, str(params.get("text") or ""), blocks, params.get("thread_ts") or None, user=user
+            )
         )
         return {"ok": True, "message_ts": ts}
 

@@ -246,6 +246,18 @@ class ItemService:
             ).all()
             return list(found)
 
+    def latest_retro_for(self, *, team_id: str, user_id: str) -> Retro | None:
+        """The newest retro, in any phase, that this person was invited to."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Retro)
+                .join(Participant, col(Participant.retro_id) == col(Retro.id))
+                .where(
+                    Retro.team_id == team_id, Participant.team_id == team_id, Participant.user_id == user_id
+                )
+                .order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
+            ).first()
+
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
         with Session(self.engine) as session:

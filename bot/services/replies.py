@@ -9,9 +9,9 @@ from bot.domain import FORMATS, ItemSource
 from bot.errors import DomainError, InvalidInput
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.parsing import parse_reply
-from bot.services.items import ItemService
+from bot.services.items import ItemService, late_message
 from messages import blocks
-from messages.text import escape
+from messages.text import escape, plural
 from storage.models import Retro
 
 logger = logging.getLogger(__name__)
@@ -84,9 +84,12 @@ class ReplyService:
     def direct_message(self, *, team_id: str, channel_id: str, user_id: str, text: str) -> None:
         retros = self.items.open_retros_for(team_id=team_id, user_id=user_id)
         if not retros:
+            latest = self.items.latest_retro_for(team_id=team_id, user_id=user_id)
             self._dm(
                 channel_id,
-                "You are not part of any retro that is collecting answers right now. "
+                late_message(latest)
+                if latest is not None
+                else "You are not part of any retro that is collecting answers right now. "
                 "When a facilitator invites you, you can write your items here.",
             )
         elif len(retros) > 1:
@@ -122,7 +125,7 @@ class ReplyService:
                 return exc.message
             anonymous = self.items.attribution(retro, user_id, wants_anonymous=parsed.anonymous).anonymous
             reply = (
-                f":white_check_mark: Added {len(parsed.items)} item(s){' anonymously' if anonymous else ''} "
+                f":white_check_mark: Added {plural(len(parsed.items), 'item')}{' anonymously' if anonymous else ''} "
                 f"to *{escape(retro.title)}*."
             )
             self._dm(channel_id, reply)

@@ -183,6 +183,7 @@ class RetroService:
                         retro_id=retro_id,
                         user_id=invitee.user_id,
                         display_name=invitee.name,
+                        tz=invitee.tz,
                     )
                 )
             session.commit()

@@ -83,7 +83,7 @@ def test_rate_limits_and_server_errors_are_retried(bot: Bot) -> None:
     assert len(bot.fake.dms_to("UCAROL")) == 1
     # The client waited what Slack asked for (through the injected sleep, so the test did not).
     assert 7.0 in bot.sleeps
-    assert "survey sent to 4 participant(s)" in bot.fake.ephemerals_to(FACILITATOR)[0].text
+    assert "survey sent to 4 participants" in bot.fake.ephemerals_to(FACILITATOR)[0].text
 
 
 def test_people_who_cannot_be_reached_are_reported_and_the_rest_invited(bot: Bot) -> None:

@@ -50,7 +50,7 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
         (dm,) = fake.dms_to(person)
         assert "Release 2.4" in blocks_text(dm)
     assert not fake.dms_to("UDEPLOYBOT")
-    assert "survey sent to 4 participant(s)" in fake.ephemerals_to(FACILITATOR)[0].text
+    assert "survey sent to 4 participants" in fake.ephemerals_to(FACILITATOR)[0].text
 
     # Three participants answer from their DMs; Dan does not.
     answers = {

@@ -62,7 +62,7 @@ def test_start_invites_the_channels_humans(
     for user in ("UFAC", "U1", "U2"):
         assert len(gateway.messages_to(user)) == 1
     assert gateway.messages_to("UBOT") == []
-    assert "survey sent to 3 participant(s)" in gateway.ephemerals_to("UFAC")[0]
+    assert "survey sent to 3 participants" in gateway.ephemerals_to("UFAC")[0]
 
 
 def test_one_unreachable_person_does_not_stop_the_others(
@@ -73,7 +73,7 @@ def test_one_unreachable_person_does_not_stop_the_others(
     service.start(draft(clock, participant_ids=("UFAC", "U1", "U2")))
     assert len(gateway.messages_to("UFAC")) == 1
     report = gateway.ephemerals_to("UFAC")[0]
-    assert "survey sent to 1 participant(s)" in report
+    assert "survey sent to 1 participant" in report
     assert "<@U1>: `user_not_found`" in report and "<@U2>: `ratelimited`" in report
     with Session(engine) as session:
         failed = session.exec(select(Participant).where(Participant.user_id == "U1")).one()

@@ -1,0 +1,180 @@
+"""The deadline closes collection by itself; nudges arrive at local hours, once, even across restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.timing import zone
+from storage.models import Nudge, Retro
+from tests.conftest import Bot
+from tests.integration.helpers import (
+    CHANNEL,
+    FACILITATOR,
+    blocks_text,
+    open_survey,
+    start_retro,
+    team,
+    ts,
+    view_text,
+)
+
+DEADLINE = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # Wednesday 17:00 UTC
+ZONES = {
+    "UALICE": "Europe/Berlin",
+    "UBOB": "America/New_York",
+    "UCAROL": "Asia/Tokyo",
+    "UDAN": "Australia/Sydney",
+}
+
+
+def retro(bot: Bot) -> Retro:
+    with Session(bot.engine) as session:
+        return session.exec(select(Retro)).one()
+
+
+def step_through_jobs(bot: Bot, until: datetime) -> list[str]:
+    """Move the clock from job to job, as time would pass, running each when it is due."""
+    ran: list[str] = []
+    while True:
+        pending = [j for j in bot.scheduler.get_jobs() if j.next_run_time <= until]
+        if not pending:
+            return ran
+        bot.clock.now = max(bot.clock.now, min(j.next_run_time for j in pending))
+        ran += bot.run_due_jobs()
+
+
+def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, values={"deadline": ts(DEADLINE)})
+    nudge_jobs = [j for j in bot.scheduler.get_jobs() if ":nudge:" in j.id]
+    assert len(nudge_jobs) == 8  # two reminders for each of four people
+    for job in nudge_jobs:
+        person = job.kwargs["user_id"]
+        local = job.next_run_time.astimezone(zone(ZONES[person]))
+        assert 8 <= local.hour < 20, (job.id, local)
+
+    # Bob answers on Monday; the others do not.
+    bot.slack.submit("UBOB", open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0]), {"cat_went_well": "CI"})
+    step_through_jobs(bot, until=DEADLINE - timedelta(minutes=1))
+
+    with Session(bot.engine) as session:
+        sent = session.exec(select(Nudge)).all()
+    assert sorted((n.user_id, n.reminder) for n in sent) == sorted(
+        (u, r) for u in ("UALICE", "UCAROL", "UDAN") for r in ("24h", "2h")
+    )
+    for nudge in sent:
+        local = nudge.sent_at.astimezone(zone(ZONES[nudge.user_id]))
+        assert 8 <= local.hour < 20, (nudge.user_id, nudge.reminder, local)
+    for person in ("UALICE", "UCAROL", "UDAN"):
+        reminders = [m for m in bot.fake.dms_to(person) if "A reminder" in blocks_text(m)]
+        assert len(reminders) == 2
+    assert not [m for m in bot.fake.dms_to("UBOB") if "A reminder" in blocks_text(m)]
+
+    # A restart that replays a reminder (or a job that fires twice) sends nothing more.
+    bot.restart_scheduler()
+    assert not bot.services.deadlines.nudge(
+        team_id="T0TEAM", retro_id=retro(bot).id or 0, user_id="UDAN", reminder="2h"
+    )
+    assert len([m for m in bot.fake.dms_to("UDAN") if "A reminder" in blocks_text(m)]) == 2
+
+
+def test_collection_closes_at_the_deadline_even_after_a_restart(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, values={"deadline": ts(DEADLINE)})
+    bot.slack.message("UBOB", "DUBOB", "- Too many meetings")
+    bot.settle()
+
+    # The process restarts between scheduling and the deadline: the job is still in the database.
+    bot.restart_scheduler()
+    assert any(j.id.endswith(":close") for j in bot.scheduler.get_jobs())
+    bot.clock.now = DEADLINE + timedelta(hours=3)  # the bot was down at the deadline itself
+    ran = bot.run_due_jobs()
+    assert [j for j in ran if j.endswith(":close")]
+    assert retro(bot).phase == "collected"
+    told = [m for m in bot.fake.ephemerals_to(FACILITATOR) if "closed at its deadline" in m.text]
+    assert len(told) == 1
+    assert "1 item (" in told[0].text
+
+    # Running the job again (a double fire) changes nothing and tells nobody twice.
+    bot.services.deadlines.close_at_deadline(team_id="T0TEAM", retro_id=retro(bot).id or 0)
+    assert len([m for m in bot.fake.ephemerals_to(FACILITATOR) if "closed at its deadline" in m.text]) == 1
+
+    # Late answers are refused politely, naming the facilitator, and the survey shows why.
+    bot.slack.message("UCAROL", "DUCAROL", "+ late thought")
+    bot.settle()
+    assert "please tell <@UALICE>" in bot.fake.dms_to("UCAROL")[-1].text
+    notice = bot.fake.views[open_survey(bot, "UCAROL", bot.fake.dms_to("UCAROL")[0])]
+    assert "please tell <@UALICE>" in view_text(notice)
+    assert "submit" not in notice
+
+
+def test_late_thread_replies_and_dms_name_the_facilitator(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot, values={"deadline": ts(DEADLINE)})
+    bot.clock.now = DEADLINE + timedelta(minutes=5)  # past the deadline, before the job ran
+    bot.slack.message("UCAROL", CHANNEL, "+ late", thread_ts=kickoff.ts)
+    bot.slack.message("UDAN", "DUDAN", "+ late too")
+    bot.settle()
+    assert "please tell <@UALICE>" in bot.fake.ephemerals_to("UCAROL")[-1].text
+    assert "please tell <@UALICE>" in bot.fake.dms_to("UDAN")[-1].text
+
+
+def test_remind_is_for_the_facilitator_and_reaches_only_who_has_not_answered(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, values={"deadline": ts(DEADLINE)})
+    bot.slack.message("UBOB", "DUBOB", "+ answered")
+    bot.settle()
+    refused, _ = bot.slack.command("UBOB", CHANNEL, "remind")
+    assert "Only the facilitator" in refused.text
+
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "remind")
+    assert "Sending reminders" in reply.text
+    bot.settle()
+    assert "Reminded 3 of 3" in bot.fake.ephemerals_to(FACILITATOR)[-1].text
+    for person, expected in (("UALICE", 1), ("UCAROL", 1), ("UDAN", 1), ("UBOB", 0)):
+        assert len([m for m in bot.fake.dms_to(person) if "A reminder" in blocks_text(m)]) == expected
+    with Session(bot.engine) as session:
+        assert {n.reminder for n in session.exec(select(Nudge))} == {"manual-1"}
+
+
+def test_extend_moves_the_deadline_and_reschedules(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot, values={"deadline": ts(DEADLINE)})
+    refused, _ = bot.slack.command("UBOB", CHANNEL, "extend")
+    assert "Only the facilitator" in refused.text
+
+    bot.slack.command(FACILITATOR, CHANNEL, "extend")
+    bot.settle()
+    view_id = list(bot.fake.views)[-1]
+    past = bot.slack.submit(FACILITATOR, view_id, {"deadline": ts(bot.clock() - timedelta(hours=1))})
+    assert "at least 10 minutes from now" in past.json["errors"]["deadline"]
+    later = DEADLINE + timedelta(days=2)
+    assert bot.slack.submit(FACILITATOR, view_id, {"deadline": ts(later)}).body == ""
+    bot.settle()
+    assert retro(bot).deadline == later
+    (close_job,) = [j for j in bot.scheduler.get_jobs() if j.id.endswith(":close")]
+    assert close_job.next_run_time == later
+    (announcement,) = bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts)
+    assert f"<!date^{ts(later)}^" in announcement.text
+    # The old deadline passes without closing anything.
+    bot.clock.now = DEADLINE + timedelta(minutes=1)
+    bot.run_due_jobs()
+    assert retro(bot).phase == "collecting"
+
+
+def test_extend_after_the_deadline_reopens_collection(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, values={"deadline": ts(DEADLINE)})
+    bot.clock.now = DEADLINE + timedelta(minutes=1)
+    bot.run_due_jobs()
+    assert retro(bot).phase == "collected"
+    bot.slack.command(FACILITATOR, CHANNEL, "extend")
+    bot.settle()
+    bot.slack.submit(FACILITATOR, list(bot.fake.views)[-1], {"deadline": ts(bot.clock() + timedelta(days=1))})
+    bot.settle()
+    assert retro(bot).phase == "collecting"
+    bot.slack.message("UBOB", "DUBOB", "+ now it works")
+    bot.settle()
+    assert "Added 1 item " in bot.fake.dms_to("UBOB")[-1].text
