@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -219,3 +220,16 @@ def test_run_with_an_app_token_uses_socket_mode(fake_slack: FakeSlack, tmp_path:
     )
     assert "Traceback" not in result.stderr
     assert connect is not None
+
+
+def test_a_short_secret_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^REARVIEW_SECRET must be at least 32 characters"):
+        Settings.from_env({**GOOD, "REARVIEW_SECRET": "short"})
+    assert Settings.from_env({**GOOD, "REARVIEW_SECRET": "k" * 32}).secret == "k" * 32
+
+
+def test_env_example_documents_every_variable_the_settings_read() -> None:
+    config = (ROOT / "bot" / "config.py").read_text()
+    read = set(re.findall(r'get\("([A-Z_]+)"\)', config))
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read == documented

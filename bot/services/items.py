@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
@@ -20,6 +20,7 @@ from messages.text import escape, mention, slack_date
 from storage import repositories as repo
 from storage.models import Item, Participant, ProcessedEvent, Retro
 
+KEEP_EVENT_KEYS = timedelta(days=7)
 ITEM_TEXT_BLOCK = blocks.ITEM_TEXT_BLOCK
 ITEM_CATEGORY_BLOCK = blocks.ITEM_CATEGORY_BLOCK
 
@@ -287,6 +288,13 @@ class ItemService:
             if seen is not None:
                 return False
             now = self.clock()
+            # Slack retries within minutes; a week of keys is plenty and keeps the table small.
+            session.exec(
+                delete(ProcessedEvent).where(
+                    col(ProcessedEvent.team_id) == team_id,
+                    col(ProcessedEvent.created_at) < now - KEEP_EVENT_KEYS,
+                )
+            )
             for key in hashed:
                 session.add(ProcessedEvent(team_id=team_id, key_hash=key, created_at=now))
             try:

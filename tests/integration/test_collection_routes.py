@@ -193,3 +193,27 @@ def test_a_dm_from_someone_in_no_retro_is_answered(bot: Bot) -> None:
     bot.slack.message("UBOB", "DUBOB", "+ hello")
     bot.settle()
     assert "not part of any retro" in bot.fake.dms_to("UBOB")[-1].text
+
+
+def test_a_too_long_thread_line_is_refused_and_nothing_is_stored(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot)
+    bot.slack.message("UBOB", CHANNEL, "+ fine\n- " + "x" * 1001, thread_ts=kickoff.ts)
+    bot.settle()
+    assert items(bot) == []  # all or nothing: the good line waits for the corrected message
+    answer = bot.fake.ephemerals_to("UBOB")[-1].text
+    assert "1,001 characters" in answer and "Nothing was saved" in answer
+    assert bot.fake.reactions == []
+
+
+def test_old_event_keys_are_pruned(bot: Bot) -> None:
+    from storage.models import ProcessedEvent
+
+    team(bot)
+    kickoff = start_retro(bot)
+    bot.slack.message("UBOB", CHANNEL, "+ one", thread_ts=kickoff.ts)
+    bot.settle()
+    bot.clock.advance(days=8)
+    bot.services.items.first_delivery(team_id="T0TEAM", raw_keys=["fresh"])
+    with Session(bot.engine) as session:
+        assert len(session.exec(select(ProcessedEvent)).all()) == 1
