@@ -15,6 +15,7 @@ from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.scheduler import Jobs
+from bot.services.lookup import require_retro
 from bot.services.notify import tell
 from bot.services.stats import compute_stats
 from bot.timing import nudge_time, zone
@@ -47,7 +48,7 @@ class DeadlineService:
         """(Re)schedule the closing job and every pending nudge; safe to call again after a change."""
         now = self.clock()
         with Session(self.engine) as session:
-            retro = _retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             people = [p for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
         prefix = job_prefix(retro)
         self.jobs.cancel(prefix=prefix)
@@ -179,7 +180,7 @@ class DeadlineService:
         if deadline > now + MAX_LEAD_TIME:
             raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
         with Session(self.engine) as session:
-            retro = _retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             self._only_facilitator(retro, user_id, "change the deadline")
             if retro.phase == Phase.CLOSED:
                 raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "This retro is closed."})
@@ -224,10 +225,3 @@ class DeadlineService:
         if retro is None:
             raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
         return retro
-
-
-def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
-    retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-    if retro is None:
-        raise NoRetroHere("That retro no longer exists.")
-    return retro

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import ColumnElement, Engine, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -15,10 +15,11 @@ from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
+from bot.services.lookup import require_retro
 from messages import blocks
 from messages.text import escape, mention, slack_date
 from storage import repositories as repo
-from storage.models import Item, Participant, ProcessedEvent, Retro
+from storage.models import Item, Participant, ProcessedEvent, Response, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
 ITEM_TEXT_BLOCK = blocks.ITEM_TEXT_BLOCK
@@ -86,10 +87,13 @@ class ItemService:
             )
         return Attribution(user_id, None)
 
-    def _own_filter(self, retro: Retro, user_id: str):  # type: ignore[no-untyped-def]
+    def authored_by(
+        self, model: type[Item] | type[Response], retro: Retro, user_id: str
+    ) -> ColumnElement[bool]:
+        """A filter for rows this person wrote, named or anonymous (found again through the keyed hash)."""
         assert retro.id is not None
         digest = self.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
-        return or_(col(Item.author_id) == user_id, col(Item.author_hash) == digest)
+        return or_(col(model.author_id) == user_id, col(model.author_hash) == digest)
 
     # ------------------------------------------------------------ adding
 
@@ -106,7 +110,7 @@ class ItemService:
         """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput."""
         now = self.clock()
         with Session(self.engine) as session:
-            retro = self._retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, now):
                 raise CollectionClosed(retro)
             keys = {c.key for c in FORMATS[retro.format].categories}
@@ -148,7 +152,7 @@ class ItemService:
 
     def add_view(self, *, team_id: str, retro_id: int) -> dict[str, Any]:
         with Session(self.engine) as session:
-            retro = self._retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
         if not accepting(retro, self.clock()):
             return blocks.notice_modal(title="Retro closed", text=late_message(retro))
         return blocks.item_modal(retro=retro)
@@ -167,10 +171,12 @@ class ItemService:
 
     def mine(self, *, team_id: str, retro_id: int, user_id: str) -> tuple[Retro, list[Item]]:
         with Session(self.engine) as session:
-            retro = self._retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             owned = session.exec(
                 select(Item)
-                .where(Item.team_id == team_id, Item.retro_id == retro_id, self._own_filter(retro, user_id))
+                .where(
+                    Item.team_id == team_id, Item.retro_id == retro_id, self.authored_by(Item, retro, user_id)
+                )
                 .order_by(col(Item.id))
             ).all()
             return retro, list(owned)
@@ -208,7 +214,7 @@ class ItemService:
 
     def _own(self, session: Session, team_id: str, item_id: int, user_id: str) -> tuple[Item, Retro]:
         item = session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
-        retro = self._retro(session, team_id, item.retro_id) if item else None
+        retro = require_retro(session, team_id, item.retro_id) if item else None
         if item is None or retro is None or not self._owns(retro, item, user_id):
             raise NoRetroHere("That item no longer exists, or it is not yours.")
         return item, retro
@@ -302,10 +308,3 @@ class ItemService:
             except IntegrityError:
                 return False  # a concurrent delivery of the same event won
             return True
-
-    @staticmethod
-    def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
-        retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-        if retro is None:
-            raise NoRetroHere("That retro no longer exists.")
-        return retro

@@ -15,6 +15,7 @@ from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, MAX_TITLE_LENGTH, Anonymit
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
+from bot.services.lookup import require_retro
 from bot.services.notify import tell
 from bot.services.stats import compute_stats
 from messages import blocks
@@ -367,10 +368,7 @@ class RetroService:
         if session is None:
             with Session(self.engine) as own:
                 return self._retro(team_id, retro_id, own)
-        retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-        if retro is None:
-            raise NoRetroHere("That retro no longer exists.")
-        return retro
+        return require_retro(session, team_id, retro_id)
 
     def _update(self, team_id: str, retro_id: int, **fields: str) -> None:
         with Session(self.engine) as session:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource
-from bot.errors import InvalidInput, NoRetroHere
+from bot.errors import InvalidInput
 from bot.services.items import ItemService, accepting, late_message
+from bot.services.lookup import require_retro
 from messages import blocks
 from messages.text import split_lines
 from storage import repositories as repo
@@ -36,7 +37,7 @@ class SurveyService:
     def view_for(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
         """The survey modal with this person's saved answers, or a notice once collection is over."""
         with Session(self.engine) as session:
-            retro = _retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, self.clock()):
                 return blocks.notice_modal(title="Retro closed", text=late_message(retro))
             answers: dict[str, list[str]] = {}
@@ -56,7 +57,7 @@ class SurveyService:
         """Validate and store; returns the thank-you view. Raises InvalidInput, changing nothing."""
         now = self.clock()
         with Session(self.engine) as session:
-            retro = _retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id)
             fmt = FORMATS[retro.format]
             first_block = blocks.survey_block_id(fmt.categories[0].key)
             if not accepting(retro, now):
@@ -144,7 +145,6 @@ class SurveyService:
 
     def _own_survey_items(self, session: Session, retro: Retro, user_id: str) -> list[Item]:
         assert retro.id is not None
-        digest = self.items.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
         return list(
             session.exec(
                 select(Item)
@@ -152,7 +152,7 @@ class SurveyService:
                     Item.team_id == retro.team_id,
                     Item.retro_id == retro.id,
                     Item.source == ItemSource.SURVEY,
-                    or_(col(Item.author_id) == user_id, col(Item.author_hash) == digest),
+                    self.items.authored_by(Item, retro, user_id),
                 )
                 .order_by(col(Item.id))
             ).all()
@@ -164,21 +164,13 @@ class SurveyService:
 
     def _own_response(self, session: Session, retro: Retro, user_id: str) -> Response | None:
         assert retro.id is not None
-        digest = self.items.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
         return session.exec(
             select(Response).where(
                 Response.team_id == retro.team_id,
                 Response.retro_id == retro.id,
-                or_(col(Response.author_id) == user_id, col(Response.author_hash) == digest),
+                self.items.authored_by(Response, retro, user_id),
             )
         ).first()
-
-
-def _retro(session: Session, team_id: str, retro_id: int) -> Retro:
-    retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-    if retro is None:
-        raise NoRetroHere("That retro no longer exists.")
-    return retro
 
 
 def allows_choice(retro: Retro) -> bool:
