@@ -70,3 +70,8 @@ def test_no_release_details_at_all() -> None:
     report = report_for()
     assert "_No release details were given._" in report
     assert "Gaps: Version, Deploy date, Scope, Incidents, Rollbacks, Hotfixes, Notes and metrics" in report
+
+
+def test_the_release_comes_first() -> None:
+    report = report_for(release_version="2.4.0")
+    assert report.index("## The release") < report.index("| Facilitator |") < report.index("## Participants")
