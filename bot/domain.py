@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 MAX_ITEM_LENGTH = 1000
+MAX_ROOT_CAUSE_LENGTH = 3000
 MAX_TITLE_LENGTH = 150
 
 PRIME_DIRECTIVE = (
@@ -17,8 +18,27 @@ PRIME_DIRECTIVE = (
 
 class Phase(StrEnum):
     COLLECTING = "collecting"
-    COLLECTED = "collected"  # the deadline passed; the facilitator decides what comes next
+    DISCUSSING = "discussing"  # the round-robin
+    VOTING = "voting"
+    ACTIONS = "actions"  # results are out; the team decides what to do
     CLOSED = "closed"
+
+
+class TurnStatus(StrEnum):
+    WAITING = "waiting"
+    SCHEDULED = "scheduled"  # it is night where the person is: the turn starts in their morning
+    ACTIVE = "active"
+    ANSWERED = "answered"
+    PASSED = "passed"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+
+
+ROUND_ROBIN_SCOPES = {"everyone": "Everyone invited", "respondents": "Only people who answered"}
+TURN_HOURS = (1, 2, 4, 8, 16)
+DEFAULT_TURN_HOURS = 4
+DEFAULT_VOTES = 3
+VOTING_TIME_HOURS = 24
 
 
 class Anonymity(StrEnum):
@@ -39,6 +59,7 @@ PREFIXES = {"+": 0, "-": 1, "*": 2, ">": 2}
 
 
 class ItemSource(StrEnum):
+    ROUND_ROBIN = "round_robin"
     SURVEY = "survey"
     MODAL = "modal"
     THREAD = "thread"
@@ -58,6 +79,7 @@ class RetroFormat:
     key: str
     name: str
     categories: tuple[Category, ...]
+    vote_on: tuple[str, ...]  # the categories worth acting on: the ballot lists their items
 
     def category(self, key: str) -> Category:
         for category in self.categories:
@@ -77,6 +99,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("went_wrong", "What went wrong", ":x:", "What went wrong?"),
                 Category("to_improve", "What to improve", ":bulb:", "What should we improve?"),
             ),
+            ("went_wrong", "to_improve"),
         ),
         RetroFormat(
             "start_stop_continue",
@@ -86,6 +109,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("stop", "Stop", ":octagonal_sign:", "What should we stop doing?"),
                 Category("continue", "Continue", ":repeat:", "What should we keep doing?"),
             ),
+            ("start", "stop"),
         ),
         RetroFormat(
             "4ls",
@@ -96,6 +120,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("lacked", "Lacked", ":warning:", "What was missing?"),
                 Category("longed_for", "Longed for", ":star2:", "What do you wish we had?"),
             ),
+            ("lacked", "longed_for"),
         ),
         RetroFormat(
             "mad_sad_glad",
@@ -105,6 +130,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("sad", "Sad", ":disappointed:", "What made you sad?"),
                 Category("glad", "Glad", ":smile:", "What made you glad?"),
             ),
+            ("mad", "sad"),
         ),
     )
 }

@@ -69,7 +69,14 @@ class SlackGateway(Protocol):
 
     def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None: ...
 
-    def respond(self, *, response_url: str, text: str, replace_original: bool = True) -> None: ...
+    def respond(
+        self,
+        *,
+        response_url: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        replace_original: bool = True,
+    ) -> None: ...
 
     def permalink(self, *, channel: str, ts: str) -> str: ...
 
@@ -233,11 +240,18 @@ class WebApiGateway:
     def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.push", self.client.views_push, trigger_id=trigger_id, view=view)
 
-    def respond(self, *, response_url: str, text: str, replace_original: bool = True) -> None:
+    def respond(
+        self,
+        *,
+        response_url: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        replace_original: bool = True,
+    ) -> None:
         """Answer an interaction through its response_url (works for ephemeral messages too)."""
         try:
             response = WebhookClient(response_url, timeout=10).send(
-                text=text, replace_original=replace_original, response_type="ephemeral"
+                text=text, blocks=blocks, replace_original=replace_original, response_type="ephemeral"
             )
         except OSError as exc:
             raise SlackCallFailed("response_url", "connection_error") from exc

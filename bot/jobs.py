@@ -30,3 +30,15 @@ def close_collection(team_id: str, retro_id: int) -> None:
 
 def nudge(team_id: str, retro_id: int, user_id: str, reminder: str) -> None:
     _bound().deadlines.nudge(team_id=team_id, retro_id=retro_id, user_id=user_id, reminder=reminder)
+
+
+def start_turn(team_id: str, retro_id: int, turn_id: int) -> None:
+    _bound().discussion.turn_start_due(team_id=team_id, retro_id=retro_id, turn_id=turn_id)
+
+
+def end_turn(team_id: str, retro_id: int, turn_id: int) -> None:
+    _bound().discussion.turn_timeout_due(team_id=team_id, retro_id=retro_id, turn_id=turn_id)
+
+
+def close_voting(team_id: str, retro_id: int) -> None:
+    _bound().voting.close(team_id=team_id, retro_id=retro_id)

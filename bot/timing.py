@@ -43,3 +43,34 @@ def nudge_time(*, ideal: datetime, deadline: datetime, now: datetime, tz: ZoneIn
     if evening >= now:
         return evening
     return ideal
+
+
+WORK_START = time(9, 0)
+WORK_END = time(17, 0)
+
+
+def next_daytime(moment: datetime, tz: ZoneInfo) -> datetime:
+    """`moment` if it is outside the quiet hours in `tz`, otherwise the next 08:00 there."""
+    if not is_quiet(moment, tz):
+        return moment
+    local = moment.astimezone(tz)
+    day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_END, tzinfo=tz)
+
+
+def add_working_hours(start: datetime, hours: float, tz: ZoneInfo) -> datetime:
+    """The moment `hours` of working time (Monday to Friday, 09:00–17:00 local) after `start`."""
+    remaining = timedelta(hours=hours)
+    local = start.astimezone(tz)
+    while True:
+        day_start = datetime.combine(local.date(), WORK_START, tzinfo=tz)
+        day_end = datetime.combine(local.date(), WORK_END, tzinfo=tz)
+        if local.weekday() >= 5 or local >= day_end:
+            local = datetime.combine(local.date() + timedelta(days=1), WORK_START, tzinfo=tz)
+            continue
+        local = max(local, day_start)
+        available = day_end - local
+        if remaining <= available:
+            return local + remaining
+        remaining -= available
+        local = datetime.combine(local.date() + timedelta(days=1), WORK_START, tzinfo=tz)

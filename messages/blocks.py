@@ -93,15 +93,15 @@ class Message:
     blocks: list[dict[str, Any]]
 
 
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+def dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
-def _mrkdwn(text: str) -> SectionBlock:
+def mrkdwn(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))
 
 
-def _modal(
+def modal(
     *,
     title: str,
     blocks: Sequence[Block],
@@ -210,7 +210,7 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
         _release_input("hotfixes", "Hotfixes", placeholder="None, or which"),
         _release_input("notes", "Notes and metrics", placeholder="Planned vs actual timings, error rates…"),
     ]
-    return _modal(
+    return modal(
         title="New retrospective",
         callback_id=NEW_RETRO_CALLBACK,
         submit="Start retro",
@@ -226,13 +226,13 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
     title = escape(retro.title)
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Retrospective: {retro.title}", 150)),
-        _mrkdwn(
+        mrkdwn(
             f"{mention(retro.facilitator_id)} started an asynchronous retrospective. "
             f"Answers are collected until *{deadline}*."
         ),
-        _mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
-        _mrkdwn(_release_section(retro)),
-        _mrkdwn(
+        mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
+        mrkdwn(_release_section(retro)),
+        mrkdwn(
             "*How to take part*\nEach participant gets a DM from me with a short survey: "
             f"{_category_list(fmt)}, a 1–10 rating of how smoothly it went, and what surprised you. "
             "Answer whenever it suits you; you can change your answers until the deadline.\n"
@@ -255,7 +255,7 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
             elements=[MarkdownTextObject(text=f"Participants: {_participant_mentions(participant_ids)}")]
         ),
     ]
-    return Message(text=f"Retrospective started: {title}. Answers are due {deadline}.", blocks=_dicts(blocks))
+    return Message(text=f"Retrospective started: {title}. Answers are due {deadline}.", blocks=dicts(blocks))
 
 
 def survey_invite_message(*, retro: Retro) -> Message:
@@ -263,11 +263,11 @@ def survey_invite_message(*, retro: Retro) -> Message:
     deadline = slack_date(retro.deadline)
     title = escape(retro.title)
     blocks: list[Block] = [
-        _mrkdwn(
+        mrkdwn(
             f"{mention(retro.facilitator_id)} invited you to the retrospective *{title}* in "
             f"{channel_link(retro.channel_id)}. Please answer by *{deadline}*."
         ),
-        _mrkdwn(
+        mrkdwn(
             f"It takes a few minutes: {_category_list(fmt)}, a 1–10 smoothness rating, and what surprised you."
         ),
         _item_buttons(retro),
@@ -283,7 +283,7 @@ def survey_invite_message(*, retro: Retro) -> Message:
     ]
     return Message(
         text=f"You're invited to the retrospective {title}: please answer by {deadline}.",
-        blocks=_dicts(blocks),
+        blocks=dicts(blocks),
     )
 
 
@@ -401,7 +401,7 @@ def survey_modal(
             )
         )
     blocks.extend(_anonymity_blocks(retro, checked=anonymous, what="my survey answers"))
-    return _modal(
+    return modal(
         title="Retro survey",
         callback_id=SURVEY_CALLBACK,
         submit="Save answers",
@@ -420,10 +420,10 @@ def survey_thanks_modal(
 ) -> dict[str, Any]:
     rating = f" and rated it {smoothness}/10" if smoothness else ""
     privacy = " They are stored anonymously." if anonymous else ""
-    return _modal(
+    return modal(
         title="Thank you!",
         blocks=[
-            _mrkdwn(
+            mrkdwn(
                 f"Your answers for *{escape(retro.title)}* are saved: {plural(item_count, 'item')}{rating}.{privacy} "
                 f"You can open the survey again to change them until {slack_date(retro.deadline)}."
             )
@@ -432,7 +432,7 @@ def survey_thanks_modal(
 
 
 def notice_modal(*, title: str, text: str) -> dict[str, Any]:
-    return _modal(title=title, blocks=[_mrkdwn(text)])
+    return modal(title=title, blocks=[mrkdwn(text)])
 
 
 # ---------------------------------------------------------------- status, usage, close
@@ -451,25 +451,25 @@ def status_message(*, retro: Retro, stats: RetroStats, now: datetime) -> Message
         f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings yet"
     )
     blocks: list[Block] = [
-        _mrkdwn(f"*{escape(retro.title)}* · phase: *{retro.phase}*\n{when}"),
+        mrkdwn(f"*{escape(retro.title)}* · phase: *{retro.phase}*\n{when}"),
         SectionBlock(
             fields=[
                 MarkdownTextObject(text=f"*Responded*\n{stats.responded} of {stats.invited}"),
                 MarkdownTextObject(text=f"*Smoothness*\n{rating}"),
             ]
         ),
-        _mrkdwn(f"*Items so far* ({stats.total_items})\n{counts}"),
+        mrkdwn(f"*Items so far* ({stats.total_items})\n{counts}"),
         ContextBlock(elements=[MarkdownTextObject(text=f"Facilitator: {mention(retro.facilitator_id)}")]),
     ]
     return Message(
         text=f"{escape(retro.title)}: {stats.responded} of {stats.invited} responded, {stats.total_items} items.",
-        blocks=_dicts(blocks),
+        blocks=dicts(blocks),
     )
 
 
 def usage_message(*, unknown: str | None = None) -> Message:
     intro = f"I don't know `/retro {escape(clip(unknown, 100))}`.\n\n" if unknown else ""
-    return Message(text=intro + USAGE, blocks=_dicts([_mrkdwn(intro + USAGE)]))
+    return Message(text=intro + USAGE, blocks=dicts([mrkdwn(intro + USAGE)]))
 
 
 def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:
@@ -477,16 +477,16 @@ def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:
     rating = f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings"
     counts = " · ".join(f"{c.emoji} {c.label}: {stats.counts.get(c.key, 0)}" for c in fmt.categories)
     blocks: list[Block] = [
-        _mrkdwn(
+        mrkdwn(
             f":checkered_flag: *{escape(retro.title)}* is closed. "
             f"{stats.responded} of {stats.invited} people answered; smoothness {rating}."
         ),
-        _mrkdwn(counts),
+        mrkdwn(counts),
         ContextBlock(
             elements=[MarkdownTextObject(text="The full report, `retrospective.md`, is in the channel.")]
         ),
     ]
-    return Message(text=f"{escape(retro.title)} is closed.", blocks=_dicts(blocks))
+    return Message(text=f"{escape(retro.title)} is closed.", blocks=dicts(blocks))
 
 
 def report_comment(*, retro: Retro) -> str:
@@ -616,7 +616,7 @@ def item_modal(*, retro: Retro, item: Item | None = None) -> dict[str, Any]:
     if item is None:
         blocks.extend(_anonymity_blocks(retro, checked=False, what="this item"))
     metadata = {"retro_id": retro.id, "item_id": item.id if item is not None else None}
-    return _modal(
+    return modal(
         title="Edit item" if item is not None else "Add an item",
         callback_id=ITEM_CALLBACK,
         submit="Save" if item is not None else "Add",
@@ -628,10 +628,10 @@ def item_modal(*, retro: Retro, item: Item | None = None) -> dict[str, Any]:
 
 def item_added_modal(*, retro: Retro, category_label: str, anonymous: bool) -> dict[str, Any]:
     privacy = " anonymously" if anonymous else ""
-    return _modal(
+    return modal(
         title="Item added",
         blocks=[
-            _mrkdwn(
+            mrkdwn(
                 f":white_check_mark: Added{privacy} to *{escape(category_label)}* in *{escape(retro.title)}*. "
                 "You can change it under *My items* until the deadline."
             )
@@ -657,10 +657,10 @@ def my_items_modal(*, retro: Retro, items: Sequence[Item], editable: bool) -> di
         )
     ]
     if not items:
-        blocks.append(_mrkdwn("_You have no items in this retro yet._"))
+        blocks.append(mrkdwn("_You have no items in this retro yet._"))
     for item in items[:MAX_LISTED_ITEMS]:
         marker = " · _anonymous_" if item.author_id is None else ""
-        blocks.append(_mrkdwn(f"{labels.get(item.category, item.category)}{marker}\n{escape(item.text)}"))
+        blocks.append(mrkdwn(f"{labels.get(item.category, item.category)}{marker}\n{escape(item.text)}"))
         if editable:
             blocks.append(
                 ActionsBlock(
@@ -683,8 +683,8 @@ def my_items_modal(*, retro: Retro, items: Sequence[Item], editable: bool) -> di
                 )
             )
     if len(items) > MAX_LISTED_ITEMS:
-        blocks.append(_mrkdwn(f"_…and {len(items) - MAX_LISTED_ITEMS} more._"))
-    return _modal(
+        blocks.append(mrkdwn(f"_…and {len(items) - MAX_LISTED_ITEMS} more._"))
+    return modal(
         title="My items",
         callback_id=MY_ITEMS_CALLBACK,
         private_metadata=json.dumps({"retro_id": retro.id}),
@@ -704,10 +704,10 @@ def category_picker(*, retro: Retro, text: str, anonymous: bool, source: str) ->
         for c in fmt.categories
     ]
     blocks: list[Block] = [
-        _mrkdwn(f"Which category is this for *{escape(retro.title)}*?\n>{escape(clip(text, 500))}"),
+        mrkdwn(f"Which category is this for *{escape(retro.title)}*?\n>{escape(clip(text, 500))}"),
         ActionsBlock(elements=buttons),
     ]
-    return Message(text="Which category is this?", blocks=_dicts(blocks))
+    return Message(text="Which category is this?", blocks=dicts(blocks))
 
 
 def picker_fits(*, retro_id: int, category_key: str, text: str) -> bool:
@@ -729,25 +729,34 @@ def retro_picker(*, retros: Sequence[Retro], text: str) -> Message:
         for r in retros[:5]
     ]
     blocks: list[Block] = [
-        _mrkdwn("You are in more than one open retro. Which one is this for?"),
+        mrkdwn("You are in more than one open retro. Which one is this for?"),
         ActionsBlock(elements=buttons),
     ]
-    return Message(text="Which retro is this for?", blocks=_dicts(blocks))
+    return Message(text="Which retro is this for?", blocks=dicts(blocks))
 
 
 def collection_closed_text(*, retro: Retro, stats: RetroStats) -> str:
     fmt = FORMATS[retro.format]
     counts = ", ".join(f"{c.label}: {stats.counts.get(c.key, 0)}" for c in fmt.categories)
     return (
-        f":hourglass: Collection for *{escape(retro.title)}* closed at its deadline. "
+        f":hourglass: Collection for *{escape(retro.title)}* is closed. "
         f"{stats.responded} of {stats.invited} people answered; {plural(stats.total_items, 'item')} ({counts}). "
-        "Run `/retro close` to publish the report, or `/retro extend` to reopen collection."
+        "The items are in the retro thread and the round-robin has begun. `/retro skip`, `/retro pause` and "
+        "`/retro resume` steer it; `/retro next` moves on to voting."
     )
+
+
+def next_step_text(*, retro: Retro) -> str:
+    return {
+        Phase.COLLECTING: "Closing collection: the items go to the thread and the round-robin starts.",
+        Phase.DISCUSSING: "Ending the round-robin: ballots go out now.",
+        Phase.VOTING: "Closing the vote: the results follow in the thread.",
+    }.get(Phase(retro.phase), "Moving on.")
 
 
 def nudge_message(*, retro: Retro, now: datetime) -> Message:
     blocks: list[Block] = [
-        _mrkdwn(
+        mrkdwn(
             f":wave: A reminder: the retrospective *{escape(retro.title)}* in {channel_link(retro.channel_id)} "
             f"collects answers until *{slack_date(retro.deadline)}* ({time_left(retro.deadline, now)}). "
             "A few lines are enough."
@@ -755,25 +764,25 @@ def nudge_message(*, retro: Retro, now: datetime) -> Message:
         _item_buttons(retro),
     ]
     return Message(
-        text=f"Reminder: {escape(retro.title)} closes {slack_date(retro.deadline)}.", blocks=_dicts(blocks)
+        text=f"Reminder: {escape(retro.title)} closes {slack_date(retro.deadline)}.", blocks=dicts(blocks)
     )
 
 
 def deadline_moved_message(*, retro: Retro) -> Message:
     text = f":calendar: {mention(retro.facilitator_id)} moved the deadline to *{slack_date(retro.deadline)}*."
-    return Message(text=text, blocks=_dicts([_mrkdwn(text)]))
+    return Message(text=text, blocks=dicts([mrkdwn(text)]))
 
 
 def extend_modal(*, retro: Retro, now: datetime) -> dict[str, Any]:
     initial = max(retro.deadline, now) + timedelta(days=1)
-    return _modal(
+    return modal(
         title="Change the deadline",
         callback_id=EXTEND_CALLBACK,
         submit="Save",
         close="Cancel",
         private_metadata=json.dumps({"retro_id": retro.id}),
         blocks=[
-            _mrkdwn(f"*{escape(retro.title)}* collects answers until {slack_date(retro.deadline)}."),
+            mrkdwn(f"*{escape(retro.title)}* collects answers until {slack_date(retro.deadline)}."),
             InputBlock(
                 block_id=EXTEND_DEADLINE_BLOCK,
                 label="New deadline",
@@ -792,6 +801,8 @@ USAGE = (
     "• `/retro mine`: your own items, to edit or delete until the deadline\n"
     "• `/retro remind`: nudge everyone who has not answered yet (facilitator)\n"
     "• `/retro extend`: change the collection deadline (facilitator)\n"
+    "• `/retro next`: move on: collection → round-robin → voting → results (facilitator)\n"
+    "• `/retro skip`, `/retro pause`, `/retro resume`: steer the round-robin (facilitator)\n"
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "

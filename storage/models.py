@@ -47,6 +47,12 @@ class Retro(SQLModel, table=True):
     anonymity: str = Field(default="optional", max_length=16)
     custom_questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     manual_reminders: int = Field(default=0)
+    # Discussion and voting.
+    round_robin_scope: str = Field(default="everyone", max_length=16)  # or "respondents"
+    turn_hours: int = Field(default=4)  # working hours a person has for their turn
+    votes_per_person: int = Field(default=3)
+    paused_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    voting_deadline: datetime | None = Field(default=None, sa_column=_utc(True))
     # The release the retro looks back on. None means "not given" and is shown as a gap, never guessed.
     release_version: str | None = Field(default=None, max_length=100)
     deploy_date: date | None = Field(default=None)
@@ -104,6 +110,57 @@ class Item(SQLModel, table=True):
     author_id: str | None = Field(default=None, max_length=32)
     author_hash: str | None = Field(default=None, max_length=64, index=True)
     source: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_utc(False))
+    # Stable numbers people can refer to once the items are posted for discussion.
+    number: int | None = Field(default=None)
+    root_cause: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Turn(SQLModel, table=True):
+    """One person's turn in the round-robin. Everything needed to resume after a restart lives here."""
+
+    __tablename__ = "turn"
+    __table_args__ = (UniqueConstraint("retro_id", "position", name="uq_turn_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    position: int
+    user_id: str = Field(max_length=32)
+    # waiting -> (scheduled ->) active -> answered | passed | timed_out | skipped
+    status: str = Field(default="waiting", max_length=16)
+    starts_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    due_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    remaining_seconds: int | None = Field(default=None)  # kept while the round-robin is paused
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(True))
+
+
+class Comment(SQLModel, table=True):
+    """A thought on an existing item, added during the round-robin."""
+
+    __tablename__ = "comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author_id: str | None = Field(default=None, max_length=32)
+    author_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_utc(False))
+
+
+class Vote(SQLModel, table=True):
+    """One vote on one item. Voters are keyed hashes: the limit holds without recording who voted how."""
+
+    __tablename__ = "vote"
+    __table_args__ = (UniqueConstraint("retro_id", "item_id", "voter_hash", name="uq_vote_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    voter_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_utc(False))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -150,7 +151,9 @@ class Bot:
         """Stop the scheduler and start a new one on the same database, as a process restart would."""
         self.scheduler.shutdown(wait=True)
         self.scheduler = start_scheduler(self.engine)
-        object.__setattr__(self.services.deadlines, "jobs", ApsJobs(self.scheduler))
+        jobs = self.services.deadlines.jobs
+        assert isinstance(jobs, ApsJobs)
+        jobs.scheduler = self.scheduler  # every service shares this one Jobs object
 
     def run_due_jobs(self) -> list[str]:
         """Run what the scheduler would run by now (by the test's clock), as its executor would."""
@@ -180,7 +183,12 @@ def bot(fake: FakeSlack, engine: Engine, clock: FakeClock) -> Iterator[Bot]:
     client = make_web_client(token=BOT_TOKEN, base_url=fake.api_url, sleep=sleeps.append)
     scheduler = start_scheduler(engine)
     services = Services.build(
-        engine=engine, gateway=WebApiGateway(client), clock=clock, jobs=ApsJobs(scheduler), secret="s" * 32
+        engine=engine,
+        gateway=WebApiGateway(client),
+        clock=clock,
+        jobs=ApsJobs(scheduler),
+        secret="s" * 32,
+        rng=random.Random(7),  # a fixed round-robin order
     )
     jobs.bind(services)
     executor = TrackingExecutor()

@@ -31,6 +31,9 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "response",
         "nudge",
         "processed_event",
+        "turn",
+        "comment",
+        "vote",
         "workspace_secret",
     }
     for table in tables:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,7 +11,7 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
-from messages import blocks
+from messages import blocks, rounds
 
 
 def register(app: App, services: Services) -> None:
@@ -59,6 +60,54 @@ def register(app: App, services: Services) -> None:
             view = blocks.notice_modal(title="My items", text=exc.message)
         services.gateway.update_view(view_id=body["view"]["id"], view=view)
 
+    @app.action(rounds.TURN_COMMENT_ACTION)
+    def turn_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        _open_turn_view(services, body, services.discussion.comment_view, int(action["value"]))
+
+    @app.action(rounds.TURN_ADD_ACTION)
+    def turn_add(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        _open_turn_view(services, body, services.discussion.add_view, int(action["value"]))
+
+    @app.action(rounds.TURN_PASS_ACTION)
+    def turn_pass(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            finished = services.discussion.pass_turn(
+                team_id=payloads.team_id(body), turn_id=int(action["value"]), user_id=body["user"]["id"]
+            )
+        except DomainError as exc:
+            services.gateway.respond(
+                response_url=body["response_url"], text=exc.message, replace_original=False
+            )
+            return
+        services.gateway.respond(
+            response_url=body["response_url"], text="You passed. Thanks! The next person is up."
+        )
+        services.discussion.announce_and_advance(finished)
+
+    @app.action(rounds.VOTE_ACTION)
+    def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        _ballot_click(services, body, action, services.voting.vote)
+
+    @app.action(rounds.UNVOTE_ACTION)
+    def unvote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        _ballot_click(services, body, action, services.voting.unvote)
+
+    @app.action(rounds.ROOT_CAUSE_ACTION)
+    def root_cause(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            view = services.voting.root_cause_view(
+                team_id=payloads.team_id(body), item_id=int(action["value"]), user_id=body["user"]["id"]
+            )
+        except DomainError as exc:
+            view = blocks.notice_modal(title="Root cause", text=exc.message)
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
     @app.action(re.compile(f"^{blocks.PICK_CATEGORY_ACTION}:"))
     def pick_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -77,3 +126,33 @@ def register(app: App, services: Services) -> None:
             channel_id=body["container"]["channel_id"],
             value=action["value"],
         )
+
+
+def _open_turn_view(
+    services: Services, body: dict[str, Any], build: Callable[..., dict[str, Any]], turn_id: int
+) -> None:
+    try:
+        view = build(team_id=payloads.team_id(body), turn_id=turn_id, user_id=body["user"]["id"])
+    except DomainError as exc:
+        view = blocks.notice_modal(title="Round-robin", text=exc.message)
+    services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+
+def _ballot_click(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    change: Callable[..., list[blocks.Message]],
+) -> None:
+    retro_id, item_id = (int(part) for part in action["value"].split(":"))
+    try:
+        ballot = change(
+            team_id=payloads.team_id(body), retro_id=retro_id, user_id=body["user"]["id"], item_id=item_id
+        )
+    except DomainError as exc:
+        services.gateway.respond(response_url=body["response_url"], text=exc.message, replace_original=False)
+        return
+    # Replace the clicked ballot message with its new state (a ballot may span several messages).
+    clicked = {b.get("block_id") for b in body["message"]["blocks"]}
+    message = next((m for m in ballot if clicked & {b.get("block_id") for b in m.blocks}), ballot[0])
+    services.gateway.respond(response_url=body["response_url"], text=message.text, blocks=message.blocks)

@@ -79,6 +79,40 @@ def _extend(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -
     )
 
 
+def _next(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    team_id = command["team_id"]
+    retro = services.discussion.check_next(
+        team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
+    )
+    ack(text=blocks.next_step_text(retro=retro))
+    assert retro.id is not None
+    services.discussion.next_step(team_id=team_id, retro_id=retro.id)
+
+
+def _skip(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    ack(text=services.discussion.skip(**_where(command)))
+
+
+def _pause(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    ack(text=services.discussion.pause(**_where(command)))
+
+
+def _resume(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    # Resuming may start a turn (Slack calls); the facilitator's answer must not wait for them.
+    services.discussion.check_resume(**_where(command))
+    ack(text="Resuming the round-robin…")
+    tell(
+        services.gateway,
+        user=command["user_id"],
+        channel=command["channel_id"],
+        text=services.discussion.resume(**_where(command)),
+    )
+
+
+def _where(command: dict[str, Any]) -> dict[str, str]:
+    return {"team_id": command["team_id"], "channel_id": command["channel_id"], "user_id": command["user_id"]}
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
@@ -91,5 +125,9 @@ _SUBCOMMANDS = {
     "mine": _mine,
     "remind": _remind,
     "extend": _extend,
+    "next": _next,
+    "skip": _skip,
+    "pause": _pause,
+    "resume": _resume,
     "help": _help,
 }

@@ -51,3 +51,8 @@ def checked(view: dict[str, Any], block_id: str) -> list[str]:
 def date_value(view: dict[str, Any], block_id: str) -> str | None:
     value = field(view, block_id).get("selected_date")
     return str(value) if value else None
+
+
+def number(view: dict[str, Any], block_id: str) -> str | None:
+    value = field(view, block_id).get("value")
+    return str(value) if value is not None else None

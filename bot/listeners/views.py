@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,10 +12,11 @@ from bot.domain import DEFAULT_FORMAT, FORMATS, Anonymity, ItemSource
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
+from bot.services.discussion import Finished
 from bot.services.items import CollectionClosed
 from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
-from messages import blocks
+from messages import blocks, rounds
 
 
 def register(app: App, services: Services) -> None:
@@ -103,6 +105,56 @@ def register(app: App, services: Services) -> None:
                 view=services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id),
             )
 
+    @app.view(rounds.TURN_COMMENT_CALLBACK)
+    def turn_comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        number = payloads.selected(view, rounds.TURN_ITEM_BLOCK) or payloads.number(
+            view, rounds.TURN_ITEM_BLOCK
+        )
+        _answer_turn(
+            services,
+            ack,
+            lambda: services.discussion.comment(
+                team_id=payloads.team_id(body),
+                turn_id=int(payloads.metadata(view)["turn_id"]),
+                user_id=body["user"]["id"],
+                item_number=int(number) if number and number.isdigit() else None,
+                text=payloads.text(view, rounds.TURN_TEXT_BLOCK) or "",
+            ),
+            error_block=rounds.TURN_TEXT_BLOCK,
+        )
+
+    @app.view(rounds.TURN_ADD_CALLBACK)
+    def turn_add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _answer_turn(
+            services,
+            ack,
+            lambda: services.discussion.add(
+                team_id=payloads.team_id(body),
+                turn_id=int(payloads.metadata(view)["turn_id"]),
+                user_id=body["user"]["id"],
+                category=payloads.selected(view, blocks.ITEM_CATEGORY_BLOCK) or "",
+                text=payloads.text(view, blocks.ITEM_TEXT_BLOCK) or "",
+            ),
+            error_block=blocks.ITEM_TEXT_BLOCK,
+        )
+
+    @app.view(rounds.ROOT_CAUSE_CALLBACK)
+    def root_cause_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            services.voting.set_root_cause(
+                team_id=payloads.team_id(body),
+                item_id=int(payloads.metadata(view)["item_id"]),
+                user_id=body["user"]["id"],
+                text=payloads.text(view, rounds.ROOT_CAUSE_BLOCK) or "",
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={rounds.ROOT_CAUSE_BLOCK: exc.message})
+            return
+        ack()
+
     @app.view(blocks.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.timestamp(view, blocks.EXTEND_DEADLINE_BLOCK)
@@ -120,6 +172,20 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={blocks.EXTEND_DEADLINE_BLOCK: exc.message})
             return
         ack()
+
+
+def _answer_turn(services: Services, ack: Ack, answer: Callable[[], Finished], *, error_block: str) -> None:
+    """Record the answer before the ack (errors go back into the modal); announce and move on after it."""
+    try:
+        finished = answer()
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    except DomainError as exc:
+        ack(response_action="errors", errors={error_block: exc.message})
+        return
+    ack()
+    services.discussion.announce_and_advance(finished)
 
 
 def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -11,10 +12,12 @@ from bot.gateway import SlackGateway
 from bot.scheduler import Jobs
 from bot.services.authors import AuthorKeys
 from bot.services.deadlines import DeadlineService
+from bot.services.discussion import DiscussionService
 from bot.services.items import ItemService
 from bot.services.replies import ReplyService
 from bot.services.retros import RetroService
 from bot.services.surveys import SurveyService
+from bot.services.voting import VotingService
 
 
 @dataclass(frozen=True)
@@ -26,14 +29,29 @@ class Services:
     items: ItemService
     deadlines: DeadlineService
     replies: ReplyService
+    discussion: DiscussionService
+    voting: VotingService
 
     @classmethod
     def build(
-        cls, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs, secret: str | None = None
+        cls,
+        *,
+        engine: Engine,
+        gateway: SlackGateway,
+        clock: Clock,
+        jobs: Jobs,
+        secret: str | None = None,
+        rng: random.Random | None = None,
     ) -> Services:
         keys = AuthorKeys(engine=engine, master_secret=secret)
         items = ItemService(engine=engine, clock=clock, keys=keys)
-        deadlines = DeadlineService(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+        voting = VotingService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, keys=keys)
+        discussion = DiscussionService(
+            engine=engine, gateway=gateway, clock=clock, jobs=jobs, items=items, voting=voting, rng=rng
+        )
+        deadlines = DeadlineService(
+            engine=engine, gateway=gateway, clock=clock, jobs=jobs, discussion=discussion
+        )
         return cls(
             gateway=gateway,
             clock=clock,
@@ -42,4 +60,6 @@ class Services:
             items=items,
             deadlines=deadlines,
             replies=ReplyService(items=items, gateway=gateway),
+            discussion=discussion,
+            voting=voting,
         )

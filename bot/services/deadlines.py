@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -16,13 +17,14 @@ from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.scheduler import Jobs
 from bot.services.lookup import require_retro
-from bot.services.notify import tell
-from bot.services.stats import compute_stats
 from bot.timing import nudge_time, zone
 from messages import blocks
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.models import Nudge, Retro
+
+if TYPE_CHECKING:
+    from bot.services.discussion import DiscussionService
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +38,20 @@ def job_prefix(retro: Retro) -> str:
 
 
 class DeadlineService:
-    def __init__(self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        gateway: SlackGateway,
+        clock: Clock,
+        jobs: Jobs,
+        discussion: DiscussionService,
+    ) -> None:
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
         self.jobs = jobs
+        self.discussion = discussion
 
     # ------------------------------------------------------------ scheduling
 
@@ -91,18 +102,8 @@ class DeadlineService:
         with Session(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or self.clock() < retro.deadline:
-                return  # already closed, or the deadline moved: a newer job is in charge
-            retro.phase = Phase.COLLECTED
-            session.add(retro)
-            session.commit()
-            session.refresh(retro)
-            stats = compute_stats(session, retro)
-        tell(
-            self.gateway,
-            user=retro.facilitator_id,
-            channel=retro.channel_id,
-            text=blocks.collection_closed_text(retro=retro, stats=stats),
-        )
+                return  # already moved on, or the deadline moved: a newer job is in charge
+        self.discussion.begin(team_id=team_id, retro_id=retro_id)
 
     def nudge(self, *, team_id: str, retro_id: int, user_id: str, reminder: str) -> bool:
         """Remind one person who has not answered. Recorded before sending: never twice, even after a crash."""
@@ -169,8 +170,10 @@ class DeadlineService:
         with Session(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
             self._only_facilitator(retro, user_id, "change the deadline")
-            if retro.phase not in (Phase.COLLECTING, Phase.COLLECTED):
-                raise NoRetroHere(f"*{escape(retro.title)}* is closed; its deadline can no longer change.")
+            if retro.phase != Phase.COLLECTING:
+                raise NoRetroHere(
+                    f"Collection for *{escape(retro.title)}* is over (phase: {retro.phase}); its deadline can no longer change."
+                )
             return retro
 
     def extend(self, *, team_id: str, retro_id: int, user_id: str, deadline: datetime | None) -> Retro:
@@ -182,10 +185,11 @@ class DeadlineService:
         with Session(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             self._only_facilitator(retro, user_id, "change the deadline")
-            if retro.phase == Phase.CLOSED:
-                raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "This retro is closed."})
+            if retro.phase != Phase.COLLECTING:
+                raise InvalidInput(
+                    {blocks.EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."}
+                )
             retro.deadline = deadline
-            retro.phase = Phase.COLLECTING  # extending after the deadline reopens collection
             session.add(retro)
             session.commit()
             session.refresh(retro)

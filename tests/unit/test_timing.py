@@ -56,3 +56,27 @@ def test_too_late_reminders_are_skipped() -> None:
 
 def test_an_unknown_zone_falls_back_to_utc() -> None:
     assert zone("Mars/Olympus") == zone("UTC")
+
+
+def test_working_hours_skip_evenings_and_weekends() -> None:
+    from bot.timing import add_working_hours
+
+    berlin = zone("Europe/Berlin")
+    # Friday 15:00 Berlin + 4 working hours = Monday 11:00 Berlin.
+    start = datetime(2026, 11, 27, 15, 0, tzinfo=berlin)
+    assert add_working_hours(start, 4, berlin) == datetime(2026, 11, 30, 11, 0, tzinfo=berlin)
+    # Before the working day starts, the clock starts at 09:00.
+    early = datetime(2026, 11, 24, 7, 30, tzinfo=berlin)
+    assert add_working_hours(early, 4, berlin) == datetime(2026, 11, 24, 13, 0, tzinfo=berlin)
+    # Within the day.
+    assert add_working_hours(datetime(2026, 11, 24, 10, 0, tzinfo=berlin), 2, berlin).hour == 12
+
+
+def test_turns_start_in_the_persons_daytime() -> None:
+    from bot.timing import next_daytime
+
+    tokyo = zone("Asia/Tokyo")
+    night = datetime(2026, 11, 24, 23, 30, tzinfo=tokyo)
+    assert next_daytime(night, tokyo) == datetime(2026, 11, 25, 8, 0, tzinfo=tokyo)
+    afternoon = datetime(2026, 11, 24, 15, 0, tzinfo=tokyo)
+    assert next_daytime(afternoon, tokyo) == afternoon
