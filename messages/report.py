@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -40,6 +40,8 @@ class ReportData:
     items: Sequence[Item]
     action_items: Sequence[ActionItem]
     stats: RetroStats
+    votes: Mapping[int, int] = field(default_factory=dict)  # item id -> votes
+    comments: Mapping[int, Sequence[str]] = field(default_factory=dict)  # item id -> round-robin comments
 
 
 def render_report(data: ReportData) -> str:
@@ -77,6 +79,8 @@ def render_report(data: ReportData) -> str:
         response_rate=rate,
         ratings=ratings,
         day=_day,
+        votes=data.votes,
+        comments=data.comments,
     )
 
 

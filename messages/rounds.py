@@ -295,6 +295,7 @@ def ballot_messages(
         mine = item.id in voted
         body.append(
             SectionBlock(
+                block_id=f"ballot_{item.id}",
                 text=MarkdownTextObject(
                     text=clip(("✅ " if mine else "") + _item_line(retro, item, with_author=False), 3000)
                 ),

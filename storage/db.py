@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 _STORAGE_DIR = Path(__file__).resolve().parent
 
@@ -49,3 +49,9 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str) -> None:
     """Bring the schema to the newest revision: the only way the schema is made outside tests."""
     command.upgrade(alembic_config(url), "head")
+
+
+def unit_of_work(engine: Engine) -> Session:
+    """A session for one service operation. Objects stay readable after commit (and after the
+    session closes): services commit, then tell Slack what they stored."""
+    return Session(engine, expire_on_commit=False)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import ActionItem, Item, Participant, Response, Retro
+from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
 
 
 def get_retro(*, session: Session, team_id: str, retro_id: int) -> Retro | None:
@@ -67,3 +68,23 @@ def responses(*, session: Session, team_id: str, retro_id: int) -> Sequence[Resp
         .where(Response.team_id == team_id, Response.retro_id == retro_id)
         .order_by(col(Response.id))
     ).all()
+
+
+def vote_counts(*, session: Session, team_id: str, retro_id: int) -> dict[int, int]:
+    rows = session.exec(
+        select(Vote.item_id, func.count())
+        .where(Vote.team_id == team_id, Vote.retro_id == retro_id)
+        .group_by(col(Vote.item_id))
+    ).all()
+    return {item_id: count for item_id, count in rows}
+
+
+def comments_by_item(*, session: Session, team_id: str, retro_id: int) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for comment in session.exec(
+        select(Comment)
+        .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
+        .order_by(col(Comment.id))
+    ):
+        found.setdefault(comment.item_id, []).append(comment.text)
+    return found

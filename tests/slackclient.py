@@ -271,9 +271,12 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
             return {"type": kind, "selected_option": element.get("initial_option")}
         if given is None:
             return {"type": kind, "selected_option": None}
-        options = {o["value"]: o for o in element["options"]}
+        listed = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
+        options = {o["value"]: o for o in listed}
         assert given in options, f"{given!r} is not one of the menu's options {list(options)}"
         return {"type": kind, "selected_option": options[given]}
+    if kind == "number_input":
+        return {"type": kind, "value": element.get("initial_value") if given is _UNSET else given}
     if kind == "checkboxes":
         if given is _UNSET:
             return {"type": kind, "selected_options": element.get("initial_options") or []}

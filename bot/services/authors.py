@@ -9,8 +9,8 @@ import threading
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
+from storage.db import unit_of_work
 from storage.models import WorkspaceSecret
 
 
@@ -46,7 +46,7 @@ class AuthorKeys:
     def _load_key(self, team_id: str) -> bytes:
         if self.master_secret is not None:
             return hmac.new(self.master_secret.encode(), team_id.encode(), hashlib.sha256).digest()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             stored = session.get(WorkspaceSecret, team_id)
             if stored is None:
                 session.add(WorkspaceSecret(team_id=team_id, value=secrets.token_hex(32)))

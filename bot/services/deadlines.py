@@ -21,6 +21,7 @@ from bot.timing import nudge_time, zone
 from messages import blocks
 from messages.text import escape, mention
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Nudge, Retro
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class DeadlineService:
     def schedule(self, *, team_id: str, retro_id: int) -> None:
         """(Re)schedule the closing job and every pending nudge; safe to call again after a change."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             people = [p for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
         prefix = job_prefix(retro)
@@ -99,7 +100,7 @@ class DeadlineService:
 
     def close_at_deadline(self, *, team_id: str, retro_id: int) -> None:
         """Runs at the deadline (or once on start-up if it was missed). Does nothing the second time."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or self.clock() < retro.deadline:
                 return  # already moved on, or the deadline moved: a newer job is in charge
@@ -108,7 +109,7 @@ class DeadlineService:
     def nudge(self, *, team_id: str, retro_id: int, user_id: str, reminder: str) -> bool:
         """Remind one person who has not answered. Recorded before sending: never twice, even after a crash."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             person = repo.get_participant(
                 session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
@@ -138,12 +139,12 @@ class DeadlineService:
     # ------------------------------------------------------------ facilitator commands
 
     def check_remind(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             self._collecting_retro_of(session, team_id, channel_id, user_id, "send reminders")
 
     def remind_now(self, *, team_id: str, channel_id: str, user_id: str) -> str:
         """Nudge everyone who has not answered, now. Returns what to tell the facilitator."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._collecting_retro_of(session, team_id, channel_id, user_id, "send reminders")
             retro.manual_reminders += 1
             reminder = f"manual-{retro.manual_reminders}"
@@ -167,7 +168,7 @@ class DeadlineService:
         return text
 
     def check_extend(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
             self._only_facilitator(retro, user_id, "change the deadline")
             if retro.phase != Phase.COLLECTING:
@@ -182,7 +183,7 @@ class DeadlineService:
             raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time at least 10 minutes from now."})
         if deadline > now + MAX_LEAD_TIME:
             raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             self._only_facilitator(retro, user_id, "change the deadline")
             if retro.phase != Phase.COLLECTING:

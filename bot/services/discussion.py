@@ -26,6 +26,7 @@ from bot.timing import add_working_hours, next_daytime, zone
 from messages import blocks, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Comment, Item, Retro, Turn
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class DiscussionService:
     # ------------------------------------------------------------ /retro next
 
     def check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = _open_retro(session, team_id, channel_id)
             _only_facilitator(retro, user_id, "move the retro on")
             if retro.phase == Phase.ACTIONS:
@@ -78,7 +79,7 @@ class DiscussionService:
 
     def next_step(self, *, team_id: str, retro_id: int) -> None:
         """Collection → round-robin → voting → results, one step per call."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             phase = require_retro(session, team_id, retro_id).phase
         if phase == Phase.COLLECTING:
             self.begin(team_id=team_id, retro_id=retro_id)
@@ -93,7 +94,7 @@ class DiscussionService:
     def begin(self, *, team_id: str, retro_id: int) -> bool:
         """Close collection, post the items in the thread, and start the round-robin. Runs once."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if retro.phase != Phase.COLLECTING:
                 return False
@@ -139,7 +140,7 @@ class DiscussionService:
     def _advance(self, team_id: str, retro_id: int) -> None:
         """Start the next waiting turn, or open voting when everyone has had theirs."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if retro.phase != Phase.DISCUSSING or retro.paused_at is not None:
                 return
@@ -192,7 +193,7 @@ class DiscussionService:
     def turn_start_due(self, *, team_id: str, retro_id: int, turn_id: int) -> None:
         """Job: a turn that waited for the person's morning begins now."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             turn = self._turn(session, retro, turn_id)
             if retro.paused_at is not None or turn is None or turn.status != TurnStatus.SCHEDULED:
@@ -203,7 +204,7 @@ class DiscussionService:
 
     def turn_timeout_due(self, *, team_id: str, retro_id: int, turn_id: int) -> None:
         """Job: the turn's time is up. Moves on, once."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             turn = self._turn(session, retro, turn_id)
             if retro.paused_at is not None or turn is None or turn.status != TurnStatus.ACTIVE:
@@ -215,7 +216,7 @@ class DiscussionService:
     # ------------------------------------------------------------ answering
 
     def comment_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
             listed = [
                 i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id or 0) if i.number
@@ -223,7 +224,7 @@ class DiscussionService:
             return rounds.turn_comment_modal(retro=retro, turn=turn, items=listed)
 
     def add_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
             return rounds.turn_add_modal(retro=retro, turn=turn)
 
@@ -232,8 +233,9 @@ class DiscussionService:
     ) -> Finished:
         """Record a comment and end the turn; call `announce_and_advance` with the result after the ack."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
+            retro_id = retro.id or 0  # read now: the commit below expires `retro`
             item = session.exec(
                 select(Item).where(
                     Item.team_id == team_id, Item.retro_id == retro.id, Item.number == item_number
@@ -249,7 +251,7 @@ class DiscussionService:
             session.add(
                 Comment(
                     team_id=team_id,
-                    retro_id=retro.id or 0,
+                    retro_id=retro_id,
                     item_id=item.id,
                     text=text.strip(),
                     author_id=who.author_id,
@@ -259,13 +261,14 @@ class DiscussionService:
             )
             session.commit()
             summary = rounds.comment_summary(item=item, text=text.strip())
-        return self._require_closed(team_id, retro.id or 0, turn_id, TurnStatus.ANSWERED, summary)
+        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.ANSWERED, summary)
 
     def add(self, *, team_id: str, turn_id: int, user_id: str, category: str, text: str) -> Finished:
         """Record a new item and end the turn; call `announce_and_advance` with the result after the ack."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
+            retro_id = retro.id or 0  # read now: the commit below expires `retro`
             if category not in {c.key for c in FORMATS[retro.format].categories}:
                 raise InvalidInput({blocks.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
             if problem := check_text(text):
@@ -276,7 +279,7 @@ class DiscussionService:
             ).one()
             item = Item(
                 team_id=team_id,
-                retro_id=retro.id or 0,
+                retro_id=retro_id,
                 category=category,
                 text=text.strip(),
                 author_id=who.author_id,
@@ -289,12 +292,13 @@ class DiscussionService:
             session.commit()
             session.refresh(item)
             summary = rounds.added_summary(retro=retro, item=item)
-        return self._require_closed(team_id, retro.id or 0, turn_id, TurnStatus.ANSWERED, summary)
+        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.ANSWERED, summary)
 
     def pass_turn(self, *, team_id: str, turn_id: int, user_id: str) -> Finished:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-        return self._require_closed(team_id, retro.id or 0, turn_id, TurnStatus.PASSED, None)
+            retro_id = retro.id or 0  # read now: the commit below expires `retro`
+        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.PASSED, None)
 
     def _require_closed(
         self, team_id: str, retro_id: int, turn_id: int, status: TurnStatus, summary: str | None
@@ -315,7 +319,7 @@ class DiscussionService:
         self, team_id: str, retro_id: int, turn_id: int, status: TurnStatus, *, summary: str | None
     ) -> Finished | None:
         """The database half of ending a turn: fast enough for an ack."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             turn = self._turn(session, retro, turn_id)
             if turn is None or turn.status not in _OPEN_TURNS:
@@ -325,6 +329,7 @@ class DiscussionService:
             session.add(turn)
             session.commit()
             session.refresh(turn)
+            session.refresh(retro)  # the commit expired it; it is read after the session closes
         return Finished(
             retro=retro, turn=turn, summary=summary if retro.anonymity != Anonymity.ANONYMOUS else None
         )
@@ -339,7 +344,7 @@ class DiscussionService:
     # ------------------------------------------------------------ facilitator controls
 
     def skip(self, *, team_id: str, channel_id: str, user_id: str) -> str:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "skip a turn")
             current = next((t for t in self._turns(session, retro) if t.status in _OPEN_TURNS), None)
             if current is None or current.id is None:
@@ -350,7 +355,7 @@ class DiscussionService:
 
     def pause(self, *, team_id: str, channel_id: str, user_id: str) -> str:
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "pause the round-robin")
             if retro.paused_at is not None:
                 raise DomainError("The round-robin is already paused. `/retro resume` continues it.")
@@ -367,14 +372,14 @@ class DiscussionService:
         return "The round-robin is paused. `/retro resume` continues it where it stopped."
 
     def check_resume(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "resume the round-robin")
             if retro.paused_at is None:
                 raise DomainError("The round-robin is not paused.")
 
     def resume(self, *, team_id: str, channel_id: str, user_id: str) -> str:
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "resume the round-robin")
             if retro.paused_at is None:
                 raise DomainError("The round-robin is not paused.")
@@ -393,7 +398,7 @@ class DiscussionService:
         self._post_in_thread(retro, rounds.resumed_message(retro=retro))
         self._advance(team_id, retro.id or 0)
         # A scheduled turn whose morning came while paused starts now.
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             for turn in self._turns(session, retro):
                 if (
                     turn.status == TurnStatus.SCHEDULED
@@ -405,7 +410,7 @@ class DiscussionService:
 
     def _end_round(self, team_id: str, retro_id: int, status: TurnStatus) -> None:
         """/retro next during the round-robin: the turns still to come are skipped."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             for turn in self._turns(session, retro):
                 if turn.status in (*_OPEN_TURNS, TurnStatus.WAITING):

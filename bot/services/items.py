@@ -19,6 +19,7 @@ from bot.services.lookup import require_retro
 from messages import blocks
 from messages.text import escape, mention, slack_date
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Item, Participant, ProcessedEvent, Response, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
@@ -109,7 +110,7 @@ class ItemService:
     ) -> Retro:
         """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, now):
                 raise CollectionClosed(retro)
@@ -151,7 +152,7 @@ class ItemService:
     # ------------------------------------------------------------ views
 
     def add_view(self, *, team_id: str, retro_id: int) -> dict[str, Any]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
         if not accepting(retro, self.clock()):
             return blocks.notice_modal(title="Retro closed", text=late_message(retro))
@@ -170,7 +171,7 @@ class ItemService:
     # ------------------------------------------------------------ one's own items
 
     def mine(self, *, team_id: str, retro_id: int, user_id: str) -> tuple[Retro, list[Item]]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             owned = session.exec(
                 select(Item)
@@ -182,12 +183,12 @@ class ItemService:
             return retro, list(owned)
 
     def get_own(self, *, team_id: str, item_id: int, user_id: str) -> tuple[Retro, Item]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             item, retro = self._own(session, team_id, item_id, user_id)
             return retro, item
 
     def edit(self, *, team_id: str, item_id: int, user_id: str, category: str, text: str) -> Retro:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             item, retro = self._own(session, team_id, item_id, user_id)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
@@ -203,7 +204,7 @@ class ItemService:
             return retro
 
     def delete(self, *, team_id: str, item_id: int, user_id: str) -> Retro:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             item, retro = self._own(session, team_id, item_id, user_id)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
@@ -230,7 +231,7 @@ class ItemService:
     # ------------------------------------------------------------ finding the retro
 
     def retro_for_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             return session.exec(
                 select(Retro).where(
                     Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == thread_ts
@@ -239,7 +240,7 @@ class ItemService:
 
     def open_retros_for(self, *, team_id: str, user_id: str) -> list[Retro]:
         """Retros still collecting that this person was invited to, newest first."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             found = session.exec(
                 select(Retro)
                 .join(Participant, col(Participant.retro_id) == col(Retro.id))
@@ -255,7 +256,7 @@ class ItemService:
 
     def latest_retro_for(self, *, team_id: str, user_id: str) -> Retro | None:
         """The newest retro, in any phase, that this person was invited to."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             return session.exec(
                 select(Retro)
                 .join(Participant, col(Participant.retro_id) == col(Retro.id))
@@ -267,7 +268,7 @@ class ItemService:
 
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
         if retro is not None:
             return retro
@@ -285,7 +286,7 @@ class ItemService:
     def first_delivery(self, *, team_id: str, raw_keys: Sequence[str]) -> bool:
         """Record these delivery keys; False if any was seen before (a retry or a duplicate)."""
         hashed = [self.keys.event_key(team_id=team_id, raw=raw) for raw in raw_keys]
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             seen = session.exec(
                 select(ProcessedEvent).where(
                     ProcessedEvent.team_id == team_id, col(ProcessedEvent.key_hash).in_(hashed)

@@ -22,6 +22,7 @@ from messages import blocks
 from messages.report import ReportData, render_report
 from messages.text import escape, mention
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Participant, Retro
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class RetroService:
     # ------------------------------------------------------------ start
 
     def ensure_can_start(self, *, team_id: str, channel_id: str) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is not None:
                 raise RetroAlreadyOpen(blocks.already_open_text(retro=retro))
@@ -122,7 +123,7 @@ class RetroService:
         assert draft.deadline is not None
         now = self.clock()
         try:
-            with Session(self.engine) as session:
+            with unit_of_work(self.engine) as session:
                 release = draft.release
                 retro = Retro(
                     team_id=draft.team_id,
@@ -173,7 +174,7 @@ class RetroService:
             return None
 
         permalink = self._permalink(draft.channel_id, kickoff.ts)
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._retro(draft.team_id, retro_id, session)
             retro.kickoff_ts = kickoff.ts
             retro.kickoff_permalink = permalink
@@ -243,7 +244,7 @@ class RetroService:
             return None  # only a convenience for "already open" answers
 
     def _record_invite(self, team_id: str, retro_id: int, user_id: str, error: str | None) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             participant = repo.get_participant(
                 session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
             )
@@ -254,14 +255,14 @@ class RetroService:
             session.commit()
 
     def _discard(self, team_id: str, retro_id: int) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             if retro is not None:
                 session.delete(retro)
                 session.commit()
 
     def _open_retro(self, draft: RetroDraft) -> Retro:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = repo.open_retro_in_channel(
                 session=session, team_id=draft.team_id, channel_id=draft.channel_id
             )
@@ -274,7 +275,7 @@ class RetroService:
     # ------------------------------------------------------------ status
 
     def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
             stats = compute_stats(session, retro)
             return blocks.status_message(retro=retro, stats=stats, now=self.clock())
@@ -283,7 +284,7 @@ class RetroService:
 
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
         """Close collection (facilitator only). Returns the retro id; publishing follows separately."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
             if retro.facilitator_id != user_id:
                 raise NotFacilitator(
@@ -305,7 +306,7 @@ class RetroService:
 
     def publish(self, *, team_id: str, retro_id: int) -> None:
         """Post the summary in the kickoff thread and upload retrospective.md; safe to run again."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             stats = compute_stats(session, retro)
             report = self._report(session, retro, stats)
@@ -336,7 +337,7 @@ class RetroService:
             )
 
     def report_markdown(self, *, team_id: str, retro_id: int) -> str:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             return self._report(session, retro, compute_stats(session, retro))
 
@@ -351,6 +352,8 @@ class RetroService:
                 items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
                 action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
                 stats=stats,
+                votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+                comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
             )
         )
 
@@ -366,12 +369,12 @@ class RetroService:
 
     def _retro(self, team_id: str, retro_id: int, session: Session | None = None) -> Retro:
         if session is None:
-            with Session(self.engine) as own:
+            with unit_of_work(self.engine) as own:
                 return self._retro(team_id, retro_id, own)
         return require_retro(session, team_id, retro_id)
 
     def _update(self, team_id: str, retro_id: int, **fields: str) -> None:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             for name, value in fields.items():
                 setattr(retro, name, value)

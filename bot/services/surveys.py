@@ -16,6 +16,7 @@ from bot.services.lookup import require_retro
 from messages import blocks
 from messages.text import split_lines
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Item, Participant, Response, Retro
 
 
@@ -36,7 +37,7 @@ class SurveyService:
 
     def view_for(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
         """The survey modal with this person's saved answers, or a notice once collection is over."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, self.clock()):
                 return blocks.notice_modal(title="Retro closed", text=late_message(retro))
@@ -56,7 +57,7 @@ class SurveyService:
     def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> dict[str, Any]:
         """Validate and store; returns the thank-you view. Raises InvalidInput, changing nothing."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             fmt = FORMATS[retro.format]
             first_block = blocks.survey_block_id(fmt.categories[0].key)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -22,6 +22,7 @@ from bot.services.notify import tell
 from messages import blocks, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
+from storage.db import unit_of_work
 from storage.models import Item, Retro, Vote
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class VotingService:
     def begin(self, *, team_id: str, retro_id: int) -> bool:
         """Open voting and DM every participant a ballot. Does nothing if voting already began."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if retro.phase != Phase.DISCUSSING:
                 return False
@@ -95,7 +96,7 @@ class VotingService:
     # ------------------------------------------------------------ ballots
 
     def ballot(self, *, team_id: str, retro_id: int, user_id: str) -> list[blocks.Message]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             candidates = self._candidates(session, retro)
             mine = self._my_votes(session, retro, user_id)
@@ -103,7 +104,7 @@ class VotingService:
 
     def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[blocks.Message]:
         """Give a vote; pressing twice counts once. Raises DomainError with what to do."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
             if item_id not in {i.id for i in self._candidates(session, retro)}:
                 raise DomainError("That item is not on the ballot.")
@@ -130,7 +131,7 @@ class VotingService:
         return self.ballot(team_id=team_id, retro_id=retro_id, user_id=user_id)
 
     def unvote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[blocks.Message]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
             session.exec(
                 delete(Vote).where(
@@ -147,7 +148,7 @@ class VotingService:
 
     def close(self, *, team_id: str, retro_id: int) -> bool:
         """Close voting (at its deadline or by /retro next) and post the ranked results once."""
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if retro.phase != Phase.VOTING:
                 return False
@@ -163,13 +164,7 @@ class VotingService:
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:
         """Items on the ballot by votes, most first. Equal counts share a rank and are marked as ties."""
-        counts = dict(
-            session.exec(
-                select(Vote.item_id, func.count())
-                .where(Vote.team_id == retro.team_id, Vote.retro_id == retro.id)
-                .group_by(col(Vote.item_id))
-            ).all()
-        )
+        counts = repo.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id or 0)
         candidates = sorted(
             self._candidates(session, retro), key=lambda i: (-counts.get(i.id or 0, 0), i.number or 0)
         )
@@ -185,7 +180,7 @@ class VotingService:
     # ------------------------------------------------------------ root causes
 
     def root_cause_view(self, *, team_id: str, item_id: int, user_id: str) -> dict[str, object]:
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             item, retro = self._facilitators_item(session, team_id, item_id, user_id)
             return rounds.root_cause_modal(retro=retro, item=item)
 
@@ -195,7 +190,7 @@ class VotingService:
             raise InvalidInput(
                 {rounds.ROOT_CAUSE_BLOCK: f"Keep the note under {MAX_ROOT_CAUSE_LENGTH:,} characters."}
             )
-        with Session(self.engine) as session:
+        with unit_of_work(self.engine) as session:
             item, _retro = self._facilitators_item(session, team_id, item_id, user_id)
             item.root_cause = cleaned or None
             session.add(item)
