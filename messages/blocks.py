@@ -31,11 +31,16 @@ from slack_sdk.models.views import View
 
 from bot.domain import (
     ANONYMITY_LABELS,
+    DEFAULT_TURN_HOURS,
+    DEFAULT_VOTES,
     FORMATS,
     MAX_CUSTOM_QUESTIONS,
     MAX_ITEM_LENGTH,
     MAX_TITLE_LENGTH,
+    MAX_VOTES,
     PRIME_DIRECTIVE,
+    ROUND_ROBIN_SCOPES,
+    TURN_HOURS,
     Anonymity,
     Phase,
     RetroFormat,
@@ -64,6 +69,9 @@ NEW_DEADLINE_BLOCK = "deadline"
 NEW_FORMAT_BLOCK = "format"
 NEW_ANONYMITY_BLOCK = "anonymity"
 NEW_QUESTIONS_BLOCK = "questions"
+NEW_SCOPE_BLOCK = "round_robin_scope"
+NEW_TURN_HOURS_BLOCK = "turn_hours"
+NEW_VOTES_BLOCK = "votes_per_person"
 RELEASE_BLOCKS = {
     "version": "release_version",
     "deploy_date": "release_deploy_date",
@@ -141,6 +149,9 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
     )
     formats = [Option(value=f.key, text=clip(f.name, 75)) for f in FORMATS.values()]
     modes = [Option(value=mode.value, text=label) for mode, label in ANONYMITY_LABELS.items()]
+    scopes = [Option(value=key, text=label) for key, label in ROUND_ROBIN_SCOPES.items()]
+    hours = [Option(value=str(h), text=plural(h, "working hour")) for h in TURN_HOURS]
+    votes = [Option(value=str(n), text=str(n)) for n in range(1, MAX_VOTES + 1)]
     blocks: list[Block] = [
         InputBlock(
             block_id=NEW_TITLE_BLOCK,
@@ -187,6 +198,29 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
                 multiline=True,
                 max_length=1000,
                 placeholder="Up to 3, one per line, e.g. Was the release checklist useful?",
+            ),
+        ),
+        InputBlock(
+            block_id=NEW_SCOPE_BLOCK,
+            label="Round-robin",
+            element=StaticSelectElement(action_id=VALUE_ACTION, options=scopes, initial_option=scopes[0]),
+            hint="After collection, everyone gets a turn in the thread, one after another.",
+        ),
+        InputBlock(
+            block_id=NEW_TURN_HOURS_BLOCK,
+            label="Time for each turn",
+            element=StaticSelectElement(
+                action_id=VALUE_ACTION,
+                options=hours,
+                initial_option=next(o for o in hours if o.value == str(DEFAULT_TURN_HOURS)),
+            ),
+            hint="Counted in each person's own working hours (Monday–Friday, 09:00–17:00).",
+        ),
+        InputBlock(
+            block_id=NEW_VOTES_BLOCK,
+            label="Votes per person",
+            element=StaticSelectElement(
+                action_id=VALUE_ACTION, options=votes, initial_option=votes[DEFAULT_VOTES - 1]
             ),
         ),
         HeaderBlock(text="The release (optional)"),
@@ -438,14 +472,34 @@ def notice_modal(*, title: str, text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- status, usage, close
 
 
-def status_message(*, retro: Retro, stats: RetroStats, now: datetime) -> Message:
+def _phase_line(retro: Retro, now: datetime, turn_user: str | None, turn_due: datetime | None) -> str:
+    phase = Phase(retro.phase)
+    if phase == Phase.COLLECTING:
+        return f"Answers until {slack_date(retro.deadline)} ({time_left(retro.deadline, now)})"
+    if phase == Phase.DISCUSSING:
+        if retro.paused_at:
+            return "Round-robin paused"
+        if turn_user is None:
+            return "Round-robin"
+        until = f" until {slack_date(turn_due)}" if turn_due else ""
+        return f"Round-robin: {mention(turn_user)}'s turn{until}"
+    if phase == Phase.VOTING:
+        return f"Voting until {slack_date(retro.voting_deadline)}" if retro.voting_deadline else "Voting"
+    if phase == Phase.ACTIONS:
+        return "Voting is over: the results are in the thread"
+    return f"Closed {slack_date(retro.closed_at or retro.deadline)}"
+
+
+def status_message(
+    *,
+    retro: Retro,
+    stats: RetroStats,
+    now: datetime,
+    turn_user: str | None = None,
+    turn_due: datetime | None = None,
+) -> Message:
     fmt = FORMATS[retro.format]
-    open_ = retro.phase == Phase.COLLECTING
-    when = (
-        f"Answers until {slack_date(retro.deadline)} ({time_left(retro.deadline, now)})"
-        if open_
-        else f"Closed {slack_date(retro.closed_at or retro.deadline)}"
-    )
+    when = _phase_line(retro, now, turn_user, turn_due)
     counts = "\n".join(f"{c.emoji} {c.label}: *{stats.counts.get(c.key, 0)}*" for c in fmt.categories)
     rating = (
         f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings yet"

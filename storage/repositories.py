@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
+from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Turn, Vote
 
 
 def get_retro(*, session: Session, team_id: str, retro_id: int) -> Retro | None:
@@ -88,3 +88,12 @@ def comments_by_item(*, session: Session, team_id: str, retro_id: int) -> dict[i
     ):
         found.setdefault(comment.item_id, []).append(comment.text)
     return found
+
+
+def open_turn(*, session: Session, team_id: str, retro_id: int) -> Turn | None:
+    """The round-robin turn that is running or waiting for the person's morning."""
+    return session.exec(
+        select(Turn).where(
+            Turn.team_id == team_id, Turn.retro_id == retro_id, col(Turn.status).in_(("active", "scheduled"))
+        )
+    ).first()

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain import DEFAULT_FORMAT, FORMATS, Anonymity, ItemSource
+from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, FORMATS, Anonymity, ItemSource
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
@@ -206,6 +206,9 @@ def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
         format=payloads.selected(view, blocks.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
         anonymity=payloads.selected(view, blocks.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
         custom_questions=tuple(q for q in questions if q),
+        round_robin_scope=payloads.selected(view, blocks.NEW_SCOPE_BLOCK) or "everyone",
+        turn_hours=_int(payloads.selected(view, blocks.NEW_TURN_HOURS_BLOCK), DEFAULT_TURN_HOURS),
+        votes_per_person=_int(payloads.selected(view, blocks.NEW_VOTES_BLOCK), DEFAULT_VOTES),
         release=ReleaseInfo(
             version=release("version"),
             deploy_date=date.fromisoformat(deploy) if deploy else None,
@@ -216,3 +219,7 @@ def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
             notes=release("notes"),
         ),
     )
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() else default

@@ -11,7 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, MAX_TITLE_LENGTH, Anonymity, Phase, RetroStats
+from bot.domain import (
+    DEFAULT_TURN_HOURS,
+    DEFAULT_VOTES,
+    FORMATS,
+    MAX_CUSTOM_QUESTIONS,
+    MAX_TITLE_LENGTH,
+    MAX_VOTES,
+    ROUND_ROBIN_SCOPES,
+    TURN_HOURS,
+    Anonymity,
+    Phase,
+    RetroStats,
+)
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
@@ -55,6 +67,9 @@ class RetroDraft:
     format: str
     anonymity: str = Anonymity.OPTIONAL
     custom_questions: tuple[str, ...] = ()
+    round_robin_scope: str = "everyone"
+    turn_hours: int = DEFAULT_TURN_HOURS
+    votes_per_person: int = DEFAULT_VOTES
     release: ReleaseInfo = field(default_factory=ReleaseInfo)
 
 
@@ -99,6 +114,12 @@ class RetroService:
             errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time within the next 90 days."
         if draft.format not in FORMATS:
             errors[blocks.NEW_FORMAT_BLOCK] = "Pick one of the listed formats."
+        if draft.round_robin_scope not in ROUND_ROBIN_SCOPES:
+            errors[blocks.NEW_SCOPE_BLOCK] = "Pick who takes part in the round-robin."
+        if draft.turn_hours not in TURN_HOURS:
+            errors[blocks.NEW_TURN_HOURS_BLOCK] = "Pick one of the listed turn times."
+        if not 1 <= draft.votes_per_person <= MAX_VOTES:
+            errors[blocks.NEW_VOTES_BLOCK] = f"Pick between 1 and {MAX_VOTES} votes."
         if draft.anonymity not in set(Anonymity):
             errors[blocks.NEW_ANONYMITY_BLOCK] = "Pick how anonymous answers should be."
         if len(draft.custom_questions) > MAX_CUSTOM_QUESTIONS:
@@ -137,6 +158,9 @@ class RetroService:
                     created_at=now,
                     anonymity=draft.anonymity,
                     custom_questions=list(draft.custom_questions),
+                    round_robin_scope=draft.round_robin_scope,
+                    turn_hours=draft.turn_hours,
+                    votes_per_person=draft.votes_per_person,
                     release_version=release.version,
                     deploy_date=release.deploy_date,
                     release_scope=release.scope,
@@ -278,7 +302,14 @@ class RetroService:
         with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
             stats = compute_stats(session, retro)
-            return blocks.status_message(retro=retro, stats=stats, now=self.clock())
+            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id or 0)
+            return blocks.status_message(
+                retro=retro,
+                stats=stats,
+                now=self.clock(),
+                turn_user=turn.user_id if turn else None,
+                turn_due=turn.due_at if turn else None,
+            )
 
     # ------------------------------------------------------------ close
 

@@ -79,6 +79,8 @@ def test_a_full_round_robin_across_time_zones(bot: Bot) -> None:
         assert f"<@{person}>, it's your turn" in bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts)[-1].text
         prompt = prompt_for(bot, person)
         action = plan[person]
+        status, _ = bot.slack.command(person, CHANNEL, "status")
+        assert f"<@{person}>'s turn until" in status.text
 
         if position == 2:
             # Mid-turn: the facilitator pauses, the bot restarts, time passes, then the turn resumes
@@ -173,15 +175,10 @@ def test_only_the_person_whose_turn_it_is_can_answer_and_old_buttons_say_so(bot:
     assert [t.status for t in turns(bot)].count("passed") == 1
 
 
-def test_respondents_only_and_a_custom_turn_time(bot: Bot) -> None:
+def test_respondents_only_a_custom_turn_time_and_votes_from_the_modal(bot: Bot) -> None:
     team(bot)
-    start_retro(bot)
-    with Session(bot.engine) as session:
-        retro = session.exec(select(Retro)).one()
-        retro.round_robin_scope, retro.turn_hours = "respondents", 1
-        session.add(retro)
-        session.commit()
-    bot.slack.message("UBOB", "DUBOB", "+ only Bob answered")
+    start_retro(bot, values={"round_robin_scope": "respondents", "turn_hours": "1", "votes_per_person": "2"})
+    bot.slack.message("UBOB", "DUBOB", "- only Bob answered")
     bot.settle()
     bot.slack.command(FACILITATOR, CHANNEL, "next")
     bot.settle()
@@ -192,3 +189,7 @@ def test_respondents_only_and_a_custom_turn_time(bot: Bot) -> None:
     new_york = zone("America/New_York")
     assert turn.starts_at.astimezone(new_york).hour == 8
     assert turn.due_at.astimezone(new_york).hour == 10
+    bot.slack.click("UBOB", message=prompt_for(bot, "UBOB"), action_id="turn_pass")
+    bot.settle()
+    ballot = [m for m in bot.fake.dms_to("UALICE") if "Your ballot" in blocks_text(m)][-1]
+    assert "2 of 2" in blocks_text(ballot)

@@ -59,6 +59,12 @@ def test_new_retro_modal_prefills_title_and_offers_every_format() -> None:
         "named",
         "anonymous",
     ]
+    assert by_id["turn_hours"]["element"]["initial_option"]["value"] == "4"
+    assert by_id["votes_per_person"]["element"]["initial_option"]["value"] == "3"
+    assert [o["value"] for o in by_id["round_robin_scope"]["element"]["options"]] == [
+        "everyone",
+        "respondents",
+    ]
     for block_id in blocks.RELEASE_BLOCKS.values():
         assert by_id[block_id]["optional"] is True
     assert by_id["participants"]["optional"] is True
