@@ -233,3 +233,13 @@ def test_env_example_documents_every_variable_the_settings_read() -> None:
     read = set(re.findall(r'get\("([A-Z_]+)"\)', config))
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read == documented
+
+
+def test_debug_logging_never_includes_slack_request_bodies() -> None:
+    import logging
+
+    from bot.config import configure_logging
+
+    configure_logging("DEBUG")
+    for name in ("slack_bolt", "slack_sdk", "rearview.bolt"):
+        assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name

@@ -61,10 +61,16 @@ def accepting(retro: Retro, now: datetime) -> bool:
 def late_message(retro: Retro, *, mrkdwn: bool = True) -> str:
     who = mention(retro.facilitator_id) if mrkdwn else (retro.facilitator_name or "the facilitator")
     title = escape(retro.title) if mrkdwn else retro.title
-    closed = retro.closed_at or retro.deadline  # a facilitator may close before the deadline
-    when = slack_date(closed) if mrkdwn else closed.strftime("%Y-%m-%d %H:%M UTC")
+    # When collection ended: at close, at the deadline, or (after /retro next) at a moment not worth naming.
+    closed = retro.closed_at or (retro.deadline if retro.phase == Phase.COLLECTING else None)
+    when = (
+        ""
+        if closed is None
+        else " at " + (slack_date(closed) if mrkdwn else closed.strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    later = " You can still add it on your round-robin turn." if retro.phase == Phase.DISCUSSING else ""
     return (
-        f"Sorry, collection for “{title}” closed at {when}, so I can't add this. "
+        f"Sorry, collection for “{title}” closed{when}, so I can't add this.{later} "
         f"If it matters, please tell {who}: they can still bring it up."
     )
 

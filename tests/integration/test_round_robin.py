@@ -193,3 +193,16 @@ def test_respondents_only_a_custom_turn_time_and_votes_from_the_modal(bot: Bot) 
     bot.settle()
     ballot = [m for m in bot.fake.dms_to("UALICE") if "Your ballot" in blocks_text(m)][-1]
     assert "2 of 2" in blocks_text(ballot)
+
+
+def test_items_sent_during_the_round_robin_point_to_the_turn(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "next")  # before the deadline
+    bot.settle()
+    bot.slack.message("UDAN", "DUDAN", "+ one more thing")
+    bot.settle()
+    answer = bot.fake.dms_to("UDAN")[-1].text
+    assert "collection for “Release 2.4” closed, so I can't add this" in answer
+    assert "You can still add it on your round-robin turn" in answer
+    assert "please tell <@UALICE>" in answer
