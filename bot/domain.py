@@ -38,6 +38,7 @@ ROUND_ROBIN_SCOPES = {"everyone": "Everyone invited", "respondents": "Only peopl
 TURN_HOURS = (1, 2, 4, 8, 16)
 DEFAULT_TURN_HOURS = 4
 DEFAULT_VOTES = 3
+FOLLOWUP_WEEKS = (2, 3, 4)
 MAX_VOTES = 10
 VOTING_TIME_HOURS = 24
 

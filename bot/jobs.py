@@ -42,3 +42,11 @@ def end_turn(team_id: str, retro_id: int, turn_id: int) -> None:
 
 def close_voting(team_id: str, retro_id: int) -> None:
     _bound().voting.close(team_id=team_id, retro_id=retro_id)
+
+
+def action_reminder(team_id: str, action_id: int, kind: str) -> None:
+    _bound().actions.remind(team_id=team_id, action_id=action_id, kind=kind)
+
+
+def followup(team_id: str, retro_id: int) -> None:
+    _bound().actions.followup(team_id=team_id, retro_id=retro_id)

@@ -33,6 +33,7 @@ from bot.domain import (
     ANONYMITY_LABELS,
     DEFAULT_TURN_HOURS,
     DEFAULT_VOTES,
+    FOLLOWUP_WEEKS,
     FORMATS,
     MAX_CUSTOM_QUESTIONS,
     MAX_ITEM_LENGTH,
@@ -72,6 +73,7 @@ NEW_QUESTIONS_BLOCK = "questions"
 NEW_SCOPE_BLOCK = "round_robin_scope"
 NEW_TURN_HOURS_BLOCK = "turn_hours"
 NEW_VOTES_BLOCK = "votes_per_person"
+NEW_FOLLOWUP_BLOCK = "followup_weeks"
 RELEASE_BLOCKS = {
     "version": "release_version",
     "deploy_date": "release_deploy_date",
@@ -152,6 +154,7 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
     scopes = [Option(value=key, text=label) for key, label in ROUND_ROBIN_SCOPES.items()]
     hours = [Option(value=str(h), text=plural(h, "working hour")) for h in TURN_HOURS]
     votes = [Option(value=str(n), text=str(n)) for n in range(1, MAX_VOTES + 1)]
+    followups = [Option(value=str(w), text=f"{w} weeks") for w in FOLLOWUP_WEEKS]
     blocks: list[Block] = [
         InputBlock(
             block_id=NEW_TITLE_BLOCK,
@@ -222,6 +225,14 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
             element=StaticSelectElement(
                 action_id=VALUE_ACTION, options=votes, initial_option=votes[DEFAULT_VOTES - 1]
             ),
+        ),
+        InputBlock(
+            block_id=NEW_FOLLOWUP_BLOCK,
+            label="Follow up on action items after",
+            element=StaticSelectElement(
+                action_id=VALUE_ACTION, options=followups, initial_option=followups[0]
+            ),
+            hint="Counted from the collection deadline; owners are asked for news and a summary is posted here.",
         ),
         HeaderBlock(text="The release (optional)"),
         ContextBlock(
@@ -857,6 +868,8 @@ USAGE = (
     "• `/retro extend`: change the collection deadline (facilitator)\n"
     "• `/retro next`: move on: collection → round-robin → voting → results (facilitator)\n"
     "• `/retro skip`, `/retro pause`, `/retro resume`: steer the round-robin (facilitator)\n"
+    "• `/retro action <what> @owner [due]`: create an action item; the owner is told by DM\n"
+    "• `/retro actions [mine | @person | all]`: open action items with owners and due dates\n"
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "

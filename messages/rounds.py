@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     NumberInputElement,
     Option,
     OptionGroup,
+    OverflowMenuElement,
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
@@ -39,7 +40,8 @@ TURN_ITEM_BLOCK = "turn_item"
 TURN_TEXT_BLOCK = "turn_text"
 VOTE_ACTION = "vote"
 UNVOTE_ACTION = "unvote"
-ROOT_CAUSE_ACTION = "root_cause_open"
+RESULT_MENU_ACTION = "result_menu"
+NEW_ACTION_ACTION = "action_new"
 ROOT_CAUSE_CALLBACK = "root_cause_submit"
 ROOT_CAUSE_BLOCK = "root_cause"
 
@@ -320,17 +322,16 @@ def results_messages(*, retro: Retro, ranked: Sequence[Ranked]) -> list[Message]
         line = (
             f"*{place}.* {plural(entry.votes, 'vote')} · {_item_line(retro, entry.item, with_author=False)}"
         )
+        options = [Option(value=f"action:{entry.item.id}", text="Turn into action item")]
         if entry.rank <= ROOT_CAUSE_RANKS and entry.votes > 0:
-            body.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=clip(line, 3000)),
-                    accessory=ButtonElement(
-                        text="Root cause", action_id=ROOT_CAUSE_ACTION, value=str(entry.item.id)
-                    ),
-                )
+            options.append(Option(value=f"root:{entry.item.id}", text="Add a root cause"))
+        body.append(
+            SectionBlock(
+                block_id=f"result_{entry.item.id}",
+                text=MarkdownTextObject(text=clip(line, 3000)),
+                accessory=OverflowMenuElement(action_id=RESULT_MENU_ACTION, options=options),
             )
-        else:
-            body.append(mrkdwn(line))
+        )
     if not body:
         body.append(mrkdwn("_Nothing was on the ballot._"))
     body.append(

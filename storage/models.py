@@ -53,6 +53,9 @@ class Retro(SQLModel, table=True):
     votes_per_person: int = Field(default=3)
     paused_at: datetime | None = Field(default=None, sa_column=_utc(True))
     voting_deadline: datetime | None = Field(default=None, sa_column=_utc(True))
+    # Follow-up on action items, 2–4 weeks after the collection deadline.
+    followup_weeks: int = Field(default=2)
+    followup_posted_at: datetime | None = Field(default=None, sa_column=_utc(True))
     # The release the retro looks back on. None means "not given" and is shown as a gap, never guessed.
     release_version: str | None = Field(default=None, max_length=100)
     deploy_date: date | None = Field(default=None)
@@ -171,10 +174,32 @@ class ActionItem(SQLModel, table=True):
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    owner_id: str = Field(max_length=32)
+    owner_id: str = Field(max_length=32, index=True)
+    owner_name: str = Field(default="", max_length=200)
+    owner_tz: str | None = Field(default=None, max_length=64)
     due_date: date | None = Field(default=None)
-    status: str = Field(default="open", max_length=16)
+    priority: str = Field(default="medium", max_length=8)
+    link: str | None = Field(default=None, max_length=500)
+    source_item_id: int | None = Field(default=None, foreign_key="item.id")
+    created_by: str = Field(default="", max_length=32)
+    status: str = Field(default="open", max_length=16)  # open, done, dropped
+    status_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_utc(False))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(True))
+
+
+class ActionNotice(SQLModel, table=True):
+    """A message sent about an action item; the unique key is what stops a second one."""
+
+    __tablename__ = "action_notice"
+    __table_args__ = (UniqueConstraint("action_id", "kind", name="uq_action_notice_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    action_id: int = Field(foreign_key="action_item.id", index=True)
+    kind: str = Field(max_length=64)
+    sent_at: datetime = Field(sa_column=_utc(False))
+    error: str | None = Field(default=None, max_length=100)
 
 
 class Nudge(SQLModel, table=True):

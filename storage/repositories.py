@@ -97,3 +97,9 @@ def open_turn(*, session: Session, team_id: str, retro_id: int) -> Turn | None:
             Turn.team_id == team_id, Turn.retro_id == retro_id, col(Turn.status).in_(("active", "scheduled"))
         )
     ).first()
+
+
+def retros_in_channel(*, session: Session, team_id: str, channel_id: str) -> Sequence[Retro]:
+    return session.exec(
+        select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id).order_by(col(Retro.id))
+    ).all()

@@ -110,9 +110,12 @@ class SlackClient:
         }
         return self.post(urlencode(form), content_type="application/x-www-form-urlencoded"), trigger
 
-    def click(self, user: str, *, message: Any, action_id: str) -> tuple[Reply, str]:
-        """Press the button `action_id` in a message the bot posted (a PostedMessage)."""
-        button = _find_element(message.blocks, action_id)
+    def click(
+        self, user: str, *, message: Any, action_id: str, option: str | None = None
+    ) -> tuple[Reply, str]:
+        """Press the button `action_id` in a message the bot posted (a PostedMessage), or pick `option`
+        from the overflow menu `action_id`."""
+        button = _find_element(message.blocks, action_id, option=option)
         trigger = self.fake.new_trigger()
         payload = {
             "type": "block_actions",
@@ -130,16 +133,7 @@ class SlackClient:
             "channel": {"id": message.channel, "name": "channel"},
             "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
             "response_url": f"{self.fake.url}/actions/response",
-            "actions": [
-                {
-                    "type": button["type"],
-                    "action_id": action_id,
-                    "block_id": button["_block_id"],
-                    "text": button.get("text"),
-                    "value": button.get("value"),
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [_action_payload(button, option)],
         }
         return self._interaction(payload), trigger
 
@@ -229,12 +223,31 @@ class SlackClient:
         return self._interaction(payload)
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str, value: str | None = None) -> dict[str, Any]:
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, value: str | None = None, *, option: str | None = None
+) -> dict[str, Any]:
     for block in blocks:
         for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
-            if element.get("action_id") == action_id and (value is None or element.get("value") == value):
-                return {**element, "_block_id": block.get("block_id", "b")}
-    raise AssertionError(f"no element {action_id!r} in the message")
+            if element.get("action_id") != action_id or (value is not None and element.get("value") != value):
+                continue
+            if option is not None and option not in [o["value"] for o in element.get("options", [])]:
+                continue
+            return {**element, "_block_id": block.get("block_id", "b")}
+    raise AssertionError(f"no element {action_id!r} (option {option!r}) in the message")
+
+
+def _action_payload(element: dict[str, Any], option: str | None) -> dict[str, Any]:
+    payload = {
+        "type": element["type"],
+        "action_id": element["action_id"],
+        "block_id": element["_block_id"],
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "overflow":
+        payload["selected_option"] = next(o for o in element["options"] if o["value"] == option)
+    else:
+        payload.update({"text": element.get("text"), "value": element.get("value")})
+    return payload
 
 
 def _state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "turn",
         "comment",
         "vote",
+        "action_notice",
         "workspace_secret",
     }
     for table in tables:

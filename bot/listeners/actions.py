@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
+from messages import actions as action_views
 from messages import blocks, rounds
 
 
@@ -97,15 +98,59 @@ def register(app: App, services: Services) -> None:
         ack()
         _ballot_click(services, body, action, services.voting.unvote)
 
-    @app.action(rounds.ROOT_CAUSE_ACTION)
-    def root_cause(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    @app.action(rounds.RESULT_MENU_ACTION)
+    def result_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        what, _, item_id = action["selected_option"]["value"].partition(":")
+        team_id, user_id = payloads.team_id(body), body["user"]["id"]
+        try:
+            if what == "root":
+                view = services.voting.root_cause_view(team_id=team_id, item_id=int(item_id), user_id=user_id)
+            else:
+                retro = services.actions.retro_of_item(team_id=team_id, item_id=int(item_id))
+                view = services.actions.new_view(
+                    team_id=team_id, retro_id=retro, user_id=user_id, source_item_id=int(item_id)
+                )
+        except DomainError as exc:
+            view = blocks.notice_modal(title="Results", text=exc.message)
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(rounds.NEW_ACTION_ACTION)
+    def new_action(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            view = services.voting.root_cause_view(
-                team_id=payloads.team_id(body), item_id=int(action["value"]), user_id=body["user"]["id"]
+            view = services.actions.new_view(
+                team_id=payloads.team_id(body), retro_id=int(action["value"]), user_id=body["user"]["id"]
             )
         except DomainError as exc:
-            view = blocks.notice_modal(title="Root cause", text=exc.message)
+            view = blocks.notice_modal(title="Action items", text=exc.message)
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(action_views.DONE_ACTION)
+    def action_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            done = services.actions.complete(
+                team_id=payloads.team_id(body), action_id=int(action["value"]), user_id=body["user"]["id"]
+            )
+            services.gateway.respond(
+                response_url=body["response_url"], text=action_views.status_text(action=done)
+            )
+        except DomainError as exc:
+            services.gateway.respond(
+                response_url=body["response_url"], text=exc.message, replace_original=False
+            )
+
+    @app.action(action_views.DUE_ACTION)
+    def action_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        view = services.actions.due_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
+        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(action_views.CANT_ACTION)
+    def action_cant(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        view = services.actions.cant_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(f"^{blocks.PICK_CATEGORY_ACTION}:"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
+from bot.parsing import unescape_slack
 from bot.services import Services
+from bot.services.actions import ActionDraft
 from bot.services.notify import tell
+from messages import actions as action_views
 from messages import blocks
 
 
@@ -34,7 +38,7 @@ def _new(services: Services, ack: Ack, command: dict[str, Any], title: str) -> N
         return
     services.retros.ensure_can_start(team_id=command["team_id"], channel_id=channel_id)
     ack()
-    view = blocks.new_retro_modal(channel_id=channel_id, title=title, now=services.clock())
+    view = blocks.new_retro_modal(channel_id=channel_id, title=unescape_slack(title), now=services.clock())
     services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
 
 
@@ -113,6 +117,50 @@ def _where(command: dict[str, Any]) -> dict[str, str]:
     return {"team_id": command["team_id"], "channel_id": command["channel_id"], "user_id": command["user_id"]}
 
 
+_ACTION = re.compile(r"^(?P<what>.*?)\s*<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$", re.DOTALL)
+
+
+def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
+    match = _ACTION.match(rest)
+    if match is None or not match.group("what").strip():
+        ack(text=ACTION_USAGE)
+        return
+    team_id, user_id = command["team_id"], command["user_id"]
+    retro = services.actions.retro_for_channel(team_id=team_id, channel_id=command["channel_id"])
+    try:
+        created = services.actions.create(
+            ActionDraft(
+                team_id=team_id,
+                retro_id=retro.id or 0,
+                created_by=user_id,
+                text=unescape_slack(match.group("what")),
+                owner_id=match.group("owner"),
+                due_text=match.group("due") or None,
+            )
+        )
+    except InvalidInput as exc:
+        ack(text="I couldn't create that action item: " + " ".join(exc.errors.values()) + "\n" + ACTION_USAGE)
+        return
+    ack(text=action_views.created_text(action=created))
+    services.actions.tell_owner(team_id=team_id, action_id=created.id or 0)
+
+
+ACTION_USAGE = (
+    "Usage: `/retro action <what> @owner [due]`, e.g. `/retro action Automate the rollback @bob next friday`."
+)
+
+
+def _actions(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
+    scope = rest.split()[0] if rest.split() else "all"
+    if scope not in ("mine", "all") and not scope.startswith("<@"):
+        ack(text="Usage: `/retro actions [mine | @person | all]`.")
+        return
+    listing = services.actions.listing(
+        team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"], scope=scope
+    )
+    ack(text=listing.text, blocks=listing.blocks)
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
@@ -129,5 +177,7 @@ _SUBCOMMANDS = {
     "skip": _skip,
     "pause": _pause,
     "resume": _resume,
+    "action": _action,
+    "actions": _actions,
     "help": _help,
 }

@@ -56,3 +56,8 @@ def date_value(view: dict[str, Any], block_id: str) -> str | None:
 def number(view: dict[str, Any], block_id: str) -> str | None:
     value = field(view, block_id).get("value")
     return str(value) if value is not None else None
+
+
+def user(view: dict[str, Any], block_id: str) -> str | None:
+    value = field(view, block_id).get("selected_user")
+    return str(value) if value else None

@@ -12,10 +12,12 @@ from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, FORMAT
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
+from bot.services.actions import ActionDraft
 from bot.services.discussion import Finished
 from bot.services.items import CollectionClosed
 from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
+from messages import actions as action_views
 from messages import blocks, rounds
 
 
@@ -155,6 +157,69 @@ def register(app: App, services: Services) -> None:
             return
         ack()
 
+    @app.view(action_views.ACTION_CALLBACK)
+    def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = payloads.metadata(view)
+        draft = ActionDraft(
+            team_id=payloads.team_id(body),
+            retro_id=int(meta["retro_id"]),
+            created_by=body["user"]["id"],
+            text=payloads.text(view, action_views.WHAT_BLOCK) or "",
+            owner_id=payloads.user(view, action_views.OWNER_BLOCK),
+            due_text=payloads.text(view, action_views.DUE_BLOCK),
+            priority=payloads.selected(view, action_views.PRIORITY_BLOCK) or "medium",
+            link=payloads.text(view, action_views.LINK_BLOCK),
+            source_item_id=meta.get("source_item_id"),
+        )
+        try:
+            created = services.actions.create(draft)
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        ack()
+        services.actions.tell_owner(team_id=created.team_id, action_id=created.id or 0)
+
+    @app.view(action_views.DUE_CALLBACK)
+    def due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        chosen = payloads.date_value(view, action_views.DUE_BLOCK)
+        try:
+            services.actions.change_due(
+                team_id=payloads.team_id(body),
+                action_id=int(payloads.metadata(view)["action_id"]),
+                user_id=body["user"]["id"],
+                due=date.fromisoformat(chosen) if chosen else None,
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={action_views.DUE_BLOCK: exc.message})
+            return
+        ack()
+
+    @app.view(action_views.CANT_CALLBACK)
+    def cant_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            services.actions.check_change(
+                team_id=payloads.team_id(body),
+                action_id=int(payloads.metadata(view)["action_id"]),
+                user_id=body["user"]["id"],
+                reason=payloads.text(view, action_views.REASON_BLOCK) or "",
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors={action_views.REASON_BLOCK: exc.message})
+            return
+        ack()
+        services.actions.cannot_do(
+            team_id=payloads.team_id(body),
+            action_id=int(payloads.metadata(view)["action_id"]),
+            user_id=body["user"]["id"],
+            reason=payloads.text(view, action_views.REASON_BLOCK) or "",
+        )
+
     @app.view(blocks.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.timestamp(view, blocks.EXTEND_DEADLINE_BLOCK)
@@ -209,6 +274,7 @@ def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
         round_robin_scope=payloads.selected(view, blocks.NEW_SCOPE_BLOCK) or "everyone",
         turn_hours=_int(payloads.selected(view, blocks.NEW_TURN_HOURS_BLOCK), DEFAULT_TURN_HOURS),
         votes_per_person=_int(payloads.selected(view, blocks.NEW_VOTES_BLOCK), DEFAULT_VOTES),
+        followup_weeks=_int(payloads.selected(view, blocks.NEW_FOLLOWUP_BLOCK), 2),
         release=ReleaseInfo(
             version=release("version"),
             deploy_date=date.fromisoformat(deploy) if deploy else None,

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from bot.clock import Clock
 from bot.gateway import SlackGateway
 from bot.scheduler import Jobs
+from bot.services.actions import ActionService
 from bot.services.authors import AuthorKeys
 from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
@@ -31,6 +32,7 @@ class Services:
     replies: ReplyService
     discussion: DiscussionService
     voting: VotingService
+    actions: ActionService
 
     @classmethod
     def build(
@@ -52,14 +54,18 @@ class Services:
         deadlines = DeadlineService(
             engine=engine, gateway=gateway, clock=clock, jobs=jobs, discussion=discussion
         )
+        actions = ActionService(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
         return cls(
             gateway=gateway,
             clock=clock,
-            retros=RetroService(engine=engine, gateway=gateway, clock=clock, deadlines=deadlines),
+            retros=RetroService(
+                engine=engine, gateway=gateway, clock=clock, deadlines=deadlines, actions=actions
+            ),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
             items=items,
             deadlines=deadlines,
             replies=ReplyService(items=items, gateway=gateway),
             discussion=discussion,
             voting=voting,
+            actions=actions,
         )

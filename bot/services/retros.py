@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.domain import (
     DEFAULT_TURN_HOURS,
     DEFAULT_VOTES,
+    FOLLOWUP_WEEKS,
     FORMATS,
     MAX_CUSTOM_QUESTIONS,
     MAX_TITLE_LENGTH,
@@ -26,6 +27,7 @@ from bot.domain import (
 )
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
+from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
 from bot.services.lookup import require_retro
 from bot.services.notify import tell
@@ -70,6 +72,7 @@ class RetroDraft:
     round_robin_scope: str = "everyone"
     turn_hours: int = DEFAULT_TURN_HOURS
     votes_per_person: int = DEFAULT_VOTES
+    followup_weeks: int = 2
     release: ReleaseInfo = field(default_factory=ReleaseInfo)
 
 
@@ -82,12 +85,19 @@ class Invitee:
 
 class RetroService:
     def __init__(
-        self, *, engine: Engine, gateway: SlackGateway, clock: Clock, deadlines: DeadlineService
+        self,
+        *,
+        engine: Engine,
+        gateway: SlackGateway,
+        clock: Clock,
+        deadlines: DeadlineService,
+        actions: ActionService,
     ) -> None:
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
         self.deadlines = deadlines
+        self.actions = actions
 
     # ------------------------------------------------------------ start
 
@@ -120,6 +130,8 @@ class RetroService:
             errors[blocks.NEW_TURN_HOURS_BLOCK] = "Pick one of the listed turn times."
         if not 1 <= draft.votes_per_person <= MAX_VOTES:
             errors[blocks.NEW_VOTES_BLOCK] = f"Pick between 1 and {MAX_VOTES} votes."
+        if draft.followup_weeks not in FOLLOWUP_WEEKS:
+            errors[blocks.NEW_FOLLOWUP_BLOCK] = "Pick 2, 3 or 4 weeks."
         if draft.anonymity not in set(Anonymity):
             errors[blocks.NEW_ANONYMITY_BLOCK] = "Pick how anonymous answers should be."
         if len(draft.custom_questions) > MAX_CUSTOM_QUESTIONS:
@@ -161,6 +173,7 @@ class RetroService:
                     round_robin_scope=draft.round_robin_scope,
                     turn_hours=draft.turn_hours,
                     votes_per_person=draft.votes_per_person,
+                    followup_weeks=draft.followup_weeks,
                     release_version=release.version,
                     deploy_date=release.deploy_date,
                     release_scope=release.scope,
@@ -229,6 +242,7 @@ class RetroService:
             self._record_invite(draft.team_id, retro_id, invitee.user_id, error)
 
         self.deadlines.schedule(team_id=draft.team_id, retro_id=retro_id)
+        self.actions.schedule_followup(retro)
         tell(
             self.gateway,
             user=draft.facilitator_id,

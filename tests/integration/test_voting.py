@@ -139,10 +139,11 @@ def test_results_are_ranked_with_ties_and_root_causes_reach_the_report(bot: Bot)
     assert "Voting for *Release 2.4* is closed" in bot.fake.responses[-1].body["text"]
 
     # Only the facilitator notes root causes.
-    bot.slack.click("UBOB", message=results, action_id="root_cause_open")
+    root = f"root:{item_id(bot, 'Slow CI')}"
+    bot.slack.click("UBOB", message=results, action_id="result_menu", option=root)
     bot.settle()
     assert "Only the facilitator" in view_text(list(bot.fake.views.values())[-1])
-    bot.slack.click(FACILITATOR, message=results, action_id="root_cause_open")
+    bot.slack.click(FACILITATOR, message=results, action_id="result_menu", option=root)
     bot.settle()
     view_id = list(bot.fake.views)[-1]
     bot.slack.submit(FACILITATOR, view_id, {"root_cause": "Why slow? No cache. Why? Nobody owns CI."})

@@ -1,0 +1,422 @@
+"""Action items: created with an owner and a due date, followed until they are done or dropped."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import jobs
+from bot.clock import Clock
+from bot.dates import UnreadableDate, parse_due
+from bot.domain import MAX_ITEM_LENGTH
+from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
+from bot.gateway import SlackCallFailed, SlackGateway
+from bot.scheduler import Jobs
+from bot.services.lookup import require_retro
+from bot.services.notify import tell
+from bot.timing import zone
+from messages import actions as views
+from messages.text import escape, mention
+from storage import repositories as repo
+from storage.db import unit_of_work
+from storage.models import ActionItem, ActionNotice, Item, Retro
+
+logger = logging.getLogger(__name__)
+
+PRIORITIES = ("high", "medium", "low")
+STATUSES = ("open", "done", "dropped")
+REMIND_AT = time(9, 0)  # local time of the owner
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    team_id: str
+    retro_id: int
+    created_by: str
+    text: str
+    owner_id: str | None
+    due_text: str | None
+    priority: str = "medium"
+    link: str | None = None
+    source_item_id: int | None = None
+
+
+def followup_date(retro: Retro) -> date:
+    return (retro.deadline + timedelta(weeks=retro.followup_weeks)).date()
+
+
+def action_prefix(action: ActionItem) -> str:
+    return f"action:{action.team_id}:{action.id}:"
+
+
+class ActionService:
+    def __init__(self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs) -> None:
+        self.engine = engine
+        self.gateway = gateway
+        self.clock = clock
+        self.jobs = jobs
+
+    # ------------------------------------------------------------ creating
+
+    def retro_for_channel(self, *, team_id: str, channel_id: str) -> Retro:
+        """The channel's open retro, or else its latest one: action items often come after the close."""
+        with unit_of_work(self.engine) as session:
+            retro = repo.open_retro_in_channel(
+                session=session, team_id=team_id, channel_id=channel_id
+            ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+        if retro is None:
+            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
+        return retro
+
+    def new_view(
+        self, *, team_id: str, retro_id: int, user_id: str, source_item_id: int | None = None
+    ) -> dict[str, object]:
+        """The action-item modal, for the facilitator; prefilled from a result when there is one."""
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if retro.facilitator_id != user_id:
+                raise NotFacilitator(
+                    f"Only the facilitator, {mention(retro.facilitator_id)}, creates action items here. "
+                    "Anyone can use `/retro action <what> @owner [due]` in the channel."
+                )
+            source = None
+            if source_item_id is not None:
+                source = session.exec(
+                    select(Item).where(
+                        Item.team_id == team_id, Item.id == source_item_id, Item.retro_id == retro_id
+                    )
+                ).first()
+            return views.action_modal(retro=retro, source=source, default_due=followup_date(retro))
+
+    def create(self, draft: ActionDraft) -> ActionItem:
+        """Validate everything (the owner with Slack) and store. Raises InvalidInput keyed by modal block."""
+        errors: dict[str, str] = {}
+        text = draft.text.strip()
+        if not text:
+            errors[views.WHAT_BLOCK] = "Say what should be done."
+        elif len(text) > MAX_ITEM_LENGTH:
+            errors[views.WHAT_BLOCK] = f"Keep it under {MAX_ITEM_LENGTH:,} characters."
+        if draft.priority not in PRIORITIES:
+            errors[views.PRIORITY_BLOCK] = "Pick high, medium or low."
+        link = (draft.link or "").strip() or None
+        if link and (not link.startswith(("https://", "http://")) or len(link) > 500):
+            errors[views.LINK_BLOCK] = (
+                "Give a full link starting with https:// (at most 500 characters), or leave it empty."
+            )
+        owner_name, owner_tz = "", None
+        if not draft.owner_id:
+            errors[views.OWNER_BLOCK] = "Pick an owner: an action item is never left unowned."
+        else:
+            problem, owner_name, owner_tz = self._check_owner(draft.owner_id)
+            if problem:
+                errors[views.OWNER_BLOCK] = problem
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, draft.team_id, draft.retro_id)
+            due = followup_date(retro)
+            if draft.due_text and draft.due_text.strip():
+                today = self.clock().astimezone(zone(owner_tz)).date()
+                try:
+                    due = parse_due(draft.due_text, today=today)
+                except UnreadableDate as exc:
+                    errors[views.DUE_BLOCK] = str(exc)
+            if draft.source_item_id is not None:
+                source = session.exec(
+                    select(Item).where(Item.team_id == draft.team_id, Item.id == draft.source_item_id)
+                ).first()
+                if source is None or source.retro_id != draft.retro_id:
+                    errors[views.WHAT_BLOCK] = "The item this came from no longer exists."
+            if errors:
+                raise InvalidInput(errors)
+            assert draft.owner_id is not None
+            action = ActionItem(
+                team_id=draft.team_id,
+                retro_id=draft.retro_id,
+                text=text,
+                owner_id=draft.owner_id,
+                owner_name=owner_name,
+                owner_tz=owner_tz,
+                due_date=due,
+                priority=draft.priority,
+                link=link,
+                source_item_id=draft.source_item_id,
+                created_by=draft.created_by,
+                created_at=self.clock(),
+            )
+            session.add(action)
+            session.commit()
+            session.refresh(action)
+        self.schedule(action)
+        return action
+
+    def _check_owner(self, user_id: str) -> tuple[str | None, str, str | None]:
+        try:
+            user = self.gateway.user_info(user=user_id)
+        except SlackCallFailed as exc:
+            if exc.error == "user_not_found":
+                return "I can't find that person in this workspace. Pick someone else.", "", None
+            return f"I couldn't check that person (Slack said `{exc.error}`). Please try again.", "", None
+        if user.is_bot:
+            return f"{user.name} is a bot. Action items need a person to own them.", "", None
+        if user.deleted:
+            return f"{user.name} has left the workspace. Pick someone who can do it.", "", None
+        return None, user.name, user.tz
+
+    def tell_owner(self, *, team_id: str, action_id: int) -> None:
+        """The owner hears at once: what, why, when, where, with buttons to answer."""
+        with unit_of_work(self.engine) as session:
+            action = self._action(session, team_id, action_id)
+            retro = require_retro(session, team_id, action.retro_id)
+            source = session.get(Item, action.source_item_id) if action.source_item_id else None
+        message = views.assigned_message(retro=retro, action=action, source=source)
+        if not self._record(action, "assigned"):
+            return
+        try:
+            self.gateway.post_message(channel=action.owner_id, text=message.text, blocks=message.blocks)
+        except SlackCallFailed as exc:
+            self._record_error(action, "assigned", exc.error)
+            tell(
+                self.gateway,
+                user=retro.facilitator_id,
+                channel=retro.channel_id,
+                text=f"I couldn't DM {mention(action.owner_id)} about their action item (`{escape(exc.error)}`).",
+            )
+
+    def retro_of_item(self, *, team_id: str, item_id: int) -> int:
+        with unit_of_work(self.engine) as session:
+            item = session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+            if item is None:
+                raise DomainError("That item no longer exists.")
+            return item.retro_id
+
+    def due_view(self, *, team_id: str, action_id: int) -> dict[str, object]:
+        with unit_of_work(self.engine) as session:
+            return views.due_modal(action=self._action(session, team_id, action_id))
+
+    def cant_view(self, *, team_id: str, action_id: int) -> dict[str, object]:
+        with unit_of_work(self.engine) as session:
+            return views.cant_modal(action=self._action(session, team_id, action_id))
+
+    # ------------------------------------------------------------ changing
+
+    def complete(self, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
+        return self._close(team_id, action_id, user_id, "done", note=None)
+
+    def check_change(self, *, team_id: str, action_id: int, user_id: str, reason: str) -> None:
+        """What can be checked before a "can't do it" modal closes."""
+        if not reason.strip():
+            raise InvalidInput({views.REASON_BLOCK: "Say why, so the facilitator can find another way."})
+        with unit_of_work(self.engine) as session:
+            action = self._action(session, team_id, action_id)
+            self._may_change(session, action, user_id)
+            if action.status != "open":
+                raise DomainError(f"This action item is already {action.status}.")
+
+    def cannot_do(self, *, team_id: str, action_id: int, user_id: str, reason: str) -> ActionItem:
+        self.check_change(team_id=team_id, action_id=action_id, user_id=user_id, reason=reason)
+        action = self._close(team_id, action_id, user_id, "dropped", note=reason.strip())
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, action.retro_id)
+        tell(
+            self.gateway,
+            user=retro.facilitator_id,
+            channel=None,
+            text=views.cannot_do_text(action=action, user_id=user_id),
+        )
+        return action
+
+    def change_due(self, *, team_id: str, action_id: int, user_id: str, due: date | None) -> ActionItem:
+        with unit_of_work(self.engine) as session:
+            action = self._action(session, team_id, action_id)
+            self._may_change(session, action, user_id)
+            today = self.clock().astimezone(zone(action.owner_tz)).date()
+            if due is None or due < today:
+                raise InvalidInput({views.DUE_BLOCK: "Pick today or a later date."})
+            if action.status != "open":
+                raise InvalidInput({views.DUE_BLOCK: f"This action item is already {action.status}."})
+            action.due_date = due
+            session.add(action)
+            session.commit()
+            session.refresh(action)
+        self.schedule(action)
+        return action
+
+    def _close(
+        self, team_id: str, action_id: int, user_id: str, status: str, *, note: str | None
+    ) -> ActionItem:
+        with unit_of_work(self.engine) as session:
+            action = self._action(session, team_id, action_id)
+            self._may_change(session, action, user_id)
+            if action.status == status:
+                return action  # a double click
+            if action.status != "open":
+                raise DomainError(f"This action item is already {action.status}.")
+            action.status = status
+            action.status_note = note
+            action.closed_at = self.clock()
+            session.add(action)
+            session.commit()
+            session.refresh(action)
+        self.jobs.cancel(prefix=action_prefix(action))
+        return action
+
+    def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
+        retro = require_retro(session, action.team_id, action.retro_id)
+        if user_id not in (action.owner_id, retro.facilitator_id):
+            raise NotFacilitator(
+                f"Only the owner, {mention(action.owner_id)}, or the facilitator, {mention(retro.facilitator_id)}, "
+                "can change this action item."
+            )
+
+    # ------------------------------------------------------------ reminders
+
+    def schedule(self, action: ActionItem) -> None:
+        """Reminders the working day before and on the due date, an overdue notice the day after."""
+        self.jobs.cancel(prefix=action_prefix(action))
+        if action.status != "open" or action.due_date is None:
+            return
+        tz = zone(action.owner_tz)
+        now = self.clock()
+        due = action.due_date
+        day_before = due - timedelta(days=1)
+        while day_before.weekday() >= 5:  # the working day before
+            day_before -= timedelta(days=1)
+        for kind, day in (("before", day_before), ("due", due), ("overdue", due + timedelta(days=1))):
+            when = datetime.combine(day, REMIND_AT, tzinfo=tz)
+            if when <= now:
+                continue
+            self.jobs.at(
+                job_id=f"{action_prefix(action)}{kind}",
+                func=jobs.action_reminder,
+                run_at=when,
+                kwargs={
+                    "team_id": action.team_id,
+                    "action_id": action.id,
+                    "kind": f"{kind}:{due.isoformat()}",
+                },
+            )
+
+    def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
+        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open."""
+        with unit_of_work(self.engine) as session:
+            action = session.exec(
+                select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)
+            ).first()
+            if action is None or action.status != "open" or action.due_date is None:
+                return False
+            if not kind.endswith(action.due_date.isoformat()):
+                return False  # the due date changed since this was scheduled
+            retro = require_retro(session, team_id, action.retro_id)
+        if not self._record(action, kind):
+            return False
+        message = views.reminder_message(action=action, retro=retro, kind=kind.split(":")[0])
+        try:
+            self.gateway.post_message(channel=action.owner_id, text=message.text, blocks=message.blocks)
+        except SlackCallFailed as exc:
+            self._record_error(action, kind, exc.error)
+        if kind.startswith("overdue"):
+            tell(
+                self.gateway, user=retro.facilitator_id, channel=None, text=views.overdue_text(action=action)
+            )
+        return True
+
+    # ------------------------------------------------------------ follow-up
+
+    def schedule_followup(self, retro: Retro) -> None:
+        """At creation: the follow-up check 2–4 weeks after the collection deadline."""
+        self.jobs.at(
+            job_id=f"followup:{retro.team_id}:{retro.id}",
+            func=jobs.followup,
+            run_at=retro.deadline + timedelta(weeks=retro.followup_weeks),
+            kwargs={"team_id": retro.team_id, "retro_id": retro.id},
+        )
+
+    def followup(self, *, team_id: str, retro_id: int) -> bool:
+        """Job: ask each owner of an open item for news and post the summary in the channel, once."""
+        now = self.clock()
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if retro.followup_posted_at is not None:
+                return False
+            retro.followup_posted_at = now
+            session.add(retro)
+            session.commit()
+            listed = list(repo.action_items(session=session, team_id=team_id, retro_id=retro_id))
+        for action in listed:
+            if action.status == "open" and self._record(action, "followup"):
+                ask = views.followup_ask_message(action=action, retro=retro)
+                try:
+                    self.gateway.post_message(channel=action.owner_id, text=ask.text, blocks=ask.blocks)
+                except SlackCallFailed as exc:
+                    self._record_error(action, "followup", exc.error)
+        summary = views.followup_summary_message(retro=retro, actions=listed, today=now.date())
+        try:
+            self.gateway.post_message(channel=retro.channel_id, text=summary.text, blocks=summary.blocks)
+        except SlackCallFailed as exc:
+            tell(
+                self.gateway,
+                user=retro.facilitator_id,
+                channel=None,
+                text=f"I couldn't post the follow-up in {views.channel(retro.channel_id)} (`{escape(exc.error)}`).",
+            )
+        return True
+
+    # ------------------------------------------------------------ listing
+
+    def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> views.Message:
+        """`/retro actions [mine | @user | all]`: open items with owners and due dates."""
+        with unit_of_work(self.engine) as session:
+            query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.status == "open")
+            title = "Open action items"
+            if scope == "mine" or scope.startswith("<@"):
+                owner = user_id if scope == "mine" else scope[2:].split("|")[0].rstrip(">")
+                query = query.where(ActionItem.owner_id == owner)
+                title = f"Open action items of {mention(owner)}"
+            else:
+                retro_ids = [
+                    r.id
+                    for r in repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+                ]
+                query = query.where(col(ActionItem.retro_id).in_(retro_ids))
+                title = f"Open action items in {views.channel(channel_id)}"
+            found = list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
+        return views.listing_message(title=title, actions=found, today=self.clock().date())
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _action(session: Session, team_id: str, action_id: int) -> ActionItem:
+        action = session.exec(
+            select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)
+        ).first()
+        if action is None:
+            raise DomainError("That action item no longer exists.")
+        return action
+
+    def _record(self, action: ActionItem, kind: str) -> bool:
+        """Record a notice before sending it: False if it was sent already (restarts, double fires)."""
+        with unit_of_work(self.engine) as session:
+            session.add(
+                ActionNotice(
+                    team_id=action.team_id, action_id=action.id or 0, kind=kind, sent_at=self.clock()
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+            return True
+
+    def _record_error(self, action: ActionItem, kind: str, error: str) -> None:
+        with unit_of_work(self.engine) as session:
+            notice = session.exec(
+                select(ActionNotice).where(ActionNotice.action_id == action.id, ActionNotice.kind == kind)
+            ).first()
+            if notice is not None:
+                notice.error = error
+                session.add(notice)
+                session.commit()

@@ -1,0 +1,265 @@
+"""Builders for action items: the modal, the owner's DM, reminders, follow-ups and listings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+
+from bot.domain import MAX_ITEM_LENGTH
+from messages.blocks import VALUE_ACTION, Message, dicts, modal, mrkdwn
+from messages.text import channel_link, clip, escape, mention, plural
+from storage.models import ActionItem, Item, Retro
+
+__all__ = ["Message"]
+
+ACTION_CALLBACK = "action_submit"
+DUE_CALLBACK = "action_due_submit"
+CANT_CALLBACK = "action_cant_submit"
+DONE_ACTION = "action_done"
+DUE_ACTION = "action_due"
+CANT_ACTION = "action_cant"
+WHAT_BLOCK = "action_what"
+OWNER_BLOCK = "action_owner"
+DUE_BLOCK = "action_due"
+PRIORITY_BLOCK = "action_priority"
+LINK_BLOCK = "action_link"
+REASON_BLOCK = "action_reason"
+
+PRIORITY_LABELS = {
+    "high": ":red_circle: High",
+    "medium": ":large_yellow_circle: Medium",
+    "low": ":white_circle: Low",
+}
+
+
+def channel(channel_id: str) -> str:
+    return channel_link(channel_id)
+
+
+def _due(action: ActionItem, today: date | None = None) -> str:
+    if action.due_date is None:
+        return "no due date"
+    shown = action.due_date.strftime("%a %d %b %Y")
+    if today is not None and action.status == "open" and action.due_date < today:
+        return f"*{shown} (overdue)*"
+    return shown
+
+
+def action_modal(*, retro: Retro, source: Item | None, default_due: date) -> dict[str, Any]:
+    priorities = [Option(value=key, text=label) for key, label in PRIORITY_LABELS.items()]
+    blocks: list[Block] = []
+    if source is not None:
+        blocks.append(mrkdwn(f"From *#{source.number}* {escape(clip(source.text, 2500))}"))
+    blocks += [
+        InputBlock(
+            block_id=WHAT_BLOCK,
+            label="What should be done?",
+            element=PlainTextInputElement(
+                action_id=VALUE_ACTION,
+                multiline=True,
+                max_length=MAX_ITEM_LENGTH,
+                initial_value=source.text[:MAX_ITEM_LENGTH] if source is not None else None,
+            ),
+        ),
+        InputBlock(
+            block_id=OWNER_BLOCK,
+            label="Owner",
+            element=UserSelectElement(action_id=VALUE_ACTION, placeholder="Who will make it happen?"),
+        ),
+        InputBlock(
+            block_id=DUE_BLOCK,
+            label="Due",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=VALUE_ACTION,
+                max_length=40,
+                placeholder="2026-12-04, tomorrow, in 2 weeks, next friday",
+            ),
+            hint=f"Empty means the follow-up date, {default_due.strftime('%a %d %b %Y')}.",
+        ),
+        InputBlock(
+            block_id=PRIORITY_BLOCK,
+            label="Priority",
+            element=StaticSelectElement(
+                action_id=VALUE_ACTION, options=priorities, initial_option=priorities[1]
+            ),
+        ),
+        InputBlock(
+            block_id=LINK_BLOCK,
+            label="Procedure or standard it changes (link)",
+            optional=True,
+            element=PlainTextInputElement(action_id=VALUE_ACTION, max_length=500, placeholder="https://…"),
+        ),
+    ]
+    return modal(
+        title="New action item",
+        callback_id=ACTION_CALLBACK,
+        submit="Create",
+        close="Cancel",
+        private_metadata=json.dumps({"retro_id": retro.id, "source_item_id": source.id if source else None}),
+        blocks=blocks,
+    )
+
+
+def _buttons(action: ActionItem) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"action_{action.id}",
+        elements=[
+            ButtonElement(text="Done", action_id=DONE_ACTION, value=str(action.id), style="primary"),
+            ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action.id)),
+            ButtonElement(text="Can't do it", action_id=CANT_ACTION, value=str(action.id), style="danger"),
+        ],
+    )
+
+
+def assigned_message(*, retro: Retro, action: ActionItem, source: Item | None) -> Message:
+    why = f"\n*Why:* #{source.number} {escape(clip(source.text, 1000))}" if source is not None else ""
+    link = f"\n*Changes:* <{action.link}|the procedure>" if action.link else ""
+    blocks: list[Block] = [
+        mrkdwn(
+            f":dart: *New action item for you* from the retro *{escape(retro.title)}* in {channel_link(retro.channel_id)}:\n"
+            f">{escape(action.text)}{why}\n*Due:* {_due(action)} · *Priority:* {PRIORITY_LABELS[action.priority]}{link}"
+        ),
+        _buttons(action),
+    ]
+    return Message(text=f"New action item for you: {escape(clip(action.text, 200))}", blocks=dicts(blocks))
+
+
+def reminder_message(*, action: ActionItem, retro: Retro, kind: str) -> Message:
+    lead = {
+        "before": ":alarm_clock: Due tomorrow (next working day)",
+        "due": ":alarm_clock: Due today",
+        "overdue": ":warning: Overdue",
+    }.get(kind, "Reminder")
+    blocks: list[Block] = [
+        mrkdwn(
+            f"{lead}: your action item from *{escape(retro.title)}*\n>{escape(action.text)}\n*Due:* {_due(action)}"
+        ),
+        _buttons(action),
+    ]
+    return Message(text=f"{lead}: {escape(clip(action.text, 200))}", blocks=dicts(blocks))
+
+
+def overdue_text(*, action: ActionItem) -> str:
+    return f":warning: {mention(action.owner_id)}'s action item is overdue (due {_due(action)}):\n>{escape(action.text)}"
+
+
+def cannot_do_text(*, action: ActionItem, user_id: str) -> str:
+    return (
+        f"{mention(user_id)} can't do the action item owned by {mention(action.owner_id)}:\n>{escape(action.text)}\n"
+        f"*Reason:* {escape(action.status_note or '')}\nIt is marked as dropped; create a new one if it still matters."
+    )
+
+
+def due_modal(*, action: ActionItem) -> dict[str, Any]:
+    return modal(
+        title="Change due date",
+        callback_id=DUE_CALLBACK,
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"action_id": action.id}),
+        blocks=[
+            mrkdwn(f">{escape(clip(action.text, 2500))}"),
+            InputBlock(
+                block_id=DUE_BLOCK,
+                label="New due date",
+                element=DatePickerElement(
+                    action_id=VALUE_ACTION,
+                    initial_date=action.due_date.isoformat() if action.due_date else None,
+                ),
+            ),
+        ],
+    )
+
+
+def cant_modal(*, action: ActionItem) -> dict[str, Any]:
+    return modal(
+        title="Can't do it",
+        callback_id=CANT_CALLBACK,
+        submit="Tell the facilitator",
+        close="Cancel",
+        private_metadata=json.dumps({"action_id": action.id}),
+        blocks=[
+            mrkdwn(f">{escape(clip(action.text, 2500))}"),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label="Why not?",
+                element=PlainTextInputElement(action_id=VALUE_ACTION, multiline=True, max_length=1000),
+            ),
+        ],
+    )
+
+
+def status_text(*, action: ActionItem) -> str:
+    return {
+        "done": f":white_check_mark: Done: {escape(clip(action.text, 300))}. Thank you!",
+        "dropped": f":no_entry_sign: Dropped: {escape(clip(action.text, 300))}. The facilitator has been told why.",
+    }.get(action.status, f"Due date is now {_due(action)}: {escape(clip(action.text, 300))}.")
+
+
+def followup_ask_message(*, action: ActionItem, retro: Retro) -> Message:
+    blocks: list[Block] = [
+        mrkdwn(
+            f":mag: Follow-up on *{escape(retro.title)}*: how is your action item going?\n>{escape(action.text)}\n"
+            f"*Due:* {_due(action)}"
+        ),
+        _buttons(action),
+    ]
+    return Message(text=f"Follow-up: how is {escape(clip(action.text, 150))} going?", blocks=dicts(blocks))
+
+
+def followup_summary_message(*, retro: Retro, actions: Sequence[ActionItem], today: date) -> Message:
+    groups: dict[str, list[ActionItem]] = {"done": [], "open": [], "overdue": [], "dropped": []}
+    for action in actions:
+        key = action.status
+        if key == "open" and action.due_date is not None and action.due_date < today:
+            key = "overdue"
+        groups.setdefault(key, []).append(action)
+    lines = [f":mag: *Follow-up on {escape(retro.title)}*: {plural(len(actions), 'action item')}"]
+    for key, label in (("done", "Done"), ("open", "Open"), ("overdue", "Overdue"), ("dropped", "Dropped")):
+        lines.append(f"*{label}* ({len(groups[key])})")
+        lines.extend(
+            f"• {escape(clip(a.text, 200))} — {mention(a.owner_id)}, due {_due(a)}" for a in groups[key][:20]
+        )
+    text = "\n".join(lines)
+    return Message(text=f"Follow-up on {escape(retro.title)}", blocks=dicts([mrkdwn(text)]))
+
+
+def listing_message(*, title: str, actions: Sequence[ActionItem], today: date) -> Message:
+    if not actions:
+        text = f"*{title}*\n_Nothing open. Nice._"
+        return Message(text=text, blocks=dicts([mrkdwn(text)]))
+    blocks: list[Block] = [mrkdwn(f"*{title}* ({len(actions)})")]
+    for action in actions[:40]:
+        blocks.append(
+            mrkdwn(
+                f"{PRIORITY_LABELS[action.priority].split()[0]} {escape(clip(action.text, 500))}\n"
+                f"{mention(action.owner_id)} · due {_due(action, today)}"
+            )
+        )
+    if len(actions) > 40:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(actions) - 40} more.")]))
+    return Message(text=title, blocks=dicts(blocks))
+
+
+def created_text(*, action: ActionItem) -> str:
+    return (
+        f":dart: Action item for {mention(action.owner_id)}, due {_due(action)}:\n>{escape(action.text)}\n"
+        "I've told them by DM."
+    )
