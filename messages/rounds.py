@@ -338,9 +338,15 @@ def results_messages(*, retro: Retro, ranked: Sequence[Ranked]) -> list[Message]
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Equal counts share a place (=). The facilitator can note root causes."
+                    text="Equal counts share a place (=). From each item's menu the facilitator turns it into "
+                    "an action item or notes its root cause."
                 )
             ]
+        )
+    )
+    body.append(
+        ActionsBlock(
+            elements=[ButtonElement(text="Add action item", action_id=NEW_ACTION_ACTION, value=str(retro.id))]
         )
     )
     return _pack(header, body, text=f"Voting results for {escape(retro.title)}")

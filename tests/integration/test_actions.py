@@ -1,0 +1,285 @@
+"""Action items: created three ways, validated, owned, reminded, followed up, listed and reported."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.timing import zone
+from storage.models import ActionItem, ActionNotice, Item, Retro
+from tests.conftest import Bot
+from tests.fakeslack import PostedMessage
+from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, start_retro, team, view_text
+
+
+def actions(bot: Bot) -> list[ActionItem]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(ActionItem).order_by(ActionItem.id)).all())
+
+
+def owner_dm(bot: Bot, user: str) -> PostedMessage:
+    return [m for m in bot.fake.dms_to(user) if "action item" in m.text.lower()][-1]
+
+
+def test_slash_command_creates_an_action_item_and_tells_the_owner(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> next friday")
+    assert "Action item for <@UBOB>, due Fri 27 Nov 2026" in reply.text
+    bot.settle()
+    (action,) = actions(bot)
+    assert (action.text, action.owner_id, action.due_date, action.priority) == (
+        "Automate the rollback",
+        "UBOB",
+        date(2026, 11, 27),  # Monday 04:00 in New York: next Friday is the 27th
+        "medium",
+    )
+    dm = owner_dm(bot, "UBOB")
+    shown = blocks_text(dm)
+    assert "Automate the rollback" in shown and "Release 2.4" in shown and "<#CRELEASES>" in shown
+    assert {"action_done", "action_due", "action_cant"} <= {
+        e["action_id"] for b in dm.blocks for e in b.get("elements", [])
+    }
+
+
+def test_a_missing_due_date_means_the_follow_up_date(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)  # deadline in 3 days; follow-up 2 weeks after it
+    bot.slack.command(FACILITATOR, CHANNEL, "action Write the runbook <@UCAROL|carol>")
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+    assert actions(bot)[0].due_date == (retro.deadline + timedelta(weeks=2)).date()
+
+
+def test_bad_commands_are_explained_and_nothing_is_stored(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.fake.add_user("UGONE", "gone", deleted=True)
+    cases = {
+        "action Automate the rollback": "Usage: `/retro action <what> @owner [due]`",
+        "action Fix it <@UBOB|bob> soonish": "I can't read “soonish” as a date",
+        "action Fix it <@UBOB|bob> 2026-11-01": "“2026-11-01” is in the past",
+        "action Fix it <@UDEPLOYBOT|deploybot> tomorrow": "deploybot is a bot",
+        "action Fix it <@UGONE|gone> tomorrow": "gone has left the workspace",
+        "action Fix it <@UNOBODY|nobody> tomorrow": "I can't find that person",
+    }
+    for text, expected in cases.items():
+        reply, _ = bot.slack.command(FACILITATOR, CHANNEL, text)
+        assert expected in reply.text, (text, reply.text)
+    assert actions(bot) == []
+
+
+def to_results(bot: Bot) -> PostedMessage:
+    team(bot)
+    kickoff = start_retro(bot)
+    bot.slack.message("UBOB", "DUBOB", "- Slow CI\n* Cache dependencies")
+    bot.settle()
+    for _ in range(3):  # → round-robin → voting → results
+        bot.slack.command(FACILITATOR, CHANNEL, "next")
+        bot.settle()
+    (results,) = [m for m in bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts) if "Voting results" in m.text]
+    return results
+
+
+def item_id(bot: Bot, text: str) -> int:
+    with Session(bot.engine) as session:
+        found = session.exec(select(Item).where(Item.text == text)).one()
+        assert found.id is not None
+        return found.id
+
+
+def test_turn_a_result_into_an_action_item(bot: Bot) -> None:
+    results = to_results(bot)
+    option = f"action:{item_id(bot, 'Slow CI')}"
+    bot.slack.click("UBOB", message=results, action_id="result_menu", option=option)
+    bot.settle()
+    assert "Only the facilitator" in view_text(list(bot.fake.views.values())[-1])
+
+    bot.slack.click(FACILITATOR, message=results, action_id="result_menu", option=option)
+    bot.settle()
+    view_id = list(bot.fake.views)[-1]
+    what = next(b for b in bot.fake.views[view_id]["blocks"] if b.get("block_id") == "action_what")
+    assert what["element"]["initial_value"] == "Slow CI"
+
+    bad = bot.slack.submit(FACILITATOR, view_id, {"action_due": "whenever", "action_owner": "UDEPLOYBOT"})
+    assert "“whenever”" in bad.json["errors"]["action_due"]
+    assert "is a bot" in bad.json["errors"]["action_owner"]
+    assert actions(bot) == []
+
+    ok = bot.slack.submit(
+        FACILITATOR,
+        view_id,
+        {
+            "action_what": "Cache the dependencies in CI",
+            "action_owner": "UCAROL",
+            "action_due": "in 2 weeks",
+            "action_priority": "high",
+            "action_link": "https://wiki.example/ci-standard",
+        },
+    )
+    assert ok.body == ""
+    bot.settle()
+    (action,) = actions(bot)
+    assert (action.priority, action.link, action.source_item_id) == (
+        "high",
+        "https://wiki.example/ci-standard",
+        item_id(bot, "Slow CI"),
+    )
+    assert "*Why:* #1 Slow CI" in blocks_text(owner_dm(bot, "UCAROL"))
+
+    # The facilitator's own "Add action item" button opens an empty modal.
+    bot.slack.click(FACILITATOR, message=results, action_id="action_new")
+    bot.settle()
+    assert bot.fake.views[list(bot.fake.views)[-1]]["callback_id"] == "action_submit"
+
+
+def test_owner_buttons_and_who_may_press_them(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> next friday")
+    bot.settle()
+    dm = owner_dm(bot, "UBOB")
+
+    # Someone who is neither owner nor facilitator cannot mark it done.
+    bot.slack.click("UCAROL", message=dm, action_id="action_done")
+    bot.settle()
+    assert "Only the owner" in bot.fake.responses[-1].body["text"]
+    assert actions(bot)[0].status == "open"
+
+    # Change the due date: the reminders move with it.
+    bot.slack.click("UBOB", message=dm, action_id="action_due")
+    bot.settle()
+    view_id = list(bot.fake.views)[-1]
+    past = bot.slack.submit("UBOB", view_id, {"action_due": "2026-11-01"})
+    assert "today or a later date" in past.json["errors"]["action_due"]
+    assert bot.slack.submit("UBOB", view_id, {"action_due": "2026-12-11"}).body == ""
+    assert actions(bot)[0].due_date == date(2026, 12, 11)
+    reminder_times = sorted(j.next_run_time for j in bot.scheduler.get_jobs() if j.id.startswith("action:"))
+    ny = zone("America/New_York")
+    assert [t.astimezone(ny).strftime("%a %d %H:%M") for t in reminder_times] == [
+        "Thu 10 09:00",
+        "Fri 11 09:00",
+        "Sat 12 09:00",
+    ]
+
+    # Done: twice is still once, and the reminders are cancelled.
+    bot.slack.click("UBOB", message=dm, action_id="action_done")
+    bot.slack.click("UBOB", message=dm, action_id="action_done")
+    bot.settle()
+    assert actions(bot)[0].status == "done"
+    assert "Done" in bot.fake.responses[-1].body["text"]
+    assert not [j for j in bot.scheduler.get_jobs() if j.id.startswith("action:")]
+
+
+def test_cant_do_it_tells_the_facilitator_why(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "action Migrate the queue <@UDAN|dan> in 3 days")
+    bot.settle()
+    bot.slack.click("UDAN", message=owner_dm(bot, "UDAN"), action_id="action_cant")
+    bot.settle()
+    view_id = list(bot.fake.views)[-1]
+    empty = bot.slack.submit("UDAN", view_id, {"action_reason": "  "})
+    assert "Say why" in empty.json["errors"]["action_reason"]
+    bot.slack.submit("UDAN", view_id, {"action_reason": "The vendor contract blocks it"})
+    bot.settle()
+    assert actions(bot)[0].status == "dropped"
+    told = bot.fake.dms_to(FACILITATOR)[-1].text
+    assert "<@UDAN> can't do the action item" in told and "The vendor contract blocks it" in told
+
+
+def test_reminders_and_overdue_notices_arrive_once_at_local_hours(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "action Update the runbook <@UCAROL|carol> 2026-11-30")
+    bot.settle()
+    tokyo = zone("Asia/Tokyo")
+    for kind, local_day in (("before", 27), ("due", 30), ("overdue", 1)):
+        job = next(j for j in bot.scheduler.get_jobs() if j.id.endswith(f":{kind}"))
+        local = job.next_run_time.astimezone(tokyo)
+        assert (local.day, local.hour) == (local_day, 9), (
+            kind,
+            local,
+        )  # the working day before a Monday is Friday
+
+    bot.restart_scheduler()  # reminders survive a restart
+    bot.clock.now = datetime(2026, 12, 1, 9, 30, tzinfo=tokyo)  # the morning after the due date, Tokyo
+    ran = [j for j in bot.run_due_jobs() if j.startswith("action:")]
+    assert len(ran) == 3
+    texts = [m.text for m in bot.fake.dms_to("UCAROL") if "Update the runbook" in m.text]
+    assert [t.split(":", 2)[2].split(":")[0].strip() for t in texts[1:]] == [
+        "Due tomorrow (next working day)",
+        "Due today",
+        "Overdue",
+    ]
+    assert "overdue" in bot.fake.dms_to(FACILITATOR)[-1].text
+    # A replayed job sends nothing more.
+    with Session(bot.engine) as session:
+        action_id = session.exec(select(ActionItem)).one().id or 0
+    assert not bot.services.actions.remind(team_id="T0TEAM", action_id=action_id, kind="overdue:2026-11-30")
+    with Session(bot.engine) as session:
+        assert len(session.exec(select(ActionNotice)).all()) == 4  # assigned + three reminders
+
+
+def test_follow_up_asks_owners_and_posts_a_summary_once(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    for text in (
+        "action Automate the rollback <@UBOB|bob> tomorrow",
+        "action Write the runbook <@UCAROL|carol> in 3 weeks",
+        "action Retire the old queue <@UDAN|dan> in 4 days",
+    ):
+        bot.slack.command(FACILITATOR, CHANNEL, text)
+    bot.settle()
+    bot.slack.click("UDAN", message=owner_dm(bot, "UDAN"), action_id="action_done")
+    bot.settle()
+
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+    bot.restart_scheduler()  # a restart before the follow-up fires
+    (job,) = [j for j in bot.scheduler.get_jobs() if j.id.startswith("followup:")]
+    assert job.next_run_time == retro.deadline + timedelta(weeks=2)
+    bot.scheduler.remove_job(job.id)
+    bot.clock.now = retro.deadline + timedelta(weeks=2)
+    assert bot.services.actions.followup(team_id="T0TEAM", retro_id=retro.id or 0)
+    # Fired again after a restart (the status was already recorded): nobody hears twice.
+    bot.restart_scheduler()
+    assert not bot.services.actions.followup(team_id="T0TEAM", retro_id=retro.id or 0)
+
+    asked = {u: [m for m in bot.fake.dms_to(u) if "Follow-up" in m.text] for u in ("UBOB", "UCAROL", "UDAN")}
+    assert {u: len(v) for u, v in asked.items()} == {"UBOB": 1, "UCAROL": 1, "UDAN": 0}
+    (summary,) = [m for m in bot.fake.in_channel(CHANNEL) if "Follow-up on" in m.text]
+    shown = blocks_text(summary)
+    assert (
+        "*Done* (1)" in shown
+        and "*Open* (1)" in shown
+        and "*Overdue* (1)" in shown
+        and "*Dropped* (0)" in shown
+    )
+    assert "Automate the rollback — <@UBOB>" in shown
+
+
+def test_listing_open_action_items(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> tomorrow")
+    bot.slack.command(FACILITATOR, CHANNEL, "action Write the runbook <@UCAROL|carol> next friday")
+    bot.settle()
+    mine, _ = bot.slack.command("UBOB", CHANNEL, "actions mine")
+    assert "Automate the rollback" in mine.text and "Write the runbook" not in mine.text
+    carol, _ = bot.slack.command("UBOB", CHANNEL, "actions <@UCAROL|carol>")
+    assert "Write the runbook" in carol.text and "Automate" not in carol.text
+    everything, _ = bot.slack.command("UBOB", CHANNEL, "actions")
+    assert "Automate the rollback" in everything.text and "Write the runbook" in everything.text
+
+
+def test_the_report_lists_action_items(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> 2026-12-04")
+    bot.settle()
+    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    bot.settle()
+    report = next(iter(bot.fake.uploads.values())).content.decode()
+    assert "| Automate the rollback | bob | 2026-12-04 | medium | — | open |" in report
