@@ -78,6 +78,8 @@ class SlackGateway(Protocol):
         replace_original: bool = True,
     ) -> None: ...
 
+    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
+
     def permalink(self, *, channel: str, ts: str) -> str: ...
 
     def channel_members(self, *, channel: str) -> list[str]: ...
@@ -257,6 +259,9 @@ class WebApiGateway:
             raise SlackCallFailed("response_url", "connection_error") from exc
         if response.status_code != 200:
             raise SlackCallFailed("response_url", f"http_{response.status_code}")
+
+    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self._call("chat.update", self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
 
     def permalink(self, *, channel: str, ts: str) -> str:
         response = self._call(

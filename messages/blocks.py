@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
@@ -48,7 +49,7 @@ from bot.domain import (
     RetroStats,
 )
 from messages.text import channel_link, clip, escape, mention, plural, slack_date, time_left
-from storage.models import Item, Retro
+from storage.models import ActionItem, Item, Retro
 
 # callback and action ids: the contract between builders and listeners.
 NEW_RETRO_CALLBACK = "retro_new"
@@ -265,7 +266,48 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
     )
 
 
-def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
+PREVIOUS_ACTION = "previous_action"
+MAX_PREVIOUS = 20
+_DECIDED = {"carried": "carried over", "done": "done", "dropped": "dropped"}
+
+
+def _previous_blocks(previous: Retro | None, items: Sequence[ActionItem]) -> list[Block]:
+    """The previous retro's open action items, each with the facilitator's choices."""
+    if previous is None or not items:
+        return []
+    out: list[Block] = [mrkdwn(f"*Open action items from {escape(previous.title)}*")]
+    for action in items[:MAX_PREVIOUS]:
+        due = action.due_date.isoformat() if action.due_date else "no due date"
+        line = f"• {escape(clip(action.text, 500))} — {mention(action.owner_id)}, due {due}"
+        if action.status != "open":
+            out.append(mrkdwn(f"{line} · _{_DECIDED.get(action.status, action.status)}_"))
+            continue
+        out.append(
+            SectionBlock(
+                block_id=f"previous_{action.id}",
+                text=MarkdownTextObject(text=line),
+                accessory=OverflowMenuElement(
+                    action_id=PREVIOUS_ACTION,
+                    options=[
+                        Option(value=f"carry:{action.id}", text="Carry over"),
+                        Option(value=f"done:{action.id}", text="Mark done"),
+                        Option(value=f"drop:{action.id}", text="Drop"),
+                    ],
+                ),
+            )
+        )
+    if len(items) > MAX_PREVIOUS:
+        out.append(mrkdwn(f"…and {len(items) - MAX_PREVIOUS} more: `/retro actions` lists them."))
+    return out
+
+
+def kickoff_message(
+    *,
+    retro: Retro,
+    participant_ids: Sequence[str],
+    previous: Retro | None = None,
+    previous_items: Sequence[ActionItem] = (),
+) -> Message:
     fmt = FORMATS[retro.format]
     deadline = slack_date(retro.deadline)
     title = escape(retro.title)
@@ -277,6 +319,7 @@ def kickoff_message(*, retro: Retro, participant_ids: Sequence[str]) -> Message:
         ),
         mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
         mrkdwn(_release_section(retro)),
+        *_previous_blocks(previous, previous_items),
         mrkdwn(
             "*How to take part*\nEach participant gets a DM from me with a short survey: "
             f"{_category_list(fmt)}, a 1–10 rating of how smoothly it went, and what surprised you. "

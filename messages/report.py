@@ -42,6 +42,8 @@ class ReportData:
     stats: RetroStats
     votes: Mapping[int, int] = field(default_factory=dict)  # item id -> votes
     comments: Mapping[int, Sequence[str]] = field(default_factory=dict)  # item id -> round-robin comments
+    previous: Retro | None = None
+    previous_actions: Sequence[ActionItem] = ()
 
 
 def render_report(data: ReportData) -> str:
@@ -80,6 +82,8 @@ def render_report(data: ReportData) -> str:
         ratings=ratings,
         day=_day,
         votes=data.votes,
+        previous=data.previous,
+        previous_actions=data.previous_actions,
         comments=data.comments,
     )
 

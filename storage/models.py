@@ -182,7 +182,8 @@ class ActionItem(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     source_item_id: int | None = Field(default=None, foreign_key="item.id")
     created_by: str = Field(default="", max_length=32)
-    status: str = Field(default="open", max_length=16)  # open, done, dropped
+    status: str = Field(default="open", max_length=16)  # open, done, dropped, carried
+    carried_from_id: int | None = Field(default=None, foreign_key="action_item.id")
     status_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_utc(False))
     closed_at: datetime | None = Field(default=None, sa_column=_utc(True))

@@ -103,3 +103,14 @@ def retros_in_channel(*, session: Session, team_id: str, channel_id: str) -> Seq
     return session.exec(
         select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id).order_by(col(Retro.id))
     ).all()
+
+
+def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | None:
+    """The channel's retro before this one."""
+    return session.exec(
+        select(Retro)
+        .where(
+            Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < (retro.id or 0)
+        )
+        .order_by(col(Retro.id).desc())
+    ).first()

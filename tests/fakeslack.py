@@ -373,6 +373,21 @@ class FakeSlack:
         )
         return {"ok": True, "message_ts": ts}
 
+    def _api_chat_update(self, params: Params) -> dict[str, Any]:
+        blocks = _json(params.get("blocks")) or []
+        if problem := self._check_blocks(blocks, 50):
+            return self._invalid(problem)
+        for message in self.messages:
+            if (
+                message.channel == params.get("channel")
+                and message.ts == params.get("ts")
+                and message.user is None
+            ):
+                message.text = str(params.get("text") or "")
+                message.blocks = blocks
+                return {"ok": True, "channel": message.channel, "ts": message.ts}
+        return {"ok": False, "error": "message_not_found"}
+
     def _api_chat_getPermalink(self, params: Params) -> dict[str, Any]:
         ts = str(params.get("message_ts"))
         return {

@@ -19,6 +19,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": None,
+    "chat.update": "chat:write",
     "conversations.members": "channels:read groups:read",
     "users.info": "users:read",
     "views.open": None,

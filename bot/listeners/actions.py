@@ -126,6 +126,31 @@ def register(app: App, services: Services) -> None:
             view = blocks.notice_modal(title="Action items", text=exc.message)
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
+    @app.action(blocks.PREVIOUS_ACTION)
+    def previous_action(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        decision, _, action_id = action["selected_option"]["value"].partition(":")
+        team_id = payloads.team_id(body)
+        try:
+            retro_id = services.actions.retro_of_kickoff(
+                team_id=team_id,
+                channel_id=body["container"]["channel_id"],
+                ts=body["container"]["message_ts"],
+            )
+            services.actions.decide_previous(
+                team_id=team_id,
+                retro_id=retro_id,
+                action_id=int(action_id),
+                user_id=body["user"]["id"],
+                decision=decision,
+            )
+        except DomainError as exc:
+            services.gateway.respond(
+                response_url=body["response_url"], text=exc.message, replace_original=False
+            )
+            return
+        services.retros.refresh_kickoff(team_id=team_id, retro_id=retro_id)
+
     @app.action(action_views.DONE_ACTION)
     def action_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()

@@ -193,6 +193,17 @@ class ActionService:
                 raise DomainError("That item no longer exists.")
             return item.retro_id
 
+    def retro_of_kickoff(self, *, team_id: str, channel_id: str, ts: str) -> int:
+        with unit_of_work(self.engine) as session:
+            retro = session.exec(
+                select(Retro).where(
+                    Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts
+                )
+            ).first()
+            if retro is None or retro.id is None:
+                raise DomainError("That retro no longer exists.")
+            return retro.id
+
     def due_view(self, *, team_id: str, action_id: int) -> dict[str, object]:
         with unit_of_work(self.engine) as session:
             return views.due_modal(action=self._action(session, team_id, action_id))
@@ -271,6 +282,70 @@ class ActionService:
                 f"Only the owner, {mention(action.owner_id)}, or the facilitator, {mention(retro.facilitator_id)}, "
                 "can change this action item."
             )
+
+    # ------------------------------------------------------------ carry-over
+
+    def previous_items(self, *, retro: Retro) -> tuple[Retro | None, list[ActionItem]]:
+        """The previous retro's action items still open when this retro began (and what became of them)."""
+        with unit_of_work(self.engine) as session:
+            previous = repo.previous_retro(session=session, team_id=retro.team_id, retro=retro)
+            if previous is None:
+                return None, []
+            listed = [
+                a
+                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id or 0)
+                if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
+            ]
+            return previous, listed
+
+    def decide_previous(
+        self, *, team_id: str, retro_id: int, action_id: int, user_id: str, decision: str
+    ) -> None:
+        """The new retro's facilitator carries an earlier open item over, marks it done, or drops it."""
+        now = self.clock()
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if retro.facilitator_id != user_id:
+                raise NotFacilitator(
+                    f"Only the facilitator, {mention(retro.facilitator_id)}, decides on earlier action items."
+                )
+            action = self._action(session, team_id, action_id)
+            previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
+            if previous is None or action.retro_id != previous.id:
+                raise DomainError("That action item is not from the previous retro.")
+            if action.status != "open":
+                raise DomainError(f"That action item is already {action.status}.")
+            action.status = {"carry": "carried", "done": "done", "drop": "dropped"}[decision]
+            action.closed_at = now
+            if decision == "drop":
+                action.status_note = f"Dropped at the next retro, {retro.title}"
+            session.add(action)
+            carried = None
+            if decision == "carry":
+                due = (
+                    action.due_date
+                    if action.due_date and action.due_date >= now.date()
+                    else followup_date(retro)
+                )
+                carried = ActionItem(
+                    team_id=team_id,
+                    retro_id=retro_id,
+                    text=action.text,
+                    owner_id=action.owner_id,
+                    owner_name=action.owner_name,
+                    owner_tz=action.owner_tz,
+                    due_date=due,
+                    priority=action.priority,
+                    link=action.link,
+                    created_by=user_id,
+                    carried_from_id=action.id,
+                    created_at=now,
+                )
+                session.add(carried)
+            session.commit()
+        self.jobs.cancel(prefix=action_prefix(action))
+        if carried is not None:
+            self.schedule(carried)
 
     # ------------------------------------------------------------ reminders
 

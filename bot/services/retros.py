@@ -194,8 +194,12 @@ class RetroService:
         try:
             invitees, unreachable = self._resolve_participants(draft)
             retro = self._retro(draft.team_id, retro_id)
+            previous, previous_items = self.actions.previous_items(retro=retro)
             kickoff_message = blocks.kickoff_message(
-                retro=retro, participant_ids=[i.user_id for i in invitees]
+                retro=retro,
+                participant_ids=[i.user_id for i in invitees],
+                previous=previous,
+                previous_items=previous_items,
             )
             kickoff = self.gateway.post_message(
                 channel=draft.channel_id, text=kickoff_message.text, blocks=kickoff_message.blocks
@@ -310,6 +314,26 @@ class RetroService:
     def _tell_facilitator(self, draft: RetroDraft, text: str) -> None:
         tell(self.gateway, user=draft.facilitator_id, channel=draft.channel_id, text=text)
 
+    def refresh_kickoff(self, *, team_id: str, retro_id: int) -> None:
+        """Redraw the kickoff after a change it shows (decisions on earlier action items)."""
+        with unit_of_work(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            people = [
+                p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+            ]
+        if retro.kickoff_ts is None:
+            return
+        previous, previous_items = self.actions.previous_items(retro=retro)
+        message = blocks.kickoff_message(
+            retro=retro, participant_ids=people, previous=previous, previous_items=previous_items
+        )
+        try:
+            self.gateway.update_message(
+                channel=retro.channel_id, ts=retro.kickoff_ts, text=message.text, blocks=message.blocks
+            )
+        except SlackCallFailed as exc:
+            logger.warning("could not redraw the kickoff: %s", exc.error)
+
     # ------------------------------------------------------------ status
 
     def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
@@ -389,6 +413,7 @@ class RetroService:
     def _report(self, session: Session, retro: Retro, stats: RetroStats) -> str:
         assert retro.id is not None
         team_id, retro_id = retro.team_id, retro.id
+        previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
         return render_report(
             ReportData(
                 retro=retro,
@@ -398,6 +423,12 @@ class RetroService:
                 action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
                 stats=stats,
                 votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+                previous=previous,
+                previous_actions=repo.action_items(
+                    session=session, team_id=team_id, retro_id=previous.id or 0
+                )
+                if previous
+                else [],
                 comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
             )
         )

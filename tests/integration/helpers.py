@@ -28,17 +28,23 @@ def start_retro(
     bot: Bot, *, title: str = "Release 2.4", values: dict[str, Any] | None = None
 ) -> PostedMessage:
     """Alice runs /retro new and submits the modal; returns the kickoff once every DM went out."""
+    before = len(_kickoffs(bot))
     reply, _ = bot.slack.command(FACILITATOR, CHANNEL, f"new {title}")
     assert reply.status == 200
     bot.settle()
     view_id = _last_view(bot)
     assert view_id is not None
     submitted = bot.slack.submit(FACILITATOR, view_id, values or {})
-    assert submitted.status == 200 and submitted.body == "", submitted.body
+    assert submitted.status == 200, submitted.body
+    assert submitted.body == "", submitted.body
     bot.settle()
-    kickoffs = bot.fake.in_channel(CHANNEL)
-    assert len(kickoffs) == 1
-    return kickoffs[0]
+    kickoffs = _kickoffs(bot)
+    assert len(kickoffs) == before + 1, "no kickoff was posted"
+    return kickoffs[-1]
+
+
+def _kickoffs(bot: Bot) -> list[PostedMessage]:
+    return [m for m in bot.fake.in_channel(CHANNEL) if m.text.startswith("Retrospective started")]
 
 
 def _last_view(bot: Bot) -> str | None:

@@ -283,3 +283,52 @@ def test_the_report_lists_action_items(bot: Bot) -> None:
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert "| Automate the rollback | bob | 2026-12-04 | medium | — | open |" in report
+
+
+def test_the_next_retro_carries_over_marks_done_or_drops_earlier_items(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, title="Release 2.4")
+    for text in (
+        "action Automate the rollback <@UBOB|bob> next friday",
+        "action Write the runbook <@UCAROL|carol> next friday",
+        "action Retire the old queue <@UDAN|dan> next friday",
+    ):
+        bot.slack.command(FACILITATOR, CHANNEL, text)
+    bot.settle()
+    bot.slack.click("UDAN", message=owner_dm(bot, "UDAN"), action_id="action_done")
+    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    bot.settle()
+
+    bot.clock.advance(days=14)
+    kickoff = start_retro(bot, title="Release 2.5")
+    shown = blocks_text(kickoff)
+    assert "Open action items from Release 2.4" in shown
+    assert "Automate the rollback" in shown and "Write the runbook" in shown
+    assert "Retire the old queue" not in shown  # already done
+    first, second = (a.id for a in actions(bot)[:2])
+
+    bot.slack.click("UBOB", message=kickoff, action_id="previous_action", option=f"carry:{first}")
+    bot.settle()
+    assert "Only the facilitator" in bot.fake.responses[-1].body["text"]
+    bot.slack.click(FACILITATOR, message=kickoff, action_id="previous_action", option=f"carry:{first}")
+    bot.slack.click(FACILITATOR, message=kickoff, action_id="previous_action", option=f"drop:{second}")
+    bot.settle()
+    redrawn = blocks_text(kickoff)  # the fake applied chat.update to the kickoff
+    assert "_carried over_" in redrawn and "_dropped_" in redrawn
+    by_text = {(a.text, a.retro_id): a for a in actions(bot)}
+    carried = by_text[("Automate the rollback", 2)]
+    assert carried.status == "open" and carried.carried_from_id == first
+    assert by_text[("Automate the rollback", 1)].status == "carried"
+    assert by_text[("Write the runbook", 1)].status == "dropped"
+
+    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    bot.settle()
+    report = next(
+        u for u in bot.fake.uploads.values() if u.title == "Retrospective: Release 2.5"
+    ).content.decode()
+    previous = report[report.index("## Previous action items") :]
+    assert "From Release 2.4:" in previous
+    assert "| Automate the rollback | bob |" in previous and "| carried over |" in previous
+    assert "| Write the runbook | carol |" in previous and "| dropped |" in previous
+    assert "| Retire the old queue | dan |" in previous and "| done |" in previous
+    assert "| Automate the rollback | bob |" in report[: report.index("## Previous action items")]

@@ -46,6 +46,9 @@ class RecordingGateway:
         self._maybe_fail("chat.postEphemeral", channel)
         self.sent.append(("ephemeral", {"channel": channel, "user": user, "text": text}))
 
+    def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self.sent.append(("update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
+
     def permalink(self, *, channel: str, ts: str) -> str:
         return f"https://slack.test/{channel}/{ts}"
 
