@@ -80,6 +80,8 @@ class SlackGateway(Protocol):
 
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
 
+    def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None: ...
+
     def permalink(self, *, channel: str, ts: str) -> str: ...
 
     def channel_members(self, *, channel: str) -> list[str]: ...
@@ -259,6 +261,9 @@ class WebApiGateway:
             raise SlackCallFailed("response_url", "connection_error") from exc
         if response.status_code != 200:
             raise SlackCallFailed("response_url", f"http_{response.status_code}")
+
+    def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", self.client.views_publish, user_id=user_id, view=view)
 
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self._call("chat.update", self.client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)

@@ -89,6 +89,7 @@ class FakeSlack:
     uploads: dict[str, Upload] = field(default_factory=dict)
     invalid_payloads: list[str] = field(default_factory=list)
     reactions: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, ts, name)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
     responses: list[Response] = field(default_factory=list)  # posts to response_urls
     failures: list[Failure] = field(default_factory=list)
     _triggers: dict[str, float] = field(default_factory=dict)
@@ -461,6 +462,18 @@ class FakeSlack:
 
     def _api_views_push(self, params: Params) -> dict[str, Any]:
         return self._api_views_open(params, pushed=True)
+
+    def _api_views_publish(self, params: Params) -> dict[str, Any]:
+        view = _json(params.get("view"))
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if problem := self._check_view(view):
+            return self._invalid(problem)
+        user = str(params.get("user_id"))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        self.homes[user] = view
+        return {"ok": True, "view": {**view, "id": f"VHOME{user}"}}
 
     def _api_reactions_add(self, params: Params) -> dict[str, Any]:
         key = (str(params.get("channel")), str(params.get("timestamp")), str(params.get("name")))

@@ -205,6 +205,36 @@ class SlackClient:
         )
         return self.post(json.dumps(body), content_type="application/json", extra_headers=headers), ts
 
+    def open_home(self, user: str) -> Reply:
+        """Deliver `app_home_opened`, as when someone opens the app's Home tab."""
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "AREARVIEW",
+            "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"},
+            "type": "event_callback",
+            "event_id": f"Ev{next(_event_numbers):08d}",
+            "event_time": int(time.time()),
+        }
+        return self.post(json.dumps(body), content_type="application/json")
+
+    def click_in_home(self, user: str, *, action_id: str, value: str) -> Reply:
+        """Press a button in the Home tab the bot published for `user`: no response_url there."""
+        home = self.fake.homes[user]
+        button = _find_element(home["blocks"], action_id, value)
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
+            "api_app_id": "AREARVIEW",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": f"VHOME{user}"},
+            "trigger_id": self.fake.new_trigger(),
+            "team": {"id": TEAM_ID, "domain": "acme"},
+            "view": {**home, "id": f"VHOME{user}"},
+            "actions": [_action_payload(button, None)],
+        }
+        return self._interaction(payload)
+
     def submit(self, user: str, view_id: str, values: dict[str, Any] | None = None) -> Reply:
         """Submit an opened modal as a person would: typed values by block id, the rest as shown."""
         view = self.fake.views[view_id]

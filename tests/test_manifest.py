@@ -20,6 +20,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": None,
     "chat.update": "chat:write",
+    "views.publish": None,
     "conversations.members": "channels:read groups:read",
     "users.info": "users:read",
     "views.open": None,
@@ -28,11 +29,12 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.update": None,
     "views.push": None,
 }
-# The scope each subscribed event needs; the listeners handle `message` from these three places.
-EVENT_SCOPES = {
+# The scope each subscribed event needs (None: no scope); the listeners handle `message` from three places.
+EVENT_SCOPES: dict[str, str | None] = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "message.im": "im:history",
+    "app_home_opened": None,
 }
 
 
@@ -56,9 +58,10 @@ def test_manifest_asks_for_exactly_the_scopes_the_code_uses() -> None:
     )
     events = set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
     assert events == set(EVENT_SCOPES)
-    assert '@app.event("message")' in (ROOT / "bot" / "listeners" / "events.py").read_text()
+    listeners = (ROOT / "bot" / "listeners" / "events.py").read_text()
+    assert '@app.event("message")' in listeners and '@app.event("app_home_opened")' in listeners
     needed = {"commands"} | {s for m in used for s in (METHOD_SCOPES[m] or "").split()}
-    needed |= {EVENT_SCOPES[e] for e in events}
+    needed |= {scope for e in events if (scope := EVENT_SCOPES[e])}
     assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == needed
 
 

@@ -158,13 +158,10 @@ def register(app: App, services: Services) -> None:
             done = services.actions.complete(
                 team_id=payloads.team_id(body), action_id=int(action["value"]), user_id=body["user"]["id"]
             )
-            services.gateway.respond(
-                response_url=body["response_url"], text=action_views.status_text(action=done)
-            )
         except DomainError as exc:
-            services.gateway.respond(
-                response_url=body["response_url"], text=exc.message, replace_original=False
-            )
+            _answer(services, body, exc.message, replace=False)
+            return
+        _answer(services, body, action_views.status_text(action=done), replace=True)
 
     @app.action(action_views.DUE_ACTION)
     def action_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -226,3 +223,14 @@ def _ballot_click(
     clicked = {b.get("block_id") for b in body["message"]["blocks"]}
     message = next((m for m in ballot if clicked & {b.get("block_id") for b in m.blocks}), ballot[0])
     services.gateway.respond(response_url=body["response_url"], text=message.text, blocks=message.blocks)
+
+
+def _answer(services: Services, body: dict[str, Any], text: str, *, replace: bool) -> None:
+    """Answer a button in a message through its response_url; from the Home tab (which the service
+    republishes) only problems need saying, in a small modal."""
+    if body.get("response_url"):
+        services.gateway.respond(response_url=body["response_url"], text=text, replace_original=replace)
+    elif not replace:
+        services.gateway.open_view(
+            trigger_id=body["trigger_id"], view=blocks.notice_modal(title="Rearview", text=text)
+        )

@@ -10,6 +10,11 @@ from bot.services import Services
 
 
 def register(app: App, services: Services) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            services.home.publish(team_id=str(body.get("team_id")), user_id=event["user"])
+
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Edits, deletions, joins and other bots' posts are not items.

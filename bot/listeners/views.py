@@ -53,6 +53,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=exc.errors)
             return
         ack(response_action="update", view=thanks)
+        services.home.publish(team_id=payloads.team_id(body), user_id=body["user"]["id"])
 
     @app.view(blocks.ITEM_CALLBACK)
     def item_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from bot.services.actions import ActionService
 from bot.services.authors import AuthorKeys
 from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
+from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.replies import ReplyService
 from bot.services.retros import RetroService
@@ -33,6 +34,7 @@ class Services:
     discussion: DiscussionService
     voting: VotingService
     actions: ActionService
+    home: HomeService
 
     @classmethod
     def build(
@@ -46,20 +48,28 @@ class Services:
         rng: random.Random | None = None,
     ) -> Services:
         keys = AuthorKeys(engine=engine, master_secret=secret)
+        home = HomeService(engine=engine, gateway=gateway, clock=clock)
         items = ItemService(engine=engine, clock=clock, keys=keys)
-        voting = VotingService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, keys=keys)
+        voting = VotingService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, keys=keys, home=home)
         discussion = DiscussionService(
-            engine=engine, gateway=gateway, clock=clock, jobs=jobs, items=items, voting=voting, rng=rng
+            engine=engine,
+            gateway=gateway,
+            clock=clock,
+            jobs=jobs,
+            items=items,
+            voting=voting,
+            home=home,
+            rng=rng,
         )
         deadlines = DeadlineService(
             engine=engine, gateway=gateway, clock=clock, jobs=jobs, discussion=discussion
         )
-        actions = ActionService(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+        actions = ActionService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, home=home)
         return cls(
             gateway=gateway,
             clock=clock,
             retros=RetroService(
-                engine=engine, gateway=gateway, clock=clock, deadlines=deadlines, actions=actions
+                engine=engine, gateway=gateway, clock=clock, deadlines=deadlines, actions=actions, home=home
             ),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
             items=items,
@@ -68,4 +78,5 @@ class Services:
             discussion=discussion,
             voting=voting,
             actions=actions,
+            home=home,
         )

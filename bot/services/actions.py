@@ -17,6 +17,7 @@ from bot.domain import MAX_ITEM_LENGTH
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.scheduler import Jobs
+from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.notify import tell
 from bot.timing import zone
@@ -55,7 +56,10 @@ def action_prefix(action: ActionItem) -> str:
 
 
 class ActionService:
-    def __init__(self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs) -> None:
+    def __init__(
+        self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs, home: HomeService
+    ) -> None:
+        self.home = home
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
@@ -151,6 +155,7 @@ class ActionService:
             session.commit()
             session.refresh(action)
         self.schedule(action)
+        self.home.publish(team_id=action.team_id, user_id=action.owner_id)
         return action
 
     def _check_owner(self, user_id: str) -> tuple[str | None, str, str | None]:
@@ -254,6 +259,7 @@ class ActionService:
             session.commit()
             session.refresh(action)
         self.schedule(action)
+        self.home.publish(team_id=team_id, user_id=action.owner_id)
         return action
 
     def _close(
@@ -273,6 +279,7 @@ class ActionService:
             session.commit()
             session.refresh(action)
         self.jobs.cancel(prefix=action_prefix(action))
+        self.home.publish(team_id=team_id, user_id=action.owner_id)
         return action
 
     def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
@@ -346,6 +353,7 @@ class ActionService:
         self.jobs.cancel(prefix=action_prefix(action))
         if carried is not None:
             self.schedule(carried)
+        self.home.publish(team_id=team_id, user_id=action.owner_id)
 
     # ------------------------------------------------------------ reminders
 

@@ -17,6 +17,7 @@ from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.scheduler import Jobs
 from bot.services.deadlines import job_prefix
+from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_retro
 from bot.services.notify import tell
@@ -55,8 +56,10 @@ class DiscussionService:
         jobs: Jobs,
         items: ItemService,
         voting: VotingService,
+        home: HomeService,
         rng: random.Random | None = None,
     ) -> None:
+        self.home = home
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
@@ -121,6 +124,7 @@ class DiscussionService:
             channel=retro.channel_id,
             text=blocks.collection_closed_text(retro=retro, stats=stats),
         )
+        self.home.publish_retro(team_id=team_id, retro_id=retro_id)  # the surveys are no longer waiting
         self._advance(team_id, retro_id)
         return True
 

@@ -29,6 +29,7 @@ from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOp
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
+from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.notify import tell
 from bot.services.stats import compute_stats
@@ -92,7 +93,9 @@ class RetroService:
         clock: Clock,
         deadlines: DeadlineService,
         actions: ActionService,
+        home: HomeService,
     ) -> None:
+        self.home = home
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
@@ -247,6 +250,7 @@ class RetroService:
 
         self.deadlines.schedule(team_id=draft.team_id, retro_id=retro_id)
         self.actions.schedule_followup(retro)
+        self.home.publish_retro(team_id=draft.team_id, retro_id=retro_id)
         tell(
             self.gateway,
             user=draft.facilitator_id,
@@ -397,6 +401,7 @@ class RetroService:
                 initial_comment=blocks.report_comment(retro=retro),
             )
             self._update(team_id, retro_id, report_file_id=file_id)
+            self.home.publish(team_id=team_id, user_id=retro.facilitator_id)
         except SlackCallFailed as exc:
             tell(
                 self.gateway,

@@ -17,6 +17,7 @@ from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.scheduler import Jobs
 from bot.services.authors import AuthorKeys
+from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.notify import tell
 from messages import blocks, rounds
@@ -42,8 +43,16 @@ def job_prefix(retro: Retro) -> str:
 
 class VotingService:
     def __init__(
-        self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs, keys: AuthorKeys
+        self,
+        *,
+        engine: Engine,
+        gateway: SlackGateway,
+        clock: Clock,
+        jobs: Jobs,
+        keys: AuthorKeys,
+        home: HomeService,
     ) -> None:
+        self.home = home
         self.engine = engine
         self.gateway = gateway
         self.clock = clock
@@ -91,6 +100,7 @@ class VotingService:
                 channel=retro.channel_id,
                 text=rounds.unreachable_text(what="a ballot", failed=unreachable),
             )
+        self.home.publish_retro(team_id=team_id, retro_id=retro_id)
         return True
 
     # ------------------------------------------------------------ ballots
@@ -160,6 +170,7 @@ class VotingService:
         self.jobs.cancel(prefix=job_prefix(retro) + "voting:")
         for message in rounds.results_messages(retro=retro, ranked=ranked):
             self._post_in_thread(retro, message)
+        self.home.publish(team_id=team_id, user_id=retro.facilitator_id)
         return True
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:

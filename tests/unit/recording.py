@@ -46,6 +46,9 @@ class RecordingGateway:
         self._maybe_fail("chat.postEphemeral", channel)
         self.sent.append(("ephemeral", {"channel": channel, "user": user, "text": text}))
 
+    def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        self.sent.append(("home", {"user_id": user_id, "view": view}))
+
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self.sent.append(("update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
 
