@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="apply migrations and start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
+    report = sub.add_parser("report", help="print a retro's retrospective.md (or write it with -o)")
+    report.add_argument("retro_id", type=int, help="the retro's number (shown by /retro history)")
+    report.add_argument("-o", "--output", help="write to this file instead of standard output")
     return parser
 
 
@@ -40,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate(Settings.from_env(os.environ, need_slack=False))
+        if args.command == "report":
+            return _report(Settings.from_env(os.environ, need_slack=False), args.retro_id, args.output)
         return _run(Settings.from_env(os.environ))
     except ConfigError as exc:
         print(f"rearview: {exc}", file=sys.stderr)
@@ -59,6 +64,34 @@ def _migrate(settings: Settings) -> int:
     configure_logging(settings.log_level)
     upgrade(settings.database_url)
     print("rearview: database is up to date")
+    return 0
+
+
+def _report(settings: Settings, retro_id: int, output: str | None) -> int:
+    from bot.services.retros import build_report
+    from storage.db import make_engine, unit_of_work
+    from storage.models import Retro
+
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            # An operator's tool: the id names the retro; its workspace scopes everything read after.
+            retro = session.get(Retro, retro_id)
+            if retro is None:
+                print(f"rearview: there is no retro {retro_id}; /retro history lists them", file=sys.stderr)
+                return 2
+            text = build_report(session, retro)
+    finally:
+        engine.dispose()
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            print(f"rearview: cannot write {output}: {exc.strerror}", file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.write(text)
     return 0
 
 

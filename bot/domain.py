@@ -151,3 +151,29 @@ class RetroStats:
     @property
     def total_items(self) -> int:
         return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class RetroMetrics:
+    retro_id: int
+    title: str
+    day: str
+    invited: int
+    responded: int
+    items: int
+    actions_created: int
+    actions_done: int
+    actions_on_time: int
+    average_smoothness: float | None
+
+    @property
+    def participation(self) -> float | None:
+        return self.responded / self.invited if self.invited else None
+
+    @property
+    def completion(self) -> float | None:
+        return self.actions_done / self.actions_created if self.actions_created else None
+
+    @property
+    def on_time(self) -> float | None:
+        return self.actions_on_time / self.actions_done if self.actions_done else None

@@ -914,6 +914,7 @@ USAGE = (
     "• `/retro action <what> @owner [due]`: create an action item; the owner is told by DM\n"
     "• `/retro actions [mine | @person | all]`: open action items with owners and due dates\n"
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
+    "• `/retro report [number or title]`: upload a retro's `retrospective.md` again\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "
     "`*` or `>` to improve (or the first three categories of the retro's format). Thread replies show your "

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.domain import FORMATS, RetroStats
+from bot.domain import FORMATS, RetroMetrics, RetroStats
 from messages.blocks import release_lines
 from storage.models import ActionItem, Item, Participant, Response, Retro
 
@@ -44,6 +44,7 @@ class ReportData:
     comments: Mapping[int, Sequence[str]] = field(default_factory=dict)  # item id -> round-robin comments
     previous: Retro | None = None
     previous_actions: Sequence[ActionItem] = ()
+    history: Sequence[RetroMetrics] = ()  # earlier retros of the channel, then this one
 
 
 def render_report(data: ReportData) -> str:
@@ -84,8 +85,25 @@ def render_report(data: ReportData) -> str:
         votes=data.votes,
         previous=data.previous,
         previous_actions=data.previous_actions,
+        history=data.history,
+        distribution=[ratings.count(n) for n in range(1, 11)],
+        percent=_percent,
+        vote_note=_vote_note,
+        smoothness_note=(
+            f"{data.stats.average_smoothness:.1f}/10 from {len(ratings)} rating{'s' if len(ratings) != 1 else ''}"
+            if data.stats.average_smoothness is not None
+            else "no ratings"
+        ),
         comments=data.comments,
     )
+
+
+def _vote_note(votes: int) -> str:
+    return f" ({votes} vote{'s' if votes != 1 else ''})" if votes else ""
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value)}%"
 
 
 def _day(moment: datetime | None) -> str:

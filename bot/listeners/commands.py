@@ -14,6 +14,7 @@ from bot.services.actions import ActionDraft
 from bot.services.notify import tell
 from messages import actions as action_views
 from messages import blocks
+from messages.text import escape
 
 
 def register(app: App, services: Services) -> None:
@@ -161,6 +162,13 @@ def _actions(services: Services, ack: Ack, command: dict[str, Any], rest: str) -
     ack(text=listing.text, blocks=listing.blocks)
 
 
+def _report(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
+    team_id = command["team_id"]
+    retro = services.retros.find_for_report(team_id=team_id, channel_id=command["channel_id"], which=rest)
+    ack(text=f"Uploading the report of *{escape(retro.title)}*…")
+    services.retros.upload_report(team_id=team_id, retro_id=retro.id or 0, user_id=command["user_id"])
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
@@ -179,5 +187,6 @@ _SUBCOMMANDS = {
     "resume": _resume,
     "action": _action,
     "actions": _actions,
+    "report": _report,
     "help": _help,
 }

@@ -31,6 +31,7 @@ from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
+from bot.services.metrics import earlier_retros, metrics_for
 from bot.services.notify import tell
 from bot.services.stats import compute_stats
 from messages import blocks
@@ -410,33 +411,51 @@ class RetroService:
                 text=blocks.publish_failed_text(retro=retro, error=exc.error),
             )
 
+    def find_for_report(self, *, team_id: str, channel_id: str, which: str) -> Retro:
+        """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
+        with unit_of_work(self.engine) as session:
+            if not which:
+                return self._current(session, team_id, channel_id)
+            channel_retros = list(
+                repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            )
+            if which.lstrip("#").isdigit():
+                found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
+            else:
+                found = [r for r in channel_retros if which.lower() in r.title.lower()]
+            if not found:
+                raise NoRetroHere(
+                    f"No retro in this channel matches “{escape(which)}”. `/retro history` lists them with their numbers."
+                )
+            return found[-1]
+
+    def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
+        with unit_of_work(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            report = build_report(session, retro)
+        try:
+            self.gateway.upload_file(
+                channel=retro.channel_id,
+                filename="retrospective.md",
+                content=report,
+                title=f"Retrospective: {retro.title}",
+                initial_comment=blocks.report_comment(retro=retro),
+            )
+        except SlackCallFailed as exc:
+            tell(
+                self.gateway,
+                user=user_id,
+                channel=retro.channel_id,
+                text=f"I couldn't upload the report (`{escape(exc.error)}`).",
+            )
+
     def report_markdown(self, *, team_id: str, retro_id: int) -> str:
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             return self._report(session, retro, compute_stats(session, retro))
 
     def _report(self, session: Session, retro: Retro, stats: RetroStats) -> str:
-        assert retro.id is not None
-        team_id, retro_id = retro.team_id, retro.id
-        previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
-        return render_report(
-            ReportData(
-                retro=retro,
-                participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
-                responses=repo.responses(session=session, team_id=team_id, retro_id=retro_id),
-                items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
-                action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
-                stats=stats,
-                votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
-                previous=previous,
-                previous_actions=repo.action_items(
-                    session=session, team_id=team_id, retro_id=previous.id or 0
-                )
-                if previous
-                else [],
-                comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
-            )
-        )
+        return build_report(session, retro, stats)
 
     # ------------------------------------------------------------ helpers
 
@@ -461,3 +480,31 @@ class RetroService:
                 setattr(retro, name, value)
             session.add(retro)
             session.commit()
+
+
+def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
+    """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
+    assert retro.id is not None
+    stats = stats or compute_stats(session, retro)
+    team_id, retro_id = retro.team_id, retro.id
+    previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
+    return render_report(
+        ReportData(
+            retro=retro,
+            participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
+            responses=repo.responses(session=session, team_id=team_id, retro_id=retro_id),
+            items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
+            action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
+            stats=stats,
+            votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+            previous=previous,
+            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id or 0)
+            if previous
+            else [],
+            history=[
+                *(metrics_for(session, r) for r in earlier_retros(session, retro)),
+                metrics_for(session, retro),
+            ],
+            comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
+        )
+    )

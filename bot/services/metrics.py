@@ -1,0 +1,50 @@
+"""Figures that show, retro after retro, whether the team's retros lead anywhere."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.domain import RetroMetrics
+from storage import repositories as repo
+from storage.models import Retro
+
+HISTORY_DEPTH = 5  # earlier retros compared in a report
+
+
+def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
+    assert retro.id is not None
+    team_id, retro_id = retro.team_id, retro.id
+    people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+    actions = repo.action_items(session=session, team_id=team_id, retro_id=retro_id)
+    responses = repo.responses(session=session, team_id=team_id, retro_id=retro_id)
+    ratings = [r.smoothness for r in responses if r.smoothness is not None]
+    done = [a for a in actions if a.status == "done"]
+    on_time = [a for a in done if a.closed_at and a.due_date and a.closed_at.date() <= a.due_date]
+    return RetroMetrics(
+        retro_id=retro.id,
+        title=retro.title,
+        day=retro.created_at.date().isoformat(),
+        invited=len(people),
+        responded=sum(1 for p in people if p.responded_at is not None),
+        items=len(repo.items(session=session, team_id=team_id, retro_id=retro_id)),
+        actions_created=len([a for a in actions if a.status != "carried"]),
+        actions_done=len(done),
+        actions_on_time=len(on_time),
+        average_smoothness=sum(ratings) / len(ratings) if ratings else None,
+    )
+
+
+def earlier_retros(session: Session, retro: Retro, *, limit: int = HISTORY_DEPTH) -> list[Retro]:
+    """The channel's retros before this one, oldest first, cancelled ones left out."""
+    found = session.exec(
+        select(Retro)
+        .where(
+            Retro.team_id == retro.team_id,
+            Retro.channel_id == retro.channel_id,
+            col(Retro.id) < (retro.id or 0),
+            Retro.phase != "cancelled",
+        )
+        .order_by(col(Retro.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(found))

@@ -1,0 +1,61 @@
+"""The report people find in Slack is the one the CLI prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from storage.models import Retro
+from tests.conftest import Bot
+from tests.integration.helpers import CHANNEL, FACILITATOR, start_retro, team
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rearview(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_uploaded_report_equals_the_cli_output(bot: Bot, database_url: str, tmp_path: Path) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.message("UBOB", "DUBOB", "- Rollback took 40 minutes\n+ Canary caught it")
+    bot.settle()
+    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    bot.settle()
+    (uploaded,) = bot.fake.uploads.values()
+    with Session(bot.engine) as session:
+        retro_id = session.exec(select(Retro)).one().id
+
+    printed = rearview("report", str(retro_id), database_url=database_url, cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == uploaded.content.decode()
+
+    written = rearview("report", str(retro_id), "-o", "out.md", database_url=database_url, cwd=tmp_path)
+    assert written.returncode == 0
+    assert (tmp_path / "out.md").read_text() == uploaded.content.decode()
+
+    missing = rearview("report", "999", database_url=database_url, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr == "rearview: there is no retro 999; /retro history lists them\n"
+
+    # /retro report uploads the same file again, by number or by words of the title.
+    for which in ("", str(retro_id), "release 2"):
+        reply, _ = bot.slack.command("UCAROL", CHANNEL, f"report {which}".strip())
+        assert "Uploading the report of *Release 2.4*" in reply.text
+        bot.settle()
+        assert list(bot.fake.uploads.values())[-1].content == uploaded.content
+    unknown, _ = bot.slack.command("UCAROL", CHANNEL, "report nothing like it")
+    assert "No retro in this channel matches “nothing like it”" in unknown.text

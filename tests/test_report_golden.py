@@ -1,0 +1,219 @@
+"""retrospective.md, byte for byte: a full retro and one with missing data (golden files)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.services.retros import build_report
+from storage.db import unit_of_work
+from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
+
+GOLDEN = Path(__file__).parent / "golden"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _retro(session: object, **fields: object) -> Retro:
+    base: dict[str, object] = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "facilitator_id": "UALICE",
+        "facilitator_name": "alice",
+        "format": "well_wrong_improve",
+        "phase": "closed",
+        "anonymity": "optional",
+    }
+    retro = Retro(**{**base, **fields})
+    session.add(retro)  # type: ignore[attr-defined]
+    session.commit()  # type: ignore[attr-defined]
+    return retro
+
+
+def _people(session: object, retro: Retro, answered: dict[str, bool]) -> None:
+    for user, did in answered.items():
+        session.add(  # type: ignore[attr-defined]
+            Participant(
+                team_id="T1",
+                retro_id=retro.id or 0,
+                user_id=f"U{user.upper()}",
+                display_name=user,
+                responded_at=retro.created_at + timedelta(hours=5) if did else None,
+            )
+        )
+
+
+def build_full(engine: Engine) -> Retro:
+    with unit_of_work(engine) as session:
+        earlier = _retro(
+            session, title="Release 2.3", deadline=T0, created_at=T0 - timedelta(days=3), closed_at=T0
+        )
+        _people(session, earlier, {"alice": True, "bob": True, "carol": False})
+        session.add(Response(team_id="T1", retro_id=earlier.id or 0, author_id="UALICE", smoothness=5))
+        session.add(
+            Item(
+                team_id="T1",
+                retro_id=earlier.id or 0,
+                category="went_wrong",
+                text="Flaky tests",
+                source="survey",
+                created_at=T0,
+            )
+        )
+        done = ActionItem(
+            team_id="T1",
+            retro_id=earlier.id or 0,
+            text="Quarantine flaky tests",
+            owner_id="UBOB",
+            owner_name="bob",
+            due_date=date(2026, 11, 10),
+            status="done",
+            created_at=T0,
+            closed_at=datetime(2026, 11, 9, tzinfo=UTC),
+        )
+        carried = ActionItem(
+            team_id="T1",
+            retro_id=earlier.id or 0,
+            text="Document the rollback",
+            owner_id="UCAROL",
+            owner_name="carol",
+            due_date=date(2026, 11, 12),
+            status="carried",
+            created_at=T0,
+        )
+        session.add_all([done, carried])
+
+        start = T0 + timedelta(days=14)
+        retro = _retro(
+            session,
+            title="Release 2.4 <beta>",
+            deadline=start + timedelta(days=2),
+            created_at=start,
+            closed_at=start + timedelta(days=4),
+            custom_questions=["Was the checklist useful?"],
+            release_version="2.4.0",
+            deploy_date=date(2026, 11, 15),
+            release_scope="Checkout redesign | new payment provider",
+            incidents="One P2: checkout errors for 20 minutes",
+            rollbacks="None",
+            hotfixes=None,
+            release_notes="Deploy took 48 min (planned 20)",
+        )
+        rid = retro.id or 0
+        _people(session, retro, {"alice": True, "bob": True, "carol": True, "dan": False})
+        session.add_all(
+            [
+                Response(team_id="T1", retro_id=rid, author_id="UALICE", smoothness=8, answers=["Yes"]),
+                Response(
+                    team_id="T1",
+                    retro_id=rid,
+                    author_id="UBOB",
+                    smoothness=6,
+                    surprise="How fast the fix shipped",
+                    answers=[None],
+                ),
+                Response(
+                    team_id="T1",
+                    retro_id=rid,
+                    author_hash="ab" * 32,
+                    smoothness=6,
+                    answers=["Mostly, step 4 is unclear"],
+                ),
+            ]
+        )
+        texts = [
+            ("went_well", "Canary deploy caught the bug", 1),
+            ("went_wrong", "Rollback took 40 minutes", 2),
+            ("went_wrong", "Alerts were *noisy* [again]", 3),
+            ("to_improve", "Automate the rollback", 4),
+        ]
+        items = []
+        for category, text, number in texts:
+            item = Item(
+                team_id="T1",
+                retro_id=rid,
+                category=category,
+                text=text,
+                source="survey",
+                created_at=start,
+                number=number,
+            )
+            session.add(item)
+            items.append(item)
+        session.commit()
+        items[1].root_cause = "Why slow? Manual steps. Why? No script."
+        session.add(items[1])
+        session.add(
+            Comment(
+                team_id="T1",
+                retro_id=rid,
+                item_id=items[1].id or 0,
+                text="We need one click",
+                author_id="UBOB",
+                created_at=start,
+            )
+        )
+        for voter, item in (
+            ("v1", items[1]),
+            ("v2", items[1]),
+            ("v3", items[3]),
+            ("v1", items[3]),
+            ("v2", items[2]),
+        ):
+            session.add(
+                Vote(team_id="T1", retro_id=rid, item_id=item.id or 0, voter_hash=voter, created_at=start)
+            )
+        session.add(
+            ActionItem(
+                team_id="T1",
+                retro_id=rid,
+                text="Script the rollback",
+                owner_id="UBOB",
+                owner_name="bob",
+                due_date=date(2026, 12, 4),
+                priority="high",
+                link="https://wiki.example/rollback",
+                source_item_id=items[1].id,
+                status="open",
+                created_at=start,
+            )
+        )
+        session.commit()
+        return retro
+
+
+def build_missing(engine: Engine) -> Retro:
+    with unit_of_work(engine) as session:
+        retro = _retro(
+            session,
+            title="Sprint 12",
+            deadline=T0 + timedelta(days=2),
+            created_at=T0,
+            closed_at=None,
+            phase="collecting",
+        )
+        _people(session, retro, {"alice": False, "bob": False})
+        session.commit()
+        return retro
+
+
+def check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text)
+    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review the file"
+    assert text == path.read_text()
+
+
+def test_full_retro(engine: Engine) -> None:
+    retro = build_full(engine)
+    with unit_of_work(engine) as session:
+        check("full_retro.md", build_report(session, session.get(Retro, retro.id)))  # type: ignore[arg-type]
+
+
+def test_retro_with_missing_data(engine: Engine) -> None:
+    retro = build_missing(engine)
+    with unit_of_work(engine) as session:
+        check("missing_data.md", build_report(session, session.get(Retro, retro.id)))  # type: ignore[arg-type]
