@@ -82,6 +82,7 @@ class RetroFormat:
     name: str
     categories: tuple[Category, ...]
     vote_on: tuple[str, ...]  # the categories worth acting on: the ballot lists their items
+    problems: tuple[str, ...]  # the categories whose items can recur from retro to retro
 
     def category(self, key: str) -> Category:
         for category in self.categories:
@@ -102,6 +103,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("to_improve", "What to improve", ":bulb:", "What should we improve?"),
             ),
             ("went_wrong", "to_improve"),
+            ("went_wrong",),
         ),
         RetroFormat(
             "start_stop_continue",
@@ -112,6 +114,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("continue", "Continue", ":repeat:", "What should we keep doing?"),
             ),
             ("start", "stop"),
+            ("stop",),
         ),
         RetroFormat(
             "4ls",
@@ -123,6 +126,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("longed_for", "Longed for", ":star2:", "What do you wish we had?"),
             ),
             ("lacked", "longed_for"),
+            ("lacked",),
         ),
         RetroFormat(
             "mad_sad_glad",
@@ -132,6 +136,7 @@ FORMATS: dict[str, RetroFormat] = {
                 Category("sad", "Sad", ":disappointed:", "What made you sad?"),
                 Category("glad", "Glad", ":smile:", "What made you glad?"),
             ),
+            ("mad", "sad"),
             ("mad", "sad"),
         ),
     )

@@ -301,12 +301,24 @@ def _previous_blocks(previous: Retro | None, items: Sequence[ActionItem]) -> lis
     return out
 
 
+def _recurring_blocks(recurring: Sequence[tuple[str, int, int]]) -> list[Block]:
+    """(text, raised in, out of) for problems the last retro shared with earlier ones."""
+    if not recurring:
+        return []
+    lines = [
+        f"• {escape(clip(text, 300))}: raised in {count} of the last {window} retros"
+        for text, count, window in recurring[:10]
+    ]
+    return [mrkdwn(":repeat: *Problems that keep coming back*\n" + "\n".join(lines))]
+
+
 def kickoff_message(
     *,
     retro: Retro,
     participant_ids: Sequence[str],
     previous: Retro | None = None,
     previous_items: Sequence[ActionItem] = (),
+    recurring: Sequence[tuple[str, int, int]] = (),
 ) -> Message:
     fmt = FORMATS[retro.format]
     deadline = slack_date(retro.deadline)
@@ -320,6 +332,7 @@ def kickoff_message(
         mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
         mrkdwn(_release_section(retro)),
         *_previous_blocks(previous, previous_items),
+        *_recurring_blocks(recurring),
         mrkdwn(
             "*How to take part*\nEach participant gets a DM from me with a short survey: "
             f"{_category_list(fmt)}, a 1–10 rating of how smoothly it went, and what surprised you. "

@@ -6,11 +6,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.domain import FORMATS, RetroMetrics, RetroStats
 from messages.blocks import release_lines
+
+if TYPE_CHECKING:
+    from bot.services.recurrence import Recurrence
 from storage.models import ActionItem, Item, Participant, Response, Retro
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -45,6 +49,7 @@ class ReportData:
     previous: Retro | None = None
     previous_actions: Sequence[ActionItem] = ()
     history: Sequence[RetroMetrics] = ()  # earlier retros of the channel, then this one
+    recurring: Sequence[Recurrence] = ()
 
 
 def render_report(data: ReportData) -> str:
@@ -86,6 +91,7 @@ def render_report(data: ReportData) -> str:
         previous=data.previous,
         previous_actions=data.previous_actions,
         history=data.history,
+        recurring=data.recurring,
         distribution=[ratings.count(n) for n in range(1, 11)],
         percent=_percent,
         vote_note=_vote_note,

@@ -62,6 +62,16 @@ def build_full(engine: Engine) -> Retro:
                 created_at=T0,
             )
         )
+        session.add(
+            Item(
+                team_id="T1",
+                retro_id=earlier.id or 0,
+                category="went_wrong",
+                text="Rollback took 35 minutes",
+                source="survey",
+                created_at=T0,
+            )
+        )
         done = ActionItem(
             team_id="T1",
             retro_id=earlier.id or 0,

@@ -33,6 +33,7 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.metrics import earlier_retros, metrics_for
 from bot.services.notify import tell
+from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from messages import blocks
 from messages.report import ReportData, render_report
@@ -198,13 +199,7 @@ class RetroService:
         try:
             invitees, unreachable = self._resolve_participants(draft)
             retro = self._retro(draft.team_id, retro_id)
-            previous, previous_items = self.actions.previous_items(retro=retro)
-            kickoff_message = blocks.kickoff_message(
-                retro=retro,
-                participant_ids=[i.user_id for i in invitees],
-                previous=previous,
-                previous_items=previous_items,
-            )
+            kickoff_message = self._kickoff(retro, [i.user_id for i in invitees])
             kickoff = self.gateway.post_message(
                 channel=draft.channel_id, text=kickoff_message.text, blocks=kickoff_message.blocks
             )
@@ -319,6 +314,22 @@ class RetroService:
     def _tell_facilitator(self, draft: RetroDraft, text: str) -> None:
         tell(self.gateway, user=draft.facilitator_id, channel=draft.channel_id, text=text)
 
+    def _kickoff(self, retro: Retro, participant_ids: list[str]) -> blocks.Message:
+        previous, previous_items = self.actions.previous_items(retro=retro)
+        recurring: list[tuple[str, int, int]] = []
+        if previous is not None:
+            with unit_of_work(self.engine) as session:
+                recurring = [
+                    (r.item.text, r.raised_in, r.window) for r in recurring_problems(session, previous)
+                ]
+        return blocks.kickoff_message(
+            retro=retro,
+            participant_ids=participant_ids,
+            previous=previous,
+            previous_items=previous_items,
+            recurring=recurring,
+        )
+
     def refresh_kickoff(self, *, team_id: str, retro_id: int) -> None:
         """Redraw the kickoff after a change it shows (decisions on earlier action items)."""
         with unit_of_work(self.engine) as session:
@@ -328,10 +339,7 @@ class RetroService:
             ]
         if retro.kickoff_ts is None:
             return
-        previous, previous_items = self.actions.previous_items(retro=retro)
-        message = blocks.kickoff_message(
-            retro=retro, participant_ids=people, previous=previous, previous_items=previous_items
-        )
+        message = self._kickoff(retro, people)
         try:
             self.gateway.update_message(
                 channel=retro.channel_id, ts=retro.kickoff_ts, text=message.text, blocks=message.blocks
@@ -505,6 +513,7 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
                 *(metrics_for(session, r) for r in earlier_retros(session, retro)),
                 metrics_for(session, retro),
             ],
+            recurring=recurring_problems(session, retro),
             comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
         )
     )
