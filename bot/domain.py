@@ -21,7 +21,8 @@ class Phase(StrEnum):
     DISCUSSING = "discussing"  # the round-robin
     VOTING = "voting"
     ACTIONS = "actions"  # results are out; the team decides what to do
-    CLOSED = "closed"
+    COMPLETED = "completed"  # closed by the facilitator, report published
+    CANCELLED = "cancelled"  # ended without a report, with a reason
 
 
 class TurnStatus(StrEnum):

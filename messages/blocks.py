@@ -610,6 +610,13 @@ def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:
     return Message(text=f"{escape(retro.title)} is closed.", blocks=dicts(blocks))
 
 
+def cancelled_text(*, retro: Retro) -> str:
+    return (
+        f":no_entry_sign: {mention(retro.facilitator_id)} cancelled *{escape(retro.title)}*: "
+        f"{escape(retro.cancel_reason or '')}"
+    )
+
+
 def report_comment(*, retro: Retro) -> str:
     return f"Report for the retrospective *{escape(retro.title)}*, facilitated by {mention(retro.facilitator_id)}."
 
@@ -928,6 +935,7 @@ USAGE = (
     "• `/retro actions [mine | @person | all]`: open action items with owners and due dates\n"
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
     "• `/retro report [number or title]`: upload a retro's `retrospective.md` again\n"
+    "• `/retro cancel <reason>`: end the retro without a report (facilitator)\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "
     "`*` or `>` to improve (or the first three categories of the retro's format). Thread replies show your "

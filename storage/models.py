@@ -56,6 +56,9 @@ class Retro(SQLModel, table=True):
     # Follow-up on action items, 2–4 weeks after the collection deadline.
     followup_weeks: int = Field(default=2)
     followup_posted_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    # The audit trail of how the retro ended.
+    cancel_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    report_url: str | None = Field(default=None, max_length=500)
     # The release the retro looks back on. None means "not given" and is shown as a gap, never guessed.
     release_version: str | None = Field(default=None, max_length=100)
     deploy_date: date | None = Field(default=None)

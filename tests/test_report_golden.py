@@ -23,7 +23,7 @@ def _retro(session: object, **fields: object) -> Retro:
         "facilitator_id": "UALICE",
         "facilitator_name": "alice",
         "format": "well_wrong_improve",
-        "phase": "closed",
+        "phase": "completed",
         "anonymity": "optional",
     }
     retro = Retro(**{**base, **fields})

@@ -169,6 +169,14 @@ def _report(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
     services.retros.upload_report(team_id=team_id, retro_id=retro.id or 0, user_id=command["user_id"])
 
 
+def _cancel(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
+    retro = services.retros.cancel(
+        team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"], reason=rest
+    )
+    ack(text=f"*{escape(retro.title)}* is cancelled. The reason is on record.")
+    services.retros.announce_cancelled(retro)
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
@@ -188,5 +196,6 @@ _SUBCOMMANDS = {
     "action": _action,
     "actions": _actions,
     "report": _report,
+    "cancel": _cancel,
     "help": _help,
 }

@@ -184,7 +184,7 @@ def register(app: App, services: Services) -> None:
     def due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.date_value(view, action_views.DUE_BLOCK)
         try:
-            services.actions.change_due(
+            changed = services.actions.change_due(
                 team_id=payloads.team_id(body),
                 action_id=int(payloads.metadata(view)["action_id"]),
                 user_id=body["user"]["id"],
@@ -197,6 +197,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={action_views.DUE_BLOCK: exc.message})
             return
         ack()
+        services.home.publish(team_id=changed.team_id, user_id=changed.owner_id)
 
     @app.view(action_views.CANT_CALLBACK)
     def cant_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

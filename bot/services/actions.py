@@ -98,7 +98,8 @@ class ActionService:
             return views.action_modal(retro=retro, source=source, default_due=followup_date(retro))
 
     def create(self, draft: ActionDraft) -> ActionItem:
-        """Validate everything (the owner with Slack) and store. Raises InvalidInput keyed by modal block."""
+        """Validate everything (the owner with one fast users.info) and store; fit for the ack path.
+        Raises InvalidInput keyed by modal block."""
         errors: dict[str, str] = {}
         text = draft.text.strip()
         if not text:
@@ -155,7 +156,6 @@ class ActionService:
             session.commit()
             session.refresh(action)
         self.schedule(action)
-        self.home.publish(team_id=action.team_id, user_id=action.owner_id)
         return action
 
     def _check_owner(self, user_id: str) -> tuple[str | None, str, str | None]:
@@ -172,11 +172,12 @@ class ActionService:
         return None, user.name, user.tz
 
     def tell_owner(self, *, team_id: str, action_id: int) -> None:
-        """The owner hears at once: what, why, when, where, with buttons to answer."""
+        """The owner hears at once: what, why, when, where, with buttons to answer. After the ack."""
         with unit_of_work(self.engine) as session:
             action = self._action(session, team_id, action_id)
             retro = require_retro(session, team_id, action.retro_id)
             source = session.get(Item, action.source_item_id) if action.source_item_id else None
+        self.home.publish(team_id=team_id, user_id=action.owner_id)
         message = views.assigned_message(retro=retro, action=action, source=source)
         if not self._record(action, "assigned"):
             return
@@ -246,6 +247,7 @@ class ActionService:
         return action
 
     def change_due(self, *, team_id: str, action_id: int, user_id: str, due: date | None) -> ActionItem:
+        """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
         with unit_of_work(self.engine) as session:
             action = self._action(session, team_id, action_id)
             self._may_change(session, action, user_id)
@@ -259,7 +261,6 @@ class ActionService:
             session.commit()
             session.refresh(action)
         self.schedule(action)
-        self.home.publish(team_id=team_id, user_id=action.owner_id)
         return action
 
     def _close(
@@ -417,6 +418,9 @@ class ActionService:
             run_at=retro.deadline + timedelta(weeks=retro.followup_weeks),
             kwargs={"team_id": retro.team_id, "retro_id": retro.id},
         )
+
+    def cancel_followup(self, retro: Retro) -> None:
+        self.jobs.cancel(prefix=f"followup:{retro.team_id}:{retro.id}")
 
     def followup(self, *, team_id: str, retro_id: int) -> bool:
         """Job: ask each owner of an open item for news and post the summary in the channel, once."""

@@ -25,7 +25,7 @@ from bot.domain import (
     Phase,
     RetroStats,
 )
-from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
@@ -372,19 +372,50 @@ class RetroService:
                 raise NotFacilitator(
                     f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
                 )
-            if retro.phase == Phase.CLOSED and retro.report_file_id is not None:
+            if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
                 raise NoRetroHere(
                     f"*{escape(retro.title)}* is already closed and its report is in the channel. "
                     "Start the next one with `/retro new`."
                 )
-            if retro.phase != Phase.CLOSED:
-                retro.phase = Phase.CLOSED
+            if retro.phase != Phase.COMPLETED:
+                retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()
                 session.add(retro)
                 session.commit()
             self.deadlines.cancel(retro)
             assert retro.id is not None
             return retro.id
+
+    def cancel(self, *, team_id: str, channel_id: str, user_id: str, reason: str) -> Retro:
+        """End the channel's open retro without a report; the reason stays on record. No Slack calls."""
+        if not reason.strip():
+            raise DomainError("Say why, so the team knows: `/retro cancel <reason>`.")
+        with unit_of_work(self.engine) as session:
+            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            if retro is None:
+                raise NoRetroHere("There is no open retro in this channel to cancel.")
+            if retro.facilitator_id != user_id:
+                raise NotFacilitator(
+                    f"Only the facilitator, {mention(retro.facilitator_id)}, can cancel *{escape(retro.title)}*."
+                )
+            retro.phase = Phase.CANCELLED
+            retro.cancel_reason = reason.strip()[:1000]
+            retro.closed_at = self.clock()
+            session.add(retro)
+            session.commit()
+        self.deadlines.cancel(retro)
+        self.actions.cancel_followup(retro)
+        return retro
+
+    def announce_cancelled(self, retro: Retro) -> None:
+        """After the facilitator's answer: say so in the thread and refresh everyone's Home."""
+        if retro.kickoff_ts:
+            text = blocks.cancelled_text(retro=retro)
+            try:
+                self.gateway.post_message(channel=retro.channel_id, thread_ts=retro.kickoff_ts, text=text)
+            except SlackCallFailed as exc:
+                logger.warning("could not announce the cancellation: %s", exc.error)
+        self.home.publish_retro(team_id=retro.team_id, retro_id=retro.id or 0)
 
     def publish(self, *, team_id: str, retro_id: int) -> None:
         """Post the summary in the kickoff thread and upload retrospective.md; safe to run again."""
@@ -402,6 +433,8 @@ class RetroService:
                     blocks=summary.blocks,
                 )
                 self._update(team_id, retro_id, summary_ts=posted.ts)
+                if link := self._permalink(retro.channel_id, posted.ts):
+                    self._update(team_id, retro_id, report_url=link)
             file_id = self.gateway.upload_file(
                 channel=retro.channel_id,
                 filename="retrospective.md",

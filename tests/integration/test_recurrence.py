@@ -23,7 +23,7 @@ def earlier_retros(engine: Engine, problems: list[list[str]]) -> None:
                 facilitator_id=FACILITATOR,
                 title=f"Sprint {n + 1}",
                 format="well_wrong_improve",
-                phase="closed",
+                phase="completed",
                 deadline=moment,
                 created_at=moment,
                 closed_at=moment + timedelta(days=1),

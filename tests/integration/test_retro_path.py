@@ -105,7 +105,7 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
 
     with Session(bot.engine) as session:
         retro = session.exec(select(Retro)).one()
-        assert retro.phase == "closed"
+        assert retro.phase == "completed"
         assert retro.report_file_id == upload.id
         assert len(session.exec(select(Participant)).all()) == 4
         assert len(session.exec(select(Item)).all()) == 5
@@ -158,3 +158,24 @@ def test_someone_not_invited_can_answer_from_the_kickoff(bot: Bot) -> None:
     bot.slack.submit("UDAN", view_id, {"cat_to_improve": "Write a runbook"})
     status, _ = bot.slack.command("UDAN", CHANNEL, "status")
     assert "1 of 3" in status.text
+
+
+def test_cancel_ends_the_retro_with_a_reason_on_record(bot: Bot) -> None:
+    team(bot)
+    kickoff = start_retro(bot)
+    refused, _ = bot.slack.command("UBOB", CHANNEL, "cancel too busy")
+    assert "Only the facilitator" in refused.text
+    no_reason, _ = bot.slack.command(FACILITATOR, CHANNEL, "cancel")
+    assert "Say why" in no_reason.text
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "cancel The release was rolled back entirely")
+    assert "is cancelled" in reply.text
+    bot.settle()
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+    assert (retro.phase, retro.cancel_reason) == ("cancelled", "The release was rolled back entirely")
+    assert retro.closed_at is not None
+    assert [j.id for j in bot.scheduler.get_jobs()] == []  # no deadline, nudges or follow-up left
+    (notice,) = bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts)
+    assert "cancelled *Release 2.4*: The release was rolled back entirely" in notice.text
+    # The channel is free for the next retro.
+    start_retro(bot, title="Release 2.4 (again)")

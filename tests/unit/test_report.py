@@ -17,7 +17,7 @@ def item(category: str, text: str) -> Item:
 
 
 def report_for(**retro_fields: object) -> str:
-    retro = make_retro(phase="closed", closed_at=NOW, **retro_fields)
+    retro = make_retro(phase="completed", closed_at=NOW, **retro_fields)
     people = [
         Participant(team_id="T1", retro_id=7, user_id="UFAC", display_name="alice", responded_at=NOW),
         Participant(team_id="T1", retro_id=7, user_id="U2", display_name="bob"),
