@@ -91,7 +91,7 @@ class SlackGateway(Protocol):
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str: ...
 
     def upload_file(
-        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str
+        self, *, channel: str, filename: str, content: str | bytes, title: str, initial_comment: str
     ) -> str: ...
 
 
@@ -309,7 +309,7 @@ class WebApiGateway:
         return str(response["view"]["id"])
 
     def upload_file(
-        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str
+        self, *, channel: str, filename: str, content: str | bytes, title: str, initial_comment: str
     ) -> str:
         response = self._call(
             "files.upload",

@@ -46,6 +46,7 @@ from bot.domain import (
     Anonymity,
     Phase,
     RetroFormat,
+    RetroMetrics,
     RetroStats,
 )
 from messages.text import channel_link, clip, escape, mention, plural, slack_date, time_left
@@ -936,8 +937,45 @@ USAGE = (
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
     "• `/retro report [number or title]`: upload a retro's `retrospective.md` again\n"
     "• `/retro cancel <reason>`: end the retro without a report (facilitator)\n"
+    "• `/retro history`: this channel's last retros with their figures and a chart\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "
     "`*` or `>` to improve (or the first three categories of the retro's format). Thread replies show your "
     "name; for anonymous items DM me (start with `anon`) or use the *Add item* button."
 )
+
+
+def history_message(*, channel_id: str, retros: Sequence[Retro], metrics: dict[int, RetroMetrics]) -> Message:
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{round(100 * value)}%"
+
+    lines: list[str] = []
+    for retro in retros:
+        head = f"*#{retro.id} {escape(clip(retro.title, 80))}* · {retro.created_at.date().isoformat()}"
+        if retro.phase == Phase.CANCELLED:
+            lines.append(f"{head} · cancelled: {escape(clip(retro.cancel_reason or '', 200))}")
+            continue
+        m = metrics[retro.id or 0]
+        smooth = f"{m.average_smoothness:.1f}" if m.average_smoothness is not None else "—"
+        lines.append(
+            f"{head} · {retro.phase}\nparticipation {pct(m.participation)} ({m.responded}/{m.invited}) · "
+            f"{plural(m.items, 'item')} · action items {m.actions_done}/{m.actions_created} done "
+            f"(on time {pct(m.on_time)}) · smoothness {smooth}"
+        )
+    if not lines:
+        text = f"No retros in {channel_link(channel_id)} yet. Start one with `/retro new [title]`."
+        return Message(text=text, blocks=dicts([mrkdwn(text)]))
+    blocks: list[Block] = [
+        mrkdwn(f":chart_with_upwards_trend: *Retro history of {channel_link(channel_id)}*")
+    ]
+    blocks.extend(mrkdwn(line) for line in lines)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="`rearview report <number>` or `/retro report <number>` gives any report."
+                )
+            ]
+        )
+    )
+    return Message(text=f"Retro history of {channel_link(channel_id)}", blocks=dicts(blocks))

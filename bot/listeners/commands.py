@@ -177,6 +177,15 @@ def _cancel(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
     services.retros.announce_cancelled(retro)
 
 
+def _history(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
+    message, chart = services.retros.history(team_id=command["team_id"], channel_id=command["channel_id"])
+    ack(text=message.text, blocks=message.blocks)
+    if chart is not None:
+        services.retros.upload_chart(
+            channel_id=command["channel_id"], user_id=command["user_id"], chart=chart
+        )
+
+
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     usage = blocks.usage_message()
     ack(text=usage.text, blocks=usage.blocks)
@@ -197,5 +206,6 @@ _SUBCOMMANDS = {
     "actions": _actions,
     "report": _report,
     "cancel": _cancel,
+    "history": _history,
     "help": _help,
 }

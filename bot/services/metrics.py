@@ -48,3 +48,14 @@ def earlier_retros(session: Session, retro: Retro, *, limit: int = HISTORY_DEPTH
         .limit(limit)
     ).all()
     return list(reversed(found))
+
+
+def channel_history(session: Session, *, team_id: str, channel_id: str, limit: int = 10) -> list[Retro]:
+    """The channel's last retros, oldest first, cancelled ones included (they are part of the record)."""
+    found = session.exec(
+        select(Retro)
+        .where(Retro.team_id == team_id, Retro.channel_id == channel_id)
+        .order_by(col(Retro.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(found))

@@ -31,11 +31,12 @@ from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
-from bot.services.metrics import earlier_retros, metrics_for
+from bot.services.metrics import channel_history, earlier_retros, metrics_for
 from bot.services.notify import tell
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from messages import blocks
+from messages.chart import history_chart
 from messages.report import ReportData, render_report
 from messages.text import escape, mention
 from storage import repositories as repo
@@ -488,6 +489,32 @@ class RetroService:
                 user=user_id,
                 channel=retro.channel_id,
                 text=f"I couldn't upload the report (`{escape(exc.error)}`).",
+            )
+
+    def history(self, *, team_id: str, channel_id: str) -> tuple[blocks.Message, bytes | None]:
+        """The channel's last retros with their figures, and the chart (None with fewer than two to plot)."""
+        with unit_of_work(self.engine) as session:
+            retros = channel_history(session, team_id=team_id, channel_id=channel_id)
+            figures = {r.id or 0: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
+        message = blocks.history_message(channel_id=channel_id, retros=retros, metrics=figures)
+        plotted = [figures[r.id or 0] for r in retros if (r.id or 0) in figures]
+        return message, history_chart(plotted) if len(plotted) >= 2 else None
+
+    def upload_chart(self, *, channel_id: str, user_id: str, chart: bytes) -> None:
+        try:
+            self.gateway.upload_file(
+                channel=channel_id,
+                filename="retro-history.png",
+                content=chart,
+                title="Retro history",
+                initial_comment="Participation, action-item completion and smoothness, retro after retro.",
+            )
+        except SlackCallFailed as exc:
+            tell(
+                self.gateway,
+                user=user_id,
+                channel=channel_id,
+                text=f"I couldn't upload the chart (`{escape(exc.error)}`).",
             )
 
     def report_markdown(self, *, team_id: str, retro_id: int) -> str:

@@ -70,7 +70,7 @@ class RecordingGateway:
         return "V1"
 
     def upload_file(
-        self, *, channel: str, filename: str, content: str, title: str, initial_comment: str
+        self, *, channel: str, filename: str, content: str | bytes, title: str, initial_comment: str
     ) -> str:
         self._maybe_fail("files.upload", channel)
         self.sent.append(("file", {"channel": channel, "filename": filename, "content": content}))
