@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import (
     CheckboxesElement,
     ConfirmObject,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DatePickerElement,
     DateTimePickerElement,
     HeaderBlock,
@@ -64,6 +66,8 @@ ITEM_DELETE_ACTION = "item_delete"
 PICK_CATEGORY_ACTION = "item_pick"  # + ":<category>": action ids must be unique within a block
 PICK_RETRO_ACTION = "retro_pick"  # + ":<retro id>"
 EXTEND_CALLBACK = "retro_extend"
+CLOSE_CALLBACK = "retro_close"
+STAKEHOLDER_BLOCK = "stakeholder_channel"
 MY_ITEMS_CALLBACK = "items_mine_view"
 
 NEW_TITLE_BLOCK = "title"
@@ -979,3 +983,61 @@ def history_message(*, channel_id: str, retros: Sequence[Retro], metrics: dict[i
         )
     )
     return Message(text=f"Retro history of {channel_link(channel_id)}", blocks=dicts(blocks))
+
+
+def close_modal(*, retro: Retro) -> dict[str, Any]:
+    return modal(
+        title="Close the retro",
+        callback_id=CLOSE_CALLBACK,
+        submit="Close and publish",
+        close="Cancel",
+        private_metadata=json.dumps({"retro_id": retro.id}),
+        blocks=[
+            mrkdwn(
+                f"Closing *{escape(retro.title)}* posts a summary in its thread and uploads `retrospective.md` "
+                f"to {channel_link(retro.channel_id)}."
+            ),
+            InputBlock(
+                block_id=STAKEHOLDER_BLOCK,
+                label="Also share a short summary with",
+                optional=True,
+                element=ConversationSelectElement(
+                    action_id=VALUE_ACTION,
+                    placeholder="A stakeholder channel (optional)",
+                    filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                ),
+                hint="Highlights, key learnings, top improvements and a link to the full report. Invite me there first.",
+            ),
+        ],
+    )
+
+
+def stakeholder_summary(
+    *,
+    retro: Retro,
+    stats: RetroStats,
+    highlights: Sequence[str],
+    learnings: Sequence[str],
+    improvements: Sequence[str],
+) -> Message:
+    def bullets(lines: Sequence[str], empty: str) -> str:
+        return "\n".join(f"• {escape(clip(line, 300))}" for line in lines[:5]) or f"_{empty}_"
+
+    rating = f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings"
+    link = (
+        f"<{retro.report_url}|the full report>"
+        if retro.report_url
+        else f"the full report in {channel_link(retro.channel_id)}"
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(f"Retro summary: {retro.title}", 150)),
+        mrkdwn(
+            f"{stats.responded} of {stats.invited} people took part · smoothness {rating} · "
+            f"facilitated by {mention(retro.facilitator_id)}"
+        ),
+        mrkdwn("*Highlights*\n" + bullets(highlights, "none recorded")),
+        mrkdwn("*Key learnings*\n" + bullets(learnings, "none recorded")),
+        mrkdwn("*Top improvements*\n" + bullets(improvements, "none voted on")),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Details, votes and action items: {link}.")]),
+    ]
+    return Message(text=f"Retro summary: {escape(retro.title)}", blocks=dicts(blocks))

@@ -318,6 +318,11 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
         options = {o["value"]: o for o in listed}
         assert given in options, f"{given!r} is not one of the menu's options {list(options)}"
         return {"type": kind, "selected_option": options[given]}
+    if kind == "conversations_select":
+        return {
+            "type": kind,
+            "selected_conversation": element.get("initial_conversation") if given is _UNSET else given,
+        }
     if kind == "users_select":
         return {"type": kind, "selected_user": element.get("initial_user") if given is _UNSET else given}
     if kind == "number_input":

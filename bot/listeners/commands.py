@@ -50,11 +50,19 @@ def _status(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -
 
 def _close(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     team_id = command["team_id"]
-    retro_id = services.retros.close(
+    view = services.retros.close_view(
         team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
     )
-    ack(text="Closing the retro: the summary and `retrospective.md` follow in a moment.")
-    services.retros.publish(team_id=team_id, retro_id=retro_id)
+    if view is None:
+        # Closed already, but its report did not get out: try again.
+        retro_id = services.retros.close(
+            team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
+        )
+        ack(text="Publishing the report again…")
+        services.retros.publish(team_id=team_id, retro_id=retro_id)
+        return
+    ack()
+    services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
 
 
 def _mine(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:

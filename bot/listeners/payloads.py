@@ -61,3 +61,8 @@ def number(view: dict[str, Any], block_id: str) -> str | None:
 def user(view: dict[str, Any], block_id: str) -> str | None:
     value = field(view, block_id).get("selected_user")
     return str(value) if value else None
+
+
+def conversation(view: dict[str, Any], block_id: str) -> str | None:
+    value = field(view, block_id).get("selected_conversation")
+    return str(value) if value else None

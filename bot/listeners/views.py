@@ -222,6 +222,21 @@ def register(app: App, services: Services) -> None:
             reason=payloads.text(view, action_views.REASON_BLOCK) or "",
         )
 
+    @app.view(blocks.CLOSE_CALLBACK)
+    def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        team_id = payloads.team_id(body)
+        try:
+            retro_id = services.retros.close_by_id(
+                team_id=team_id, retro_id=int(payloads.metadata(view)["retro_id"]), user_id=body["user"]["id"]
+            )
+        except DomainError as exc:
+            ack(response_action="errors", errors={blocks.STAKEHOLDER_BLOCK: exc.message})
+            return
+        ack()
+        services.retros.publish(team_id=team_id, retro_id=retro_id)
+        if stakeholders := payloads.conversation(view, blocks.STAKEHOLDER_BLOCK):
+            services.retros.share_summary(team_id=team_id, retro_id=retro_id, channel_id=stakeholders)
+
     @app.view(blocks.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.timestamp(view, blocks.EXTEND_DEADLINE_BLOCK)

@@ -331,6 +331,20 @@ class RetroService:
             recurring=recurring,
         )
 
+    @staticmethod
+    def _check_close(retro: Retro, user_id: str) -> None:
+        if retro.facilitator_id != user_id:
+            raise NotFacilitator(
+                f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
+            )
+        if retro.phase == Phase.CANCELLED:
+            raise NoRetroHere(f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`.")
+        if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
+            raise NoRetroHere(
+                f"*{escape(retro.title)}* is already closed and its report is in the channel. "
+                "Start the next one with `/retro new`."
+            )
+
     def refresh_kickoff(self, *, team_id: str, retro_id: int) -> None:
         """Redraw the kickoff after a change it shows (decisions on earlier action items)."""
         with unit_of_work(self.engine) as session:
@@ -366,26 +380,22 @@ class RetroService:
     # ------------------------------------------------------------ close
 
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
-        """Close collection (facilitator only). Returns the retro id; publishing follows separately."""
+        """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
         with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
-                )
-            if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
-                raise NoRetroHere(
-                    f"*{escape(retro.title)}* is already closed and its report is in the channel. "
-                    "Start the next one with `/retro new`."
-                )
+        return self.close_by_id(team_id=team_id, retro_id=retro.id or 0, user_id=user_id)
+
+    def close_by_id(self, *, team_id: str, retro_id: int, user_id: str) -> int:
+        with unit_of_work(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            self._check_close(retro, user_id)
             if retro.phase != Phase.COMPLETED:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()
                 session.add(retro)
                 session.commit()
-            self.deadlines.cancel(retro)
-            assert retro.id is not None
-            return retro.id
+        self.deadlines.cancel(retro)
+        return retro_id
 
     def cancel(self, *, team_id: str, channel_id: str, user_id: str, reason: str) -> Retro:
         """End the channel's open retro without a report; the reason stays on record. No Slack calls."""
@@ -417,6 +427,49 @@ class RetroService:
             except SlackCallFailed as exc:
                 logger.warning("could not announce the cancellation: %s", exc.error)
         self.home.publish_retro(team_id=retro.team_id, retro_id=retro.id or 0)
+
+    def close_view(self, *, team_id: str, channel_id: str, user_id: str) -> dict[str, object] | None:
+        """The close dialog, or None when the retro is closed already and only its report needs publishing."""
+        with unit_of_work(self.engine) as session:
+            retro = self._current(session, team_id, channel_id)
+            self._check_close(retro, user_id)
+        return None if retro.phase == Phase.COMPLETED else blocks.close_modal(retro=retro)
+
+    def share_summary(self, *, team_id: str, retro_id: int, channel_id: str) -> None:
+        """The stakeholder summary: highlights, learnings, top improvements, a link to the report."""
+        with unit_of_work(self.engine) as session:
+            retro = self._retro(team_id, retro_id, session)
+            stats = compute_stats(session, retro)
+            fmt = FORMATS[retro.format]
+            listed = repo.items(session=session, team_id=team_id, retro_id=retro_id)
+            votes = repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id)
+            highlights = [i.text for i in listed if i.category == fmt.categories[0].key]
+            learnings = [
+                r.surprise
+                for r in repo.responses(session=session, team_id=team_id, retro_id=retro_id)
+                if r.surprise
+            ]
+            candidates = [i for i in listed if i.category in fmt.vote_on]
+            improvements = [
+                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id or 0, 0), i.id or 0))
+            ]
+        message = blocks.stakeholder_summary(
+            retro=retro,
+            stats=stats,
+            highlights=highlights,
+            learnings=learnings,
+            improvements=improvements[:3],
+        )
+        try:
+            self.gateway.post_message(channel=channel_id, text=message.text, blocks=message.blocks)
+        except SlackCallFailed as exc:
+            tell(
+                self.gateway,
+                user=retro.facilitator_id,
+                channel=retro.channel_id,
+                text=f"I couldn't share the summary in <#{channel_id}> (`{escape(exc.error)}`): invite me there with "
+                "`/invite @Rearview`, then run `/retro report` to find the report.",
+            )
 
     def publish(self, *, team_id: str, retro_id: int) -> None:
         """Post the summary in the kickoff thread and upload retrospective.md; safe to run again."""

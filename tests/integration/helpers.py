@@ -91,3 +91,17 @@ def blocks_text(message: PostedMessage) -> str:
 
 def ts(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def close_retro(bot: Bot, values: dict[str, Any] | None = None) -> None:
+    """The facilitator runs /retro close and confirms the close dialog."""
+    before = len(bot.fake.views)
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "close")
+    assert reply.body == "", reply.body
+    bot.settle()
+    assert len(bot.fake.views) == before + 1, "the close dialog did not open"
+    view_id = list(bot.fake.views)[-1]
+    assert bot.fake.views[view_id]["callback_id"] == "retro_close"
+    submitted = bot.slack.submit(FACILITATOR, view_id, values or {})
+    assert submitted.body == "", submitted.body
+    bot.settle()

@@ -10,7 +10,15 @@ from bot.timing import zone
 from storage.models import ActionItem, ActionNotice, Item, Retro
 from tests.conftest import Bot
 from tests.fakeslack import PostedMessage
-from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, start_retro, team, view_text
+from tests.integration.helpers import (
+    CHANNEL,
+    FACILITATOR,
+    blocks_text,
+    close_retro,
+    start_retro,
+    team,
+    view_text,
+)
 
 
 def actions(bot: Bot) -> list[ActionItem]:
@@ -279,7 +287,7 @@ def test_the_report_lists_action_items(bot: Bot) -> None:
     start_retro(bot)
     bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> 2026-12-04")
     bot.settle()
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert "| Automate the rollback | bob | 2026-12-04 | medium | — | open |" in report
@@ -296,7 +304,7 @@ def test_the_next_retro_carries_over_marks_done_or_drops_earlier_items(bot: Bot)
         bot.slack.command(FACILITATOR, CHANNEL, text)
     bot.settle()
     bot.slack.click("UDAN", message=owner_dm(bot, "UDAN"), action_id="action_done")
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
 
     bot.clock.advance(days=14)
@@ -321,7 +329,7 @@ def test_the_next_retro_carries_over_marks_done_or_drops_earlier_items(bot: Bot)
     assert by_text[("Automate the rollback", 1)].status == "carried"
     assert by_text[("Write the runbook", 1)].status == "dropped"
 
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(
         u for u in bot.fake.uploads.values() if u.title == "Retrospective: Release 2.5"

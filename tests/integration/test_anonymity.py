@@ -9,7 +9,15 @@ from sqlmodel import Session, select
 
 from storage.models import Item, Response
 from tests.conftest import Bot
-from tests.integration.helpers import CHANNEL, FACILITATOR, open_survey, start_retro, team, view_text
+from tests.integration.helpers import (
+    CHANNEL,
+    FACILITATOR,
+    close_retro,
+    open_survey,
+    start_retro,
+    team,
+    view_text,
+)
 from tests.unit.blockkit import mrkdwn_text
 
 EVIL = "<!channel> deploy was <https://evil.example|fine>"
@@ -77,7 +85,7 @@ def test_status_and_the_report_show_counts_not_authors(bot: Bot) -> None:
 
     status, _ = bot.slack.command(FACILITATOR, CHANNEL, "status")
     assert "1 of 4" in status.text and "UBOB" not in status.text and "bob" not in status.text
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     wrong = report[report.index("## What went wrong") :]
@@ -115,7 +123,7 @@ def test_user_text_is_shown_literally_everywhere(bot: Bot) -> None:
     for shown in (mrkdwn_text(picker.blocks), mrkdwn_text(mine["blocks"])):
         assert "<!channel>" not in shown and "<https://evil.example|fine>" not in shown
         assert "&lt;!channel&gt; deploy was &lt;https://evil.example|fine&gt;" in shown
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert r"- \<!channel\> deploy was \<https://evil.example\|fine\>" in report

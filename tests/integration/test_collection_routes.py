@@ -10,6 +10,7 @@ from tests.integration.helpers import (
     CHANNEL,
     FACILITATOR,
     blocks_text,
+    close_retro,
     open_survey,
     start_retro,
     team,
@@ -40,7 +41,7 @@ def test_release_outcome_is_shown_in_the_kickoff_and_gaps_in_the_report(bot: Bot
     assert "*Version:* 2.4.0" in shown and "*Deploy date:* 2026-11-20" in shown
     assert "*Incidents:* One P2: checkout errors for 20 minutes" in shown
     assert "*Rollbacks:* _not given_" in shown
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert "| Deploy date | 2026-11-20 |" in report
@@ -64,7 +65,7 @@ def test_the_format_and_custom_questions_shape_survey_status_and_report(bot: Bot
     bot.slack.submit("UBOB", view_id, {"cat_stop": "Friday deploys", "custom_1": "The smoke tests"})
     status, _ = bot.slack.command("UBOB", CHANNEL, "status")
     assert "Stop: *1*" in status.text and "Continue: *0*" in status.text
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert "## Stop\n\n- Friday deploys" in report

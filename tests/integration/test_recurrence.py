@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from storage.db import unit_of_work
 from storage.models import Item, Retro
 from tests.conftest import Bot
-from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, start_retro, team
+from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, close_retro, start_retro, team
 
 
 def earlier_retros(engine: Engine, problems: list[list[str]]) -> None:
@@ -72,7 +72,7 @@ def test_a_problem_that_keeps_coming_back_is_flagged_in_the_kickoff_and_the_repo
 
     bot.slack.message("UBOB", "DUBOB", "- Rollback took forever again, 40 minutes\n- Coffee machine broke")
     bot.settle()
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     section = report[report.index("## Recurring problems") : report.index("## What surprised us")]

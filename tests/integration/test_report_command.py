@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from storage.models import Retro
 from tests.conftest import Bot
-from tests.integration.helpers import CHANNEL, FACILITATOR, start_retro, team
+from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, close_retro, start_retro, team
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def test_the_uploaded_report_equals_the_cli_output(bot: Bot, database_url: str, 
     start_retro(bot)
     bot.slack.message("UBOB", "DUBOB", "- Rollback took 40 minutes\n+ Canary caught it")
     bot.settle()
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     (uploaded,) = bot.fake.uploads.values()
     with Session(bot.engine) as session:
@@ -59,3 +59,35 @@ def test_the_uploaded_report_equals_the_cli_output(bot: Bot, database_url: str, 
         assert list(bot.fake.uploads.values())[-1].content == uploaded.content
     unknown, _ = bot.slack.command("UCAROL", CHANNEL, "report nothing like it")
     assert "No retro in this channel matches “nothing like it”" in unknown.text
+
+
+def test_closing_can_share_a_stakeholder_summary(bot: Bot) -> None:
+
+    team(bot)
+    bot.fake.add_channel("CLEADS", "leads", ["UALICE", "UREARVIEW"])
+    start_retro(bot)
+    bot.slack.message(
+        "UBOB", "DUBOB", "+ Canary caught the bug\n- Rollback took 40 minutes\n* Automate the rollback"
+    )
+    bot.settle()
+    close_retro(bot, {"stakeholder_channel": "CLEADS"})
+    (summary,) = bot.fake.in_channel("CLEADS")
+    shown = blocks_text(summary)
+    assert "Retro summary: Release 2.4" in shown
+    assert "*Highlights*\n• Canary caught the bug" in shown
+    assert "*Top improvements*\n• Rollback took 40 minutes\n• Automate the rollback" in shown
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+    assert retro.phase == "completed"
+    assert retro.report_url is not None and retro.report_url in shown
+
+
+def test_a_stakeholder_channel_without_the_bot_is_reported(bot: Bot) -> None:
+
+    team(bot)
+    bot.fake.add_channel("CSECRET", "secret", ["UALICE"], bot_is_member=False)
+    start_retro(bot)
+    close_retro(bot, {"stakeholder_channel": "CSECRET"})
+    assert bot.fake.in_channel("CSECRET") == []
+    assert "couldn't share the summary in <#CSECRET>" in bot.fake.ephemerals_to(FACILITATOR)[-1].text
+    assert len(bot.fake.uploads) == 1  # the report itself still went out

@@ -13,6 +13,7 @@ from tests.integration.helpers import (
     FACILITATOR,
     PEOPLE,
     blocks_text,
+    close_retro,
     open_survey,
     start_retro,
     team,
@@ -79,8 +80,7 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
     # Only the facilitator can close.
     refused, _ = bot.slack.command("UBOB", CHANNEL, "close")
     assert "Only the facilitator" in refused.text
-    closed, _ = bot.slack.command(FACILITATOR, CHANNEL, "close")
-    assert "Closing the retro" in closed.text
+    close_retro(bot)
 
     bot.settle()
     (upload,) = [u for u in fake.uploads.values() if u.channel == CHANNEL]
@@ -134,7 +134,7 @@ def test_the_survey_is_closed_after_close(bot: Bot) -> None:
     start_retro(bot)
     dm = bot.fake.dms_to("UCAROL")[0]
     pending = open_survey(bot, "UCAROL", dm)
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
 
     # A modal left open is refused inline; nothing is stored.

@@ -9,7 +9,15 @@ from sqlmodel import Session, select
 from storage.models import Item, Retro, Vote
 from tests.conftest import Bot
 from tests.fakeslack import PostedMessage
-from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, start_retro, team, view_text
+from tests.integration.helpers import (
+    CHANNEL,
+    FACILITATOR,
+    blocks_text,
+    close_retro,
+    start_retro,
+    team,
+    view_text,
+)
 
 
 def ballot_for(bot: Bot, user: str) -> PostedMessage:
@@ -147,7 +155,7 @@ def test_results_are_ranked_with_ties_and_root_causes_reach_the_report(bot: Bot)
     bot.settle()
     view_id = list(bot.fake.views)[-1]
     bot.slack.submit(FACILITATOR, view_id, {"root_cause": "Why slow? No cache. Why? Nobody owns CI."})
-    bot.slack.command(FACILITATOR, CHANNEL, "close")
+    close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
     assert "- Slow CI (3 votes)\n  - Root cause: Why slow? No cache. Why? Nobody owns CI." in report
