@@ -75,7 +75,7 @@ def test_a_problem_that_keeps_coming_back_is_flagged_in_the_kickoff_and_the_repo
     close_retro(bot)
     bot.settle()
     report = next(iter(bot.fake.uploads.values())).content.decode()
-    section = report[report.index("## Recurring problems") : report.index("## What surprised us")]
+    section = report[report.index("## Recurring problems") : report.index("## Surprises and learnings")]
     assert "- Rollback took forever again, 40 minutes: raised in 3 of the last 4 retros" in section
     assert "Sprint 1: “Rollback took 40 minutes”" in section
     assert "Sprint 3: “Rollbacks are still manual and take 40 minutes”" in section
