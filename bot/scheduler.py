@@ -53,3 +53,8 @@ class ApsJobs:
             if job.id.startswith(prefix):
                 with contextlib.suppress(JobLookupError):  # it ran or was removed meanwhile
                     self.scheduler.remove_job(job.id)
+
+
+def retro_job_prefix(team_id: str, retro_id: int | None) -> str:
+    """Every job of one retro (deadline, nudges, turns, voting) starts with this, so they cancel together."""
+    return f"retro:{team_id}:{retro_id}:"

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs
+from bot.scheduler import Jobs, retro_job_prefix
 from bot.services.lookup import require_retro
 from bot.timing import nudge_time, zone
 from messages import blocks
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 REMINDERS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
 MIN_LEAD_TIME = timedelta(minutes=10)
 MAX_LEAD_TIME = timedelta(days=90)
-
-
-def job_prefix(retro: Retro) -> str:
-    return f"retro:{retro.team_id}:{retro.id}:"
 
 
 class DeadlineService:
@@ -62,7 +58,7 @@ class DeadlineService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             people = [p for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
-        prefix = job_prefix(retro)
+        prefix = retro_job_prefix(retro.team_id, retro.id)
         self.jobs.cancel(prefix=prefix)
         if retro.phase != Phase.COLLECTING:
             return
@@ -94,7 +90,7 @@ class DeadlineService:
                 )
 
     def cancel(self, retro: Retro) -> None:
-        self.jobs.cancel(prefix=job_prefix(retro))
+        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id))
 
     # ------------------------------------------------------------ jobs
 

@@ -15,12 +15,11 @@ from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs
-from bot.services.deadlines import job_prefix
+from bot.scheduler import Jobs, retro_job_prefix
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_retro
-from bot.services.notify import tell
+from bot.services.notify import post_in_thread, tell
 from bot.services.stats import compute_stats
 from bot.services.voting import VotingService
 from bot.timing import add_working_hours, next_daytime, zone
@@ -113,11 +112,13 @@ class DiscussionService:
             session.refresh(retro)
             stats = compute_stats(session, retro)
             listed = list(repo.items(session=session, team_id=team_id, retro_id=retro_id))
-        self.jobs.cancel(prefix=job_prefix(retro) + "nudge:")
-        self.jobs.cancel(prefix=job_prefix(retro) + "close")
+        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "nudge:")
+        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "close")
         for message in rounds.items_digest_messages(retro=retro, items=listed):
-            self._post_in_thread(retro, message)
-        self._post_in_thread(retro, rounds.round_robin_intro_message(retro=retro, order=chosen, now=now))
+            post_in_thread(self.gateway, retro, message)
+        post_in_thread(
+            self.gateway, retro, rounds.round_robin_intro_message(retro=retro, order=chosen, now=now)
+        )
         tell(
             self.gateway,
             user=retro.facilitator_id,
@@ -165,11 +166,11 @@ class DiscussionService:
                     session.add(turn)
                     session.commit()
                     self._schedule_start(retro, turn)
-                    self._post_in_thread(retro, rounds.turn_scheduled_message(turn=turn))
+                    post_in_thread(self.gateway, retro, rounds.turn_scheduled_message(turn=turn))
                     return
                 self._activate(session, retro, turn, now)
         if finished:
-            self._post_in_thread(retro, rounds.round_robin_done_message(retro=retro))
+            post_in_thread(self.gateway, retro, rounds.round_robin_done_message(retro=retro))
             self.voting.begin(team_id=team_id, retro_id=retro_id)
 
     def _activate(self, session: Session, retro: Retro, turn: Turn, now: datetime) -> None:
@@ -181,7 +182,7 @@ class DiscussionService:
         session.commit()
         session.refresh(turn)
         self._schedule_timeout(retro, turn)
-        self._post_in_thread(retro, rounds.turn_prompt_thread_message(retro=retro, turn=turn))
+        post_in_thread(self.gateway, retro, rounds.turn_prompt_thread_message(retro=retro, turn=turn))
         prompt = rounds.turn_prompt_dm(retro=retro, turn=turn)
         try:
             self.gateway.post_message(channel=turn.user_id, text=prompt.text, blocks=prompt.blocks)
@@ -341,8 +342,8 @@ class DiscussionService:
     def announce_and_advance(self, finished: Finished) -> None:
         """The Slack half: say how the turn ended, then start the next one."""
         retro, turn = finished.retro, finished.turn
-        self.jobs.cancel(prefix=f"{job_prefix(retro)}turn:{turn.id}:")
-        self._post_in_thread(retro, rounds.turn_done_message(turn=turn, summary=finished.summary))
+        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:")
+        post_in_thread(self.gateway, retro, rounds.turn_done_message(turn=turn, summary=finished.summary))
         self._advance(retro.team_id, retro.id or 0)
 
     # ------------------------------------------------------------ facilitator controls
@@ -371,8 +372,8 @@ class DiscussionService:
                     turn.remaining_seconds = max(0, int((turn.due_at - now).total_seconds()))
                     session.add(turn)
             session.commit()
-        self.jobs.cancel(prefix=f"{job_prefix(retro)}turn:")
-        self._post_in_thread(retro, rounds.paused_message(retro=retro))
+        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:")
+        post_in_thread(self.gateway, retro, rounds.paused_message(retro=retro))
         return "The round-robin is paused. `/retro resume` continues it where it stopped."
 
     def check_resume(self, *, team_id: str, channel_id: str, user_id: str) -> None:
@@ -399,7 +400,7 @@ class DiscussionService:
                 elif turn.status == TurnStatus.SCHEDULED:
                     self._schedule_start(retro, turn)
             session.commit()
-        self._post_in_thread(retro, rounds.resumed_message(retro=retro))
+        post_in_thread(self.gateway, retro, rounds.resumed_message(retro=retro))
         self._advance(team_id, retro.id or 0)
         # A scheduled turn whose morning came while paused starts now.
         with unit_of_work(self.engine) as session:
@@ -424,14 +425,14 @@ class DiscussionService:
             retro.paused_at = None
             session.add(retro)
             session.commit()
-        self.jobs.cancel(prefix=f"{job_prefix(retro)}turn:")
+        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:")
 
     # ------------------------------------------------------------ helpers
 
     def _schedule_timeout(self, retro: Retro, turn: Turn) -> None:
         assert turn.due_at is not None
         self.jobs.at(
-            job_id=f"{job_prefix(retro)}turn:{turn.id}:timeout",
+            job_id=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:timeout",
             func=jobs.end_turn,
             run_at=turn.due_at,
             kwargs={"team_id": retro.team_id, "retro_id": retro.id, "turn_id": turn.id},
@@ -440,7 +441,7 @@ class DiscussionService:
     def _schedule_start(self, retro: Retro, turn: Turn) -> None:
         assert turn.starts_at is not None
         self.jobs.at(
-            job_id=f"{job_prefix(retro)}turn:{turn.id}:start",
+            job_id=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:start",
             func=jobs.start_turn,
             run_at=turn.starts_at,
             kwargs={"team_id": retro.team_id, "retro_id": retro.id, "turn_id": turn.id},
@@ -496,14 +497,6 @@ class DiscussionService:
             session=session, team_id=retro.team_id, retro_id=retro.id or 0, user_id=user_id
         )
         return zone(person.tz if person else None)
-
-    def _post_in_thread(self, retro: Retro, message: blocks.Message) -> None:
-        try:
-            self.gateway.post_message(
-                channel=retro.channel_id, thread_ts=retro.kickoff_ts, text=message.text, blocks=message.blocks
-            )
-        except SlackCallFailed as exc:
-            logger.warning("could not post in the retro thread: %s", exc.error)
 
 
 def _open_retro(session: Session, team_id: str, channel_id: str) -> Retro:

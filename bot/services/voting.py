@@ -15,11 +15,11 @@ from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
 from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs
+from bot.scheduler import Jobs, retro_job_prefix
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
-from bot.services.notify import tell
+from bot.services.notify import post_in_thread, tell
 from messages import blocks, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
@@ -35,10 +35,6 @@ class Ranked:
     tied: bool
     votes: int
     item: Item
-
-
-def job_prefix(retro: Retro) -> str:
-    return f"retro:{retro.team_id}:{retro.id}:"
 
 
 class VotingService:
@@ -79,12 +75,14 @@ class VotingService:
             candidates = self._candidates(session, retro)
         assert retro.voting_deadline is not None
         self.jobs.at(
-            job_id=job_prefix(retro) + "voting:close",
+            job_id=retro_job_prefix(retro.team_id, retro.id) + "voting:close",
             func=jobs.close_voting,
             run_at=retro.voting_deadline,
             kwargs={"team_id": team_id, "retro_id": retro_id},
         )
-        self._post_in_thread(retro, rounds.voting_open_message(retro=retro, candidates=len(candidates)))
+        post_in_thread(
+            self.gateway, retro, rounds.voting_open_message(retro=retro, candidates=len(candidates))
+        )
         unreachable: list[tuple[str, str]] = []
         for user_id in people:
             # One person's failure never stops the others.
@@ -167,9 +165,9 @@ class VotingService:
             session.commit()
             session.refresh(retro)
             ranked = self.results(session, retro)
-        self.jobs.cancel(prefix=job_prefix(retro) + "voting:")
+        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "voting:")
         for message in rounds.results_messages(retro=retro, ranked=ranked):
-            self._post_in_thread(retro, message)
+            post_in_thread(self.gateway, retro, message)
         self.home.publish(team_id=team_id, user_id=retro.facilitator_id)
         return True
 
@@ -250,16 +248,3 @@ class VotingService:
                 )
             ).all()
         )
-
-    def _post_in_thread(self, retro: Retro, message: blocks.Message) -> None:
-        try:
-            self.gateway.post_message(
-                channel=retro.channel_id, thread_ts=retro.kickoff_ts, text=message.text, blocks=message.blocks
-            )
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=None,
-                text=f"I couldn't post in the retro thread (`{escape(exc.error)}`).",
-            )
