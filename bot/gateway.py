@@ -86,7 +86,7 @@ class SlackGateway(Protocol):
 
     def channel_members(self, *, channel: str) -> list[str]: ...
 
-    def user_info(self, *, user: str) -> SlackUser: ...
+    def user_info(self, *, user: str, quick: bool = False) -> SlackUser: ...
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str: ...
 
@@ -181,6 +181,7 @@ class WebApiGateway:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._quick = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
 
     def _call(self, method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
@@ -290,8 +291,10 @@ class WebApiGateway:
             if not cursor:
                 return members
 
-    def user_info(self, *, user: str) -> SlackUser:
-        data = self._call("users.info", self.client.users_info, user=user)["user"]
+    def user_info(self, *, user: str, quick: bool = False) -> SlackUser:
+        """`quick` is for the 3-second ack path: no retries, a short timeout; a 429 is an answer, not a wait."""
+        client = self._quick if quick else self.client
+        data = self._call("users.info", client.users_info, user=user)["user"]
         profile = data.get("profile") or {}
         name = (
             profile.get("display_name") or profile.get("real_name") or data.get("real_name") or data["name"]

@@ -148,7 +148,8 @@ def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
             )
         )
     except InvalidInput as exc:
-        ack(text="I couldn't create that action item: " + " ".join(exc.errors.values()) + "\n" + ACTION_USAGE)
+        problems = escape(" ".join(exc.errors.values()))  # they quote what was typed
+        ack(text=f"I couldn't create that action item: {problems}\n{ACTION_USAGE}")
         return
     ack(text=action_views.created_text(action=created))
     services.actions.tell_owner(team_id=team_id, action_id=created.id or 0)

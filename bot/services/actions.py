@@ -160,7 +160,7 @@ class ActionService:
 
     def _check_owner(self, user_id: str) -> tuple[str | None, str, str | None]:
         try:
-            user = self.gateway.user_info(user=user_id)
+            user = self.gateway.user_info(user=user_id, quick=True)  # runs before the ack
         except SlackCallFailed as exc:
             if exc.error == "user_not_found":
                 return "I can't find that person in this workspace. Pick someone else.", "", None

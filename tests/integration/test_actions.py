@@ -340,3 +340,21 @@ def test_the_next_retro_carries_over_marks_done_or_drops_earlier_items(bot: Bot)
     assert "| Write the runbook | carol |" in previous and "| dropped |" in previous
     assert "| Retire the old queue | dan |" in previous and "| done |" in previous
     assert "| Automate the rollback | bob |" in report[: report.index("## Previous action items")]
+
+
+def test_checking_the_owner_never_waits_out_a_rate_limit_before_the_ack(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.fake.fail("users.info", status=429, retry_after=30, when=lambda p: p.get("user") == "UBOB")
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> <!channel>")
+    assert "Slack said `ratelimited`" in reply.text
+    assert 30.0 not in bot.sleeps  # answered at once instead of sleeping on the ack path
+    assert actions(bot) == []
+
+
+def test_command_errors_quote_the_input_escaped(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "action Fix it <@UBOB|bob> <!channel>")
+    assert "“&lt;!channel&gt;”" in reply.text
+    assert "<!channel>" not in reply.text

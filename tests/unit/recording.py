@@ -59,7 +59,7 @@ class RecordingGateway:
         self._maybe_fail("conversations.members", channel)
         return self.members.get(channel, [])
 
-    def user_info(self, *, user: str) -> SlackUser:
+    def user_info(self, *, user: str, quick: bool = False) -> SlackUser:
         self._maybe_fail("users.info", user)
         if user not in self.users:
             raise SlackCallFailed("users.info", "user_not_found")
