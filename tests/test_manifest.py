@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "slack-manifest-schema" / "manifest.schema.2.0.0.json"
+# Slack's official manifest schema (slackapi/manifest-schema, MIT licence beside it), vendored so that a
+# fresh clone needs nothing outside the repository.
+SCHEMA = ROOT / "tests" / "slack_manifest_schema" / "manifest.schema.2.0.0.json"
 
 # The scope each Web API method needs from a bot token (None: no scope).
 METHOD_SCOPES: dict[str, str | None] = {
