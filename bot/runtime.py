@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -14,12 +18,15 @@ from sqlalchemy import Engine
 
 from bot import jobs
 from bot.app import build_app, make_wsgi_app
-from bot.clock import utc_now
+from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
-from bot.gateway import WebApiGateway, make_web_client
+from bot.gateway import Sleep, WebApiGateway, make_web_client
 from bot.scheduler import ApsJobs, build_scheduler
 from bot.services import Services
 from storage.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +37,23 @@ class Runtime:
     engine: Engine
     app: App
     scheduler: BackgroundScheduler
+    services: Services
 
     @classmethod
-    def start(cls, settings: Settings) -> Runtime:
-        client = make_web_client(token=settings.bot_token, base_url=settings.slack_api_url)
+    def start(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        sleep: Sleep = time.sleep,
+        rng: random.Random | None = None,
+        listener_executor: Executor | None = None,
+        paused: bool = False,
+    ) -> Runtime:
+        """Everything `rearview run` starts, in its order. The keywords exist for the tests, which run this
+        same code with their clock, recorded sleeps, a fixed round-robin order and a scheduler that fires
+        jobs only when the test's clock says so (`paused`)."""
+        client = make_web_client(token=settings.bot_token, base_url=settings.slack_api_url, sleep=sleep)
         verify_token(client, settings.slack_api_url)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -41,9 +61,10 @@ class Runtime:
         services = Services.build(
             engine=engine,
             gateway=WebApiGateway(client),
-            clock=utc_now,
+            clock=clock,
             jobs=ApsJobs(scheduler),
             secret=settings.secret,
+            rng=rng,
         )
         if settings.secret is None:
             logger.warning(
@@ -52,10 +73,23 @@ class Runtime:
             )
         jobs.bind(services)
         # Socket Mode payloads are not signed; Bolt skips verification for them.
-        app = build_app(client=client, signing_secret=settings.signing_secret or "", services=services)
+        app = build_app(
+            client=client,
+            signing_secret=settings.signing_secret or "",
+            services=services,
+            listener_executor=listener_executor,
+        )
         # Started last: jobs missed while the bot was down run now, and they need the bound services.
-        scheduler.start()
-        return cls(settings=settings, engine=engine, app=app, scheduler=scheduler)
+        scheduler.start(paused=paused)
+        return cls(settings=settings, engine=engine, app=app, scheduler=scheduler, services=services)
+
+    def wsgi_app(self) -> WSGIApplication:
+        return make_wsgi_app(self.app, self.engine)
+
+    def stop(self) -> None:
+        """What a clean exit does; a crash skips it, and the next start resumes from the database."""
+        self.scheduler.shutdown(wait=True)
+        self.engine.dispose()
 
     def serve_forever(self) -> None:
         try:
@@ -78,7 +112,7 @@ class Runtime:
                     self.settings.port,
                 )
                 serve(
-                    make_wsgi_app(self.app, self.engine),
+                    self.wsgi_app(),
                     host=self.settings.host,
                     port=self.settings.port,
                     threads=8,

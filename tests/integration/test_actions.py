@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot import jobs
 from bot.timing import zone
 from storage.models import ActionItem, ActionNotice, Item, Retro
 from tests.conftest import Bot
@@ -23,7 +24,7 @@ from tests.integration.helpers import (
 
 def actions(bot: Bot) -> list[ActionItem]:
     with Session(bot.engine) as session:
-        return list(session.exec(select(ActionItem).order_by(ActionItem.id)).all())
+        return list(session.exec(select(ActionItem).order_by(col(ActionItem.id))).all())
 
 
 def owner_dm(bot: Bot, user: str) -> PostedMessage:
@@ -211,7 +212,7 @@ def test_reminders_and_overdue_notices_arrive_once_at_local_hours(bot: Bot) -> N
             local,
         )  # the working day before a Monday is Friday
 
-    bot.restart_scheduler()  # reminders survive a restart
+    bot.restart()  # reminders survive a restart
     bot.clock.now = datetime(2026, 12, 1, 9, 30, tzinfo=tokyo)  # the morning after the due date, Tokyo
     ran = [j for j in bot.run_due_jobs() if j.startswith("action:")]
     assert len(ran) == 3
@@ -225,7 +226,7 @@ def test_reminders_and_overdue_notices_arrive_once_at_local_hours(bot: Bot) -> N
     # A replayed job sends nothing more.
     with Session(bot.engine) as session:
         action_id = session.exec(select(ActionItem)).one().id or 0
-    assert not bot.services.actions.remind(team_id="T0TEAM", action_id=action_id, kind="overdue:2026-11-30")
+    jobs.action_reminder(team_id="T0TEAM", action_id=action_id, kind="overdue:2026-11-30")
     with Session(bot.engine) as session:
         assert len(session.exec(select(ActionNotice)).all()) == 4  # assigned + three reminders
 
@@ -245,15 +246,16 @@ def test_follow_up_asks_owners_and_posts_a_summary_once(bot: Bot) -> None:
 
     with Session(bot.engine) as session:
         retro = session.exec(select(Retro)).one()
-    bot.restart_scheduler()  # a restart before the follow-up fires
+    bot.restart()  # a restart before the follow-up fires
     (job,) = [j for j in bot.scheduler.get_jobs() if j.id.startswith("followup:")]
     assert job.next_run_time == retro.deadline + timedelta(weeks=2)
-    bot.scheduler.remove_job(job.id)
-    bot.clock.now = retro.deadline + timedelta(weeks=2)
-    assert bot.services.actions.followup(team_id="T0TEAM", retro_id=retro.id or 0)
+    bot.clock.now = retro.deadline + timedelta(weeks=2) - timedelta(seconds=1)
+    assert job.id not in bot.run_due_jobs()  # not a second early (the owners' reminders are due by now)
+    bot.clock.advance(seconds=1)
+    assert bot.run_due_jobs() == [job.id]  # the stored job fires through its reference
     # Fired again after a restart (the status was already recorded): nobody hears twice.
-    bot.restart_scheduler()
-    assert not bot.services.actions.followup(team_id="T0TEAM", retro_id=retro.id or 0)
+    bot.restart()
+    jobs.followup(team_id="T0TEAM", retro_id=retro.id or 0)
 
     asked = {u: [m for m in bot.fake.dms_to(u) if "Follow-up" in m.text] for u in ("UBOB", "UCAROL", "UDAN")}
     assert {u: len(v) for u, v in asked.items()} == {"UBOB": 1, "UCAROL": 1, "UDAN": 0}

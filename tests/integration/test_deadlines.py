@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot import jobs
 from bot.timing import zone
 from storage.models import Nudge, Retro
 from tests.conftest import Bot
@@ -57,6 +58,7 @@ def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: 
 
     # Bob answers on Monday; the others do not.
     bot.slack.submit("UBOB", open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0]), {"cat_went_well": "CI"})
+    bot.restart()  # the nudges wait in the job store across a restart
     step_through_jobs(bot, until=DEADLINE - timedelta(minutes=1))
 
     with Session(bot.engine) as session:
@@ -73,10 +75,8 @@ def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: 
     assert not [m for m in bot.fake.dms_to("UBOB") if "A reminder" in blocks_text(m)]
 
     # A restart that replays a reminder (or a job that fires twice) sends nothing more.
-    bot.restart_scheduler()
-    assert not bot.services.deadlines.nudge(
-        team_id="T0TEAM", retro_id=retro(bot).id or 0, user_id="UDAN", reminder="2h"
-    )
+    bot.restart()
+    jobs.nudge(team_id="T0TEAM", retro_id=retro(bot).id or 0, user_id="UDAN", reminder="2h")
     assert len([m for m in bot.fake.dms_to("UDAN") if "A reminder" in blocks_text(m)]) == 2
 
 
@@ -87,7 +87,7 @@ def test_collection_closes_at_the_deadline_even_after_a_restart(bot: Bot) -> Non
     bot.settle()
 
     # The process restarts between scheduling and the deadline: the job is still in the database.
-    bot.restart_scheduler()
+    bot.restart()
     assert any(j.id.endswith(":close") for j in bot.scheduler.get_jobs())
     bot.clock.now = DEADLINE + timedelta(hours=3)  # the bot was down at the deadline itself
     ran = bot.run_due_jobs()
@@ -98,7 +98,7 @@ def test_collection_closes_at_the_deadline_even_after_a_restart(bot: Bot) -> Non
     assert "1 item (" in told[0].text
 
     # Running the job again (a double fire) changes nothing and tells nobody twice.
-    bot.services.deadlines.close_at_deadline(team_id="T0TEAM", retro_id=retro(bot).id or 0)
+    jobs.close_collection(team_id="T0TEAM", retro_id=retro(bot).id or 0)
     assert len([m for m in bot.fake.ephemerals_to(FACILITATOR) if "is closed" in m.text]) == 1
 
     # Late answers are refused politely, naming the facilitator, and the survey shows why.

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from storage.models import Item, Participant, Retro
-from tests.conftest import Bot
+from tests.conftest import START, Bot
 from tests.integration.helpers import (
     CHANNEL,
     FACILITATOR,
@@ -141,7 +141,7 @@ def test_the_survey_is_closed_after_close(bot: Bot) -> None:
     reply = bot.slack.submit("UCAROL", pending, {"cat_went_well": "Late thought"})
     assert reply.json["response_action"] == "errors"
     refusal = next(iter(reply.json["errors"].values()))
-    assert "collection for “Release 2.4” closed at 2026-11-23 09:00 UTC" in refusal
+    assert f"collection for “Release 2.4” closed at {START:%Y-%m-%d %H:%M} UTC" in refusal
     assert "please tell alice" in refusal
     # Opening it again shows a notice instead of the form.
     notice = bot.fake.views[open_survey(bot, "UCAROL", dm)]

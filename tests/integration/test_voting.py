@@ -179,7 +179,7 @@ def test_voting_closes_by_itself(bot: Bot) -> None:
     with Session(bot.engine) as session:
         deadline = session.exec(select(Retro)).one().voting_deadline
     assert deadline is not None
-    bot.restart_scheduler()
+    bot.restart()
     bot.clock.now = deadline
     assert [j for j in bot.run_due_jobs() if j.endswith("voting:close")]
     with Session(bot.engine) as session:
