@@ -174,10 +174,15 @@ def test_run_serves_slack_over_http(fake_slack: FakeSlack, tmp_path: Path) -> No
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None
     stderr = process.stderr
-    threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
+
+    def pump() -> None:
+        for line in stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         # waitress logs "Serving on ..." once the socket is bound: wait for that event.
-        seen = []
+        seen: list[str] = []
         while not any("Serving on" in line for line in seen):
             seen.append(lines.get(timeout=30))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:

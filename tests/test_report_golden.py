@@ -5,36 +5,35 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Unpack
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.services.retros import build_report
 from storage.db import unit_of_work
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
+from tests.factories import RetroFields, make_retro
 
 GOLDEN = Path(__file__).parent / "golden"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def _retro(session: object, **fields: object) -> Retro:
-    base: dict[str, object] = {
-        "team_id": "T1",
-        "channel_id": "C1",
+def _retro(session: Session, **overrides: Unpack[RetroFields]) -> Retro:
+    """A completed retro run by alice; every test here gives its title and dates."""
+    fields: RetroFields = {
         "facilitator_id": "UALICE",
         "facilitator_name": "alice",
-        "format": "well_wrong_improve",
         "phase": "completed",
         "anonymity": "optional",
     }
-    retro = Retro(**{**base, **fields})
-    session.add(retro)  # type: ignore[attr-defined]
-    session.commit()  # type: ignore[attr-defined]
-    return retro
+    fields.update(overrides)
+    return make_retro(session, **fields)
 
 
-def _people(session: object, retro: Retro, answered: dict[str, bool]) -> None:
+def _people(session: Session, retro: Retro, answered: dict[str, bool]) -> None:
     for user, did in answered.items():
-        session.add(  # type: ignore[attr-defined]
+        session.add(
             Participant(
                 team_id="T1",
                 retro_id=retro.id or 0,
@@ -209,6 +208,13 @@ def build_missing(engine: Engine) -> Retro:
         return retro
 
 
+def stored(session: Session, retro: Retro) -> Retro:
+    """The retro as a fresh session reads it back, the way the report command finds it."""
+    found = session.get(Retro, retro.id)
+    assert found is not None
+    return found
+
+
 def check(name: str, text: str) -> None:
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
@@ -220,10 +226,10 @@ def check(name: str, text: str) -> None:
 def test_full_retro(engine: Engine) -> None:
     retro = build_full(engine)
     with unit_of_work(engine) as session:
-        check("full_retro.md", build_report(session, session.get(Retro, retro.id)))  # type: ignore[arg-type]
+        check("full_retro.md", build_report(session, stored(session, retro)))
 
 
 def test_retro_with_missing_data(engine: Engine) -> None:
     retro = build_missing(engine)
     with unit_of_work(engine) as session:
-        check("missing_data.md", build_report(session, session.get(Retro, retro.id)))  # type: ignore[arg-type]
+        check("missing_data.md", build_report(session, stored(session, retro)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Item, Response
+from tests.blockkit import mrkdwn_text
 from tests.conftest import Bot
 from tests.integration.helpers import (
     CHANNEL,
@@ -18,7 +19,6 @@ from tests.integration.helpers import (
     team,
     view_text,
 )
-from tests.unit.blockkit import mrkdwn_text
 
 EVIL = "<!channel> deploy was <https://evil.example|fine>"
 
@@ -139,7 +139,7 @@ def test_my_items_edit_and_delete(bot: Bot) -> None:
     bot.settle()
     list_id = list(bot.fake.views)[-1]
     with Session(bot.engine) as session:
-        first, second = session.exec(select(Item).order_by(Item.id)).all()
+        first, second = session.exec(select(Item).order_by(col(Item.id))).all()
 
     bot.slack.click_in_view("UBOB", view_id=list_id, action_id="item_edit", value=str(first.id))
     bot.settle()

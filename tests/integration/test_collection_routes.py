@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Item, Retro
+from tests.blockkit import mrkdwn_text
 from tests.conftest import Bot
 from tests.integration.helpers import (
     CHANNEL,
@@ -16,13 +17,13 @@ from tests.integration.helpers import (
     team,
     view_text,
 )
-from tests.unit.blockkit import mrkdwn_text
 
 
 def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
     with Session(bot.engine) as session:
         return [
-            (i.category, i.text, i.author_id, i.source) for i in session.exec(select(Item).order_by(Item.id))
+            (i.category, i.text, i.author_id, i.source)
+            for i in session.exec(select(Item).order_by(col(Item.id)))
         ]
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Participant, Retro
+from tests.blockkit import mrkdwn_text
 from tests.conftest import Bot
 from tests.fakeslack import BOT_USER_ID
 from tests.integration.helpers import CHANNEL, FACILITATOR, start_retro, team, ts
-from tests.unit.blockkit import mrkdwn_text
 
 
 @pytest.mark.parametrize(("text", "unknown"), [("help", False), ("", False), ("frobnicate now", True)])

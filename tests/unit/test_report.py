@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
+from typing import Unpack
 
 from bot.domain import RetroStats
 from messages.report import ReportData, md_escape, render_report
-from storage.models import Item, Participant, Response
-from tests.unit.test_blocks import make_retro
-
-NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+from storage.models import Participant, Response
+from tests.factories import NOW, RetroFields, make_item, make_retro
 
 
-def item(category: str, text: str) -> Item:
-    return Item(team_id="T1", retro_id=7, category=category, text=text, source="survey", created_at=NOW)
-
-
-def report_for(**retro_fields: object) -> str:
-    retro = make_retro(phase="completed", closed_at=NOW, **retro_fields)
+def report_for(**retro_fields: Unpack[RetroFields]) -> str:
+    fields: RetroFields = {"phase": "completed", "closed_at": NOW}
+    fields.update(retro_fields)
+    retro = make_retro(None, **fields)
     people = [
         Participant(team_id="T1", retro_id=7, user_id="UFAC", display_name="alice", responded_at=NOW),
         Participant(team_id="T1", retro_id=7, user_id="U2", display_name="bob"),
@@ -26,7 +23,10 @@ def report_for(**retro_fields: object) -> str:
         Response(team_id="T1", retro_id=7, author_id="UFAC", smoothness=9, answers=["Yes, mostly"]),
         Response(team_id="T1", retro_id=7, author_hash="ab" * 32, surprise="Nothing broke", answers=[None]),
     ]
-    items = [item("went_wrong", "Pager | noise"), item("went_well", "Fast review")]
+    items = [
+        make_item(None, category="went_wrong", text="Pager | noise"),
+        make_item(None, text="Fast review"),
+    ]
     stats = RetroStats(
         invited=2, responded=1, counts={"went_well": 1, "went_wrong": 1}, average_smoothness=9.0
     )

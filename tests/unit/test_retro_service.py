@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -13,8 +15,9 @@ from bot.services import Services
 from bot.services.retros import RetroDraft, RetroService
 from bot.services.surveys import SurveyAnswers
 from storage.models import Participant, Retro
+from tests.blockkit import buttons, mrkdwn_text
 from tests.conftest import FakeClock
-from tests.unit.recording import RecordingGateway, RecordingJobs
+from tests.recording import RecordingGateway, RecordingJobs
 
 TEAM = "T1"
 CHANNEL = "C1"
@@ -39,18 +42,18 @@ def service(services: Services) -> RetroService:
     return services.retros
 
 
-def draft(clock: FakeClock, **overrides: object) -> RetroDraft:
-    fields: dict[str, object] = {
-        "team_id": TEAM,
-        "channel_id": CHANNEL,
-        "facilitator_id": "UFAC",
-        "title": "Sprint 12",
-        "participant_ids": (),
-        "deadline": clock() + timedelta(days=1),
-        "format": "start_stop_continue",
-    }
-    fields.update(overrides)
-    return RetroDraft(**fields)  # type: ignore[arg-type]
+def draft(clock: FakeClock, **overrides: Any) -> RetroDraft:
+    """A valid draft for C1; `dataclasses.replace` refuses names RetroDraft does not have."""
+    base = RetroDraft(
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        facilitator_id="UFAC",
+        title="Sprint 12",
+        participant_ids=(),
+        deadline=clock() + timedelta(days=1),
+        format="start_stop_continue",
+    )
+    return replace(base, **overrides)
 
 
 def test_start_invites_the_channels_humans(
@@ -58,9 +61,13 @@ def test_start_invites_the_channels_humans(
 ) -> None:
     retro_id = service.start(draft(clock))
     assert retro_id is not None
-    assert len(gateway.messages_to(CHANNEL)) == 1
+    (kickoff,) = gateway.messages_to(CHANNEL)
+    assert kickoff["text"].startswith("Retrospective started: Sprint 12.")
+    assert "Participants: <@UFAC> <@U1> <@U2>" in mrkdwn_text(kickoff["blocks"])
     for user in ("UFAC", "U1", "U2"):
-        assert len(gateway.messages_to(user)) == 1
+        (invite,) = gateway.messages_to(user)
+        assert invite["text"].startswith("You're invited to the retrospective Sprint 12: please answer by")
+        assert ("survey_open", str(retro_id), "Open survey") in buttons(invite["blocks"])
     assert gateway.messages_to("UBOT") == []
     assert "survey sent to 3 participants" in gateway.ephemerals_to("UFAC")[0]
 

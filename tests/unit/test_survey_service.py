@@ -6,31 +6,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput
 from bot.services.authors import AuthorKeys
 from bot.services.items import ItemService
 from bot.services.surveys import SurveyAnswers, SurveyService
-from storage.models import Item, Participant, Retro
+from storage.models import Item, Participant
+from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
+from tests.factories import make_retro
 
 
 @pytest.fixture
 def retro_id(engine: Engine, clock: FakeClock) -> int:
     with Session(engine) as session:
-        retro = Retro(
-            team_id="T1",
-            channel_id="C1",
-            facilitator_id="UFAC",
-            title="R",
-            format="well_wrong_improve",
-            phase="collecting",
-            deadline=clock() + timedelta(days=1),
-            created_at=clock(),
-        )
-        session.add(retro)
-        session.commit()
+        retro = make_retro(session, title="R", deadline=clock() + timedelta(days=1), created_at=clock())
         assert retro.id is not None
         session.add(Participant(team_id="T1", retro_id=retro.id, user_id="U1"))
         session.add(
@@ -59,7 +50,7 @@ def answers(**items: str | None) -> SurveyAnswers:
 
 def stored(engine: Engine) -> list[tuple[str, str]]:
     with Session(engine) as session:
-        return [(i.source, i.text) for i in session.exec(select(Item).order_by(Item.id)).all()]  # type: ignore[arg-type]
+        return [(i.source, i.text) for i in session.exec(select(Item).order_by(col(Item.id))).all()]
 
 
 def test_an_overlong_line_is_refused_and_nothing_changes(
@@ -87,7 +78,13 @@ def test_after_the_deadline_answers_are_refused(engine: Engine, clock: FakeClock
     clock.advance(days=2)
     with pytest.raises(InvalidInput, match="collection for “R” closed"):
         service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="late"))
-    assert "Retro closed" in str(service.view_for(team_id="T1", retro_id=retro_id, user_id="U1"))
+    # The survey button now opens a notice instead of the form: no field to type into, who to tell instead.
+    view = service.view_for(team_id="T1", retro_id=retro_id, user_id="U1")
+    assert view["title"]["text"] == "Retro closed"
+    assert input_blocks(view) == [] and "submit" not in view
+    notice = mrkdwn_text(view)
+    assert notice.startswith("Sorry, collection for “R” closed at <!date^")
+    assert "please tell <@UFAC>: they can still bring it up." in notice
 
 
 def test_editing_keeps_items_added_other_ways(engine: Engine, clock: FakeClock, retro_id: int) -> None:

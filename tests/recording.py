@@ -1,16 +1,22 @@
-"""A SlackGateway that records what the services send and fails where told."""
+"""In-memory stand-ins for the services' ports: a SlackGateway and a Jobs scheduler that record what
+they are asked to do, and fail where a test tells them to."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from bot.gateway import PostedMessage, SlackCallFailed, SlackUser
+from bot.gateway import PostedMessage, SlackCallFailed, SlackGateway, SlackUser
+from bot.scheduler import Jobs
 
 
 @dataclass
 class RecordingGateway:
+    """Implements every SlackGateway method; `sent` is the transcript as (kind, payload) pairs."""
+
     members: dict[str, list[str]] = field(default_factory=dict)
     users: dict[str, SlackUser] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, target) -> error
@@ -41,18 +47,65 @@ class RecordingGateway:
         return PostedMessage(channel=channel, ts=f"1.{next(self._ts)}")
 
     def post_ephemeral(
-        self, *, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> None:
         self._maybe_fail("chat.postEphemeral", channel)
-        self.sent.append(("ephemeral", {"channel": channel, "user": user, "text": text}))
+        self.sent.append(
+            (
+                "ephemeral",
+                {"channel": channel, "user": user, "text": text, "blocks": blocks, "thread_ts": thread_ts},
+            )
+        )
+
+    def add_reaction(self, *, channel: str, ts: str, name: str) -> None:
+        self._maybe_fail("reactions.add", channel)
+        self.sent.append(("reaction", {"channel": channel, "ts": ts, "name": name}))
+
+    def update_view(self, *, view_id: str, view: dict[str, Any]) -> None:
+        self._maybe_fail("views.update", view_id)
+        self.sent.append(("view_update", {"view_id": view_id, "view": view}))
+
+    def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        self._maybe_fail("views.push", trigger_id)
+        self.sent.append(("view_push", {"trigger_id": trigger_id, "view": view}))
+
+    def respond(
+        self,
+        *,
+        response_url: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        replace_original: bool = True,
+    ) -> None:
+        self._maybe_fail("response_url", response_url)
+        self.sent.append(
+            (
+                "response",
+                {
+                    "response_url": response_url,
+                    "text": text,
+                    "blocks": blocks,
+                    "replace_original": replace_original,
+                },
+            )
+        )
 
     def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        self._maybe_fail("views.publish", user_id)
         self.sent.append(("home", {"user_id": user_id, "view": view}))
 
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self._maybe_fail("chat.update", channel)
         self.sent.append(("update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
 
     def permalink(self, *, channel: str, ts: str) -> str:
+        self._maybe_fail("chat.getPermalink", channel)
         return f"https://slack.test/{channel}/{ts}"
 
     def channel_members(self, *, channel: str) -> list[str]:
@@ -66,6 +119,7 @@ class RecordingGateway:
         return self.users[user]
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str:
+        self._maybe_fail("views.open", trigger_id)
         self.sent.append(("view", view))
         return "V1"
 
@@ -85,13 +139,18 @@ class RecordingGateway:
 
 @dataclass
 class RecordingJobs:
-    """Jobs kept in memory: what the services asked to schedule."""
+    """Jobs kept in memory: what the services asked to schedule, by job id."""
 
-    jobs: dict[str, tuple[Any, Any, dict[str, Any]]] = field(default_factory=dict)
+    jobs: dict[str, tuple[Callable[..., None], datetime, dict[str, Any]]] = field(default_factory=dict)
 
-    def at(self, *, job_id: str, func: Any, run_at: Any, kwargs: dict[str, Any]) -> None:
+    def at(self, *, job_id: str, func: Callable[..., None], run_at: datetime, kwargs: dict[str, Any]) -> None:
         self.jobs[job_id] = (func, run_at, kwargs)
 
     def cancel(self, *, prefix: str) -> None:
         for job_id in [j for j in self.jobs if j.startswith(prefix)]:
             del self.jobs[job_id]
+
+
+# mypy checks these: when a port's protocol gains or changes a method, the fakes fail type-checking here.
+_gateway: SlackGateway = RecordingGateway()
+_jobs: Jobs = RecordingJobs()
