@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import Item, Response
 from tests.blockkit import mrkdwn_text
-from tests.conftest import Bot
+from tests.conftest import START, Bot
 from tests.integration.helpers import (
     CHANNEL,
     FACILITATOR,
@@ -43,7 +43,8 @@ def test_an_anonymous_dm_leaves_no_trace_of_its_author(bot: Bot) -> None:
     with Session(bot.engine) as session:
         (item,) = session.exec(select(Item)).all()
     assert item.author_id is None and item.author_hash is not None
-    assert item.created_at.minute == 0 and item.created_at.second == 0  # no exact time to match against Slack
+    # Stored to the hour (the clock reads 09:17:43): no exact time to match against Slack's logs.
+    assert item.created_at.replace(tzinfo=None) == START.replace(minute=0, second=0, tzinfo=None)
 
     tables = dump(bot.engine)
     for table, rows in tables.items():
@@ -99,6 +100,11 @@ def test_the_survey_can_be_switched_to_anonymous_and_back(bot: Bot) -> None:
     dm = bot.fake.dms_to("UBOB")[0]
     first = open_survey(bot, "UBOB", dm)
     bot.slack.submit("UBOB", first, {"cat_went_well": "Release notes", "anonymous": ["anonymous"]})
+    with Session(bot.engine) as session:
+        (item,) = session.exec(select(Item)).all()
+    assert item.author_id is None
+    # Stored to the hour (the clock reads 09:17:43): no exact time to match against Slack's logs.
+    assert item.created_at.replace(tzinfo=None) == START.replace(minute=0, second=0, tzinfo=None)
     again = open_survey(bot, "UBOB", dm)
     anon_block = next(b for b in bot.fake.views[again]["blocks"] if b.get("block_id") == "anonymous")
     assert anon_block["element"]["initial_options"][0]["value"] == "anonymous"
