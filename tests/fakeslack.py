@@ -1,15 +1,24 @@
 """A fake Slack Web API over real HTTP, for tests.
 
 It records every call, validates Block Kit payloads and views with slack_sdk.models, enforces one-use
-3-second trigger ids, and injects 429s (with Retry-After), 5xx answers and Slack error codes.
+3-second trigger ids, the 3-view modal stack, `views.update` hashes and the response_url limits (5 uses
+in 30 minutes), and injects 429s (with Retry-After), 5xx answers and Slack error codes. Optionally it
+adds network latency to every Web API call (`latency`) and enforces Slack's per-method rate budgets
+(`rate_limited`).
+
+Its time (rate windows, trigger and response_url expiry) comes from `now`, so a test can move it
+forward instead of sleeping. One instance can serve a whole test session: `reset()` forgets
+everything between tests while the server keeps its port.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,9 +31,49 @@ from slack_sdk.models.views import View
 
 BOT_TOKEN = "xoxb-test-token"
 BOT_USER_ID = "UREARVIEW"
+BOT_ID = "BREARVIEW"
+APP_ID = "AREARVIEW"
 TEAM_ID = "T0TEAM"
 
 Params = dict[str, Any]
+
+# Web API calls allowed per minute, per method and workspace, by Slack's tiers
+# (https://api.slack.com/apis/rate-limits and each method's page): Tier 2 is 20+, Tier 3 50+,
+# Tier 4 100+ a minute. Slack tolerates short bursts above these; the fake does not, so a bot that
+# passes here stays inside the documented budgets. Methods not listed are not limited.
+TIER_2, TIER_3, TIER_4 = 20, 50, 100
+RATE_LIMITS: dict[str, int] = {
+    "users.list": TIER_2,
+    "conversations.list": TIER_2,
+    "conversations.open": TIER_3,
+    "conversations.history": TIER_3,
+    "conversations.replies": TIER_3,
+    "conversations.info": TIER_3,
+    "chat.scheduleMessage": TIER_3,  # Slack also allows only 30 per channel per 5 minutes
+    "chat.update": TIER_3,
+    "chat.delete": TIER_3,
+    "reactions.add": TIER_3,
+    "files.getUploadURLExternal": TIER_3,
+    "files.completeUploadExternal": TIER_3,
+    "files.upload": TIER_3,
+    "chat.postEphemeral": TIER_4,
+    "chat.getPermalink": TIER_4,
+    "conversations.members": TIER_4,
+    "users.info": TIER_4,
+    "views.open": TIER_4,
+    "views.update": TIER_4,
+    "views.push": TIER_4,
+    "views.publish": TIER_4,
+}
+RATE_WINDOW = 60.0  # seconds: the tiers are per minute
+# chat.postMessage has no tier: about one message per second per channel (a DM with each person is its
+# own channel; thread replies count for their channel), plus a workspace-wide limit the fake leaves out.
+POST_MESSAGE_INTERVAL = 1.0
+
+MODAL_STACK_LIMIT = 3  # views.push onto a stack of 3 views answers push_limit_reached
+RESPONSE_URL_USES = 5  # a response_url works 5 times...
+RESPONSE_URL_LIFETIME = 30 * 60.0  # ...within 30 minutes
+TRIGGER_LIFETIME = 3.0
 
 
 @dataclass
@@ -60,12 +109,35 @@ class FakeChannel:
     members: list[str]
     is_private: bool = False
     bot_is_member: bool = True
+    is_mpim: bool = False  # a group DM: its events carry channel_type "mpim"
+
+    @property
+    def channel_type(self) -> str:
+        """What Slack puts in `channel_type` of this channel's message events."""
+        if self.is_mpim:
+            return "mpim"
+        return "group" if self.is_private else "channel"
 
 
 @dataclass
 class Response:
     url: str
     body: dict[str, Any]
+
+
+@dataclass
+class RejectedResponse:
+    """A post to a response_url that Slack refuses: `error` is `used_url` or `expired_url`."""
+
+    url: str
+    body: dict[str, Any]
+    error: str
+
+
+@dataclass
+class _ResponseUrl:
+    issued: float
+    uses: int = 0
 
 
 @dataclass
@@ -91,16 +163,59 @@ class FakeSlack:
     reactions: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, ts, name)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
     responses: list[Response] = field(default_factory=list)  # posts to response_urls
+    rejected_responses: list[RejectedResponse] = field(default_factory=list)  # used up or expired urls
     failures: list[Failure] = field(default_factory=list)
+    rate_limited_calls: list[Call] = field(default_factory=list)  # every call answered with a 429
+    members_page_size: int = 200
+    # Seconds each Web API call takes, slept outside the lock so concurrent calls overlap.
+    latency: float = 0.0
+    # Enforce RATE_LIMITS and chat.postMessage's 1 per second per channel (429 with Retry-After).
+    rate_limited: bool = False
+    # The fake's clock (seconds) for rate windows, trigger ids and response_urls.
+    now: Callable[[], float] = field(default=time.monotonic)
     _triggers: dict[str, float] = field(default_factory=dict)
     _trigger_views: dict[str, str] = field(default_factory=dict)  # trigger -> the view it came from
     _used_triggers: set[str] = field(default_factory=set)
+    _response_urls: dict[str, _ResponseUrl] = field(default_factory=dict)  # path -> issue time, uses
+    _windows: dict[str, deque[float]] = field(default_factory=dict)  # rate key -> times of calls
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
-    members_page_size: int = 200
+    _thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ set-up
+
+    def reset(self) -> None:
+        """Forget everything (workspace, recorded calls, failures, limits) and restore the defaults;
+        the server keeps running on the same port."""
+        with self._cond:
+            for container in (
+                self.users,
+                self.channels,
+                self.calls,
+                self.messages,
+                self.views,
+                self.uploads,
+                self.invalid_payloads,
+                self.reactions,
+                self.homes,
+                self.responses,
+                self.rejected_responses,
+                self.failures,
+                self.rate_limited_calls,
+                self._triggers,
+                self._trigger_views,
+                self._used_triggers,
+                self._response_urls,
+                self._windows,
+            ):
+                container.clear()
+            self._ids = itertools.count(1)
+            self.members_page_size = 200
+            self.latency = 0.0
+            self.rate_limited = False
+            self.now = time.monotonic
+            self._cond.notify_all()
 
     def add_user(
         self, user_id: str, name: str, *, tz: str = "UTC", is_bot: bool = False, deleted: bool = False
@@ -117,6 +232,13 @@ class FakeSlack:
         channel = FakeChannel(channel_id, name, members, **kwargs)
         self.channels[channel_id] = channel
         return channel
+
+    def channel_type(self, channel_id: str) -> str:
+        """`channel_type` of a message event in `channel_id`: channel, group (private), im or mpim."""
+        channel = self.channels.get(channel_id)
+        if channel is not None:
+            return channel.channel_type
+        return "im" if channel_id.startswith("D") else "channel"
 
     def fail(
         self,
@@ -135,7 +257,7 @@ class FakeSlack:
     def new_trigger(self, *, from_view: str | None = None) -> str:
         trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
         with self._cond:
-            self._triggers[trigger] = time.monotonic()
+            self._triggers[trigger] = self.now()
             if from_view is not None:
                 self._trigger_views[trigger] = from_view
         return trigger
@@ -144,9 +266,34 @@ class FakeSlack:
         with self._cond:
             self._triggers[trigger] -= seconds
 
+    def new_response_url(self, prefix: str) -> str:
+        """A fresh response_url under `prefix` (`/actions` or `/commands/<team>`), issued now."""
+        with self._cond:
+            path = f"{prefix}/{next(self._ids)}"
+            self._response_urls[path] = _ResponseUrl(issued=self.now())
+        return self.url + path
+
+    def report_invalid(self, reason: str) -> None:
+        """Record something the bot sent that Slack would refuse (the test then fails at teardown)."""
+        with self._cond:
+            self.invalid_payloads.append(reason)
+            self._cond.notify_all()
+
+    def check_view(self, view: Any) -> str | None:
+        """Why Slack would refuse this view (None when it is valid)."""
+        return self._check_view(view)
+
+    def stack_of(self, view_id: str) -> list[str]:
+        """The modal stack `view_id` sits on, root first, ending with `view_id`."""
+        with self._cond:
+            return self._stack(view_id)
+
     # ------------------------------------------------------------ server
 
     def start(self) -> None:
+        """Serve on a free port; a second start() while running does nothing."""
+        if self._server is not None:
+            return
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -154,11 +301,14 @@ class FakeSlack:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, headers, body = fake._handle(self.path, dict(self.headers.items()), raw)
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+                if isinstance(body, bytes):
+                    payload, content_type = body, "text/plain; charset=utf-8"
+                else:
+                    payload, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -166,14 +316,25 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        # A short poll interval: stop() waits for the serve loop to notice, at most this long.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="fakeslack", daemon=True
+        )
+        self._server = server
+        self._thread.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        """Stop serving: the serve loop ends before the socket is closed."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()  # returns once serve_forever has left its select loop
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
 
     @property
     def url(self) -> str:
@@ -218,6 +379,9 @@ class FakeSlack:
     # ------------------------------------------------------------ dispatch
 
     def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        latency = self.latency
+        if latency > 0 and path.startswith("/api/"):
+            time.sleep(latency)  # the network, outside the lock: concurrent calls overlap
         with self._cond:
             try:
                 return self._dispatch(path, headers, raw)
@@ -230,20 +394,18 @@ class FakeSlack:
             upload.content = raw
             return 200, {}, b"OK"
         if path.startswith(("/actions/", "/commands/")):
-            body = json.loads(raw)
-            if problem := self._check_blocks(body.get("blocks") or [], 50):
-                self._invalid(problem)
-                return 400, {}, b"invalid_blocks"
-            self.responses.append(Response(path, body))
-            return 200, {}, b"ok"
+            return self._respond(path, json.loads(raw))
         method = path.removeprefix("/api/")
         params = _params(headers, raw)
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         for failure in self.failures:
             if failure.method == method and failure.times > 0 and failure.when(params):
                 failure.times -= 1
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
+                if failure.status == 429:
+                    self.rate_limited_calls.append(call)
                 return failure.status, extra, {"ok": False, "error": error}
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         if method == "apps.connections.open":
@@ -261,7 +423,58 @@ class FakeSlack:
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
-        return 200, {}, handler(params)
+        budget = self._budget(method, params) if self.rate_limited else None
+        if budget is not None:
+            key, limit, period = budget
+            if (wait := self._retry_after(key, limit, period)) is not None:
+                self.rate_limited_calls.append(call)
+                return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
+        result: dict[str, Any] = handler(params)
+        # Tier budgets count every answered call; chat.postMessage's counts messages actually posted.
+        if budget is not None and (method != "chat.postMessage" or result.get("ok")):
+            self._windows.setdefault(budget[0], deque()).append(self.now())
+        return 200, {}, result
+
+    # ------------------------------------------------------------ rate limits
+
+    def _budget(self, method: str, params: Params) -> tuple[str, int, float] | None:
+        """(window key, calls allowed, period in seconds) that a call to `method` spends from."""
+        if method == "chat.postMessage":
+            channel, _error = self._conversation(str(params.get("channel", "")))
+            return (f"{method}:{channel}", 1, POST_MESSAGE_INTERVAL) if channel else None
+        limit = RATE_LIMITS.get(method)
+        return (method, limit, RATE_WINDOW) if limit is not None else None
+
+    def _retry_after(self, key: str, limit: int, period: float) -> int | None:
+        """None when the window has room; else whole seconds (at least 1) until it has."""
+        now = self.now()
+        window = self._windows.setdefault(key, deque())
+        while window and window[0] + period <= now + 1e-9:
+            window.popleft()
+        if len(window) < limit:
+            return None
+        return max(1, math.ceil(window[0] + period - now - 1e-9))
+
+    # ------------------------------------------------------------ response_url
+
+    def _respond(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        now = self.now()
+        # A url the fake did not issue (a hand-made payload) starts its life at its first use.
+        url = self._response_urls.setdefault(path, _ResponseUrl(issued=now))
+        error = None
+        if now - url.issued > RESPONSE_URL_LIFETIME:
+            error = "expired_url"
+        elif url.uses >= RESPONSE_URL_USES:
+            error = "used_url"
+        if error is not None:
+            self.rejected_responses.append(RejectedResponse(path, body, error))
+            return 404, {}, error.encode()
+        if problem := self._check_blocks(body.get("blocks") or [], 50):
+            self._invalid(problem)
+            return 400, {}, b"invalid_blocks"
+        url.uses += 1
+        self.responses.append(Response(path, body))
+        return 200, {}, b"ok"
 
     # ------------------------------------------------------------ validation
 
@@ -306,10 +519,18 @@ class FakeSlack:
             return "invalid_trigger_id"
         if trigger in self._used_triggers:
             return "exchanged_trigger_id"
-        if time.monotonic() - issued > 3.0:
+        if self.now() - issued > TRIGGER_LIFETIME:
             return "expired_trigger_id"
         self._used_triggers.add(trigger)
         return None
+
+    def _stack(self, view_id: str) -> list[str]:
+        stack: list[str] = []
+        current: str | None = view_id
+        while current is not None and current in self.views and current not in stack:
+            stack.insert(0, current)
+            current = self.views[current].get("previous_view_id")
+        return stack
 
     def _conversation(self, channel: str) -> tuple[str | None, str | None]:
         """(Slack's channel id, error) for a channel or a user id (the app's DM)."""
@@ -327,6 +548,13 @@ class FakeSlack:
             return None, "not_in_channel"
         return channel, None
 
+    def _members(self, channel: str) -> list[str]:
+        """Members of a resolved conversation: a DM (`D<user>`) has the person and the bot."""
+        found = self.channels.get(channel)
+        if found is not None:
+            return found.members
+        return [channel.removeprefix("D"), BOT_USER_ID]
+
     def _ts(self) -> str:
         return f"1700000000.{next(self._ids):06d}"
 
@@ -336,7 +564,7 @@ class FakeSlack:
         return {
             "ok": True,
             "user_id": BOT_USER_ID,
-            "bot_id": "BREARVIEW",
+            "bot_id": BOT_ID,
             "team_id": TEAM_ID,
             "user": "rearview",
         }
@@ -361,7 +589,7 @@ class FakeSlack:
         if error or channel is None:
             return {"ok": False, "error": error}
         user = str(params.get("user"))
-        if user not in self.channels[channel].members:
+        if user not in self._members(channel):
             return {"ok": False, "error": "user_not_in_channel"}
         blocks = _json(params.get("blocks")) or []
         if problem := self._check_blocks(blocks, 50):
@@ -433,7 +661,7 @@ class FakeSlack:
             return self._invalid(problem)
         view_id = f"V{next(self._ids):06d}"
         under = self._trigger_views.get(trigger) if pushed else None
-        if pushed and under is None:
+        if pushed and (under is None or len(self._stack(under)) >= MODAL_STACK_LIMIT):
             return {"ok": False, "error": "push_limit_reached"}
         root = (self.views[under].get("root_view_id") or under) if under else view_id
         stored = {
@@ -449,12 +677,20 @@ class FakeSlack:
         return {"ok": True, "view": stored}
 
     def _api_views_update(self, params: Params) -> dict[str, Any]:
-        view_id = str(params.get("view_id"))
+        if params.get("view_id"):
+            view_id = str(params["view_id"])
+        elif params.get("external_id"):
+            external_id = params["external_id"]
+            view_id = next((k for k, v in self.views.items() if v.get("external_id") == external_id), "")
+        else:
+            return {"ok": False, "error": "invalid_arguments"}
         if view_id not in self.views:
             return {"ok": False, "error": "not_found"}
         view = _json(params.get("view"))
         if problem := self._check_view(view):
             return self._invalid(problem)
+        if params.get("hash") and params["hash"] != self.views[view_id]["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
         stored = {**self.views[view_id], **view, "id": view_id, "state": {"values": {}}}
         stored["hash"] = f"h{view_id}.{next(self._ids)}"
         self.views[view_id] = stored

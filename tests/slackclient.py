@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakeslack import BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fakeslack import APP_ID, BOT_ID, BOT_USER_ID, MODAL_STACK_LIMIT, TEAM_ID, FakeSlack, PostedMessage
 
 _event_numbers = itertools.count(1)
 
@@ -103,9 +103,9 @@ class SlackClient:
             "user_name": self.fake.users.get(user, {}).get("name", user),
             "command": command,
             "text": text,
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "is_enterprise_install": "false",
-            "response_url": f"{self.fake.url}/commands/{TEAM_ID}/response",
+            "response_url": self.fake.new_response_url(f"/commands/{TEAM_ID}"),
             "trigger_id": trigger,
         }
         return self.post(urlencode(form), content_type="application/x-www-form-urlencoded"), trigger
@@ -120,7 +120,7 @@ class SlackClient:
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "container": {
                 "type": "message",
@@ -132,7 +132,7 @@ class SlackClient:
             "team": {"id": TEAM_ID, "domain": "acme"},
             "channel": {"id": message.channel, "name": "channel"},
             "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
-            "response_url": f"{self.fake.url}/actions/response",
+            "response_url": self.fake.new_response_url("/actions"),
             "actions": [_action_payload(button, option)],
         }
         return self._interaction(payload), trigger
@@ -144,7 +144,7 @@ class SlackClient:
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "container": {"type": "view", "view_id": view_id},
             "trigger_id": self.fake.new_trigger(from_view=view_id),
@@ -176,24 +176,31 @@ class SlackClient:
         **extra: Any,
     ) -> tuple[Reply, str]:
         """Deliver a `message` event as the Events API does; returns the reply and the message ts."""
-        ts = ts or f"1800000000.{next(_event_numbers):06d}"
+        ts = ts or _new_ts()
         event: dict[str, Any] = {
             "type": "message",
             "user": user,
             "text": text,
             "ts": ts,
+            "client_msg_id": f"cm-{ts}",
             "channel": channel,
             "event_ts": ts,
-            "channel_type": "im" if channel.startswith("D") else "channel",
+            "channel_type": self.fake.channel_type(channel),
             "team": TEAM_ID,
             **extra,
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
+        return self.event(event, event_id=event_id, retry_num=retry_num), ts
+
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> Reply:
+        """Deliver any Events API `event` in Slack's envelope, signed."""
         body = {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(_event_numbers):08d}",
@@ -203,14 +210,191 @@ class SlackClient:
         headers = (
             {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
         )
-        return self.post(json.dumps(body), content_type="application/json", extra_headers=headers), ts
+        return self.post(json.dumps(body), content_type="application/json", extra_headers=headers)
+
+    def thread_broadcast(
+        self, user: str, channel: str, text: str, *, thread_ts: str, **extra: Any
+    ) -> tuple[Reply, str]:
+        """A thread reply sent with "Also send to #channel": subtype thread_broadcast, with the thread's
+        parent under `root`."""
+        ts = extra.pop("ts", None) or _new_ts()
+        parent = next(
+            (m for m in self.fake.messages if m.channel == channel and m.ts == thread_ts and m.user is None),
+            None,
+        )
+        root: dict[str, Any] = {
+            "type": "message",
+            "text": parent.text if parent else "",
+            "ts": thread_ts,
+            "thread_ts": thread_ts,
+            "reply_count": 1,
+            "reply_users_count": 1,
+            "latest_reply": ts,
+            "reply_users": [user],
+            "is_locked": False,
+            "subscribed": False,
+        }
+        if parent is not None:
+            root.update(_bot_author())
+            root["blocks"] = parent.blocks
+        else:
+            root["user"] = user
+        return self.message(
+            user, channel, text, thread_ts=thread_ts, ts=ts, subtype="thread_broadcast", root=root, **extra
+        )
+
+    def file_share(
+        self,
+        user: str,
+        channel: str,
+        text: str = "",
+        *,
+        files: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        **extra: Any,
+    ) -> tuple[Reply, str]:
+        """A message with a file (the text may be empty): subtype file_share with `files`."""
+        number = next(_event_numbers)
+        shared = files or [
+            {
+                "id": f"F{number:08d}",
+                "created": int(time.time()),
+                "timestamp": int(time.time()),
+                "name": "screenshot.png",
+                "title": "screenshot.png",
+                "mimetype": "image/png",
+                "filetype": "png",
+                "pretty_type": "PNG",
+                "user": user,
+                "user_team": TEAM_ID,
+                "mode": "hosted",
+                "size": 48213,
+                "url_private": f"https://files.slack.test/files-pri/{TEAM_ID}-F{number:08d}/screenshot.png",
+                "is_public": not channel.startswith("D"),
+            }
+        ]
+        return self.message(
+            user,
+            channel,
+            text,
+            thread_ts=thread_ts,
+            subtype="file_share",
+            files=shared,
+            upload=False,
+            display_as_bot=False,
+            **extra,
+        )
+
+    def bot_echo(self, message: PostedMessage, *, event_id: str | None = None) -> Reply:
+        """Slack's echo of a message the bot posted (not an ephemeral): a plain `message` event from the
+        bot user, with `bot_id`, `app_id` and `bot_profile` (no subtype for an app's own posts)."""
+        assert message.user is None, "Slack does not echo ephemeral messages"
+        event: dict[str, Any] = {
+            "type": "message",
+            "text": message.text,
+            "blocks": message.blocks,
+            "ts": message.ts,
+            "channel": message.channel,
+            "event_ts": message.ts,
+            "channel_type": self.fake.channel_type(message.channel),
+            "team": TEAM_ID,
+            **_bot_author(),
+        }
+        if message.thread_ts:
+            event["thread_ts"] = message.thread_ts
+            event["parent_user_id"] = BOT_USER_ID
+        return self.event(event, event_id=event_id)
+
+    def message_changed(
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        previous_text: str,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+    ) -> Reply:
+        """`user` edited their message `ts`: subtype message_changed, hidden, no top-level user; the new
+        message under `message`, the old one under `previous_message`."""
+        event_ts = _new_ts()
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "client_msg_id": f"cm-{ts}",
+            "edited": {"user": user, "ts": event_ts},
+            "team": TEAM_ID,
+        }
+        previous: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": previous_text,
+            "ts": ts,
+            "client_msg_id": f"cm-{ts}",
+            "team": TEAM_ID,
+        }
+        if thread_ts:
+            message["thread_ts"] = previous["thread_ts"] = thread_ts
+            message["parent_user_id"] = previous["parent_user_id"] = BOT_USER_ID
+        event = {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "message": message,
+            "previous_message": previous,
+            "channel": channel,
+            "ts": event_ts,
+            "event_ts": event_ts,
+            "channel_type": self.fake.channel_type(channel),
+        }
+        return self.event(event, event_id=event_id)
+
+    def message_deleted(
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        *,
+        previous_text: str,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+    ) -> Reply:
+        """`user` deleted their message `ts`: subtype message_deleted, hidden, with `deleted_ts` and the
+        message as it was under `previous_message`."""
+        event_ts = _new_ts()
+        previous: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": previous_text,
+            "ts": ts,
+            "client_msg_id": f"cm-{ts}",
+            "team": TEAM_ID,
+        }
+        if thread_ts:
+            previous["thread_ts"] = thread_ts
+            previous["parent_user_id"] = BOT_USER_ID
+        event = {
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "deleted_ts": ts,
+            "previous_message": previous,
+            "channel": channel,
+            "ts": event_ts,
+            "event_ts": event_ts,
+            "channel_type": self.fake.channel_type(channel),
+        }
+        return self.event(event, event_id=event_id)
 
     def open_home(self, user: str) -> Reply:
         """Deliver `app_home_opened`, as when someone opens the app's Home tab."""
         body = {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"},
             "type": "event_callback",
             "event_id": f"Ev{next(_event_numbers):08d}",
@@ -225,7 +409,7 @@ class SlackClient:
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "container": {"type": "view", "view_id": f"VHOME{user}"},
             "trigger_id": self.fake.new_trigger(),
@@ -243,14 +427,69 @@ class SlackClient:
             "type": "view_submission",
             "team": {"id": TEAM_ID, "domain": "acme"},
             "user": {"id": user, "username": self.fake.users[user]["name"], "team_id": TEAM_ID},
-            "api_app_id": "AREARVIEW",
+            "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "trigger_id": self.fake.new_trigger(),
             "view": {**view, "state": {"values": state}},
             "response_urls": [],
             "is_enterprise_install": False,
         }
-        return self._interaction(payload)
+        reply = self._interaction(payload)
+        if problem := self._check_response_action(view, reply):
+            self.fake.report_invalid(f"view_submission of {view.get('callback_id')}: {problem}")
+        return reply
+
+    def _check_response_action(self, view: dict[str, Any], reply: Reply) -> str | None:
+        """Why Slack would refuse the bot's answer to a view submission (None if it would not)."""
+        if reply.status != 200 or not reply.body.lstrip().startswith("{"):
+            return None
+        answer = reply.json
+        action = answer.get("response_action")
+        if action is None:
+            return None  # an empty JSON object closes the modal like an empty body
+        if action == "errors":
+            inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+            errors = answer.get("errors")
+            if not isinstance(errors, dict) or not errors:
+                return f"response_action errors without errors: {answer!r}"
+            unknown = sorted(str(k) for k in errors if k not in inputs)
+            return f"errors name no input block of the view: {unknown}" if unknown else None
+        if action in ("update", "push"):
+            new_view = answer.get("view")
+            if not isinstance(new_view, dict):
+                return f"response_action {action} without a view"
+            if new_view.get("type") != "modal":
+                return f"response_action {action} with a {new_view.get('type')!r} view"
+            if problem := self.fake.check_view(new_view):
+                return f"response_action {action}: {problem}"
+            if action == "push" and len(self.fake.stack_of(view["id"])) >= MODAL_STACK_LIMIT:
+                return "response_action push onto a stack of 3 views (push_limit_reached)"
+            return None
+        if action == "clear":
+            return None
+        return f"unknown response_action {action!r}"
+
+
+def _new_ts() -> str:
+    return f"1800000000.{next(_event_numbers):06d}"
+
+
+def _bot_author() -> dict[str, Any]:
+    """How Slack marks a message the app posted: the bot user, bot_id, app_id and bot_profile."""
+    return {
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "app_id": APP_ID,
+        "bot_profile": {
+            "id": BOT_ID,
+            "app_id": APP_ID,
+            "name": "Rearview",
+            "deleted": False,
+            "team_id": TEAM_ID,
+            "updated": 1700000000,
+            "icons": {"image_36": "https://a.slack-edge.test/rearview_36.png"},
+        },
+    }
 
 
 def _find_element(

@@ -17,8 +17,9 @@ def register(app: App, services: Services) -> None:
 
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        # Edits, deletions, joins and other bots' posts are not items.
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        # Edits, deletions, joins and bots' posts (our own included) are not items; a thread reply also
+        # sent to the channel and a message with a file are, by their text.
+        if event.get("subtype") not in _ITEM_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
         team_id = str(body.get("team_id") or event.get("team"))
         channel_id, ts, user_id = event["channel"], event["ts"], event["user"]
@@ -35,6 +36,9 @@ def register(app: App, services: Services) -> None:
         retro = services.replies.is_retro_thread(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
         if retro is not None and _first(services, team_id, body, channel_id, ts):
             services.replies.thread_reply(retro=retro, user_id=user_id, ts=ts, text=text)
+
+
+_ITEM_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
 def _first(services: Services, team_id: str, body: dict[str, Any], channel_id: str, ts: str) -> bool:
