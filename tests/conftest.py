@@ -339,7 +339,9 @@ def bot(fake: FakeSlack, migrated_url: str, clock: FakeClock, bot_server: BotSer
         }
     )
     sleeps: list[float] = []
-    # The fake's rate windows move with the bot's recorded waits: honouring Retry-After succeeds at once.
+    # Slack's rate budgets are on, as in production. The fake's windows move with the bot's recorded
+    # waits, so a bot that honours Retry-After succeeds on its retry without any real waiting.
+    fake.rate_limited = True
     fake.now = lambda: time.monotonic() + sum(sleeps)
     executor, runtime = start_runtime(settings, clock, sleeps)
     bot_server.app.current = runtime.wsgi_app()

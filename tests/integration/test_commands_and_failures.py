@@ -11,7 +11,7 @@ from storage.models import Participant, Retro
 from tests.blockkit import mrkdwn_text
 from tests.conftest import Bot
 from tests.fakeslack import BOT_USER_ID
-from tests.integration.helpers import CHANNEL, FACILITATOR, start_retro, team, ts
+from tests.integration.helpers import CHANNEL, FACILITATOR, close_retro, start_retro, team, ts
 
 
 @pytest.mark.parametrize(("text", "unknown"), [("help", False), ("", False), ("frobnicate now", True)])
@@ -147,3 +147,20 @@ def test_healthz(bot: Bot) -> None:
     with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert b'"ok": true' in response.read()
+
+
+def test_slacks_rate_budgets_are_on_and_the_bot_waits_them_out(bot: Bot) -> None:
+    """Every integration test runs under Slack's budgets; closing a retro posts in the channel faster than
+    Slack's one message a second, so it meets a 429 and must honour Retry-After, posting each once."""
+    assert bot.fake.rate_limited
+    team(bot)
+    start_retro(bot)
+    bot.slack.message("UBOB", "DUBOB", "- Rollback took 40 minutes")
+    bot.settle()
+    close_retro(bot)
+    limited = [c.method for c in bot.fake.rate_limited_calls]
+    assert "chat.postMessage" in limited
+    assert bot.sleeps and min(bot.sleeps) >= 1.0  # waited what Slack asked, through the injected sleep
+    posted = [(m.text, m.thread_ts) for m in bot.fake.messages if m.channel == CHANNEL and m.user is None]
+    assert len(posted) == len(set(posted)), "a rate-limited post went out twice"
+    assert len(bot.fake.uploads) == 1
