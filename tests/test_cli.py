@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -139,11 +138,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
+def fake_slack(fake: FakeSlack) -> FakeSlack:
+    """The shared fake Slack (conftest), reset for this test."""
+    return fake
 
 
 def test_a_refused_token_is_one_line(fake_slack: FakeSlack, tmp_path: Path) -> None:
