@@ -25,7 +25,8 @@ def _job_functions() -> dict[str, object]:
     return {
         obj_to_ref(fn): fn
         for name, fn in inspect.getmembers(jobs, inspect.isfunction)
-        if fn.__module__ == jobs.__name__ and not name.startswith("_") and name != "bind"
+        # x_*: mutation testing (.ci/mutation) puts mutmut's copies of each function beside it.
+        if fn.__module__ == jobs.__name__ and not name.startswith(("_", "x_")) and name != "bind"
     }
 
 

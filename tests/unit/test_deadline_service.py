@@ -1,0 +1,192 @@
+"""DeadlineService: who may remind and move the deadline, the limits of a new deadline, nudges once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Unpack
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
+from bot.services import Services
+from messages.blocks import EXTEND_DEADLINE_BLOCK
+from storage.models import Nudge, Participant, Retro
+from tests.conftest import FakeClock
+from tests.factories import RetroFields, make_retro
+from tests.recording import RecordingGateway, RecordingJobs
+
+
+@pytest.fixture
+def gateway() -> RecordingGateway:
+    return RecordingGateway()
+
+
+@pytest.fixture
+def jobs() -> RecordingJobs:
+    return RecordingJobs()
+
+
+@pytest.fixture
+def services(engine: Engine, gateway: RecordingGateway, jobs: RecordingJobs, clock: FakeClock) -> Services:
+    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+
+
+def open_retro(engine: Engine, clock: FakeClock, *people: str, **fields: Unpack[RetroFields]) -> int:
+    base: RetroFields = {
+        "title": "Q3 <launch>",
+        "kickoff_ts": "1.1",
+        "deadline": clock() + timedelta(days=2),
+        "created_at": clock(),
+    }
+    with Session(engine) as session:
+        retro = make_retro(session, **(base | fields))
+        assert retro.id is not None
+        for user_id in people:
+            session.add(Participant(team_id="T1", retro_id=retro.id, user_id=user_id, tz="UTC"))
+        session.commit()
+        return retro.id
+
+
+def deadline_of(engine: Engine, retro_id: int) -> datetime:
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        return retro.deadline
+
+
+def test_only_the_facilitator_reminds_and_moves_the_deadline(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id = open_retro(engine, clock, "U1", "U2")
+    deadlines = services.deadlines
+    where = {"team_id": "T1", "channel_id": "C1", "user_id": "U1"}
+    remind = "Only the facilitator, <@UFAC>, can send reminders for *Q3 &lt;launch&gt;*."
+    move = "Only the facilitator, <@UFAC>, can change the deadline for *Q3 &lt;launch&gt;*."
+    with pytest.raises(NotFacilitator) as refused:
+        deadlines.check_remind(**where)
+    assert refused.value.message == remind
+    with pytest.raises(NotFacilitator) as refused:
+        deadlines.remind_now(**where)
+    assert refused.value.message == remind
+    with pytest.raises(NotFacilitator) as refused:
+        deadlines.check_extend(**where)
+    assert refused.value.message == move
+    later = clock() + timedelta(days=5)
+    with pytest.raises(NotFacilitator) as refused:
+        deadlines.extend(team_id="T1", retro_id=retro_id, user_id="U1", deadline=later)
+    assert refused.value.message == move
+    # Nobody was reminded and nothing moved.
+    assert gateway.sent == []
+    assert deadline_of(engine, retro_id) == clock() + timedelta(days=2)
+    with Session(engine) as session:
+        assert session.exec(select(Nudge)).all() == []
+        retro = session.get(Retro, retro_id)
+        assert retro is not None and retro.manual_reminders == 0
+
+
+def test_the_facilitator_reminds_those_who_have_not_answered(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    open_retro(engine, clock, "U1", "U2", "U3")
+    with Session(engine) as session:
+        answered = session.exec(select(Participant).where(Participant.user_id == "U2")).one()
+        answered.responded_at = clock()
+        session.add(answered)
+        session.commit()
+    gateway.failures[("chat.postMessage", "U3")] = "user_not_found"
+    deadlines = services.deadlines
+    deadlines.check_remind(team_id="T1", channel_id="C1", user_id="UFAC")
+    told = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert told == "Reminded 1 of 2 people who have not answered yet. I could not reach <@U3>."
+    (nudge,) = gateway.messages_to("U1")
+    assert nudge["text"].startswith("Reminder: Q3 &lt;launch&gt; closes")
+    assert gateway.messages_to("U2") == []
+    # A second reminder is a new one; the first is on record with its failure.
+    deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert len(gateway.messages_to("U1")) == 2
+    with Session(engine) as session:
+        sent = sorted((n.user_id, n.reminder, n.error) for n in session.exec(select(Nudge)).all())
+    assert sent == [
+        ("U1", "manual-1", None),
+        ("U1", "manual-2", None),
+        ("U3", "manual-1", "user_not_found"),
+        ("U3", "manual-2", "user_not_found"),
+    ]
+
+
+def test_everyone_answered_means_nobody_to_remind(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    open_retro(engine, clock)
+    told = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert told == "Everyone has answered already: nobody to remind."
+    assert gateway.sent == []
+
+
+def test_reminders_and_extensions_need_a_collecting_retro(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    retro_id = open_retro(engine, clock, "U1", phase="discussing")
+    deadlines = services.deadlines
+    with pytest.raises(NoRetroHere) as refused:
+        deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert refused.value.message == "*Q3 &lt;launch&gt;* is no longer collecting answers."
+    with pytest.raises(NoRetroHere) as refused:
+        deadlines.check_extend(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert refused.value.message.startswith("Collection for *Q3 &lt;launch&gt;* is over (phase: discussing)")
+    with pytest.raises(InvalidInput) as invalid:
+        deadlines.extend(
+            team_id="T1", retro_id=retro_id, user_id="UFAC", deadline=clock() + timedelta(days=3)
+        )
+    assert invalid.value.errors == {
+        EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."
+    }
+    with pytest.raises(NoRetroHere):
+        deadlines.check_remind(team_id="T1", channel_id="C2", user_id="UFAC")
+
+
+@pytest.mark.parametrize(
+    ("after", "accepted"),
+    [
+        (timedelta(minutes=10), True),
+        (timedelta(minutes=10) - timedelta(seconds=1), False),
+        (timedelta(days=90), True),
+        (timedelta(days=90, seconds=1), False),
+        (None, False),
+    ],
+)
+def test_a_new_deadline_is_at_least_ten_minutes_and_at_most_ninety_days_away(
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    after: timedelta | None,
+    accepted: bool,
+) -> None:
+    retro_id = open_retro(engine, clock, "U1")
+    deadline = None if after is None else clock() + after
+    extend = services.deadlines.extend
+    if not accepted:
+        with pytest.raises(InvalidInput) as invalid:
+            extend(team_id="T1", retro_id=retro_id, user_id="UFAC", deadline=deadline)
+        too_far = after is not None and after > timedelta(days=1)
+        assert invalid.value.errors == {
+            EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."
+            if too_far
+            else "Pick a time at least 10 minutes from now."
+        }
+        assert deadline_of(engine, retro_id) == clock() + timedelta(days=2)
+        assert gateway.sent == []
+        return
+    assert deadline is not None
+    retro = extend(team_id="T1", retro_id=retro_id, user_id="UFAC", deadline=deadline)
+    assert retro.deadline == deadline == deadline_of(engine, retro_id)
+    # Announced in the kickoff thread, and the closing job follows the deadline.
+    (moved,) = gateway.messages_to("C1")
+    assert moved["thread_ts"] == "1.1"
+    assert moved["text"].startswith(":calendar: <@UFAC> moved the deadline to *<!date^")
+    assert moved["blocks"][0]["text"]["text"] == moved["text"]
+    assert jobs.jobs[f"retro:T1:{retro_id}:close"][1] == deadline

@@ -1,0 +1,145 @@
+"""VotingService: each person's vote limit, what is on the ballot, when it closes, and who notes root causes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.domain import MAX_ROOT_CAUSE_LENGTH
+from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.services import Services
+from messages.rounds import ROOT_CAUSE_BLOCK
+from storage.models import Item, Vote
+from tests.blockkit import mrkdwn_text
+from tests.conftest import FakeClock
+from tests.factories import make_item, make_retro
+from tests.recording import RecordingGateway, RecordingJobs
+
+
+@pytest.fixture
+def services(engine: Engine, clock: FakeClock) -> Services:
+    return Services.build(engine=engine, gateway=RecordingGateway(), clock=clock, jobs=RecordingJobs())
+
+
+@pytest.fixture
+def ballot(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
+    """A retro voting until tomorrow, two votes each, on three items (and one "went well" not on the ballot)."""
+    with Session(engine) as session:
+        retro = make_retro(
+            session,
+            title="Q3 <launch>",
+            phase="voting",
+            votes_per_person=2,
+            voting_deadline=clock() + timedelta(days=1),
+            created_at=clock(),
+        )
+        assert retro.id is not None
+        items = [
+            make_item(session, retro_id=retro.id, category=category, text=text, number=number)
+            for number, (category, text) in enumerate(
+                [("went_wrong", "Flaky CI"), ("to_improve", "Pairing"), ("went_wrong", "Late QA")], 1
+            )
+        ]
+        make_item(session, retro_id=retro.id, category="went_well", text="Fast review", number=4)
+        return retro.id, [i.id or 0 for i in items]
+
+
+def my_votes(engine: Engine, services: Services, retro_id: int, user_id: str) -> list[int]:
+    voter = services.voting.keys.author_hash(team_id="T1", retro_id=retro_id, user_id=f"voter:{user_id}")
+    with Session(engine) as session:
+        return sorted(
+            session.exec(
+                select(Vote.item_id).where(Vote.voter_hash == voter).order_by(col(Vote.item_id))
+            ).all()
+        )
+
+
+def test_a_person_has_votes_per_person_and_no_more(
+    services: Services, engine: Engine, ballot: tuple[int, list[int]]
+) -> None:
+    retro_id, (first, second, third) = ballot
+    vote = services.voting.vote
+    vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)  # a double click counts once
+    vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=second)
+    with pytest.raises(DomainError) as refused:
+        vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=third)
+    assert refused.value.message == "You have used all 2 votes. Remove one first to vote for this item."
+    # Pressing an item already voted for is no new vote, even with none left.
+    vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=second)
+    assert my_votes(engine, services, retro_id, "U1") == [first, second]
+    # Someone else has votes of their own.
+    vote(team_id="T1", retro_id=retro_id, user_id="U2", item_id=third)
+    vote(team_id="T1", retro_id=retro_id, user_id="U2", item_id=first)
+    assert my_votes(engine, services, retro_id, "U2") == [first, third]
+    # Taking one back frees it, for that person only.
+    services.voting.unvote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    assert my_votes(engine, services, retro_id, "U2") == [first, third]
+    vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=third)
+    assert my_votes(engine, services, retro_id, "U1") == [second, third]
+    with Session(engine) as session:
+        assert all("U1" not in v.voter_hash and "U2" not in v.voter_hash for v in session.exec(select(Vote)))
+
+
+def test_only_items_on_the_ballot_take_votes(
+    services: Services, engine: Engine, clock: FakeClock, ballot: tuple[int, list[int]]
+) -> None:
+    retro_id, _items = ballot
+    with Session(engine) as session:
+        went_well = session.exec(select(Item.id).where(Item.category == "went_well")).one()
+        other = make_retro(session, channel_id="C2", phase="voting", created_at=clock())
+        elsewhere = make_item(session, retro_id=other.id or 0, category="went_wrong").id
+    for item_id in (went_well or 0, elsewhere or 0):
+        with pytest.raises(DomainError) as refused:
+            services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=item_id)
+        assert refused.value.message == "That item is not on the ballot."
+    assert my_votes(engine, services, retro_id, "U1") == []
+
+
+def test_the_ballot_closes_at_the_voting_deadline(
+    services: Services, engine: Engine, clock: FakeClock, ballot: tuple[int, list[int]]
+) -> None:
+    retro_id, (first, *_rest) = ballot
+    clock.advance(days=1)
+    for act in (services.voting.vote, services.voting.unvote):
+        with pytest.raises(DomainError) as refused:
+            act(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+        assert refused.value.message == "Voting for *Q3 &lt;launch&gt;* is closed."
+    assert my_votes(engine, services, retro_id, "U1") == []
+
+
+def test_only_the_facilitator_notes_root_causes(
+    services: Services, engine: Engine, ballot: tuple[int, list[int]]
+) -> None:
+    _retro_id, (first, second, _third) = ballot
+    voting = services.voting
+    for who in ("U1", "UFAC "):
+        with pytest.raises(NotFacilitator) as refused:
+            voting.root_cause_view(team_id="T1", item_id=first, user_id=who)
+        assert refused.value.message == "Only the facilitator, <@UFAC>, can add root-cause notes."
+        with pytest.raises(NotFacilitator):
+            voting.set_root_cause(team_id="T1", item_id=first, user_id=who, text="Nobody owned CI")
+    with pytest.raises(DomainError) as gone:
+        voting.set_root_cause(team_id="T2", item_id=first, user_id="UFAC", text="Nobody owned CI")
+    assert gone.value.message == "That item no longer exists."
+
+    view = voting.root_cause_view(team_id="T1", item_id=second, user_id="UFAC")
+    assert "*#2* Pairing" in mrkdwn_text(view["blocks"])
+    voting.set_root_cause(
+        team_id="T1", item_id=second, user_id="UFAC", text="  " + "w" * MAX_ROOT_CAUSE_LENGTH
+    )
+    with pytest.raises(InvalidInput) as invalid:
+        voting.set_root_cause(
+            team_id="T1", item_id=first, user_id="UFAC", text="w" * (MAX_ROOT_CAUSE_LENGTH + 1)
+        )
+    assert invalid.value.errors == {ROOT_CAUSE_BLOCK: "Keep the note under 3,000 characters."}
+    with Session(engine) as session:
+        notes = {i.id: i.root_cause for i in session.exec(select(Item))}
+    assert notes[second] == "w" * MAX_ROOT_CAUSE_LENGTH
+    assert notes[first] is None
+    voting.set_root_cause(team_id="T1", item_id=second, user_id="UFAC", text="   ")
+    with Session(engine) as session:
+        assert all(i.root_cause is None for i in session.exec(select(Item)))
