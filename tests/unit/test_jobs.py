@@ -42,5 +42,5 @@ def test_the_stored_references_are_pinned() -> None:
 
 def test_a_job_before_the_services_are_bound_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs, "_services", None)
-    with pytest.raises(RuntimeError, match="before the services were bound"):
+    with pytest.raises(RuntimeError, match=r"^jobs ran before the services were bound$"):
         jobs.followup("T0TEAM", 1)
