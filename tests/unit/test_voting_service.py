@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot import jobs as bot_jobs
 from bot.domain import MAX_ROOT_CAUSE_LENGTH
 from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.services import Services
 from messages.rounds import ROOT_CAUSE_BLOCK
-from storage.models import Item, Vote
+from storage.models import Item, Participant, Retro, Vote
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
@@ -143,3 +144,58 @@ def test_only_the_facilitator_notes_root_causes(
     voting.set_root_cause(team_id="T1", item_id=second, user_id="UFAC", text="   ")
     with Session(engine) as session:
         assert all(i.root_cause is None for i in session.exec(select(Item)))
+
+
+def test_voting_opens_once_with_a_ballot_for_everyone_and_a_job_to_close_it(
+    engine: Engine, clock: FakeClock, ballot: tuple[int, list[int]]
+) -> None:
+    retro_id, _items = ballot
+    gateway, jobs = RecordingGateway(), RecordingJobs()
+    services = Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        retro.phase, retro.kickoff_ts = "discussing", "1.1"
+        session.add(retro)
+        session.add_all(Participant(team_id="T1", retro_id=retro_id, user_id=u) for u in ("U1", "U2"))
+        session.commit()
+    gateway.failures[("chat.postMessage", "U2")] = "user_not_found"
+    assert services.voting.begin(team_id="T1", retro_id=retro_id) is True
+    (ballot_dm,) = gateway.messages_to("U1")
+    assert ballot_dm["text"] == "Your ballot for Q3 &lt;launch&gt;"
+    assert "You have *2 of 2* votes left." in mrkdwn_text(ballot_dm["blocks"])
+    (opened,) = gateway.messages_to("C1")
+    assert opened["thread_ts"] == "1.1"
+    assert gateway.ephemerals_to("UFAC") == ["I could not send a ballot to:\n• <@U2>: `user_not_found`"]
+    assert {p["user_id"] for kind, p in gateway.sent if kind == "home"} == {"UFAC", "U1", "U2"}
+    func, run_at, kwargs = jobs.jobs[f"retro:T1:{retro_id}:voting:close"]
+    assert (func, run_at, kwargs) == (
+        bot_jobs.close_voting,
+        clock() + timedelta(hours=24),
+        {
+            "team_id": "T1",
+            "retro_id": retro_id,
+        },
+    )
+    sent = len(gateway.sent)
+    assert services.voting.begin(team_id="T1", retro_id=retro_id) is False
+    assert len(gateway.sent) == sent
+
+    # Closing early (by /retro next) cancels the job, posts the results and updates the facilitator's Home.
+    assert services.voting.close(team_id="T1", retro_id=retro_id) is True
+    assert jobs.jobs == {}
+    kind, payload = gateway.sent[-1]
+    assert (kind, payload["user_id"]) == ("home", "UFAC")
+    sent = len(gateway.sent)
+    assert services.voting.close(team_id="T1", retro_id=retro_id) is False
+    assert len(gateway.sent) == sent
+
+
+def test_each_vote_answers_with_the_updated_ballot(services: Services, ballot: tuple[int, list[int]]) -> None:
+    retro_id, (first, _second, _third) = ballot
+    (after_vote,) = services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    assert "You have *1 of 2* votes left." in mrkdwn_text(after_vote.blocks)
+    assert f"ballot_{first}" in str(after_vote.blocks) and "Remove vote" in str(after_vote.blocks)
+    (after_unvote,) = services.voting.unvote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    assert "You have *2 of 2* votes left." in mrkdwn_text(after_unvote.blocks)
+    assert "Remove vote" not in str(after_unvote.blocks)
