@@ -199,3 +199,16 @@ def test_each_vote_answers_with_the_updated_ballot(services: Services, ballot: t
     (after_unvote,) = services.voting.unvote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
     assert "You have *2 of 2* votes left." in mrkdwn_text(after_unvote.blocks)
     assert "Remove vote" not in str(after_unvote.blocks)
+
+
+def test_results_rank_by_votes_and_equal_counts_share_a_place(
+    services: Services, engine: Engine, ballot: tuple[int, list[int]]
+) -> None:
+    retro_id, (first, second, third) = ballot
+    for user_id, item_id in (("U1", third), ("U2", third), ("U1", second), ("U2", second), ("U3", first)):
+        services.voting.vote(team_id="T1", retro_id=retro_id, user_id=user_id, item_id=item_id)
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        ranked = [(r.rank, r.tied, r.votes, r.item.id) for r in services.voting.results(session, retro)]
+    assert ranked == [(1, True, 2, second), (1, True, 2, third), (3, False, 1, first)]
