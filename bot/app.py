@@ -27,7 +27,7 @@ def build_app(
 ) -> App:
     """`client` carries the bot token; Bolt checks it with auth.test at start-up."""
     bolt_logger = logging.getLogger("rearview.bolt")
-    bolt_logger.addFilter(_TokenSkippedFilter())
+    bolt_logger.addFilter(_TOKEN_SKIPPED)  # the same object each time: a restart adds no second filter
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -51,6 +51,9 @@ class _TokenSkippedFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "`token` will be unused" not in record.getMessage()
+
+
+_TOKEN_SKIPPED = _TokenSkippedFilter()
 
 
 def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:

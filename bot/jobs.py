@@ -18,6 +18,12 @@ def bind(services: Services) -> None:
     _services = services
 
 
+def unbind() -> None:
+    """A stopped runtime's services must not run a later job (tests start many runtimes in one process)."""
+    global _services
+    _services = None
+
+
 def _bound() -> Services:
     if _services is None:
         raise RuntimeError("jobs ran before the services were bound")

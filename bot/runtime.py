@@ -89,6 +89,7 @@ class Runtime:
     def stop(self) -> None:
         """What a clean exit does; a crash skips it, and the next start resumes from the database."""
         self.scheduler.shutdown(wait=True)
+        jobs.unbind()
         self.engine.dispose()
 
     def serve_forever(self) -> None:

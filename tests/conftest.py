@@ -12,10 +12,9 @@ import random
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from bot.services import Services
 from storage.db import make_engine, upgrade
 from tests.fakeslack import BOT_TOKEN, FakeSlack
 from tests.slackclient import SIGNING_SECRET, SlackClient
+from tests.timeline import Timeline
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -43,14 +43,12 @@ class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener pool, with a way to wait until every listener has finished its work."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
+        # Bolt's own default: five workers, so five slow listeners starve every other ack here as in production.
+        super().__init__(max_workers=5, thread_name_prefix="listener")
         self._busy = 0
         self._idle = threading.Condition()
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._idle:
-            self._busy += 1
-
         def run() -> Any:
             try:
                 return fn(*args, **kwargs)
@@ -59,7 +57,10 @@ class TrackingExecutor(ThreadPoolExecutor):
                     self._busy -= 1
                     self._idle.notify_all()
 
-        return super().submit(run)
+        with self._idle:
+            future = super().submit(run)  # raises once shut down: then nothing was counted
+            self._busy += 1
+        return future
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         with self._idle:
@@ -138,16 +139,24 @@ def postgres_migrated(postgres_admin: Engine) -> Iterator[tuple[str, Engine]]:
 def _empty_postgres(engine: Engine) -> None:
     """Delete every row and restart every sequence, keeping the schema and Alembic's version."""
     with engine.begin() as connection:
-        tables = connection.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename NOT IN ('alembic_version', 'apscheduler_jobs')"
+                )
             )
-        ).scalars()
-        sequences = connection.execute(
-            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
-        ).scalars()
-        # Replica mode skips foreign-key triggers, so the order of the deletes does not matter.
-        statements = ["SET LOCAL session_replication_role = replica"]
+            .scalars()
+            .all()
+        )
+        sequences = (
+            connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+            .scalars()
+            .all()
+        )
+        # Replica mode skips foreign-key triggers, so the order of the deletes does not matter. The job
+        # store's table goes too: a new runtime creates it, as on a database that never had a scheduler.
+        statements = ["SET LOCAL session_replication_role = replica", "DROP TABLE IF EXISTS apscheduler_jobs"]
         statements += [f'DELETE FROM "{name}"' for name in tables]
         statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
         connection.execute(text("; ".join(statements)))
@@ -237,7 +246,7 @@ class BotServer:
 def bot_server() -> Iterator[BotServer]:
     """waitress, as `rearview run` serves the bot, started once per test process."""
     switch = SwitchableApp()
-    server: Any = create_server(switch, host="127.0.0.1", port=0, threads=4)
+    server: Any = create_server(switch, host="127.0.0.1", port=0, threads=8)  # as Runtime.serve_forever
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     yield BotServer(f"http://127.0.0.1:{server.effective_port}", switch)
@@ -268,7 +277,12 @@ class Bot:
     runtime: Runtime
     executor: TrackingExecutor
     server: BotServer
-    sleeps: list[float] = field(default_factory=list)
+    timeline: Timeline
+
+    @property
+    def sleeps(self) -> list[float]:
+        """The Retry-After and backoff waits the bot asked for (recorded, not slept)."""
+        return self.timeline.waits
 
     @property
     def engine(self) -> Engine:
@@ -292,7 +306,7 @@ class Bot:
         self.executor.shutdown(wait=True)
         self.runtime.scheduler.shutdown(wait=False)  # a crash does not tidy up; the job store is as it was
         self.runtime.engine.dispose()
-        self.executor, self.runtime = start_runtime(self.settings, self.clock, self.sleeps)
+        self.executor, self.runtime = start_runtime(self.settings, self.clock, self.timeline)
         self.server.app.current = self.runtime.wsgi_app()
 
     def run_due_jobs(self) -> list[str]:
@@ -304,22 +318,25 @@ class Bot:
 
 def run_due_jobs(scheduler: BackgroundScheduler, now: datetime) -> list[str]:
     ran = []
-    for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time):
-        if job.next_run_time is not None and job.next_run_time <= now:
-            scheduler.remove_job(job.id)
-            job.func(*job.args, **job.kwargs)
-            ran.append(job.id)
+    due = [j for j in scheduler.get_jobs() if j.next_run_time is not None and j.next_run_time <= now]
+    for job in sorted(due, key=lambda j: j.next_run_time):
+        scheduler.remove_job(job.id)  # date jobs run once, and APScheduler removes them as it starts them
+        late = (now - job.next_run_time).total_seconds()
+        if job.misfire_grace_time is not None and late > job.misfire_grace_time:
+            continue  # missed by more than its grace time: APScheduler drops it unrun
+        job.func(*job.args, **job.kwargs)
+        ran.append(job.id)
     return ran
 
 
 def start_runtime(
-    settings: Settings, clock: FakeClock, sleeps: list[float]
+    settings: Settings, clock: FakeClock, timeline: Timeline
 ) -> tuple[TrackingExecutor, Runtime]:
     executor = TrackingExecutor()
     runtime = Runtime.start(
         settings,
         clock=clock,
-        sleep=sleeps.append,  # Retry-After waits are recorded, not slept
+        sleep=timeline.wait,  # Retry-After waits are recorded, not slept
         rng=random.Random(7),  # a fixed round-robin order
         listener_executor=executor,
         paused=True,  # jobs fire when the test's clock reaches them (run_due_jobs), never by real time
@@ -328,7 +345,13 @@ def start_runtime(
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, migrated_url: str, clock: FakeClock, bot_server: BotServer) -> Iterator[Bot]:
+def bot(
+    fake: FakeSlack,
+    migrated_url: str,
+    clock: FakeClock,
+    bot_server: BotServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Bot]:
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -338,23 +361,24 @@ def bot(fake: FakeSlack, migrated_url: str, clock: FakeClock, bot_server: BotSer
             "REARVIEW_SECRET": "s" * 32,
         }
     )
-    sleeps: list[float] = []
-    # Slack's rate budgets are on, as in production. The fake's windows move with the bot's recorded
-    # waits, so a bot that honours Retry-After succeeds on its retry without any real waiting.
+    timeline = Timeline()
+    timeline.install(monkeypatch)
+    # Slack's rate budgets are on, as in production, on the timeline's clock: a bot that honours
+    # Retry-After succeeds on its retry without real waiting; one that retries too little loses the call.
     fake.rate_limited = True
-    fake.now = lambda: time.monotonic() + sum(sleeps)
-    executor, runtime = start_runtime(settings, clock, sleeps)
+    fake.now = timeline.now
+    executor, runtime = start_runtime(settings, clock, timeline)
     bot_server.app.current = runtime.wsgi_app()
     bot = Bot(
         url=bot_server.url,
         fake=fake,
-        slack=SlackClient(bot_url=bot_server.url, fake=fake),
+        slack=SlackClient(bot_url=bot_server.url, fake=fake, timeline=timeline),
         clock=clock,
         settings=settings,
         runtime=runtime,
         executor=executor,
         server=bot_server,
-        sleeps=sleeps,
+        timeline=timeline,
     )
     yield bot
     bot.server.app.current = None

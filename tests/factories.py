@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from storage.models import Item, Retro
 
-NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)  # a Monday morning, as the tests' clock starts
+NOW = datetime(
+    2026, 11, 23, 9, 17, 43, tzinfo=UTC
+)  # a Monday morning at an odd second, as the bot tests start
 UNSAVED_RETRO_ID = 7
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -151,6 +151,10 @@ class Upload:
     thread_ts: str | None = None
 
 
+# The running server and its lock outlive a reset; everything else goes back to its default.
+_KEPT_ACROSS_RESETS = frozenset({"_server", "_thread", "_cond"})
+
+
 @dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -169,6 +173,8 @@ class FakeSlack:
     members_page_size: int = 200
     # Seconds each Web API call takes, slept outside the lock so concurrent calls overlap.
     latency: float = 0.0
+    max_in_flight: int = 0  # the most Web API calls that were in their latency at once
+    _in_flight: int = 0
     # Enforce RATE_LIMITS and chat.postMessage's 1 per second per channel (429 with Retry-After).
     rate_limited: bool = False
     # The fake's clock (seconds) for rate windows, trigger ids and response_urls.
@@ -186,35 +192,14 @@ class FakeSlack:
     # ------------------------------------------------------------ set-up
 
     def reset(self) -> None:
-        """Forget everything (workspace, recorded calls, failures, limits) and restore the defaults;
-        the server keeps running on the same port."""
+        """Forget everything (workspace, recorded calls, failures, limits) and restore every field's default;
+        the server keeps running on the same port. Driven by the fields, so a field added later resets too."""
         with self._cond:
-            for container in (
-                self.users,
-                self.channels,
-                self.calls,
-                self.messages,
-                self.views,
-                self.uploads,
-                self.invalid_payloads,
-                self.reactions,
-                self.homes,
-                self.responses,
-                self.rejected_responses,
-                self.failures,
-                self.rate_limited_calls,
-                self._triggers,
-                self._trigger_views,
-                self._used_triggers,
-                self._response_urls,
-                self._windows,
-            ):
-                container.clear()
-            self._ids = itertools.count(1)
-            self.members_page_size = 200
-            self.latency = 0.0
-            self.rate_limited = False
-            self.now = time.monotonic
+            for spec in fields(self):
+                if spec.name in _KEPT_ACROSS_RESETS:
+                    continue
+                default = spec.default_factory() if spec.default_factory is not MISSING else spec.default
+                setattr(self, spec.name, default)
             self._cond.notify_all()
 
     def add_user(
@@ -381,7 +366,12 @@ class FakeSlack:
     def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
         latency = self.latency
         if latency > 0 and path.startswith("/api/"):
+            with self._cond:
+                self._in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self._in_flight)
             time.sleep(latency)  # the network, outside the lock: concurrent calls overlap
+            with self._cond:
+                self._in_flight -= 1
         with self._cond:
             try:
                 return self._dispatch(path, headers, raw)
@@ -691,7 +681,10 @@ class FakeSlack:
             return self._invalid(problem)
         if params.get("hash") and params["hash"] != self.views[view_id]["hash"]:
             return {"ok": False, "error": "hash_conflict"}
-        stored = {**self.views[view_id], **view, "id": view_id, "state": {"values": {}}}
+        # Slack replaces the view: nothing of the old one survives but its place in the stack.
+        old = self.views[view_id]
+        kept = {k: old[k] for k in ("id", "team_id", "root_view_id", "previous_view_id") if k in old}
+        stored = {**view, **kept, "state": {"values": {}}}
         stored["hash"] = f"h{view_id}.{next(self._ids)}"
         self.views[view_id] = stored
         return {"ok": True, "view": stored}

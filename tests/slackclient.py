@@ -9,11 +9,14 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from tests.fakeslack import APP_ID, BOT_ID, BOT_USER_ID, MODAL_STACK_LIMIT, TEAM_ID, FakeSlack, PostedMessage
+from tests.timeline import Timeline
 
 _event_numbers = itertools.count(1)
 
@@ -43,10 +46,30 @@ class Reply:
 
 
 class SlackClient:
-    def __init__(self, *, bot_url: str, fake: FakeSlack, signing_secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self,
+        *,
+        bot_url: str,
+        fake: FakeSlack,
+        signing_secret: str = SIGNING_SECRET,
+        timeline: Timeline | None = None,
+    ) -> None:
         self.bot_url = bot_url
         self.fake = fake
         self.signing_secret = signing_secret
+        self.timeline = timeline  # the bot's in-process record, when the bot runs in this process
+        self._slow_ack_allowed: str | None = None
+        self.slow_acks: list[str] = []  # acks over 3 s let through by allow_slow_ack, with the reason
+
+    @contextmanager
+    def allow_slow_ack(self, known_issue: str) -> Iterator[None]:
+        """Let an ack that is known to be too slow through, recorded, so the rest of a flow stays tested.
+        Each use names the issue that fixes it; a strict xfail in test_acks.py pins the same defect."""
+        self._slow_ack_allowed = known_issue
+        try:
+            yield
+        finally:
+            self._slow_ack_allowed = None
 
     # ------------------------------------------------------------ transport
 
@@ -73,14 +96,22 @@ class SlackClient:
                 **(extra_headers or {}),
             },
         )
+        mark = self.timeline.mark() if self.timeline is not None else 0
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 reply = Reply(response.status, response.read().decode())
         except urllib.error.HTTPError as exc:
             reply = Reply(exc.code, exc.read().decode())
-        # Slack gives up after 3 seconds; an ack that slow is a bug even if the test passes.
-        assert time.monotonic() - started < 3.0, "the bot took longer than 3 s to acknowledge"
+        # Slack gives up after 3 seconds; an ack that slow is a bug even if the test passes. Waits the bot
+        # recorded instead of sleeping count too: in production they would have been slept before the ack.
+        waited = time.monotonic() - started
+        if self.timeline is not None:
+            waited += sum(e.seconds for e in self.timeline.before_ack(mark) if e.kind == "wait")
+        if waited >= 3.0 and self._slow_ack_allowed is not None:
+            self.slow_acks.append(f"{waited:.1f} s: {self._slow_ack_allowed}")
+            return reply
+        assert waited < 3.0, f"the bot took {waited:.1f} s (with its Retry-After waits) to acknowledge"
         return reply
 
     def _interaction(self, payload: dict[str, Any]) -> Reply:

@@ -176,7 +176,8 @@ def test_run_serves_slack_over_http(fake_slack: FakeSlack, tmp_path: Path) -> No
         for line in stderr:
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
+    pumping = threading.Thread(target=pump, daemon=True)
+    pumping.start()
     try:
         # waitress logs "Serving on ..." once the socket is bound: wait for that event.
         seen: list[str] = []
@@ -205,6 +206,7 @@ def test_run_serves_slack_over_http(fake_slack: FakeSlack, tmp_path: Path) -> No
     finally:
         process.terminate()
         process.wait(timeout=10)
+        pumping.join(timeout=10)  # it ends at the pipe's end of file; close only after it stopped reading
         stderr.close()
 
 

@@ -213,14 +213,13 @@ def test_latency_is_applied_outside_the_lock_so_calls_overlap(api: FakeSlack, we
         results.append(bool(web.auth_test()["ok"]))
 
     threads = [threading.Thread(target=call) for _ in range(4)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
     assert results == [True] * 4
-    assert 0.2 <= elapsed < 0.6, f"4 calls of 0.2 s took {elapsed:.2f} s: they did not overlap"
+    # Inside the lock the calls would take their latency one at a time: never more than one in flight.
+    assert api.max_in_flight >= 2
 
 
 # ---------------------------------------------------------------- rate limits
@@ -339,17 +338,23 @@ def test_each_command_and_click_gets_its_own_response_url(api: FakeSlack, stub_b
 
 def test_views_update_with_a_stale_hash_is_a_conflict(api: FakeSlack, web: WebClient) -> None:
     opened = web.views_open(trigger_id=api.new_trigger(), view=_modal("First", external_id="ext-1"))["view"]
-    updated = web.views_update(view_id=opened["id"], hash=opened["hash"], view=_modal("Second"))["view"]
+    updated = web.views_update(
+        view_id=opened["id"], hash=opened["hash"], view=_modal("Second", external_id="ext-1")
+    )["view"]
     assert updated["hash"] != opened["hash"]
     stale = slack_error(lambda: web.views_update(view_id=opened["id"], hash=opened["hash"], view=_modal("X")))
     assert stale.response["error"] == "hash_conflict"
     assert api.views[opened["id"]]["title"]["text"] == "Second"
-    assert web.views_update(view_id=opened["id"], view=_modal("No hash, no check"))["ok"]
+    assert web.views_update(view_id=opened["id"], view=_modal("No hash, no check", external_id="ext-1"))["ok"]
     by_external = web.views_update(external_id="ext-1", view=_modal("By external id"))
     assert by_external["view"]["id"] == opened["id"]
     assert slack_error(lambda: web.views_update(external_id="nope", view=_modal("Y"))).response["error"] == (
         "not_found"
     )
+    # An update replaces the view: what the new one leaves out is gone, as in Slack.
+    web.views_update(view_id=opened["id"], view=_modal("Plain"))
+    assert "external_id" not in api.views[opened["id"]]
+    assert api.views[opened["id"]]["title"]["text"] == "Plain"
 
 
 def test_the_modal_stack_holds_three_views(api: FakeSlack, web: WebClient) -> None:

@@ -22,8 +22,7 @@ def test_upgrade_head_matches_the_models(engine: Engine) -> None:
 
 def test_every_table_carries_the_workspace(engine: Engine) -> None:
     inspector = inspect(engine)
-    # APScheduler's job store makes its own table when a scheduler first starts on the database.
-    tables = set(inspector.get_table_names()) - {"alembic_version", "apscheduler_jobs"}
+    tables = set(inspector.get_table_names()) - {"alembic_version"}
     assert tables == {
         "retro",
         "participant",

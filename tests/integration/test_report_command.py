@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from tests.conftest import Bot
 from tests.integration.helpers import CHANNEL, FACILITATOR, blocks_text, close_retro, start_retro, team
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every variable Settings reads.
+SETTINGS = set(re.findall(r'get\("([A-Z_]+)"\)', (ROOT / "bot" / "config.py").read_text()))
 
 
 def rearview(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -51,6 +54,8 @@ def test_the_uploaded_report_equals_the_cli_output(
 
     # ...and the other cases through the same entry point in this process (a process start costs ~2 s).
     monkeypatch.chdir(tmp_path)
+    for name in SETTINGS:  # the developer's own environment must not change the outcome
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert main(["report", str(retro_id), "-o", "out.md"]) == 0
     assert (tmp_path / "out.md").read_text() == uploaded.content.decode()

@@ -126,7 +126,8 @@ def test_a_full_round_robin_across_time_zones(bot: Bot) -> None:
         elif action == "skip":
             refused, _ = bot.slack.command(person, CHANNEL, "skip")
             assert "Only the facilitator" in refused.text
-            bot.slack.command(FACILITATOR, CHANNEL, "skip")
+            with bot.slack.allow_slow_ack("issue #10: the last skip starts voting before its ack"):
+                bot.slack.command(FACILITATOR, CHANNEL, "skip")
         bot.settle()
 
     ended = {t.user_id: t.status for t in turns(bot)}

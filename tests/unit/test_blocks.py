@@ -26,7 +26,7 @@ from tests.factories import NOW, make_item, make_retro
 EVIL = "<!channel> deploy was <https://evil.example|fine> & <@U999>"
 ESCAPED_EVIL = "&lt;!channel&gt; deploy was &lt;https://evil.example|fine&gt; &amp; &lt;@U999&gt;"
 # The default retro's deadline (NOW + 2 days) as Slack's date token shows it where it cannot localise.
-DEADLINE = "|2026-11-25 09:00 UTC>"
+DEADLINE = "|2026-11-25 09:17 UTC>"
 ITEM_BUTTONS = [
     ("survey_open", "7", "Open survey"),
     ("item_add_open", "7", "Add item"),

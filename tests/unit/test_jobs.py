@@ -26,7 +26,9 @@ def _job_functions() -> dict[str, object]:
         obj_to_ref(fn): fn
         for name, fn in inspect.getmembers(jobs, inspect.isfunction)
         # x_*: mutation testing (.ci/mutation) puts mutmut's copies of each function beside it.
-        if fn.__module__ == jobs.__name__ and not name.startswith(("_", "x_")) and name != "bind"
+        if fn.__module__ == jobs.__name__
+        and not name.startswith(("_", "x_"))
+        and name not in ("bind", "unbind")
     }
 
 
