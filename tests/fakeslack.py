@@ -162,6 +162,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     messages: list[PostedMessage] = field(default_factory=list)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    closed_views: set[str] = field(default_factory=set)  # closed by the bot's answer to their submission
     uploads: dict[str, Upload] = field(default_factory=dict)
     invalid_payloads: list[str] = field(default_factory=list)
     reactions: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, ts, name)
@@ -267,6 +268,28 @@ class FakeSlack:
     def check_view(self, view: Any) -> str | None:
         """Why Slack would refuse this view (None when it is valid)."""
         return self._check_view(view)
+
+    def show_submission_answer(self, view_id: str, action: str, new_view: dict[str, Any] | None) -> None:
+        """What Slack shows after the bot answered a submission of `view_id` with `response_action`:
+        `update` replaces that view, `push` stacks a new one on it, `clear` or a plain ack closes."""
+        with self._cond:
+            if action == "update" and new_view is not None:
+                self._replace_view(view_id, new_view)
+            elif action == "push" and new_view is not None:
+                pushed = f"V{next(self._ids):06d}"
+                under = self.views[view_id]
+                self.views[pushed] = {
+                    **new_view,
+                    "id": pushed,
+                    "team_id": TEAM_ID,
+                    "hash": f"h{pushed}",
+                    "state": {"values": {}},
+                    "root_view_id": under.get("root_view_id") or view_id,
+                    "previous_view_id": view_id,
+                }
+            elif action in ("clear", "close"):
+                self.closed_views.update(self._stack(view_id) if action == "clear" else [view_id])
+            self._cond.notify_all()
 
     def stack_of(self, view_id: str) -> list[str]:
         """The modal stack `view_id` sits on, root first, ending with `view_id`."""
@@ -681,13 +704,18 @@ class FakeSlack:
             return self._invalid(problem)
         if params.get("hash") and params["hash"] != self.views[view_id]["hash"]:
             return {"ok": False, "error": "hash_conflict"}
+        return {"ok": True, "view": self._replace_view(view_id, view)}
+
+    def _replace_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
         # Slack replaces the view: nothing of the old one survives but its place in the stack.
         old = self.views[view_id]
-        kept = {k: old[k] for k in ("id", "team_id", "root_view_id", "previous_view_id") if k in old}
-        stored = {**view, **kept, "state": {"values": {}}}
+        kept: dict[str, Any] = {
+            k: old[k] for k in ("id", "team_id", "root_view_id", "previous_view_id") if k in old
+        }
+        stored: dict[str, Any] = {**view, **kept, "state": {"values": {}}}
         stored["hash"] = f"h{view_id}.{next(self._ids)}"
         self.views[view_id] = stored
-        return {"ok": True, "view": stored}
+        return stored
 
     def _api_views_push(self, params: Params) -> dict[str, Any]:
         return self._api_views_open(params, pushed=True)

@@ -468,6 +468,11 @@ class SlackClient:
         reply = self._interaction(payload)
         if problem := self._check_response_action(view, reply):
             self.fake.report_invalid(f"view_submission of {view.get('callback_id')}: {problem}")
+        elif reply.status == 200:
+            answer = reply.json if reply.body.lstrip().startswith("{") else {}
+            action = answer.get("response_action") or "close"
+            if action != "errors":  # errors keep the modal open as it was, with the messages shown
+                self.fake.show_submission_answer(view_id, action, answer.get("view"))
         return reply
 
     def _check_response_action(self, view: dict[str, Any], reply: Reply) -> str | None:

@@ -26,7 +26,7 @@ from bot.gateway import make_web_client
 from storage.models import Item
 from tests.conftest import Bot
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, RATE_LIMITS, FakeSlack, PostedMessage
-from tests.integration.helpers import CHANNEL, start_retro, team
+from tests.integration.helpers import CHANNEL, open_survey, start_retro, team
 from tests.slackclient import Reply, SlackClient
 
 # ---------------------------------------------------------------- fixtures
@@ -585,3 +585,20 @@ def _modal(
 def _open(fake: FakeSlack, view: dict[str, Any]) -> str:
     web = WebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=[])
     return str(web.views_open(trigger_id=fake.new_trigger(), view=view)["view"]["id"])
+
+
+def test_the_bots_answer_to_a_submission_is_what_the_person_then_sees(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    survey = open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0])
+    assert bot.fake.views[survey]["title"]["text"] != "Thank you!"
+    assert bot.slack.submit("UBOB", survey, {"cat_went_well": "CI was fast"}).body.startswith("{")
+    shown = bot.fake.views[survey]  # the bot answered response_action update: the form became the thanks
+    assert shown["title"]["text"] == "Thank you!" and "submit" not in shown
+    assert survey not in bot.fake.closed_views
+    # A submission answered with an empty body closes the modal.
+    assert bot.slack.command("UALICE", CHANNEL, "close")[0].body == ""
+    bot.settle()
+    close_dialog = list(bot.fake.views)[-1]
+    assert bot.slack.submit("UALICE", close_dialog).body == ""
+    assert close_dialog in bot.fake.closed_views
