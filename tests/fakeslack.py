@@ -241,8 +241,8 @@ class FakeSlack:
             self.failures.append(Failure(method, when, status, error, retry_after, times))
 
     def new_trigger(self, *, from_view: str | None = None) -> str:
-        trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
         with self._cond:
+            trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
             self._triggers[trigger] = self.now()
             if from_view is not None:
                 self._trigger_views[trigger] = from_view
@@ -607,6 +607,8 @@ class FakeSlack:
         blocks = _json(params.get("blocks")) or []
         if problem := self._check_blocks(blocks, 50):
             return self._invalid(problem)
+        if not params.get("text") and not blocks:
+            return {"ok": False, "error": "no_text"}
         ts = self._ts()
         self.messages.append(
             PostedMessage(
