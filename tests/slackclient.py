@@ -359,17 +359,10 @@ class SlackClient:
             "edited": {"user": user, "ts": event_ts},
             "team": TEAM_ID,
         }
-        previous: dict[str, Any] = {
-            "type": "message",
-            "user": user,
-            "text": previous_text,
-            "ts": ts,
-            "client_msg_id": f"cm-{ts}",
-            "team": TEAM_ID,
-        }
+        previous = _as_it_was(user, previous_text, ts, thread_ts)
         if thread_ts:
-            message["thread_ts"] = previous["thread_ts"] = thread_ts
-            message["parent_user_id"] = previous["parent_user_id"] = BOT_USER_ID
+            message["thread_ts"] = thread_ts
+            message["parent_user_id"] = BOT_USER_ID
         event = {
             "type": "message",
             "subtype": "message_changed",
@@ -396,17 +389,7 @@ class SlackClient:
         """`user` deleted their message `ts`: subtype message_deleted, hidden, with `deleted_ts` and the
         message as it was under `previous_message`."""
         event_ts = _new_ts()
-        previous: dict[str, Any] = {
-            "type": "message",
-            "user": user,
-            "text": previous_text,
-            "ts": ts,
-            "client_msg_id": f"cm-{ts}",
-            "team": TEAM_ID,
-        }
-        if thread_ts:
-            previous["thread_ts"] = thread_ts
-            previous["parent_user_id"] = BOT_USER_ID
+        previous = _as_it_was(user, previous_text, ts, thread_ts)
         event = {
             "type": "message",
             "subtype": "message_deleted",
@@ -504,6 +487,22 @@ class SlackClient:
         if action == "clear":
             return None
         return f"unknown response_action {action!r}"
+
+
+def _as_it_was(user: str, text: str, ts: str, thread_ts: str | None) -> dict[str, Any]:
+    """A person's message as `previous_message` carries it in message_changed and message_deleted."""
+    message: dict[str, Any] = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "client_msg_id": f"cm-{ts}",
+        "team": TEAM_ID,
+    }
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+        message["parent_user_id"] = BOT_USER_ID
+    return message
 
 
 def _new_ts() -> str:

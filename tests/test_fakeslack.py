@@ -20,36 +20,26 @@ from urllib.parse import parse_qs
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, col, select
 
 from bot.gateway import make_web_client
-from storage.models import Item
 from tests.conftest import Bot
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, RATE_LIMITS, FakeSlack, PostedMessage
-from tests.integration.helpers import CHANNEL, open_survey, start_retro, team
+from tests.integration.helpers import CHANNEL, items, open_survey, start_retro, team
 from tests.slackclient import Reply, SlackClient
 
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def module_fake() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def api(module_fake: FakeSlack) -> Iterator[FakeSlack]:
-    """The module's one fake, reset for each test, with a small workspace."""
-    module_fake.reset()
-    module_fake.add_user("UBOB", "bob")
-    module_fake.add_user("UCAROL", "carol")
-    module_fake.add_channel("CTEAM", "team", ["UBOB", "UCAROL", BOT_USER_ID])
-    module_fake.add_channel("COTHER", "other", ["UBOB", BOT_USER_ID])
-    yield module_fake
-    module_fake.reset()
+def api(fake_server: FakeSlack) -> Iterator[FakeSlack]:
+    """The session's fake (conftest), reset for each test, with a small workspace."""
+    fake_server.reset()
+    fake_server.add_user("UBOB", "bob")
+    fake_server.add_user("UCAROL", "carol")
+    fake_server.add_channel("CTEAM", "team", ["UBOB", "UCAROL", BOT_USER_ID])
+    fake_server.add_channel("COTHER", "other", ["UBOB", BOT_USER_ID])
+    yield fake_server
+    fake_server.reset()
 
 
 @pytest.fixture
@@ -434,14 +424,6 @@ def test_channel_types_follow_the_channel(api: FakeSlack) -> None:
 
 
 # ---------------------------------------------------------------- what the bot does with each shape
-
-
-def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
-    with Session(bot.engine) as session:
-        return [
-            (i.category, i.text, i.author_id, i.source)
-            for i in session.exec(select(Item).order_by(col(Item.id)))
-        ]
 
 
 def posts(bot: Bot) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session, col, select
+
+from storage.models import Item
 from tests.conftest import Bot
 from tests.fakeslack import BOT_USER_ID, PostedMessage
 
@@ -105,3 +108,12 @@ def close_retro(bot: Bot, values: dict[str, Any] | None = None) -> None:
     submitted = bot.slack.submit(FACILITATOR, view_id, values or {})
     assert submitted.body == "", submitted.body
     bot.settle()
+
+
+def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
+    """Every stored item as (category, text, author, source), in the order they were stored."""
+    with Session(bot.engine) as session:
+        return [
+            (i.category, i.text, i.author_id, i.source)
+            for i in session.exec(select(Item).order_by(col(Item.id)))
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage.models import Item, Retro
 from tests.blockkit import mrkdwn_text
@@ -12,19 +12,12 @@ from tests.integration.helpers import (
     FACILITATOR,
     blocks_text,
     close_retro,
+    items,
     open_survey,
     start_retro,
     team,
     view_text,
 )
-
-
-def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
-    with Session(bot.engine) as session:
-        return [
-            (i.category, i.text, i.author_id, i.source)
-            for i in session.exec(select(Item).order_by(col(Item.id)))
-        ]
 
 
 def test_release_outcome_is_shown_in_the_kickoff_and_gaps_in_the_report(bot: Bot) -> None:
