@@ -89,17 +89,18 @@ def test_only_the_facilitator_reminds_and_moves_the_deadline(
 def test_the_facilitator_reminds_those_who_have_not_answered(
     services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
 ) -> None:
-    open_retro(engine, clock, "U1", "U2", "U3")
+    open_retro(engine, clock, "U1", "U2", "U3", "U4")
     with Session(engine) as session:
         answered = session.exec(select(Participant).where(Participant.user_id == "U2")).one()
         answered.responded_at = clock()
         session.add(answered)
         session.commit()
     gateway.failures[("chat.postMessage", "U3")] = "user_not_found"
+    gateway.failures[("chat.postMessage", "U4")] = "account_inactive"
     deadlines = services.deadlines
     deadlines.check_remind(team_id="T1", channel_id="C1", user_id="UFAC")
     told = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
-    assert told == "Reminded 1 of 2 people who have not answered yet. I could not reach <@U3>."
+    assert told == "Reminded 1 of 3 people who have not answered yet. I could not reach <@U3>, <@U4>."
     (nudge,) = gateway.messages_to("U1")
     assert nudge["text"].startswith("Reminder: Q3 &lt;launch&gt; closes")
     assert gateway.messages_to("U2") == []
@@ -113,6 +114,8 @@ def test_the_facilitator_reminds_those_who_have_not_answered(
         ("U1", "manual-2", None),
         ("U3", "manual-1", "user_not_found"),
         ("U3", "manual-2", "user_not_found"),
+        ("U4", "manual-1", "account_inactive"),
+        ("U4", "manual-2", "account_inactive"),
     ]
 
 
@@ -143,8 +146,11 @@ def test_reminders_and_extensions_need_a_collecting_retro(
     assert invalid.value.errors == {
         EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."
     }
-    with pytest.raises(NoRetroHere):
+    with pytest.raises(NoRetroHere) as refused:
         deadlines.check_remind(team_id="T1", channel_id="C2", user_id="UFAC")
+    assert refused.value.message == (
+        "There is no open retro in this channel. Start one with `/retro new [title]`."
+    )
 
 
 @pytest.mark.parametrize(
@@ -190,3 +196,32 @@ def test_a_new_deadline_is_at_least_ten_minutes_and_at_most_ninety_days_away(
     assert moved["text"].startswith(":calendar: <@UFAC> moved the deadline to *<!date^")
     assert moved["blocks"][0]["text"]["text"] == moved["text"]
     assert jobs.jobs[f"retro:T1:{retro_id}:close"][1] == deadline
+
+
+def test_after_the_deadline_a_reminder_reaches_nobody_and_says_so(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    open_retro(engine, clock, "U1")
+    clock.advance(days=2)  # the closing job has not run yet
+    told = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert told == "Reminded 0 of 1 people who have not answered yet. I could not reach <@U1>."
+    assert gateway.sent == []
+
+
+def test_schedule_plans_the_close_and_each_pending_persons_reminders(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
+) -> None:
+    retro_id = open_retro(engine, clock, "U1", "U2", "U3", deadline=clock() + timedelta(hours=3))
+    with Session(engine) as session:
+        answered = session.exec(select(Participant).where(Participant.user_id == "U1")).one()
+        answered.responded_at = clock()
+        session.add(answered)
+        session.commit()
+    services.deadlines.schedule(team_id="T1", retro_id=retro_id)
+    prefix = f"retro:T1:{retro_id}:"
+    # Three hours before the deadline the 24-hour reminder is too late; the 2-hour one is not.
+    assert {job_id: run_at for job_id, (_func, run_at, _kwargs) in jobs.jobs.items()} == {
+        prefix + "close": clock() + timedelta(hours=3),
+        prefix + "nudge:2h:U2": clock() + timedelta(hours=1),
+        prefix + "nudge:2h:U3": clock() + timedelta(hours=1),
+    }

@@ -166,6 +166,7 @@ def test_voting_opens_once_with_a_ballot_for_everyone_and_a_job_to_close_it(
     assert "You have *2 of 2* votes left." in mrkdwn_text(ballot_dm["blocks"])
     (opened,) = gateway.messages_to("C1")
     assert opened["thread_ts"] == "1.1"
+    assert ": 3 items on the ballot, 2 votes each." in opened["text"]
     assert gateway.ephemerals_to("UFAC") == ["I could not send a ballot to:\n• <@U2>: `user_not_found`"]
     assert {p["user_id"] for kind, p in gateway.sent if kind == "home"} == {"UFAC", "U1", "U2"}
     func, run_at, kwargs = jobs.jobs[f"retro:T1:{retro_id}:voting:close"]
