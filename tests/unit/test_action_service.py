@@ -1,0 +1,161 @@
+"""ActionService: reminders reach the right owner and record failures; earlier items carried over, done or
+dropped by the next retro's facilitator."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.errors import DomainError
+from bot.services import Services
+from storage.models import ActionItem, ActionNotice, Retro
+from tests.blockkit import buttons, mrkdwn_text
+from tests.conftest import FakeClock
+from tests.factories import NOW, make_retro
+from tests.recording import RecordingGateway, RecordingJobs
+
+
+@pytest.fixture
+def gateway() -> RecordingGateway:
+    return RecordingGateway()
+
+
+@pytest.fixture
+def jobs() -> RecordingJobs:
+    return RecordingJobs()
+
+
+@pytest.fixture
+def services(engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs) -> Services:
+    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+
+
+def retro(engine: Engine, clock: FakeClock, title: str, phase: str = "completed") -> int:
+    with Session(engine) as session:
+        stored = make_retro(session, title=title, phase=phase, created_at=clock(), deadline=clock())
+        if phase == "completed":
+            stored.closed_at = clock()
+            session.add(stored)
+            session.commit()
+        assert stored.id is not None
+        return stored.id
+
+
+def action(
+    engine: Engine,
+    retro_id: int,
+    text: str,
+    owner: str,
+    due: date | None,
+    priority: str = "medium",
+    link: str | None = None,
+) -> int:
+    with Session(engine) as session:
+        stored = ActionItem(
+            team_id="T1",
+            retro_id=retro_id,
+            text=text,
+            owner_id=owner,
+            due_date=due,
+            priority=priority,
+            link=link,
+            created_at=NOW,
+        )
+        session.add(stored)
+        session.commit()
+        assert stored.id is not None
+        return stored.id
+
+
+def notices(engine: Engine) -> list[tuple[int, str, str | None]]:
+    with Session(engine) as session:
+        return [
+            (n.action_id, n.kind, n.error)
+            for n in session.exec(select(ActionNotice).order_by(col(ActionNotice.id)))
+        ]
+
+
+def test_a_reminder_is_about_its_own_action_item_and_a_failure_is_recorded(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id = retro(engine, clock, "Sprint 11")
+    due = clock().date()
+    first = action(engine, retro_id, "Fix CI", "U1", due)
+    second = action(engine, retro_id, "Write the runbook", "U2", due)
+    gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
+    assert services.actions.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}") is True
+    assert gateway.messages_to("U1") == []
+    assert notices(engine) == [(second, f"due:{due.isoformat()}", "account_inactive")]
+    services.actions.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
+    (reminder,) = gateway.messages_to("U1")
+    assert ">Fix CI" in mrkdwn_text(reminder["blocks"]) and "runbook" not in mrkdwn_text(reminder["blocks"])
+
+
+def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id = retro(engine, clock, "Sprint 11")
+    reachable = action(engine, retro_id, "Fix CI", "U1", clock().date())
+    unreachable = action(engine, retro_id, "Write the runbook", "U2", clock().date())
+    gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
+    gateway.failures[("chat.postMessage", "C1")] = "not_in_channel"
+    assert services.actions.followup(team_id="T1", retro_id=retro_id) is True
+    (ask,) = gateway.messages_to("U1")
+    assert buttons(ask["blocks"])
+    assert notices(engine) == [(reachable, "followup", None), (unreachable, "followup", "account_inactive")]
+    # The summary could not be posted: the facilitator hears where and why.
+    assert gateway.messages_to("UFAC")[-1]["text"] == (
+        "I couldn't post the follow-up in <#C1> (`not_in_channel`)."
+    )
+    assert services.actions.followup(team_id="T1", retro_id=retro_id) is False
+
+
+def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
+) -> None:
+    earlier = retro(engine, clock, "Sprint 11")
+    past, future = clock().date() - timedelta(days=3), clock().date() + timedelta(days=10)
+    overdue = action(engine, earlier, "Fix CI", "U1", past, priority="high", link="https://ci.example")
+    upcoming = action(engine, earlier, "Runbook", "U2", future)
+    finished = action(engine, earlier, "Docs", "U2", future)
+    dropped = action(engine, earlier, "Rewrite", "U2", future)
+    clock.advance(days=1)
+    current = retro(engine, clock, "Sprint 12", phase="collecting")
+    decide = services.actions.decide_previous
+    for action_id, decision in (
+        (overdue, "carry"),
+        (upcoming, "carry"),
+        (finished, "done"),
+        (dropped, "drop"),
+    ):
+        decide(team_id="T1", retro_id=current, action_id=action_id, user_id="UFAC", decision=decision)
+    with Session(engine) as session:
+        rows = {a.id: a for a in session.exec(select(ActionItem))}
+        now_retro = session.get(Retro, current)
+        assert now_retro is not None
+    assert [(rows[i].status, rows[i].closed_at) for i in (overdue, upcoming, finished, dropped)] == [
+        ("carried", clock()),
+        ("carried", clock()),
+        ("done", clock()),
+        ("dropped", clock()),
+    ]
+    assert rows[dropped].status_note == "Dropped at the next retro, Sprint 12"
+    assert rows[finished].status_note is None
+    copies = sorted((a for a in rows.values() if a.retro_id == current), key=lambda a: a.carried_from_id or 0)
+    assert [
+        (a.carried_from_id, a.text, a.owner_id, a.status, a.priority, a.link, a.created_by) for a in copies
+    ] == [
+        (overdue, "Fix CI", "U1", "open", "high", "https://ci.example", "UFAC"),
+        (upcoming, "Runbook", "U2", "open", "medium", None, "UFAC"),
+    ]
+    # A date still ahead is kept; a past one becomes the new retro's follow-up date.
+    assert copies[1].due_date == future
+    assert copies[0].due_date is not None and copies[0].due_date > clock().date()
+    # The copies are reminded, the originals no longer.
+    reminded = {kwargs["action_id"] for _func, _at, kwargs in jobs.jobs.values()}
+    assert reminded == {copies[0].id, copies[1].id}
+    with pytest.raises(DomainError, match="already carried"):
+        decide(team_id="T1", retro_id=current, action_id=overdue, user_id="UFAC", decision="done")
