@@ -1,0 +1,96 @@
+"""ItemService: one's own items across retros, which retro a command means, and the late-answer notice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.errors import InvalidInput, NoRetroHere
+from bot.services.authors import AuthorKeys
+from bot.services.items import CollectionClosed, ItemService, late_message
+from messages.blocks import ITEM_CATEGORY_BLOCK
+from storage.models import Participant
+from tests.conftest import FakeClock
+from tests.factories import make_item, make_retro
+
+
+@pytest.fixture
+def items(engine: Engine, clock: FakeClock) -> ItemService:
+    return ItemService(engine=engine, clock=clock, keys=AuthorKeys(engine=engine, master_secret=None))
+
+
+def collecting(engine: Engine, clock: FakeClock, channel: str, *people: str) -> int:
+    with Session(engine) as session:
+        retro = make_retro(
+            session,
+            channel_id=channel,
+            title=channel,
+            created_at=clock(),
+            deadline=clock() + timedelta(days=1),
+        )
+        assert retro.id is not None
+        session.add_all(Participant(team_id="T1", retro_id=retro.id, user_id=p) for p in people)
+        session.commit()
+        return retro.id
+
+
+def test_my_items_are_this_retros_only(items: ItemService, engine: Engine, clock: FakeClock) -> None:
+    first = collecting(engine, clock, "C1", "U1")
+    second = collecting(engine, clock, "C2", "U1")
+    with Session(engine) as session:
+        make_item(session, retro_id=first, text="In C1", author_id="U1")
+        mine_in_second = make_item(session, retro_id=second, text="In C2", author_id="U1").id
+    _retro, mine = items.mine(team_id="T1", retro_id=second, user_id="U1")
+    assert [i.text for i in mine] == ["In C2"]
+    with pytest.raises(NoRetroHere) as gone:
+        items.get_own(team_id="T1", item_id=(mine_in_second or 0) + 100, user_id="U1")
+    assert gone.value.message == "That item no longer exists, or it is not yours."
+    with pytest.raises(InvalidInput) as invalid:
+        items.edit(team_id="T1", item_id=mine_in_second or 0, user_id="U1", category="nope", text="x")
+    assert invalid.value.errors == {ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."}
+
+
+def test_a_command_means_the_channels_retro_or_in_a_dm_the_persons_only_one(
+    items: ItemService, engine: Engine, clock: FakeClock
+) -> None:
+    first = collecting(engine, clock, "C1", "U1", "U2")
+    assert items.current_retro(team_id="T1", channel_id="C1", user_id="U9").id == first
+    assert items.current_retro(team_id="T1", channel_id="D1", user_id="U1").id == first
+    with pytest.raises(NoRetroHere) as none:
+        items.current_retro(team_id="T1", channel_id="D1", user_id="U9")
+    assert none.value.message == "There is no open retro here for you."
+    with pytest.raises(NoRetroHere):
+        items.current_retro(team_id="T2", channel_id="C1", user_id="U1")
+    clock.advance(minutes=1)
+    second = collecting(engine, clock, "C2", "U1")
+    with pytest.raises(NoRetroHere) as two:
+        items.current_retro(team_id="T1", channel_id="D1", user_id="U1")
+    assert two.value.message == "There is no open retro here. Run this in the retro's channel."
+    assert items.current_retro(team_id="T1", channel_id="D1", user_id="U2").id == first
+    assert [r.id for r in items.open_retros_for(team_id="T1", user_id="U1")] == [second, first]
+    latest = items.latest_retro_for(team_id="T1", user_id="U1")
+    assert latest is not None and latest.id == second
+    latest = items.latest_retro_for(team_id="T1", user_id="U2")
+    assert latest is not None and latest.id == first
+    assert items.latest_retro_for(team_id="T2", user_id="U1") is None
+
+
+def test_the_late_notice_escapes_the_title_in_mrkdwn_and_keeps_it_plain_in_modals(clock: FakeClock) -> None:
+    retro = make_retro(None, title="Q3 <launch>", facilitator_name="Ada", deadline=clock())
+    mrkdwn = late_message(retro)
+    assert mrkdwn.startswith("Sorry, collection for “Q3 &lt;launch&gt;” closed at <!date^")
+    assert mrkdwn.endswith("If it matters, please tell <@UFAC>: they can still bring it up.")
+    closed = CollectionClosed(retro)
+    assert closed.message == mrkdwn
+    assert closed.plain == (
+        "Sorry, collection for “Q3 <launch>” closed at 2026-11-23 09:17 UTC, so I can't add this. "
+        "If it matters, please tell Ada: they can still bring it up."
+    )
+    unnamed = make_retro(None, facilitator_name="", phase="discussing", deadline=clock())
+    assert late_message(unnamed, mrkdwn=False) == (
+        "Sorry, collection for “Release 2.4” closed, so I can't add this. You can still add it on your "
+        "round-robin turn. If it matters, please tell the facilitator: they can still bring it up."
+    )
