@@ -247,3 +247,19 @@ def test_items_can_no_longer_change_after_collection(
             attempt()
         assert "closed" in caught.value.message and "<@UFAC>" in caught.value.message
     assert items.get_own(team_id="T1", item_id=item_id, user_id="U1")[1].text == "Fast review"
+
+
+def test_round_robin_controls_and_cancel_need_the_right_retro(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    with pytest.raises(NoRetroHere) as none:
+        services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="x")
+    assert none.value.message == "There is no open retro in this channel to cancel."
+    retro_id = retro_in(engine, clock, "collecting")
+    with pytest.raises(DomainError) as early:
+        services.discussion.skip(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert early.value.message == "*Q3 &lt;launch&gt;* has no round-robin running (phase: collecting)."
+    services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason=" " + "r" * 1001)
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None and retro.cancel_reason == "r" * 1000
