@@ -14,7 +14,7 @@ from bot.services import Services
 from storage.models import ActionItem, ActionNotice, Retro
 from tests.blockkit import buttons, mrkdwn_text
 from tests.conftest import FakeClock
-from tests.factories import NOW, make_retro
+from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 
 
@@ -52,6 +52,7 @@ def action(
     due: date | None,
     priority: str = "medium",
     link: str | None = None,
+    tz: str | None = None,
 ) -> int:
     with Session(engine) as session:
         stored = ActionItem(
@@ -62,6 +63,7 @@ def action(
             due_date=due,
             priority=priority,
             link=link,
+            owner_tz=tz,
             created_at=NOW,
         )
         session.add(stored)
@@ -119,7 +121,7 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     earlier = retro(engine, clock, "Sprint 11")
     past, future = clock().date() - timedelta(days=3), clock().date() + timedelta(days=10)
     overdue = action(engine, earlier, "Fix CI", "U1", past, priority="high", link="https://ci.example")
-    upcoming = action(engine, earlier, "Runbook", "U2", future)
+    upcoming = action(engine, earlier, "Runbook", "U2", clock().date() + timedelta(days=1), tz="Asia/Tokyo")
     finished = action(engine, earlier, "Docs", "U2", future)
     dropped = action(engine, earlier, "Rewrite", "U2", future)
     clock.advance(days=1)
@@ -146,16 +148,53 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     assert rows[finished].status_note is None
     copies = sorted((a for a in rows.values() if a.retro_id == current), key=lambda a: a.carried_from_id or 0)
     assert [
-        (a.carried_from_id, a.text, a.owner_id, a.status, a.priority, a.link, a.created_by) for a in copies
+        (a.carried_from_id, a.text, a.owner_id, a.owner_tz, a.status, a.priority, a.link, a.created_by)
+        for a in copies
     ] == [
-        (overdue, "Fix CI", "U1", "open", "high", "https://ci.example", "UFAC"),
-        (upcoming, "Runbook", "U2", "open", "medium", None, "UFAC"),
+        (overdue, "Fix CI", "U1", None, "open", "high", "https://ci.example", "UFAC"),
+        (upcoming, "Runbook", "U2", "Asia/Tokyo", "open", "medium", None, "UFAC"),
     ]
-    # A date still ahead is kept; a past one becomes the new retro's follow-up date.
-    assert copies[1].due_date == future
+    # A date not yet passed (today included) is kept; a past one becomes the new retro's follow-up date.
+    assert copies[1].due_date == clock().date()
     assert copies[0].due_date is not None and copies[0].due_date > clock().date()
     # The copies are reminded, the originals no longer.
     reminded = {kwargs["action_id"] for _func, _at, kwargs in jobs.jobs.values()}
     assert reminded == {copies[0].id, copies[1].id}
     with pytest.raises(DomainError, match="already carried"):
         decide(team_id="T1", retro_id=current, action_id=overdue, user_id="UFAC", decision="done")
+
+
+def test_only_the_previous_retros_open_items_can_be_decided_on(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    oldest = retro(engine, clock, "Sprint 10")
+    old_action = action(engine, oldest, "Fix CI", "U1", None)
+    clock.advance(days=1)
+    retro(engine, clock, "Sprint 11")
+    clock.advance(days=1)
+    current = retro(engine, clock, "Sprint 12", phase="collecting")
+    with pytest.raises(DomainError) as refused:
+        services.actions.decide_previous(
+            team_id="T1", retro_id=current, action_id=old_action, user_id="UFAC", decision="done"
+        )
+    assert refused.value.message == "That action item is not from the previous retro."
+
+
+def test_an_action_item_from_a_result_starts_from_that_result(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    retro_id = retro(engine, clock, "Sprint 11")
+    with Session(engine) as session:
+        numbers = [
+            make_item(session, retro_id=retro_id, category="went_wrong", text=text, number=n).id
+            for n, text in enumerate(("Flaky CI", "Slow <review>"), 1)
+        ]
+    view = services.actions.new_view(
+        team_id="T1", retro_id=retro_id, user_id="UFAC", source_item_id=numbers[1]
+    )
+    assert "From *#2* Slow &lt;review&gt;" in mrkdwn_text(view["blocks"])
+    assert "Flaky CI" not in str(view)
+    # An item of another retro is no source for this one.
+    other = retro(engine, clock, "Sprint 12", phase="actions")
+    view = services.actions.new_view(team_id="T1", retro_id=other, user_id="UFAC", source_item_id=numbers[1])
+    assert "review" not in str(view)
