@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from bot.domain import MAX_ITEM_LENGTH, ItemSource
 from bot.errors import InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.items import CollectionClosed, ItemService, late_message
-from messages.blocks import ITEM_CATEGORY_BLOCK
-from storage.models import Participant
+from messages.blocks import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
+from storage.models import Item, Participant
+from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
 
@@ -94,3 +97,74 @@ def test_the_late_notice_escapes_the_title_in_mrkdwn_and_keeps_it_plain_in_modal
         "Sorry, collection for “Release 2.4” closed, so I can't add this. You can still add it on your "
         "round-robin turn. If it matters, please tell the facilitator: they can still bring it up."
     )
+
+
+def test_an_anonymous_item_keeps_only_the_hour_and_a_named_one_the_moment(
+    items: ItemService, engine: Engine, clock: FakeClock
+) -> None:
+    retro_id = collecting(engine, clock, "C1", "U1")
+    clock.now = clock.now.replace(microsecond=123456)  # Slack's message ts carry microseconds too
+    add = items.add
+    add(
+        team_id="T1",
+        retro_id=retro_id,
+        user_id="U1",
+        entries=[("went_well", "A")],
+        wants_anonymous=True,
+        source=ItemSource.DM,
+    )
+    add(
+        team_id="T1",
+        retro_id=retro_id,
+        user_id="U9",
+        entries=[("went_well", "B")],
+        wants_anonymous=False,
+        source=ItemSource.DM,
+    )
+    with Session(engine) as session:
+        stored = {i.text: (i.author_id, i.created_at) for i in session.exec(select(Item))}
+        invited = session.exec(select(Participant).where(Participant.user_id == "U1")).one()
+    assert stored == {"A": (None, clock().replace(minute=0, second=0, microsecond=0)), "B": ("U9", clock())}
+    assert invited.responded_at == clock()
+
+
+def test_what_an_item_may_be(items: ItemService, engine: Engine, clock: FakeClock) -> None:
+    retro_id = collecting(engine, clock, "C1", "U1")
+    add = partial(
+        items.add, team_id="T1", retro_id=retro_id, user_id="U1", wants_anonymous=False, source=ItemSource.DM
+    )
+    add(entries=[("went_well", "x" * MAX_ITEM_LENGTH)])
+    with pytest.raises(InvalidInput) as invalid:
+        add(entries=[("nope", "x")])
+    assert invalid.value.errors == {ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."}
+    _retro, (item,) = items.mine(team_id="T1", retro_id=retro_id, user_id="U1")
+    with pytest.raises(InvalidInput) as invalid:
+        items.edit(team_id="T1", item_id=item.id or 0, user_id="U1", category="went_well", text=" ")
+    assert invalid.value.errors == {ITEM_TEXT_BLOCK: "Write something: an item cannot be empty."}
+
+
+def test_after_the_deadline_the_item_dialogs_say_so(
+    items: ItemService, engine: Engine, clock: FakeClock
+) -> None:
+    retro_id = collecting(engine, clock, "C1", "U1")
+    with Session(engine) as session:
+        item_id = make_item(session, retro_id=retro_id, author_id="U1").id or 0
+    assert items.add_view(team_id="T1", retro_id=retro_id)["title"]["text"] == "Add an item"
+    clock.advance(days=1)
+    for view in (
+        items.add_view(team_id="T1", retro_id=retro_id),
+        items.edit_view(team_id="T1", item_id=item_id, user_id="U1"),
+    ):
+        assert view["title"]["text"] == "Retro closed"
+        assert mrkdwn_text(view["blocks"]).startswith("Sorry, collection for “C1” closed at <!date^")
+
+
+def test_only_collecting_retros_take_answers_by_dm(
+    items: ItemService, engine: Engine, clock: FakeClock
+) -> None:
+    collecting(engine, clock, "C1", "U1")
+    with Session(engine) as session:
+        discussing = make_retro(session, channel_id="C2", phase="discussing", created_at=clock())
+        session.add(Participant(team_id="T1", retro_id=discussing.id or 0, user_id="U1"))
+        session.commit()
+    assert [r.channel_id for r in items.open_retros_for(team_id="T1", user_id="U1")] == ["C1"]
