@@ -263,3 +263,29 @@ def test_round_robin_controls_and_cancel_need_the_right_retro(
     with Session(engine) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.cancel_reason == "r" * 1000
+
+
+def test_a_finished_retro_cannot_be_closed_or_moved_on_again(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    cancelled = retro_in(engine, clock, "cancelled")
+    with pytest.raises(NoRetroHere) as refused:
+        services.retros.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
+    assert refused.value.message == "*Q3 &lt;launch&gt;* was cancelled. Start the next one with `/retro new`."
+    with Session(engine) as session:
+        retro = session.get(Retro, cancelled)
+        assert retro is not None
+        retro.phase, retro.report_file_id, retro.closed_at = "completed", "F1", clock()
+        session.add(retro)
+        session.commit()
+    with pytest.raises(NoRetroHere) as refused:
+        services.retros.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
+    assert refused.value.message == (
+        "*Q3 &lt;launch&gt;* is already closed and its report is in the channel. Start the next one with `/retro new`."
+    )
+    retro_in(engine, clock, "actions", title="Sprint 12")
+    with pytest.raises(DomainError) as over:
+        services.discussion.check_next(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert over.value.message == (
+        "Voting is over and the results are in the thread. Run `/retro close` to publish the report."
+    )
