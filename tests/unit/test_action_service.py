@@ -116,7 +116,7 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
 
 
 def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
-    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs, gateway: RecordingGateway
 ) -> None:
     earlier = retro(engine, clock, "Sprint 11")
     past, future = clock().date() - timedelta(days=3), clock().date() + timedelta(days=10)
@@ -157,6 +157,9 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     # A date not yet passed (today included) is kept; a past one becomes the new retro's follow-up date.
     assert copies[1].due_date == clock().date()
     assert copies[0].due_date is not None and copies[0].due_date > clock().date()
+    # The owners' Home tabs show what is open now.
+    homes = [p["view"] for kind, p in gateway.sent if kind == "home" and p["user_id"] == "U1"]
+    assert homes and "Fix CI" in str(homes[-1])
     # The copies are reminded, the originals no longer.
     reminded = {kwargs["action_id"] for _func, _at, kwargs in jobs.jobs.values()}
     assert reminded == {copies[0].id, copies[1].id}

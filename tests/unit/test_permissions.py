@@ -255,6 +255,9 @@ def test_round_robin_controls_and_cancel_need_the_right_retro(
     with pytest.raises(NoRetroHere) as none:
         services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="x")
     assert none.value.message == "There is no open retro in this channel to cancel."
+    with pytest.raises(DomainError) as why:
+        services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="  ")
+    assert why.value.message == "Say why, so the team knows: `/retro cancel <reason>`."
     retro_id = retro_in(engine, clock, "collecting")
     with pytest.raises(DomainError) as early:
         services.discussion.skip(team_id="T1", channel_id="C1", user_id="UFAC")
