@@ -18,21 +18,6 @@ from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 
 
-@pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
-
-
-@pytest.fixture
-def jobs() -> RecordingJobs:
-    return RecordingJobs()
-
-
-@pytest.fixture
-def services(engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs) -> Services:
-    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
-
-
 def retro(engine: Engine, clock: FakeClock, title: str, phase: str = "completed") -> int:
     with Session(engine) as session:
         stored = make_retro(session, title=title, phase=phase, created_at=clock(), deadline=clock())

@@ -18,21 +18,6 @@ from tests.factories import RetroFields, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 
 
-@pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
-
-
-@pytest.fixture
-def jobs() -> RecordingJobs:
-    return RecordingJobs()
-
-
-@pytest.fixture
-def services(engine: Engine, gateway: RecordingGateway, jobs: RecordingJobs, clock: FakeClock) -> Services:
-    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
-
-
 def open_retro(engine: Engine, clock: FakeClock, *people: str, **fields: Unpack[RetroFields]) -> int:
     base: RetroFields = {
         "title": "Q3 <launch>",

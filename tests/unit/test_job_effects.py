@@ -18,21 +18,13 @@ from storage.models import ActionItem, Item, Participant, Retro, Turn
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import RetroFields, make_retro
-from tests.recording import RecordingGateway, RecordingJobs
+from tests.recording import RecordingGateway
 
 TEAM = "T1"
 
 
 @pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
-
-
-@pytest.fixture
-def bound(
-    engine: Engine, gateway: RecordingGateway, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> Services:
-    services = Services.build(engine=engine, gateway=gateway, clock=clock, jobs=RecordingJobs())
+def bound(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setattr(jobs, "_services", services)
     return services
 

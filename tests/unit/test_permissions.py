@@ -18,12 +18,6 @@ from bot.services import Services
 from storage.models import ActionItem, Item, Retro
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
-from tests.recording import RecordingGateway, RecordingJobs
-
-
-@pytest.fixture
-def services(engine: Engine, clock: FakeClock) -> Services:
-    return Services.build(engine=engine, gateway=RecordingGateway(), clock=clock, jobs=RecordingJobs())
 
 
 def retro_in(engine: Engine, clock: FakeClock, phase: str, **fields: str) -> int:

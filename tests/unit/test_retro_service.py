@@ -33,11 +33,6 @@ def gateway() -> RecordingGateway:
 
 
 @pytest.fixture
-def services(engine: Engine, gateway: RecordingGateway, clock: FakeClock) -> Services:
-    return Services.build(engine=engine, gateway=gateway, clock=clock, jobs=RecordingJobs())
-
-
-@pytest.fixture
 def service(services: Services) -> RetroService:
     return services.retros
 

@@ -13,12 +13,6 @@ from bot.services.surveys import SurveyAnswers
 from storage.models import Item, Response
 from tests.conftest import FakeClock
 from tests.factories import make_retro
-from tests.recording import RecordingGateway, RecordingJobs
-
-
-@pytest.fixture
-def services(engine: Engine, clock: FakeClock) -> Services:
-    return Services.build(engine=engine, gateway=RecordingGateway(), clock=clock, jobs=RecordingJobs())
 
 
 def answers(text: str, *, anonymous: bool = False) -> SurveyAnswers:

@@ -21,11 +21,6 @@ from tests.recording import RecordingGateway, RecordingJobs
 
 
 @pytest.fixture
-def services(engine: Engine, clock: FakeClock) -> Services:
-    return Services.build(engine=engine, gateway=RecordingGateway(), clock=clock, jobs=RecordingJobs())
-
-
-@pytest.fixture
 def ballot(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
     """A retro voting until tomorrow, two votes each, on three items (and one "went well" not on the ballot)."""
     with Session(engine) as session:
