@@ -347,7 +347,7 @@ class Outbox:
             team_id=team_id,
             kind=Kind.HOME,
             key=f"home:{user_id}",
-            payload={"user_id": user_id},
+            payload={"user_id": user_id, "render": "home"},
             lane=f"home:{user_id}",
         )
 

@@ -17,11 +17,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
 
-from bot import jobs
+from bot import jobs, outbox
 from bot.app import build_app, make_wsgi_app
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
-from bot import outbox
 from bot.dispatcher import Dispatcher
 from bot.gateway import WebApiGateway, make_web_client
 from bot.scheduler import ApsJobs, build_scheduler
@@ -137,9 +136,9 @@ class Runtime:
         if self.settings.socket_mode:
             assert self.settings.app_token is not None
             logger.info("Rearview is connecting to Slack in Socket Mode")
-            handler = SocketModeHandler(self.app, self.settings.app_token)  # type: ignore[no-untyped-call]
+            handler = SocketModeHandler(self.app, self.settings.app_token)
             try:
-                handler.connect()
+                handler.connect()  # type: ignore[no-untyped-call]
             except SlackApiError as exc:
                 self.stop(grace=0)
                 raise ConfigError(

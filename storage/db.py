@@ -20,12 +20,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # Bolt runs listeners in a thread pool, and the dispatcher and the scheduler have threads of their own.
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+            connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=pool_size,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
@@ -33,14 +32,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # Take the write lock when the transaction starts: two deferred transactions that both read and then
-    # write would otherwise fail with "database is locked" instead of waiting for each other.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # APScheduler owns its job table; migrations must neither create nor drop it.

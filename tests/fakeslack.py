@@ -90,6 +90,7 @@ class PostedMessage:
     blocks: list[dict[str, Any]]
     thread_ts: str | None
     user: str | None = None  # for ephemerals: who sees it
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Failure:
     error: str | None
     retry_after: int | None
     times: int
+    after: bool = False  # do the call, then answer with the failure (Slack's 5xx after posting)
 
 
 @dataclass
@@ -235,10 +237,11 @@ class FakeSlack:
         retry_after: int | None = None,
         times: int = 1,
         when: Callable[[Params], bool] = lambda _params: True,
+        after: bool = False,
     ) -> None:
-        """The next `times` matching calls of `method` fail as told."""
+        """The next `times` matching calls of `method` fail as told; `after`: they take effect first."""
         with self._cond:
-            self.failures.append(Failure(method, when, status, error, retry_after, times))
+            self.failures.append(Failure(method, when, status, error, retry_after, times, after))
 
     def new_trigger(self, *, from_view: str | None = None) -> str:
         with self._cond:
@@ -412,9 +415,13 @@ class FakeSlack:
         params = _params(headers, raw)
         call = Call(method, params)
         self.calls.append(call)
+        late: Failure | None = None
         for failure in self.failures:
             if failure.method == method and failure.times > 0 and failure.when(params):
                 failure.times -= 1
+                if failure.after:
+                    late = failure
+                    break
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
                 if failure.status == 429:
@@ -446,6 +453,8 @@ class FakeSlack:
         # Tier budgets count every answered call; chat.postMessage's counts messages actually posted.
         if budget is not None and (method != "chat.postMessage" or result.get("ok")):
             self._windows.setdefault(budget[0], deque()).append(self.now())
+        if late is not None:
+            return late.status, {}, {"ok": False, "error": late.error or "internal_error"}
         return 200, {}, result
 
     # ------------------------------------------------------------ rate limits
@@ -593,7 +602,14 @@ class FakeSlack:
             return {"ok": False, "error": "no_text"}
         ts = self._ts()
         self.messages.append(
-            PostedMessage(channel, ts, str(params.get("text") or ""), blocks, params.get("thread_ts") or None)
+            PostedMessage(
+                channel,
+                ts,
+                str(params.get("text") or ""),
+                blocks,
+                params.get("thread_ts") or None,
+                metadata=_json(params.get("metadata")) or None,
+            )
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
 
@@ -648,6 +664,63 @@ class FakeSlack:
         following = start + self.members_page_size
         cursor = str(following) if following < len(channel.members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _api_conversations_open(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("users", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error or "user_not_found"}
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _history(self, channel: str, oldest: float, *, thread_ts: str | None) -> list[dict[str, Any]]:
+        found = []
+        for m in self.messages:
+            if m.channel != channel or m.user is not None or float(m.ts) < oldest:
+                continue
+            if thread_ts is not None and m.thread_ts != thread_ts and m.ts != thread_ts:
+                continue
+            entry: dict[str, Any] = {"ts": m.ts, "text": m.text, "bot_id": BOT_ID}
+            if m.metadata:
+                entry["metadata"] = m.metadata
+            found.append(entry)
+        return found
+
+    def _api_conversations_history(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("channel", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error}
+        messages = self._history(channel, float(params.get("oldest") or 0), thread_ts=None)
+        return {"ok": True, "messages": list(reversed(messages)), "has_more": False}
+
+    def _api_conversations_replies(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("channel", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error}
+        thread = str(params.get("ts"))
+        return {"ok": True, "messages": self._history(channel, float(params.get("oldest") or 0), thread_ts=thread)}
+
+    def _api_users_list(self, params: Params) -> dict[str, Any]:
+        people = sorted(self.users)
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 200)
+        page = [self._user_json(self.users[u]) for u in people[start : start + limit]]
+        following = start + limit
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": str(following) if following < len(people) else ""},
+        }
+
+    def _user_json(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": user["id"],
+            "team_id": TEAM_ID,
+            "name": user["name"],
+            "real_name": user["name"].title(),
+            "deleted": user["deleted"],
+            "is_bot": user["is_bot"],
+            "tz": user["tz"],
+            "profile": {"display_name": user["name"], "real_name": user["name"].title()},
+        }
 
     def _api_users_info(self, params: Params) -> dict[str, Any]:
         user = self.users.get(str(params.get("user")))

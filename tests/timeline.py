@@ -40,6 +40,15 @@ class Timeline:
     def now(self) -> float:
         return time.monotonic() + self._offset
 
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on (what settle() does instead of waiting for a retry to come due)."""
+        with self._lock:
+            self._offset += seconds
+
     # ------------------------------------------------------------ recording
 
     def call(self, method: str) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
