@@ -168,11 +168,12 @@ class Dispatcher:
         return done
 
     def next_due(self) -> datetime | None:
-        """When the earliest waiting delivery becomes due."""
+        """When the earliest delivery that is waiting (on a retry or a rate limit) becomes due; deliveries
+        already due but held back by their lane or parent are not waiting on time."""
         with unit_of_work(self.engine) as session:
             return session.exec(
                 select(Delivery.next_attempt_at)
-                .where(col(Delivery.state) == "pending")
+                .where(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) > self.clock())
                 .order_by(col(Delivery.next_attempt_at))
                 .limit(1)
             ).first()
