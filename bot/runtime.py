@@ -149,6 +149,8 @@ class Runtime:
             from waitress.server import create_server
 
             server = create_server(self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8)
+            # waitress says "Serving on …" only from serve(); say it once the socket is bound, as it would.
+            server.print_listen("Serving on http://{}:{}")
             logger.info(
                 "Rearview serves Slack at http://%s:%s/slack/events", self.settings.host, self.settings.port
             )
