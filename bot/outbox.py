@@ -173,6 +173,7 @@ class Outbox:
         key: str | None = None,
         thread_ts: str | None = None,
         parent_key: str | None = None,
+        reply_to_parent: bool = True,
         priority: int = Priority.NORMAL,
         purpose: Purpose | None = None,
         retro_id: int | None = None,
@@ -180,10 +181,12 @@ class Outbox:
         extra: dict[str, Any] | None = None,
         what: str | None = None,
     ) -> str:
+        """A message; with `parent_key` it waits until that delivery is sent and, if `reply_to_parent`, goes
+        in its thread (elsewhere, e.g. a DM, it only waits)."""
         payload: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "thread_ts": thread_ts}
         if what:
             payload["what"] = what
-        if parent_key is not None:
+        if parent_key is not None and reply_to_parent:
             payload["thread_of_parent"] = True
         payload.update(extra or {})
         return self.add(

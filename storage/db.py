@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,39 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             max_overflow=pool_size,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        # SQLite has one writer, and a transaction that read before it writes gets "database is locked" at
+        # once (no waiting) when another one wrote meanwhile. So this process runs one SQLite transaction
+        # at a time: a connection is held from checkout to checkin, which the Session does per transaction.
+        turnstile = _Turnstile()
+        event.listen(engine, "checkout", lambda *_: turnstile.enter())
+        event.listen(engine, "checkin", lambda *_: turnstile.leave())
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+class _Turnstile:
+    """One holder at a time across threads, re-entrant within a thread (a session opened inside another's
+    transaction). Unlike an RLock it may be left from another thread: a connection can be returned by
+    whichever thread closes its session."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def enter(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            self._cond.wait_for(lambda: self._owner in (None, me))
+            self._owner = me
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

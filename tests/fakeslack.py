@@ -80,6 +80,7 @@ TRIGGER_LIFETIME = 3.0
 class Call:
     method: str
     params: Params
+    at: float = 0.0  # the fake's clock when the call arrived
 
 
 @dataclass
@@ -413,7 +414,7 @@ class FakeSlack:
             return self._respond(path, json.loads(raw))
         method = path.removeprefix("/api/")
         params = _params(headers, raw)
-        call = Call(method, params)
+        call = Call(method, params, self.now())
         self.calls.append(call)
         late: Failure | None = None
         for failure in self.failures:
@@ -600,6 +601,10 @@ class FakeSlack:
             return self._invalid(problem)
         if not params.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not any(m.channel == channel and m.ts == thread_ts for m in self.messages):
+            # Slack would hang the reply on a message nobody can see: a bug in the bot, not a user's error.
+            return self._invalid(f"thread_ts {thread_ts} is not a message in {channel}")
         ts = self._ts()
         self.messages.append(
             PostedMessage(
@@ -625,6 +630,10 @@ class FakeSlack:
             return self._invalid(problem)
         if not params.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not any(m.channel == channel and m.ts == thread_ts for m in self.messages):
+            # Slack would hang the reply on a message nobody can see: a bug in the bot, not a user's error.
+            return self._invalid(f"thread_ts {thread_ts} is not a message in {channel}")
         ts = self._ts()
         self.messages.append(
             PostedMessage(

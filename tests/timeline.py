@@ -26,6 +26,7 @@ class Entry:
     kind: Literal["call", "wait", "ack"]
     method: str = ""  # the Slack method, for calls
     seconds: float = 0.0  # for waits
+    thread: str = ""  # the thread that made the call: delivery workers' calls are never waited on
 
 
 class Timeline:
@@ -53,7 +54,7 @@ class Timeline:
 
     def call(self, method: str) -> None:
         with self._lock:
-            self._entries.append(Entry("call", method=method))
+            self._entries.append(Entry("call", method=method, thread=threading.current_thread().name))
         self._thread.at = self.now()
 
     def wait(self, seconds: float) -> None:
@@ -76,9 +77,10 @@ class Timeline:
             return len(self._entries)
 
     def before_ack(self, mark: int) -> list[Entry]:
-        """Calls and waits after `mark` up to the first ack after it: what a request waited on."""
+        """Calls and waits after `mark` up to the first ack after it: what a request waited on. Calls by the
+        delivery workers (threads `delivery-N`) run beside the request and are left out."""
         with self._lock:
-            entries = self._entries[mark:]
+            entries = [e for e in self._entries[mark:] if not e.thread.startswith("delivery-")]
         for index, entry in enumerate(entries):
             if entry.kind == "ack":
                 return entries[:index]

@@ -281,6 +281,7 @@ class RetroService:
                         blocks=invite.blocks,
                         key=f"invite:{retro_id}:{invitee.id}",
                         parent_key=kickoff_key(retro_id),
+                        reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
                         priority=Priority.URGENT,
                         purpose=Purpose.INVITE,
                         retro_id=retro_id,
@@ -295,6 +296,7 @@ class RetroService:
                     ),
                     key=started_key(retro_id),
                     parent_key=kickoff_key(retro_id),
+                    reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
                     priority=Priority.URGENT,
                     purpose=Purpose.STARTED,
                     retro_id=retro_id,
@@ -539,7 +541,7 @@ class RetroService:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()
                 session.add(retro)
-            self.timers.cancel_retro(session, retro)
+            cancel = self.timers.retro_ids(session, retro)
             request = self.clock().isoformat()
             self.outbox.task(
                 session,
@@ -561,6 +563,8 @@ class RetroService:
                     retro_id=retro_id,
                 )
             session.commit()
+        # After the commit: the job store writes through a connection of its own.
+        self.timers.cancel(cancel)
         return retro_id
 
     def cancel(self, *, team_id: str, channel_id: str, user_id: str, reason: str) -> Retro:
@@ -579,14 +583,14 @@ class RetroService:
             retro.cancel_reason = reason.strip()[:1000]
             retro.closed_at = self.clock()
             session.add(retro)
-            self.timers.cancel_retro(session, retro)
-            self.timers.cancel(self.timers.followup_ids(retro))
+            cancel = self.timers.retro_ids(session, retro) + self.timers.followup_ids(retro)
             # Said in the thread and shown on everyone's Home.
             self.outbox.in_thread(
                 session, retro, text=blocks.cancelled_text(retro=retro), key=f"cancelled:{retro.id}"
             )
             self.home.publish_retro(session, retro)
             session.commit()
+        self.timers.cancel(cancel)
         return retro
 
     def close_view(self, *, team_id: str, channel_id: str, user_id: str) -> dict[str, object] | None:
