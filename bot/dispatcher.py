@@ -143,6 +143,11 @@ class Dispatcher:
             with self._cond:
                 self._busy -= 1
                 self._idle.notify_all()
+                if claimed is not None:
+                    # What it finished may free others (the next in its lane, replies waiting on it): this
+                    # worker looks again and brings one more, who brings one more when it finishes.
+                    self._wakes += 1
+                    self._cond.notify()
                 if claimed is None:
                     self._scanned_empty = max(self._scanned_empty, started)
                     if self._wakes == started and not self._stopping.is_set():

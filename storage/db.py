@@ -64,6 +64,10 @@ class _Turnstile:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers never wait for the writer; NORMAL: a commit is durable once checkpointed, and a
+    # crash loses at most the last transactions, never the database (SQLite's advice for WAL).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
