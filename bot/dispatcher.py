@@ -10,6 +10,8 @@
   an upload cannot be checked and is reported as possibly missing instead of sent twice.
 - Failures: permanent errors (`user_not_found`, `not_in_channel`...) and exhausted retries are
   recorded on the delivery and told to its `report_to` person once, in one message per batch.
+- Forgetting: a delivery whose payload says `forget` is deleted once settled (sent, failed or
+  cancelled), so the outbox keeps no record of answers that could tell who wrote an anonymous item.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, exists, or_, update
+from sqlalchemy import Engine, and_, delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -116,6 +118,8 @@ class Dispatcher:
         """Stop claiming; let deliveries in flight finish, for at most `timeout`. True if all finished."""
         self._stopping.set()
         self.wake()
+        with self._cond:
+            self._idle.notify_all()  # nobody waits for a stopped dispatcher to go idle
         for thread in self._threads:
             thread.join(timeout)
         return not any(t.is_alive() for t in self._threads)
@@ -160,7 +164,9 @@ class Dispatcher:
         self.wake()
         with self._cond:
             target = self._wakes
-            ok = self._idle.wait_for(lambda: self._scanned_empty >= target and self._busy == 0, timeout)
+            ok = self._idle.wait_for(
+                lambda: (self._scanned_empty >= target and self._busy == 0) or self._stopping.is_set(), timeout
+            )
         if not ok:
             raise TimeoutError("deliveries still due after waiting")
 
@@ -173,15 +179,23 @@ class Dispatcher:
         return done
 
     def next_due(self) -> datetime | None:
-        """When the earliest delivery that is waiting (on a retry or a rate limit) becomes due; deliveries
-        already due but held back by their lane or parent are not waiting on time."""
+        """When the earliest delivery that is waiting on time becomes due: a retry, a rate limit, or the lease
+        of one a killed process was sending. Deliveries held back by their lane or parent do not count."""
+        now = self.clock()
         with unit_of_work(self.engine) as session:
-            return session.exec(
+            retry = session.exec(
                 select(Delivery.next_attempt_at)
-                .where(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) > self.clock())
+                .where(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) > now)
                 .order_by(col(Delivery.next_attempt_at))
                 .limit(1)
             ).first()
+            lease = session.exec(
+                select(Delivery.lease_until)
+                .where(col(Delivery.state) == "sending", col(Delivery.lease_until) > now)
+                .order_by(col(Delivery.lease_until))
+                .limit(1)
+            ).first()
+        return min((t for t in (retry, lease) if t is not None), default=None)
 
     # ------------------------------------------------------------ claiming
 
@@ -440,15 +454,16 @@ class Dispatcher:
                     values["last_error"] = error
             else:
                 values.update(finished_at=now, last_error=error, result=result, unsure=False)
-            updated = session.execute(
-                update(Delivery)
-                .where(
-                    col(Delivery.id) == delivery.id,
-                    col(Delivery.claim) == delivery.claim,
-                    col(Delivery.generation) == delivery.generation,
-                )
-                .values(**values)
+            mine = (
+                col(Delivery.id) == delivery.id,
+                col(Delivery.claim) == delivery.claim,
+                col(Delivery.generation) == delivery.generation,
             )
+            if state != "pending" and delivery.payload.get("forget"):
+                # Not kept once settled: what it said, to whom and when (an answer to an anonymous author).
+                updated = session.execute(delete(Delivery).where(*mine))
+            else:
+                updated = session.execute(update(Delivery).where(*mine).values(**values))
             if updated.rowcount != 1:  # type: ignore[attr-defined]
                 # Asked for again while it was being sent (a Home tab, a progress note): once more.
                 session.execute(

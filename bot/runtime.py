@@ -15,7 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from bot import jobs, outbox
 from bot.app import build_app, make_wsgi_app
@@ -127,7 +127,12 @@ class Runtime:
         or the job store; the next runtime finds the state exactly as it was."""
         outbox.forget(self.dispatcher.wake)
         self.dispatcher.halt()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        # Threads still running (a task between two steps, a listener) behave as if the process were gone:
+        # their next commit fails and their next Slack call finds no connection.
+        event.listen(self.engine, "commit", _dead)
+        self.app.client.base_url = "http://127.0.0.1:9/"
 
     def serve_forever(self) -> None:
         """Serve until SIGTERM or SIGINT, then stop cleanly (and exit 0)."""
@@ -178,6 +183,14 @@ class Runtime:
                 "Rearview stopped%s",
                 "" if finished else " (some deliveries were still in flight: they resume at the next start)",
             )
+
+
+class Killed(RuntimeError):
+    """What a killed runtime's leftover threads get instead of a commit."""
+
+
+def _dead(_connection: object) -> None:
+    raise Killed("this runtime was killed")
 
 
 def verify_token(client: WebClient, api_url: str) -> None:

@@ -126,8 +126,10 @@ class Effects:
         if purpose == Purpose.INVITE:
             self.services.retros.invite_outcome(session, delivery, error=error)
             return
-        if purpose in (Purpose.NUDGE, Purpose.NOTICE):
+        if purpose == Purpose.NUDGE:
             self.services.deadlines.record_failure(session, delivery, error)
+        elif purpose == Purpose.NOTICE:
+            self.services.actions.record_failure(session, delivery, error)
         if delivery.report_to:
             self.report(session, delivery)
 

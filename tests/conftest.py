@@ -12,9 +12,9 @@ import random
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -278,6 +278,7 @@ class Bot:
     executor: TrackingExecutor
     server: BotServer
     timeline: Timeline
+    crashed: threading.Event = field(default_factory=threading.Event)
 
     @property
     def sleeps(self) -> list[float]:
@@ -303,6 +304,8 @@ class Bot:
         for _ in range(500):
             self.executor.wait_idle()
             self.runtime.dispatcher.wait_idle()
+            if self.crashed.is_set():
+                return  # a killed bot does nothing more; restart() brings up the next one
             due = self.runtime.dispatcher.next_due()
             if due is None:
                 return
@@ -322,6 +325,18 @@ class Bot:
         self.runtime.kill()  # a crash does not tidy up; the database and the job store are as they were
         self.executor, self.runtime = start_runtime(self.settings, self.clock, self.timeline)
         self.server.app.current = self.runtime.wsgi_app()
+        self.crashed.clear()
+
+    def crash_at(self, method: str, *, nth: int = 1, when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """Kill the bot (as `kill -9` would) the moment Slack has carried out the `nth` matching call of
+        `method`, before the bot hears the answer. `crashed` is set then; `restart()` starts it again."""
+        self.crashed.clear()
+
+        def kill() -> None:
+            self.runtime.kill()
+            self.crashed.set()
+
+        self.fake.crash_after(method, kill, nth=nth, when=when or (lambda _params: True))
 
     def run_due_jobs(self) -> list[str]:
         """Run the jobs that are due by the test's clock, as the scheduler does when real time gets there:
@@ -384,6 +399,9 @@ def bot(
     # Retry-After succeeds on its retry without real waiting; one that retries too little loses the call.
     fake.rate_limited = True
     fake.now = timeline.now
+    # Message ts are the time of posting by the bot's clock, as Slack's are by the real one: a post checked
+    # against conversations.history after a 5xx is found there.
+    fake.epoch = lambda: (clock() + timedelta(seconds=timeline.offset)).timestamp()
     executor, runtime = start_runtime(settings, clock, timeline)
     bot_server.app.current = runtime.wsgi_app()
     bot = Bot(

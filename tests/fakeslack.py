@@ -106,6 +106,18 @@ class Failure:
 
 
 @dataclass
+class Crash:
+    """On the `nth` matching call, once Slack has done it and before it answers, `then` runs (the test kills
+    the bot there: the call took effect, the bot never learns it did)."""
+
+    method: str
+    nth: int
+    when: Callable[[Params], bool]
+    then: Callable[[], None]
+    seen: int = 0
+
+
+@dataclass
 class FakeChannel:
     id: str
     name: str
@@ -174,6 +186,7 @@ class FakeSlack:
     rejected_responses: list[RejectedResponse] = field(default_factory=list)  # used up or expired urls
     failures: list[Failure] = field(default_factory=list)
     rate_limited_calls: list[Call] = field(default_factory=list)  # every call answered with a 429
+    crashes: list[Crash] = field(default_factory=list)
     members_page_size: int = 200
     # Seconds each Web API call takes, slept outside the lock so concurrent calls overlap.
     latency: float = 0.0
@@ -183,6 +196,9 @@ class FakeSlack:
     rate_limited: bool = False
     # The fake's clock (seconds) for rate windows, trigger ids and response_urls.
     now: Callable[[], float] = field(default=time.monotonic)
+    # Unix time that message ts follow, as Slack's do (conversations.history `oldest` compares with it);
+    # None: every ts starts with 1700000000.
+    epoch: Callable[[], float] | None = None
     _triggers: dict[str, float] = field(default_factory=dict)
     _trigger_views: dict[str, str] = field(default_factory=dict)  # trigger -> the view it came from
     _used_triggers: set[str] = field(default_factory=set)
@@ -243,6 +259,18 @@ class FakeSlack:
         """The next `times` matching calls of `method` fail as told; `after`: they take effect first."""
         with self._cond:
             self.failures.append(Failure(method, when, status, error, retry_after, times, after))
+
+    def crash_after(
+        self,
+        method: str,
+        then: Callable[[], None],
+        *,
+        nth: int = 1,
+        when: Callable[[Params], bool] = lambda _params: True,
+    ) -> None:
+        """Run `then` when the `nth` successful matching call of `method` has taken effect, before answering."""
+        with self._cond:
+            self.crashes.append(Crash(method, nth, when, then))
 
     def new_trigger(self, *, from_view: str | None = None) -> str:
         with self._cond:
@@ -388,6 +416,19 @@ class FakeSlack:
     def ephemerals_to(self, user_id: str) -> list[PostedMessage]:
         return [m for m in self.messages if m.user == user_id]
 
+    def busiest_window(self, method: str, period: float = RATE_WINDOW) -> int:
+        """The most calls of `method` answered without a 429 within any `period` seconds of the fake's clock:
+        at most the method's budget when a client keeps to it."""
+        with self._cond:
+            limited = {id(c) for c in self.rate_limited_calls}
+            times = sorted(c.at for c in self.calls if c.method == method and id(c) not in limited)
+        busiest, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] + period <= at + 1e-9:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
     # ------------------------------------------------------------ dispatch
 
     def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
@@ -454,6 +495,11 @@ class FakeSlack:
         # Tier budgets count every answered call; chat.postMessage's counts messages actually posted.
         if budget is not None and (method != "chat.postMessage" or result.get("ok")):
             self._windows.setdefault(budget[0], deque()).append(self.now())
+        for crash in self.crashes:
+            if crash.method == method and result.get("ok") and crash.when(params):
+                crash.seen += 1
+                if crash.seen == crash.nth:
+                    crash.then()
         if late is not None:
             return late.status, {}, {"ok": False, "error": late.error or "internal_error"}
         return 200, {}, result
@@ -579,7 +625,8 @@ class FakeSlack:
         return [channel.removeprefix("D"), BOT_USER_ID]
 
     def _ts(self) -> str:
-        return f"1700000000.{next(self._ids):06d}"
+        seconds = int(self.epoch()) if self.epoch is not None else 1700000000
+        return f"{seconds}.{next(self._ids):06d}"
 
     # ------------------------------------------------------------ methods
 

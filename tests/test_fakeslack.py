@@ -21,7 +21,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.gateway import make_web_client
+from bot.gateway import SlackCallFailed, WebApiGateway, make_web_client
 from tests.conftest import Bot
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, RATE_LIMITS, FakeSlack, PostedMessage
 from tests.integration.helpers import CHANNEL, items, open_survey, start_retro, team
@@ -268,19 +268,27 @@ def test_chat_post_message_allows_one_message_per_second_per_channel(
     assert len(api.rate_limited_calls) == 3
 
 
-def test_a_client_that_honours_retry_after_succeeds_without_real_waiting(api: FakeSlack) -> None:
-    """What the test fixtures do: the bot's recorded sleeps move the fake's clock."""
-    sleeps: list[float] = []
-    api.now = lambda: 1000.0 + sum(sleeps)
+def test_a_client_that_honours_retry_after_succeeds_without_real_waiting(
+    api: FakeSlack, api_clock: Clock
+) -> None:
+    """What the bot's dispatcher relies on: its client has no retry handlers, so a 429 comes back at once with
+    its Retry-After (nothing sleeps); a retry once the fake's clock has passed that time succeeds."""
     api.rate_limited = True
-    client = make_web_client(token=BOT_TOKEN, base_url=api.api_url, sleep=sleeps.append)
+    gateway = WebApiGateway(make_web_client(token=BOT_TOKEN, base_url=api.api_url))
     started = time.monotonic()
-    assert client.chat_postMessage(channel="CTEAM", text="one")["ok"]
-    assert client.chat_postMessage(channel="CTEAM", text="two")["ok"]
-    assert sleeps == [1.0]
+    gateway.post_message(channel="CTEAM", text="one")
+    with pytest.raises(SlackCallFailed) as refused:
+        gateway.post_message(channel="CTEAM", text="two")
+    assert (refused.value.error, refused.value.retry_after) == ("ratelimited", 1.0)
+    api_clock.t += 0.5
+    with pytest.raises(SlackCallFailed):  # too early: refused again
+        gateway.post_message(channel="CTEAM", text="two")
+    api_clock.t += 0.5
+    gateway.post_message(channel="CTEAM", text="two")
     assert time.monotonic() - started < 1.0
     assert [m.text for m in api.in_channel("CTEAM")] == ["one", "two"]
-    assert len(api.rate_limited_calls) == 1
+    assert len(api.calls_to("chat.postMessage")) == 4  # each refusal came back to the caller, never retried
+    assert len(api.rate_limited_calls) == 2
 
 
 # ---------------------------------------------------------------- response_url

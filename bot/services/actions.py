@@ -24,7 +24,7 @@ from messages import actions as views
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import ActionItem, ActionNotice, Item, Retro
+from storage.models import ActionItem, ActionNotice, Delivery, Item, Retro
 
 logger = logging.getLogger(__name__)
 
@@ -203,25 +203,34 @@ class ActionService:
             action = self._action(session, team_id, action_id)
             retro = require_retro(session, team_id, action.retro_id)
             if user is None or user.is_bot or user.deleted:
+                why = (
+                    "I can't find them in this workspace."
+                    if user is None
+                    else "they are a bot."
+                    if user.is_bot
+                    else "they have left the workspace."
+                )
                 self.outbox.tell(
                     session,
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=retro.channel_id,
-                    text=f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: "
-                    + (
-                        "they are a bot."
-                        if user and user.is_bot
-                        else "they are not in this workspace any more."
-                    )
-                    + " Create it again with another owner.",
+                    text=f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: {why}"
+                    " Create it again with another owner.",
+                    key=f"check_owner:{action.id}:told",
                 )
+                if action.status == "open":
+                    # Nobody can own it: it is not kept open, reminded or followed up.
+                    action.status = "dropped"
+                    action.status_note = f"Nobody can own it: {why}"
+                    action.closed_at = self.clock()
+                    session.add(action)
             else:
                 action.owner_name, action.owner_tz = user.name, user.tz
                 session.add(action)
             session.commit()
             session.refresh(action)
-        self.timers.reschedule_action(action)
+        self.timers.reschedule_action(action)  # moved to the owner's zone, or cancelled if dropped
 
     def _check_owner(self, team_id: str, user_id: str) -> tuple[str | None, str, str | None, bool]:
         """(problem, name, zone, known) from the people cache: no Slack call, it runs before the ack."""
@@ -497,6 +506,19 @@ class ActionService:
                 title = f"Open action items in {views.channel(channel_id)}"
             found = list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
         return views.listing_message(title=title, actions=found, today=self.clock().date())
+
+    def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
+        """A notice about an action item that could not be delivered: kept on its record."""
+        notice = session.exec(
+            select(ActionNotice).where(
+                ActionNotice.team_id == delivery.team_id,
+                ActionNotice.action_id == int(delivery.payload.get("action_id") or 0),
+                ActionNotice.kind == str(delivery.payload.get("notice")),
+            )
+        ).first()
+        if notice is not None:
+            notice.error = error[:100]
+            session.add(notice)
 
     # ------------------------------------------------------------ helpers
 

@@ -211,6 +211,8 @@ class ReplyService:
                 text=text,
                 blocks=message_blocks,
                 priority=Priority.URGENT,
+                # An answer to what someone wrote (an anonymous item, its text, when) is not kept once sent.
+                extra={"forget": True},
             )
             session.commit()
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.domain import (
@@ -27,6 +27,7 @@ from bot.domain import (
     Phase,
     RetroStats,
 )
+from bot.dispatcher import Defer
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
@@ -320,8 +321,10 @@ class RetroService:
 
     def _discard(self, session: Session, retro: Retro, error: str) -> None:
         people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id or 0))
-        self.timers.cancel(self.timers.collection_ids(retro, [p.user_id for p in people]))
-        self.timers.cancel(self.timers.followup_ids(retro))
+        ids = self.timers.collection_ids(retro, [p.user_id for p in people]) + self.timers.followup_ids(retro)
+        # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
+        # the job store's own connection would wait on SQLite's lock.
+        event.listen(session, "after_commit", lambda _session: self.timers.cancel(ids), once=True)
         for person in people:
             session.delete(person)
         session.flush()
@@ -604,6 +607,15 @@ class RetroService:
         """The stakeholder summary: highlights, learnings, top improvements, a link to the report."""
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
+            linking = [f"summary:{retro_id}", f"permalink:summary:{retro_id}"]
+            if retro.report_url is None and session.exec(
+                select(Delivery.id).where(
+                    Delivery.team_id == team_id,
+                    col(Delivery.key).in_(linking),
+                    col(Delivery.state).in_(("pending", "sending")),
+                )
+            ).first():
+                raise Defer(1.0)  # the summary in the thread, which it links to, is on its way
             stats = compute_stats(session, retro)
             fmt = FORMATS[retro.format]
             listed = repo.items(session=session, team_id=team_id, retro_id=retro_id)

@@ -207,7 +207,12 @@ class Timers:
         self.jobs.cancel(ids)
 
     def cancel_retro(self, session: Session, retro: Retro) -> None:
-        """Every timed job of a retro but its follow-up: at close, cancel and between phases."""
+        """Every timed job of a retro but its follow-up: at close, cancel and between phases. Not inside a
+        transaction that has written: the job store's own connection would wait on its lock (SQLite)."""
+        self.cancel(self.retro_ids(session, retro))
+
+    def retro_ids(self, session: Session, retro: Retro) -> list[str]:
+        """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
         assert retro.id is not None
         people = [
             p.user_id for p in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
@@ -222,7 +227,7 @@ class Timers:
         ids = self.collection_ids(retro, people) + self.voting_ids(retro)
         for turn_id in turns:
             ids += self.turn_ids(retro, turn_id or 0)
-        self.cancel(ids)
+        return ids
 
     def reschedule_action(self, action: ActionItem) -> None:
         self.cancel(self.action_ids(action))
