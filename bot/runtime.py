@@ -117,7 +117,8 @@ class Runtime:
         True if every delivery in flight finished."""
         outbox.forget(self.dispatcher.wake)
         finished = self.dispatcher.stop(timeout=grace)
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
         jobs.unbind()
         self.engine.dispose()
         return finished

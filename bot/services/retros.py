@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
+from bot.dispatcher import Defer
 from bot.domain import (
     DEFAULT_TURN_HOURS,
     DEFAULT_VOTES,
@@ -27,7 +28,6 @@ from bot.domain import (
     Phase,
     RetroStats,
 )
-from bot.dispatcher import Defer
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
@@ -400,7 +400,9 @@ class RetroService:
             invited=sum(1 for p in people if p.invited_at is not None),
             failed=failed,
         )
-        return blocks.Message(text=text, blocks=blocks.dicts([SectionBlock(text=MarkdownTextObject(text=text[:3000]))]))
+        return blocks.Message(
+            text=text, blocks=blocks.dicts([SectionBlock(text=MarkdownTextObject(text=text[:3000]))])
+        )
 
     def summary_posted(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
         retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
@@ -608,13 +610,16 @@ class RetroService:
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             linking = [f"summary:{retro_id}", f"permalink:summary:{retro_id}"]
-            if retro.report_url is None and session.exec(
-                select(Delivery.id).where(
-                    Delivery.team_id == team_id,
-                    col(Delivery.key).in_(linking),
-                    col(Delivery.state).in_(("pending", "sending")),
-                )
-            ).first():
+            if (
+                retro.report_url is None
+                and session.exec(
+                    select(Delivery.id).where(
+                        Delivery.team_id == team_id,
+                        col(Delivery.key).in_(linking),
+                        col(Delivery.state).in_(("pending", "sending")),
+                    )
+                ).first()
+            ):
                 raise Defer(1.0)  # the summary in the thread, which it links to, is on its way
             stats = compute_stats(session, retro)
             fmt = FORMATS[retro.format]
