@@ -124,6 +124,10 @@ class Dispatcher:
             thread.join(timeout)
         return not any(t.is_alive() for t in self._threads)
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
+
     def halt(self) -> None:
         """Stop as a killed process stops: nothing after this touches the database (for crash tests)."""
         self._halted.set()
@@ -165,7 +169,8 @@ class Dispatcher:
         with self._cond:
             target = self._wakes
             ok = self._idle.wait_for(
-                lambda: (self._scanned_empty >= target and self._busy == 0) or self._stopping.is_set(), timeout
+                lambda: (self._scanned_empty >= target and self._busy == 0) or self._stopping.is_set(),
+                timeout,
             )
         if not ok:
             raise TimeoutError("deliveries still due after waiting")

@@ -15,7 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from bot import jobs, outbox
 from bot.app import build_app, make_wsgi_app
@@ -154,7 +154,9 @@ class Runtime:
         else:
             from waitress.server import create_server
 
-            server = create_server(self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8)
+            server = create_server(
+                self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8
+            )
             # waitress says "Serving on …" only from serve(); say it once the socket is bound, as it would.
             server.print_listen("Serving on http://{}:{}")
             logger.info(
@@ -190,7 +192,11 @@ class Killed(RuntimeError):
     """What a killed runtime's leftover threads get instead of a commit."""
 
 
-def _dead(_connection: object) -> None:
+def _dead(connection: Connection) -> None:
+    # Undo the transaction as the operating system would for a dead process, so that it holds no lock.
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is not None:
+        dbapi.rollback()
     raise Killed("this runtime was killed")
 
 

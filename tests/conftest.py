@@ -304,8 +304,10 @@ class Bot:
         for _ in range(500):
             self.executor.wait_idle()
             self.runtime.dispatcher.wait_idle()
-            if self.crashed.is_set():
-                return  # a killed bot does nothing more; restart() brings up the next one
+            if self.runtime.dispatcher.stopped:
+                # Killed by crash_at: a dead bot does nothing more; restart() brings up the next one.
+                assert self.crashed.wait(10), "the bot stopped, but not by crash_at"
+                return
             due = self.runtime.dispatcher.next_due()
             if due is None:
                 return
@@ -327,7 +329,9 @@ class Bot:
         self.server.app.current = self.runtime.wsgi_app()
         self.crashed.clear()
 
-    def crash_at(self, method: str, *, nth: int = 1, when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+    def crash_at(
+        self, method: str, *, nth: int = 1, when: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
         """Kill the bot (as `kill -9` would) the moment Slack has carried out the `nth` matching call of
         `method`, before the bot hears the answer. `crashed` is set then; `restart()` starts it again."""
         self.crashed.clear()

@@ -752,7 +752,10 @@ class FakeSlack:
         if error or channel is None:
             return {"ok": False, "error": error}
         thread = str(params.get("ts"))
-        return {"ok": True, "messages": self._history(channel, float(params.get("oldest") or 0), thread_ts=thread)}
+        return {
+            "ok": True,
+            "messages": self._history(channel, float(params.get("oldest") or 0), thread_ts=thread),
+        }
 
     def _api_users_list(self, params: Params) -> dict[str, Any]:
         people = sorted(self.users)

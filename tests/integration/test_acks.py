@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pytest
-
 from tests.conftest import Bot
 from tests.integration.helpers import CHANNEL, FACILITATOR, PEOPLE, open_survey, start_retro, team
 from tests.slackclient import Reply

@@ -172,9 +172,7 @@ def test_a_crash_while_voting_begins(bot: Bot) -> None:
     bot.crash_at("chat.postMessage", nth=2, when=lambda p: "Your ballot" in str(p.get("text", "")))
     crash_and_restart(bot, lambda: bot.slack.command(FACILITATOR, CHANNEL, "next"))
     assert retro(bot).phase == "voting"
-    assert dm_counts(bot, PEOPLE, ":ballot_box_with_ballot: *Your ballot") == Counter(
-        dict.fromkeys(PEOPLE, 1)
-    )
+    assert dm_counts(bot, PEOPLE, "Your ballot") == Counter(dict.fromkeys(PEOPLE, 1))
     assert len(in_thread(bot, kickoff, "Voting is open")) == 1
     assert missing_jobs(bot) == set()
     # Voting goes on: closing it posts the results once.
@@ -194,13 +192,13 @@ def test_a_crash_while_closing(bot: Bot, point: str) -> None:
     closed = retro(bot)
     assert closed.phase == "completed"
     assert len([u for u in bot.fake.uploads.values() if u.channel is not None]) == 1
-    assert len([m for m in bot.fake.messages if m.text.endswith("is closed.")]) == 1
+    assert [m.thread_ts for m in bot.fake.messages if m.text.endswith("is closed.")] == [kickoff.ts]
     assert missing_jobs(bot) == set()
     assert closed.summary_ts is not None
     if point == "report":
         # Slack may or may not have the file, the bot cannot tell: it says so rather than upload twice.
         told = [m.text for m in bot.fake.dms_to(FACILITATOR) + bot.fake.ephemerals_to(FACILITATOR)]
-        assert any("retrospective.md" in text for text in told), told
+        assert any("may not have reached Slack" in text and "report" in text for text in told), told
 
 
 def close_retro_request(bot: Bot) -> None:
