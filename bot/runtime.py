@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import signal
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -42,6 +43,8 @@ class Runtime:
     scheduler: BackgroundScheduler
     services: Services
     dispatcher: Dispatcher
+    # Every database connection open now, by id: what kill() leaves behind, bury() closes.
+    connections: dict[int, Any] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -61,6 +64,7 @@ class Runtime:
         verify_token(client, settings.slack_api_url)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url, pool_size=settings.ack_threads + settings.workers + 4)
+        connections = _tracked(engine)
         scheduler = build_scheduler(engine)
         gateway = WebApiGateway(client)
         services = Services.build(
@@ -106,6 +110,7 @@ class Runtime:
             scheduler=scheduler,
             services=services,
             dispatcher=dispatcher,
+            connections=connections,
         )
 
     def wsgi_app(self) -> WSGIApplication:
@@ -134,6 +139,16 @@ class Runtime:
         # their next commit fails and their next Slack call finds no connection.
         event.listen(self.engine, "commit", _dead)
         self.app.client.base_url = "http://127.0.0.1:9/"
+
+    def bury(self, timeout: float = 10.0) -> None:
+        """After kill(): once its leftover threads have given up, close its connections, as the operating
+        system closes a dead process's sockets (crash tests start the next runtime in the same process)."""
+        self.dispatcher.stop(timeout=timeout)
+        self.engine.dispose()
+        for dbapi in list(self.connections.values()):
+            with contextlib.suppress(Exception):
+                dbapi.close()
+        self.connections.clear()
 
     def serve_forever(self) -> None:
         """Serve until SIGTERM or SIGINT, then stop cleanly (and exit 0)."""
@@ -186,6 +201,22 @@ class Runtime:
                 "Rearview stopped%s",
                 "" if finished else " (some deliveries were still in flight: they resume at the next start)",
             )
+
+
+def _tracked(engine: Engine) -> dict[int, Any]:
+    """The engine's open DBAPI connections, kept up to date."""
+    connections: dict[int, Any] = {}
+
+    def opened(dbapi: Any, _record: object) -> None:
+        connections[id(dbapi)] = dbapi
+
+    def closed(dbapi: Any, _record: object) -> None:
+        connections.pop(id(dbapi), None)
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "close", closed)
+    event.listen(engine, "close_detached", closed)
+    return connections
 
 
 class Killed(RuntimeError):

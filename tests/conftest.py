@@ -325,6 +325,7 @@ class Bot:
         new services, a new scheduler reading the same job store, jobs bound anew."""
         self.executor.shutdown(wait=True)
         self.runtime.kill()  # a crash does not tidy up; the database and the job store are as they were
+        self.runtime.bury()
         self.executor, self.runtime = start_runtime(self.settings, self.clock, self.timeline)
         self.server.app.current = self.runtime.wsgi_app()
         self.crashed.clear()
