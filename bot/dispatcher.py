@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, delete, exists, or_, update
+from sqlalchemy import Engine, and_, bindparam, delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -110,14 +110,18 @@ class Dispatcher:
             self._threads.append(thread)
 
     def wake(self) -> None:
+        """New work: one idle worker looks; each worker that finds work brings one more, so the pool grows
+        as fast as there is work, and a wake with nothing due costs one query, not one per worker."""
         with self._cond:
             self._wakes += 1
-            self._cond.notify_all()
+            self._cond.notify()
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop claiming; let deliveries in flight finish, for at most `timeout`. True if all finished."""
         self._stopping.set()
-        self.wake()
+        with self._cond:
+            self._wakes += 1
+            self._cond.notify_all()
         with self._cond:
             self._idle.notify_all()  # nobody waits for a stopped dispatcher to go idle
         for thread in self._threads:
@@ -144,6 +148,8 @@ class Dispatcher:
                 logger.exception("could not claim deliveries")
                 claimed = None
             if claimed is not None:
+                with self._cond:
+                    self._cond.notify()  # there may be more
                 try:
                     self._process(claimed)
                 except Exception:
@@ -207,37 +213,9 @@ class Dispatcher:
     def _claim(self) -> Delivery | None:
         now = self.clock()
         token = uuid.uuid4().hex
-        d = aliased(Delivery)
-        earlier = aliased(Delivery)
-        parent = aliased(Delivery)
-        claimable = or_(
-            col(d.state) == "pending",
-            and_(col(d.state) == "sending", col(d.lease_until) < now),  # its process died mid-send
-        )
-        query = (
-            select(d.id)
-            .where(
-                claimable,
-                col(d.next_attempt_at) <= now,
-                ~exists().where(
-                    col(earlier.team_id) == col(d.team_id),
-                    col(earlier.lane) == col(d.lane),
-                    col(earlier.id) < col(d.id),
-                    col(earlier.state).in_(_OPEN),
-                ),
-                ~exists().where(
-                    col(parent.team_id) == col(d.team_id),
-                    col(parent.key) == col(d.parent_key),
-                    col(parent.state).in_(_OPEN),
-                ),
-            )
-            .order_by(col(d.priority), col(d.id))
-            .limit(4)
-        )
-        if self._postgres:
-            query = query.with_for_update(skip_locked=True, of=d)
+        query = _POSTGRES_CLAIM if self._postgres else _CLAIM
         with unit_of_work(self.engine) as session:
-            for delivery_id in session.exec(query).all():
+            for delivery_id in session.exec(query, params={"now": now}).all():
                 lease = now + LEASE
                 claimed = session.execute(
                     update(Delivery)
@@ -493,6 +471,42 @@ class Dispatcher:
             self.wake()
 
 
+def _claim_query(*, postgres: bool) -> Any:
+    """Up to four due deliveries that nothing holds back: the first open one in its lane, whose parent (if
+    any) is no longer open. Built once; `now` is bound at each claim."""
+    d = aliased(Delivery)
+    earlier = aliased(Delivery)
+    parent = aliased(Delivery)
+    next_attempt_at: Any = col(Delivery.next_attempt_at)
+    now = bindparam("now", type_=next_attempt_at.type)
+    claimable = or_(
+        col(d.state) == "pending",
+        and_(col(d.state) == "sending", col(d.lease_until) < now),  # its process died mid-send
+    )
+    query = (
+        select(d.id)
+        .where(
+            claimable,
+            col(d.next_attempt_at) <= now,
+            ~exists().where(
+                col(earlier.team_id) == col(d.team_id),
+                col(earlier.lane) == col(d.lane),
+                col(earlier.id) < col(d.id),
+                col(earlier.state).in_(_OPEN),
+            ),
+            ~exists().where(
+                col(parent.team_id) == col(d.team_id),
+                col(parent.key) == col(d.parent_key),
+                col(parent.state).in_(_OPEN),
+            ),
+        )
+        .order_by(col(d.priority), col(d.id))
+        .limit(4)
+    )
+    # Several processes can share the table: each skips the rows another is claiming.
+    return query.with_for_update(skip_locked=True, of=d) if postgres else query
+
+
 def claimable_row(now: datetime) -> Any:
     return or_(
         col(Delivery.state) == "pending",
@@ -506,3 +520,7 @@ def backoff(attempts: int) -> float:
 
 
 DeliveryHook = Callable[[Session, Delivery, dict[str, Any]], None]
+
+
+_CLAIM = _claim_query(postgres=False)
+_POSTGRES_CLAIM = _claim_query(postgres=True)
