@@ -42,9 +42,9 @@ START = datetime(2026, 11, 23, 9, 17, 43, tzinfo=UTC)
 class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener pool, with a way to wait until every listener has finished its work."""
 
-    def __init__(self) -> None:
-        # Bolt's own default: five workers, so five slow listeners starve every other ack here as in production.
-        super().__init__(max_workers=5, thread_name_prefix="listener")
+    def __init__(self, max_workers: int) -> None:
+        # As many as `rearview run` gives Bolt (REARVIEW_ACK_THREADS): slow listeners starve acks as there.
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self._busy = 0
         self._idle = threading.Condition()
 
@@ -368,7 +368,7 @@ def run_due_jobs(scheduler: BackgroundScheduler, now: datetime) -> list[str]:
 def start_runtime(
     settings: Settings, clock: FakeClock, timeline: Timeline
 ) -> tuple[TrackingExecutor, Runtime]:
-    executor = TrackingExecutor()
+    executor = TrackingExecutor(settings.ack_threads)
     runtime = Runtime.start(
         settings,
         clock=clock,
