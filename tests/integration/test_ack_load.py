@@ -11,6 +11,7 @@ import re
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -23,7 +24,7 @@ from slack_sdk import WebClient
 from waitress.server import create_server
 
 from tests.conftest import Bot, stop_waitress
-from tests.fakeslack import BOT_TOKEN, FakeSlack
+from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
 from tests.slackclient import SIGNING_SECRET, SlackClient
 
@@ -105,3 +106,38 @@ def test_fifty_concurrent_acks_are_as_fast_as_a_bare_bolt_apps(bot: Bot, bare: S
     assert slowest < 3.0
     # The median of rounds, each measured back to back: one round disturbed by the machine does not decide.
     assert statistics.median(ratios) <= 1.2, f"p99 ratios to a bare Bolt app, per round: {ratios}"
+
+
+def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:
+    """Five facilitators start 40-person retros at once under Slack's tier limits; someone else's
+    `/retro help` is answered in under 300 ms the whole time the invitations go out."""
+    bot.fake.add_user(BOT_USER_ID, "rearview", is_bot=True)
+    bot.fake.add_user("UOTHER", "other")
+    channels = [f"CTEAM{n}" for n in range(5)]
+    people = {c: [f"U{n}X{i:02d}" for i in range(40)] for n, c in enumerate(channels)}
+    for channel, members in people.items():
+        for member in members:
+            bot.fake.add_user(member, member.lower(), tz="Europe/Berlin")
+        bot.fake.add_channel(channel, channel.lower(), [*members, "UOTHER", BOT_USER_ID])
+    bot.fake.add_channel("CELSEWHERE", "elsewhere", ["UOTHER", BOT_USER_ID])
+    bot.fake.latency = 0.03
+    for channel, members in people.items():
+        reply, _ = bot.slack.command(members[0], channel, f"new Release of {channel}")
+        assert reply.status == 200
+    bot.executor.wait_idle()
+    for channel, view_id in zip(channels, list(bot.fake.views), strict=True):
+        assert bot.slack.submit(people[channel][0], view_id, {}).body == ""
+    settling = threading.Thread(target=bot.settle, name="settle")
+    settling.start()
+    waits: list[float] = []
+    while settling.is_alive():
+        began = time.monotonic()
+        reply, _ = bot.slack.command("UOTHER", "CELSEWHERE", "help")
+        waits.append(time.monotonic() - began)
+        assert reply.status == 200 and "/retro new" in reply.text
+    settling.join()
+    invited = Counter(m.channel for m in bot.fake.messages if m.text.startswith("You're invited"))
+    everyone = [f"D{m}" for members in people.values() for m in members]
+    assert invited == Counter({**dict.fromkeys(everyone, 1), "DUOTHER": 5})  # UOTHER is in all five
+    assert len(waits) >= 10, "the invitations went out before anyone could ask"
+    assert max(waits) < 0.3, f"slowest /retro help: {max(waits) * 1000:.0f} ms of {len(waits)}"
