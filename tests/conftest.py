@@ -303,7 +303,7 @@ class Bot:
         timeline's clock jumps there instead of the test sleeping, as far as 15 minutes ahead."""
         for _ in range(500):
             self.executor.wait_idle()
-            self.runtime.dispatcher.wait_idle()
+            self.runtime.dispatcher.wait_idle(timeout=120)  # a detector of deadlocks, not a time limit
             if self.runtime.dispatcher.stopped:
                 # Killed by crash_at: a dead bot does nothing more; restart() brings up the next one.
                 assert self.crashed.wait(10), "the bot stopped, but not by crash_at"
