@@ -65,7 +65,16 @@ class Runtime:
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url, pool_size=settings.ack_threads + settings.workers + 4)
         connections = _tracked(engine)
-        scheduler = build_scheduler(engine)
+        # APScheduler holds its own lock while it reads its table. On SQLite, where this process's
+        # transactions take turns (storage/db.py), the job store gets an engine of its own: a thread in a
+        # transaction that schedules a job would otherwise wait for the scheduler's lock while the
+        # scheduler waits for its turn. WAL lets it read beside any transaction.
+        job_engine = (
+            make_engine(settings.database_url, pool_size=2, take_turns=False)
+            if engine.dialect.name == "sqlite"
+            else engine
+        )
+        scheduler = build_scheduler(job_engine)
         gateway = WebApiGateway(client)
         services = Services.build(
             engine=engine,

@@ -14,9 +14,11 @@ from sqlmodel import Session, create_engine
 _STORAGE_DIR = Path(__file__).resolve().parent
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, take_turns: bool = True) -> Engine:
     """An engine for SQLite (the embedded default) or PostgreSQL (production). `pool_size`: the threads that
-    use the database at once (request threads, delivery workers, the scheduler)."""
+    use the database at once (request threads, delivery workers, the scheduler). `take_turns=False` is for
+    the scheduler's job store on SQLite, whose own lock must not wait behind the application's
+    transactions (see bot/runtime.py)."""
     if url.startswith("sqlite"):
         # Bolt runs listeners in a thread pool, and the dispatcher and the scheduler have threads of their own.
         engine = create_engine(
@@ -29,9 +31,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # SQLite has one writer, and a transaction that read before it writes gets "database is locked" at
         # once (no waiting) when another one wrote meanwhile. So this process runs one SQLite transaction
         # at a time: a connection is held from checkout to checkin, which the Session does per transaction.
-        turnstile = _Turnstile()
-        event.listen(engine, "checkout", lambda *_: turnstile.enter())
-        event.listen(engine, "checkin", lambda *_: turnstile.leave())
+        if take_turns:
+            turnstile = _Turnstile()
+            event.listen(engine, "checkout", lambda *_: turnstile.enter())
+            event.listen(engine, "checkin", lambda *_: turnstile.leave())
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
