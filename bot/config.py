@@ -30,6 +30,8 @@ class Settings:
     port: int
     log_level: str
     secret: str | None = None
+    workers: int = 8  # delivery workers: Slack calls, in parallel, off the request threads
+    ack_threads: int = 16  # Bolt's listener pool: they only read, write and ack
 
     @property
     def socket_mode(self) -> bool:
@@ -69,6 +71,8 @@ class Settings:
             port=_port(get("PORT") or "3000"),
             log_level=_log_level(get("LOG_LEVEL") or "INFO"),
             secret=_secret(get("REARVIEW_SECRET")),
+            workers=_count("REARVIEW_WORKERS", get("REARVIEW_WORKERS") or "8"),
+            ack_threads=_count("REARVIEW_ACK_THREADS", get("REARVIEW_ACK_THREADS") or "16"),
         )
 
 
@@ -113,6 +117,12 @@ def _api_url(url: str) -> str:
         )
     # WebClient joins method names onto the base URL, so it must end with a slash.
     return url if url.endswith("/") else url + "/"
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise ConfigError(f"{name} must be a number between 1 and 64, not {value!r}")
+    return int(value)
 
 
 def _port(value: str) -> int:

@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 logger = logging.getLogger(__name__)
 
-Sleep = Callable[[float], None]
-
 
 class SlackCallFailed(Exception):
-    """A Slack call failed for good (after retries); `error` is Slack's code, e.g. `user_not_found`."""
+    """A Slack call failed; `error` is Slack's code, e.g. `user_not_found`, or `http_503`,
+    `connection_error`. `retry_after` is set for a 429."""
 
-    def __init__(self, method: str, error: str) -> None:
+    def __init__(self, method: str, error: str, *, retry_after: float | None = None) -> None:
         super().__init__(f"{method} failed: {error}")
         self.method = method
         self.error = error
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return is_transient(self.error)
+
+    @property
+    def ambiguous(self) -> bool:
+        return is_ambiguous(self.error)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,14 @@ class SlackGateway(Protocol):
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        marker: str | None = None,
     ) -> PostedMessage: ...
+
+    def find_marked(self, *, channel: str, thread_ts: str | None, marker: str, oldest: str) -> str | None: ...
+
+    def open_dm(self, *, user: str) -> str: ...
+
+    def users_page(self, *, cursor: str | None) -> tuple[list[SlackUser], str | None]: ...
 
     def post_ephemeral(
         self,
@@ -86,7 +98,7 @@ class SlackGateway(Protocol):
 
     def channel_members(self, *, channel: str) -> list[str]: ...
 
-    def user_info(self, *, user: str, quick: bool = False) -> SlackUser: ...
+    def user_info(self, *, user: str) -> SlackUser: ...
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str: ...
 
@@ -95,85 +107,24 @@ class SlackGateway(Protocol):
     ) -> str: ...
 
 
-class RateLimitRetry(RetryHandler):
-    """Waits out a 429's Retry-After (capped), through an injectable sleep so tests need no real waiting."""
-
-    def __init__(
-        self, *, max_retry_count: int = 3, max_wait: float = 30.0, sleep: Sleep = time.sleep
-    ) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-        self.sleep = sleep
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return response is not None and response.status_code == 429
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        wait = 1.0
-        if response is not None:
-            for name, values in response.headers.items():
-                if name.lower() == "retry-after" and values and values[0].isdigit():
-                    wait = float(values[0])
-        state.next_attempt_requested = True
-        self.sleep(min(wait, self.max_wait))
-        state.increment_current_attempt()
+# Answers after which the request may or may not have been carried out: a post must be checked before
+# it is sent again. A 429 is not among them: Slack did nothing.
+_AMBIGUOUS = {"connection_error", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
-class ServerErrorRetry(RetryHandler):
-    """Retries Slack's passing 5xx answers with a short backoff."""
-
-    def __init__(self, *, max_retry_count: int = 2, sleep: Sleep = time.sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return response is not None and response.status_code in (500, 502, 503, 504)
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        self.sleep(0.5 * 2**state.current_attempt)
-        state.increment_current_attempt()
+def is_transient(error: str) -> bool:
+    """Worth trying again later: rate limits, Slack's 5xx, lost connections."""
+    return error == "ratelimited" or error in _AMBIGUOUS or error.startswith("http_5")
 
 
-def make_web_client(*, token: str, base_url: str, sleep: Sleep = time.sleep) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=15,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitRetry(sleep=sleep),
-            ServerErrorRetry(sleep=sleep),
-        ],
-    )
+def is_ambiguous(error: str) -> bool:
+    return error in _AMBIGUOUS or error.startswith("http_5")
+
+
+def make_web_client(*, token: str, base_url: str, timeout: int = 15) -> WebClient:
+    """No retry handlers: the dispatcher decides when to try again, and never by sleeping on a thread or
+    by re-sending a post that Slack may already have made."""
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class WebApiGateway:
@@ -181,15 +132,22 @@ class WebApiGateway:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
-        self._quick = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
 
     def _call(self, method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or f"http_{status}")
+            if status >= 500:
+                error = f"http_{status}"  # whatever the body says, Slack may have done it
+            retry_after = None
+            if status == 429:
+                error = "ratelimited"
+                header = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+                retry_after = float(header) if header and str(header).isdigit() else 1.0
             logger.warning("Slack %s failed: %s", method, error)
-            raise SlackCallFailed(method, error) from exc
+            raise SlackCallFailed(method, error, retry_after=retry_after) from exc
         except (SlackClientError, OSError) as exc:
             logger.warning("Slack %s failed: %s", method, exc)
             raise SlackCallFailed(method, "connection_error") from exc
@@ -201,6 +159,7 @@ class WebApiGateway:
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        marker: str | None = None,
     ) -> PostedMessage:
         response = self._call(
             "chat.postMessage",
@@ -210,8 +169,44 @@ class WebApiGateway:
             blocks=blocks,
             thread_ts=thread_ts,
             unfurl_links=False,
+            metadata={"event_type": MARKER_EVENT, "event_payload": {"delivery": marker}} if marker else None,
         )
         return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def find_marked(self, *, channel: str, thread_ts: str | None, marker: str, oldest: str) -> str | None:
+        """The ts of our message carrying `marker` posted since `oldest`, or None: how a post whose answer
+        was lost is checked before it is sent again."""
+        if thread_ts:
+            response = self._call(
+                "conversations.replies",
+                self.client.conversations_replies,
+                channel=channel,
+                ts=thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            response = self._call(
+                "conversations.history",
+                self.client.conversations_history,
+                channel=channel,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        for message in response.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == MARKER_EVENT
+                and (metadata.get("event_payload") or {}).get("delivery") == marker
+            ):
+                return str(message["ts"])
+        return None
+
+    def open_dm(self, *, user: str) -> str:
+        response = self._call("conversations.open", self.client.conversations_open, users=user)
+        return str(response["channel"]["id"])
 
     def post_ephemeral(
         self,
@@ -291,21 +286,14 @@ class WebApiGateway:
             if not cursor:
                 return members
 
-    def user_info(self, *, user: str, quick: bool = False) -> SlackUser:
-        """`quick` is for the 3-second ack path: no retries, a short timeout; a 429 is an answer, not a wait."""
-        client = self._quick if quick else self.client
-        data = self._call("users.info", client.users_info, user=user)["user"]
-        profile = data.get("profile") or {}
-        name = (
-            profile.get("display_name") or profile.get("real_name") or data.get("real_name") or data["name"]
-        )
-        return SlackUser(
-            id=data["id"],
-            name=str(name),
-            is_bot=bool(data.get("is_bot")) or data["id"] == "USLACKBOT",
-            deleted=bool(data.get("deleted")),
-            tz=data.get("tz"),
-        )
+    def user_info(self, *, user: str) -> SlackUser:
+        return _user(self._call("users.info", self.client.users_info, user=user)["user"])
+
+    def users_page(self, *, cursor: str | None) -> tuple[list[SlackUser], str | None]:
+        """One page of the workspace's people (200 at a time): for fan-outs to many people at once."""
+        response = self._call("users.list", self.client.users_list, limit=200, cursor=cursor)
+        people = [_user(data) for data in response.get("members", [])]
+        return people, (response.get("response_metadata") or {}).get("next_cursor") or None
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str:
         response = self._call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
@@ -324,3 +312,18 @@ class WebApiGateway:
             initial_comment=initial_comment,
         )
         return str(response["file"]["id"])
+
+
+MARKER_EVENT = "rearview_delivery"
+
+
+def _user(data: dict[str, Any]) -> SlackUser:
+    profile = data.get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or data.get("real_name") or data["name"]
+    return SlackUser(
+        id=data["id"],
+        name=str(name),
+        is_bot=bool(data.get("is_bot")) or data["id"] == "USLACKBOT",
+        deleted=bool(data.get("deleted")),
+        tz=data.get("tz"),
+    )

@@ -1,14 +1,53 @@
-"""Scheduled jobs: thin wrappers that APScheduler pickles by reference and calls with ids only.
+"""Timed jobs: one registry of kinds, exact ids, and one stored reference.
 
-The running process binds its services here once; every job reads the database before it acts.
+A job only records that its time has come: it queues a task in the outbox (bot/tasks.py) and returns.
+It never calls Slack, so APScheduler deleting a one-off job as it starts it loses nothing that the
+start-up reconciler (bot/services/timers.py) cannot derive again from the retro's state.
+
+APScheduler pickles jobs by reference. Every job stores the same one, `bot.jobs:due`, with plain
+arguments; tests/unit/test_jobs.py pins it and restores every kind from a real job store.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from storage.db import unit_of_work
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+
+class JobKind(StrEnum):
+    CLOSE_COLLECTION = "close_collection"
+    NUDGE = "nudge"
+    TURN_START = "turn_start"
+    TURN_TIMEOUT = "turn_timeout"
+    CLOSE_VOTING = "close_voting"
+    ACTION_REMINDER = "action_reminder"
+    FOLLOWUP = "followup"
+
+
+def job_id(kind: JobKind, team_id: str, *parts: object) -> str:
+    """The exact id of one job. It ends with the separator, so no id is a prefix of another's."""
+    return ":".join([str(kind), team_id, *(str(p) for p in parts)]) + ":"
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: JobKind
+    team_id: str
+    parts: tuple[object, ...]  # what makes the id unique: retro, person, turn, action...
+    run_at: datetime
+    args: dict[str, Any] = field(default_factory=dict)  # plain ids and strings only
+
+    @property
+    def id(self) -> str:
+        return job_id(self.kind, self.team_id, *self.parts)
+
 
 _services: Services | None = None
 
@@ -30,29 +69,26 @@ def _bound() -> Services:
     return _services
 
 
-def close_collection(team_id: str, retro_id: int) -> None:
-    _bound().deadlines.close_at_deadline(team_id=team_id, retro_id=retro_id)
+def due(kind: str, team_id: str, job: str, run_at: str, args: dict[str, Any]) -> None:
+    """The one function every stored job calls: queue the task for this kind, once per firing."""
+    services = _bound()
+    JobKind(kind)  # a kind this version does not know fails here, loudly, not in a worker
+    with unit_of_work(services.engine) as session:
+        services.outbox.task(
+            session,
+            team_id=team_id,
+            name=kind,
+            args=args,
+            # The same job moved to a new time fires again: its run time is part of the key.
+            key=f"job:{job}{run_at}",
+            lane=lane_of(kind, args),
+            retro_id=args.get("retro_id"),
+        )
+        session.commit()
 
 
-def nudge(team_id: str, retro_id: int, user_id: str, reminder: str) -> None:
-    _bound().deadlines.nudge(team_id=team_id, retro_id=retro_id, user_id=user_id, reminder=reminder)
-
-
-def start_turn(team_id: str, retro_id: int, turn_id: int) -> None:
-    _bound().discussion.turn_start_due(team_id=team_id, retro_id=retro_id, turn_id=turn_id)
-
-
-def end_turn(team_id: str, retro_id: int, turn_id: int) -> None:
-    _bound().discussion.turn_timeout_due(team_id=team_id, retro_id=retro_id, turn_id=turn_id)
-
-
-def close_voting(team_id: str, retro_id: int) -> None:
-    _bound().voting.close(team_id=team_id, retro_id=retro_id)
-
-
-def action_reminder(team_id: str, action_id: int, kind: str) -> None:
-    _bound().actions.remind(team_id=team_id, action_id=action_id, kind=kind)
-
-
-def followup(team_id: str, retro_id: int) -> None:
-    _bound().actions.followup(team_id=team_id, retro_id=retro_id)
+def lane_of(kind: str, args: dict[str, Any]) -> str | None:
+    """Steps of one retro run one at a time; a reminder waits for nobody."""
+    if "retro_id" in args and kind != JobKind.NUDGE:
+        return f"retro:{args['retro_id']}"
+    return None

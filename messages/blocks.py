@@ -414,6 +414,32 @@ def start_report_text(*, retro: Retro, invited: Sequence[str], failed: Sequence[
     return "\n".join(lines)
 
 
+def start_progress_text(*, retro: Retro, total: int, invited: int, failed: Sequence[tuple[str, str]]) -> str:
+    """The facilitator's "started" note, redrawn as invitations go out."""
+    waiting = total - invited - len(failed)
+    if waiting > 0:
+        head = f"*{escape(retro.title)}* has started: survey sent to {invited:,} of {plural(total, 'participant')}…"
+    else:
+        head = f"*{escape(retro.title)}* has started: survey sent to {plural(invited, 'participant')}."
+    lines = [head]
+    if failed:
+        lines.append("I could not reach these people, so they got no survey:")
+        lines.extend(f"• {mention(user)}: `{escape(error)}`" for user, error in failed[:40])
+        if len(failed) > 40:
+            lines.append(f"…and {len(failed) - 40:,} more.")
+        lines.append("They can still answer with the *Fill in the survey* button on the kickoff message.")
+    return "\n".join(lines)
+
+
+def delivery_failures_text(*, failures: Sequence[tuple[str, str]]) -> str:
+    """Deliveries that failed for good, told once to the person in charge: (what, Slack's error)."""
+    lines = ["I couldn't deliver everything:"]
+    lines.extend(f"• {what}: `{escape(error)}`" for what, error in failures[:20])
+    if len(failures) > 20:
+        lines.append(f"…and {len(failures) - 20:,} more.")
+    return "\n".join(lines)
+
+
 def not_in_channel_text(*, channel_id: str) -> str:
     return (
         f"I couldn't post in {channel_link(channel_id)} because I'm not a member. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +14,63 @@ from sqlmodel import Session, create_engine
 _STORAGE_DIR = Path(__file__).resolve().parent
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for SQLite (the embedded default) or PostgreSQL (production)."""
+def make_engine(url: str, *, pool_size: int = 10, take_turns: bool = True) -> Engine:
+    """An engine for SQLite (the embedded default) or PostgreSQL (production). `pool_size`: the threads that
+    use the database at once (request threads, delivery workers, the scheduler). `take_turns=False` is for
+    the scheduler's job store on SQLite, whose own lock must not wait behind the application's
+    transactions (see bot/runtime.py)."""
     if url.startswith("sqlite"):
-        # Bolt runs listeners in a thread pool and the scheduler has threads of its own.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Bolt runs listeners in a thread pool, and the dispatcher and the scheduler have threads of their own.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        # SQLite has one writer, and a transaction that read before it writes gets "database is locked" at
+        # once (no waiting) when another one wrote meanwhile. So this process runs one SQLite transaction
+        # at a time: a connection is held from checkout to checkin, which the Session does per transaction.
+        if take_turns:
+            turnstile = _Turnstile()
+            event.listen(engine, "checkout", lambda *_: turnstile.enter())
+            event.listen(engine, "checkin", lambda *_: turnstile.leave())
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+class _Turnstile:
+    """One holder at a time across threads, re-entrant within a thread (a session opened inside another's
+    transaction). Unlike an RLock it may be left from another thread: a connection can be returned by
+    whichever thread closes its session."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def enter(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            self._cond.wait_for(lambda: self._owner in (None, me))
+            self._owner = me
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers never wait for the writer; NORMAL: a commit is durable once checkpointed, and a
+    # crash loses at most the last transactions, never the database (SQLite's advice for WAL).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

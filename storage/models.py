@@ -240,3 +240,60 @@ class WorkspaceSecret(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=32)
     value: str = Field(max_length=128)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one intended Slack side effect (or one step of work), committed with the state change
+    that causes it and carried out by the dispatcher's workers. `key` makes adding it idempotent."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_delivery_key"),
+        Index("ix_delivery_due", "state", "next_attempt_at"),
+        Index("ix_delivery_lane", "team_id", "lane", "id"),
+        Index("ix_delivery_retro", "team_id", "retro_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    # Deliveries in one lane (a channel, a DM, a retro's steps) go out one at a time, in id order.
+    lane: str | None = Field(default=None, max_length=100)
+    # Waits until the delivery with this key is done (a thread reply waits for the kickoff it answers).
+    parent_key: str | None = Field(default=None, max_length=200)
+    priority: int = Field(default=5)  # lower goes first among due deliveries
+    purpose: str | None = Field(default=None, max_length=32)  # what to record once it is sent or failed
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # pending -> sending -> done | failed | cancelled | doubt
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_column=_utc(False))
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(True))
+    claim: str | None = Field(default=None, max_length=32)
+    # Bumped when a coalesced delivery (a Home tab, a progress note) is asked for again while being sent.
+    generation: int = Field(default=0)
+    # Set when an earlier attempt may have reached Slack: check before sending again.
+    unsure: bool = Field(default=False)
+    last_error: str | None = Field(default=None, max_length=100)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    retro_id: int | None = Field(default=None)
+    report_to: str | None = Field(default=None, max_length=32)  # who hears of a permanent failure
+    reported_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    created_at: datetime = Field(sa_column=_utc(False))
+    finished_at: datetime | None = Field(default=None, sa_column=_utc(True))
+
+
+class SlackUserCache(SQLModel, table=True):
+    """What Slack said about a person, so fan-outs do not wait on a users.info per participant."""
+
+    __tablename__ = "slack_user"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    is_bot: bool = Field(default=False)
+    deleted: bool = Field(default=False)
+    tz: str | None = Field(default=None, max_length=64)
+    dm_channel: str | None = Field(default=None, max_length=32)
+    fetched_at: datetime = Field(sa_column=_utc(False))

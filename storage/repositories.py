@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Turn, Vote
 
 
-def get_retro(*, session: Session, team_id: str, retro_id: int) -> Retro | None:
-    return session.exec(select(Retro).where(Retro.team_id == team_id, Retro.id == retro_id)).first()
+def get_retro(*, session: Session, team_id: str, retro_id: int, lock: bool = False) -> Retro | None:
+    query = select(Retro).where(Retro.team_id == team_id, Retro.id == retro_id)
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def open_retro_in_channel(*, session: Session, team_id: str, channel_id: str) -> Retro | None:

@@ -12,9 +12,9 @@ import random
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,9 +42,9 @@ START = datetime(2026, 11, 23, 9, 17, 43, tzinfo=UTC)
 class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener pool, with a way to wait until every listener has finished its work."""
 
-    def __init__(self) -> None:
-        # Bolt's own default: five workers, so five slow listeners starve every other ack here as in production.
-        super().__init__(max_workers=5, thread_name_prefix="listener")
+    def __init__(self, max_workers: int) -> None:
+        # As many as `rearview run` gives Bolt (REARVIEW_ACK_THREADS): slow listeners starve acks as there.
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self._busy = 0
         self._idle = threading.Condition()
 
@@ -278,6 +278,7 @@ class Bot:
     executor: TrackingExecutor
     server: BotServer
     timeline: Timeline
+    crashed: threading.Event = field(default_factory=threading.Event)
 
     @property
     def sleeps(self) -> list[float]:
@@ -297,23 +298,58 @@ class Bot:
         return self.runtime.scheduler
 
     def settle(self) -> None:
-        """Wait until the bot has finished everything it does after its acks."""
-        self.executor.wait_idle()
+        """Wait until the bot has finished everything it does after its acks: listeners, then every delivery
+        that is due. Deliveries waiting on a rate limit or a retry are due after a few seconds: the
+        timeline's clock jumps there instead of the test sleeping, as far as 15 minutes ahead."""
+        for _ in range(500):
+            self.executor.wait_idle()
+            self.runtime.dispatcher.wait_idle(timeout=120)  # a detector of deadlocks, not a time limit
+            if self.runtime.dispatcher.stopped:
+                # Killed by crash_at: a dead bot does nothing more; restart() brings up the next one.
+                assert self.crashed.wait(10), "the bot stopped, but not by crash_at"
+                return
+            due = self.runtime.dispatcher.next_due()
+            if due is None:
+                return
+            gap = (due - self.delivery_now()).total_seconds()
+            if gap > 15 * 60:
+                return
+            self.timeline.advance(max(gap, 0.0) + 0.001)
+        raise AssertionError("deliveries kept coming due: a retry loop?")
+
+    def delivery_now(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.timeline.offset)
 
     def restart(self) -> None:
         """Stop this runtime and start a new one on the same database, as `rearview run` after a crash:
         new services, a new scheduler reading the same job store, jobs bound anew."""
         self.executor.shutdown(wait=True)
-        self.runtime.scheduler.shutdown(wait=False)  # a crash does not tidy up; the job store is as it was
-        self.runtime.engine.dispose()
+        self.runtime.kill()  # a crash does not tidy up; the database and the job store are as they were
+        self.runtime.bury()
         self.executor, self.runtime = start_runtime(self.settings, self.clock, self.timeline)
         self.server.app.current = self.runtime.wsgi_app()
+        self.crashed.clear()
+
+    def crash_at(
+        self, method: str, *, nth: int = 1, when: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
+        """Kill the bot (as `kill -9` would) the moment Slack has carried out the `nth` matching call of
+        `method`, before the bot hears the answer. `crashed` is set then; `restart()` starts it again."""
+        self.crashed.clear()
+
+        def kill() -> None:
+            self.runtime.kill()
+            self.crashed.set()
+
+        self.fake.crash_after(method, kill, nth=nth, when=when or (lambda _params: True))
 
     def run_due_jobs(self) -> list[str]:
         """Run the jobs that are due by the test's clock, as the scheduler does when real time gets there:
         read from the job store (so each runs through its stored reference), removed (date jobs run once),
         called."""
-        return run_due_jobs(self.scheduler, self.clock())
+        ran = run_due_jobs(self.scheduler, self.clock())
+        self.settle()
+        return ran
 
 
 def run_due_jobs(scheduler: BackgroundScheduler, now: datetime) -> list[str]:
@@ -332,11 +368,12 @@ def run_due_jobs(scheduler: BackgroundScheduler, now: datetime) -> list[str]:
 def start_runtime(
     settings: Settings, clock: FakeClock, timeline: Timeline
 ) -> tuple[TrackingExecutor, Runtime]:
-    executor = TrackingExecutor()
+    executor = TrackingExecutor(settings.ack_threads)
     runtime = Runtime.start(
         settings,
         clock=clock,
-        sleep=timeline.wait,  # Retry-After waits are recorded, not slept
+        # Retries and rate limits wait on the timeline's clock, which settle() moves on.
+        delivery_clock=lambda: clock() + timedelta(seconds=timeline.offset),
         rng=random.Random(7),  # a fixed round-robin order
         listener_executor=executor,
         paused=True,  # jobs fire when the test's clock reaches them (run_due_jobs), never by real time
@@ -367,6 +404,9 @@ def bot(
     # Retry-After succeeds on its retry without real waiting; one that retries too little loses the call.
     fake.rate_limited = True
     fake.now = timeline.now
+    # Message ts are the time of posting by the bot's clock, as Slack's are by the real one: a post checked
+    # against conversations.history after a 5xx is found there.
+    fake.epoch = lambda: (clock() + timedelta(seconds=timeline.offset)).timestamp()
     executor, runtime = start_runtime(settings, clock, timeline)
     bot_server.app.current = runtime.wsgi_app()
     bot = Bot(

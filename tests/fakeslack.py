@@ -80,6 +80,7 @@ TRIGGER_LIFETIME = 3.0
 class Call:
     method: str
     params: Params
+    at: float = 0.0  # the fake's clock when the call arrived
 
 
 @dataclass
@@ -90,6 +91,7 @@ class PostedMessage:
     blocks: list[dict[str, Any]]
     thread_ts: str | None
     user: str | None = None  # for ephemerals: who sees it
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -100,6 +102,19 @@ class Failure:
     error: str | None
     retry_after: int | None
     times: int
+    after: bool = False  # do the call, then answer with the failure (Slack's 5xx after posting)
+
+
+@dataclass
+class Crash:
+    """On the `nth` matching call, once Slack has done it and before it answers, `then` runs (the test kills
+    the bot there: the call took effect, the bot never learns it did)."""
+
+    method: str
+    nth: int
+    when: Callable[[Params], bool]
+    then: Callable[[], None]
+    seen: int = 0
 
 
 @dataclass
@@ -171,6 +186,7 @@ class FakeSlack:
     rejected_responses: list[RejectedResponse] = field(default_factory=list)  # used up or expired urls
     failures: list[Failure] = field(default_factory=list)
     rate_limited_calls: list[Call] = field(default_factory=list)  # every call answered with a 429
+    crashes: list[Crash] = field(default_factory=list)
     members_page_size: int = 200
     # Seconds each Web API call takes, slept outside the lock so concurrent calls overlap.
     latency: float = 0.0
@@ -180,6 +196,9 @@ class FakeSlack:
     rate_limited: bool = False
     # The fake's clock (seconds) for rate windows, trigger ids and response_urls.
     now: Callable[[], float] = field(default=time.monotonic)
+    # Unix time that message ts follow, as Slack's do (conversations.history `oldest` compares with it);
+    # None: every ts starts with 1700000000.
+    epoch: Callable[[], float] | None = None
     _triggers: dict[str, float] = field(default_factory=dict)
     _trigger_views: dict[str, str] = field(default_factory=dict)  # trigger -> the view it came from
     _used_triggers: set[str] = field(default_factory=set)
@@ -235,10 +254,23 @@ class FakeSlack:
         retry_after: int | None = None,
         times: int = 1,
         when: Callable[[Params], bool] = lambda _params: True,
+        after: bool = False,
     ) -> None:
-        """The next `times` matching calls of `method` fail as told."""
+        """The next `times` matching calls of `method` fail as told; `after`: they take effect first."""
         with self._cond:
-            self.failures.append(Failure(method, when, status, error, retry_after, times))
+            self.failures.append(Failure(method, when, status, error, retry_after, times, after))
+
+    def crash_after(
+        self,
+        method: str,
+        then: Callable[[], None],
+        *,
+        nth: int = 1,
+        when: Callable[[Params], bool] = lambda _params: True,
+    ) -> None:
+        """Run `then` when the `nth` successful matching call of `method` has taken effect, before answering."""
+        with self._cond:
+            self.crashes.append(Crash(method, nth, when, then))
 
     def new_trigger(self, *, from_view: str | None = None) -> str:
         with self._cond:
@@ -384,6 +416,19 @@ class FakeSlack:
     def ephemerals_to(self, user_id: str) -> list[PostedMessage]:
         return [m for m in self.messages if m.user == user_id]
 
+    def busiest_window(self, method: str, period: float = RATE_WINDOW) -> int:
+        """The most calls of `method` answered without a 429 within any `period` seconds of the fake's clock:
+        at most the method's budget when a client keeps to it."""
+        with self._cond:
+            limited = {id(c) for c in self.rate_limited_calls}
+            times = sorted(c.at for c in self.calls if c.method == method and id(c) not in limited)
+        busiest, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] + period <= at + 1e-9:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
     # ------------------------------------------------------------ dispatch
 
     def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
@@ -410,11 +455,15 @@ class FakeSlack:
             return self._respond(path, json.loads(raw))
         method = path.removeprefix("/api/")
         params = _params(headers, raw)
-        call = Call(method, params)
+        call = Call(method, params, self.now())
         self.calls.append(call)
+        late: Failure | None = None
         for failure in self.failures:
             if failure.method == method and failure.times > 0 and failure.when(params):
                 failure.times -= 1
+                if failure.after:
+                    late = failure
+                    break
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
                 if failure.status == 429:
@@ -446,6 +495,13 @@ class FakeSlack:
         # Tier budgets count every answered call; chat.postMessage's counts messages actually posted.
         if budget is not None and (method != "chat.postMessage" or result.get("ok")):
             self._windows.setdefault(budget[0], deque()).append(self.now())
+        for crash in self.crashes:
+            if crash.method == method and result.get("ok") and crash.when(params):
+                crash.seen += 1
+                if crash.seen == crash.nth:
+                    crash.then()
+        if late is not None:
+            return late.status, {}, {"ok": False, "error": late.error or "internal_error"}
         return 200, {}, result
 
     # ------------------------------------------------------------ rate limits
@@ -569,7 +625,8 @@ class FakeSlack:
         return [channel.removeprefix("D"), BOT_USER_ID]
 
     def _ts(self) -> str:
-        return f"1700000000.{next(self._ids):06d}"
+        seconds = int(self.epoch()) if self.epoch is not None else 1700000000
+        return f"{seconds}.{next(self._ids):06d}"
 
     # ------------------------------------------------------------ methods
 
@@ -591,9 +648,20 @@ class FakeSlack:
             return self._invalid(problem)
         if not params.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not any(m.channel == channel and m.ts == thread_ts for m in self.messages):
+            # Slack would hang the reply on a message nobody can see: a bug in the bot, not a user's error.
+            return self._invalid(f"thread_ts {thread_ts} is not a message in {channel}")
         ts = self._ts()
         self.messages.append(
-            PostedMessage(channel, ts, str(params.get("text") or ""), blocks, params.get("thread_ts") or None)
+            PostedMessage(
+                channel,
+                ts,
+                str(params.get("text") or ""),
+                blocks,
+                params.get("thread_ts") or None,
+                metadata=_json(params.get("metadata")) or None,
+            )
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
 
@@ -609,6 +677,10 @@ class FakeSlack:
             return self._invalid(problem)
         if not params.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not any(m.channel == channel and m.ts == thread_ts for m in self.messages):
+            # Slack would hang the reply on a message nobody can see: a bug in the bot, not a user's error.
+            return self._invalid(f"thread_ts {thread_ts} is not a message in {channel}")
         ts = self._ts()
         self.messages.append(
             PostedMessage(
@@ -648,6 +720,66 @@ class FakeSlack:
         following = start + self.members_page_size
         cursor = str(following) if following < len(channel.members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _api_conversations_open(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("users", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error or "user_not_found"}
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _history(self, channel: str, oldest: float, *, thread_ts: str | None) -> list[dict[str, Any]]:
+        found = []
+        for m in self.messages:
+            if m.channel != channel or m.user is not None or float(m.ts) < oldest:
+                continue
+            if thread_ts is not None and m.thread_ts != thread_ts and m.ts != thread_ts:
+                continue
+            entry: dict[str, Any] = {"ts": m.ts, "text": m.text, "bot_id": BOT_ID}
+            if m.metadata:
+                entry["metadata"] = m.metadata
+            found.append(entry)
+        return found
+
+    def _api_conversations_history(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("channel", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error}
+        messages = self._history(channel, float(params.get("oldest") or 0), thread_ts=None)
+        return {"ok": True, "messages": list(reversed(messages)), "has_more": False}
+
+    def _api_conversations_replies(self, params: Params) -> dict[str, Any]:
+        channel, error = self._conversation(str(params.get("channel", "")))
+        if error or channel is None:
+            return {"ok": False, "error": error}
+        thread = str(params.get("ts"))
+        return {
+            "ok": True,
+            "messages": self._history(channel, float(params.get("oldest") or 0), thread_ts=thread),
+        }
+
+    def _api_users_list(self, params: Params) -> dict[str, Any]:
+        people = sorted(self.users)
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 200)
+        page = [self._user_json(self.users[u]) for u in people[start : start + limit]]
+        following = start + limit
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": str(following) if following < len(people) else ""},
+        }
+
+    def _user_json(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": user["id"],
+            "team_id": TEAM_ID,
+            "name": user["name"],
+            "real_name": user["name"].title(),
+            "deleted": user["deleted"],
+            "is_bot": user["is_bot"],
+            "tz": user["tz"],
+            "profile": {"display_name": user["name"], "real_name": user["name"].title()},
+        }
 
     def _api_users_info(self, params: Params) -> dict[str, Any]:
         user = self.users.get(str(params.get("user")))

@@ -4,12 +4,12 @@ they are asked to do, and fail where a test tells them to."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from bot.gateway import PostedMessage, SlackCallFailed, SlackGateway, SlackUser
+from bot.jobs import Job
 from bot.scheduler import Jobs
 
 
@@ -20,8 +20,17 @@ class RecordingGateway:
     members: dict[str, list[str]] = field(default_factory=dict)
     users: dict[str, SlackUser] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, target) -> error
-    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Called before the transcript is read: the unit tests' dispatcher delivers what the outbox holds.
+    before_reading: Callable[[], object] | None = None
+
+    @property
+    def sent(self) -> list[tuple[str, dict[str, Any]]]:
+        """The transcript as (kind, payload) pairs, once everything due in the outbox is delivered."""
+        if self.before_reading is not None:
+            self.before_reading()
+        return self._sent
 
     def human(self, user_id: str, name: str = "", *, is_bot: bool = False) -> None:
         self.users[user_id] = SlackUser(
@@ -39,9 +48,10 @@ class RecordingGateway:
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        marker: str | None = None,
     ) -> PostedMessage:
         self._maybe_fail("chat.postMessage", channel)
-        self.sent.append(
+        self._sent.append(
             ("message", {"channel": channel, "text": text, "blocks": blocks, "thread_ts": thread_ts})
         )
         return PostedMessage(channel=channel, ts=f"1.{next(self._ts)}")
@@ -56,7 +66,7 @@ class RecordingGateway:
         thread_ts: str | None = None,
     ) -> None:
         self._maybe_fail("chat.postEphemeral", channel)
-        self.sent.append(
+        self._sent.append(
             (
                 "ephemeral",
                 {"channel": channel, "user": user, "text": text, "blocks": blocks, "thread_ts": thread_ts},
@@ -65,15 +75,15 @@ class RecordingGateway:
 
     def add_reaction(self, *, channel: str, ts: str, name: str) -> None:
         self._maybe_fail("reactions.add", channel)
-        self.sent.append(("reaction", {"channel": channel, "ts": ts, "name": name}))
+        self._sent.append(("reaction", {"channel": channel, "ts": ts, "name": name}))
 
     def update_view(self, *, view_id: str, view: dict[str, Any]) -> None:
         self._maybe_fail("views.update", view_id)
-        self.sent.append(("view_update", {"view_id": view_id, "view": view}))
+        self._sent.append(("view_update", {"view_id": view_id, "view": view}))
 
     def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
         self._maybe_fail("views.push", trigger_id)
-        self.sent.append(("view_push", {"trigger_id": trigger_id, "view": view}))
+        self._sent.append(("view_push", {"trigger_id": trigger_id, "view": view}))
 
     def respond(
         self,
@@ -84,7 +94,7 @@ class RecordingGateway:
         replace_original: bool = True,
     ) -> None:
         self._maybe_fail("response_url", response_url)
-        self.sent.append(
+        self._sent.append(
             (
                 "response",
                 {
@@ -98,11 +108,11 @@ class RecordingGateway:
 
     def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
         self._maybe_fail("views.publish", user_id)
-        self.sent.append(("home", {"user_id": user_id, "view": view}))
+        self._sent.append(("home", {"user_id": user_id, "view": view}))
 
     def update_message(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self._maybe_fail("chat.update", channel)
-        self.sent.append(("update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
+        self._sent.append(("update", {"channel": channel, "ts": ts, "text": text, "blocks": blocks}))
 
     def permalink(self, *, channel: str, ts: str) -> str:
         self._maybe_fail("chat.getPermalink", channel)
@@ -112,7 +122,17 @@ class RecordingGateway:
         self._maybe_fail("conversations.members", channel)
         return self.members.get(channel, [])
 
-    def user_info(self, *, user: str, quick: bool = False) -> SlackUser:
+    def find_marked(self, *, channel: str, thread_ts: str | None, marker: str, oldest: str) -> str | None:
+        return None
+
+    def open_dm(self, *, user: str) -> str:
+        return f"D{user}"
+
+    def users_page(self, *, cursor: str | None) -> tuple[list[SlackUser], str | None]:
+        self._maybe_fail("users.list", "")
+        return list(self.users.values()), None
+
+    def user_info(self, *, user: str) -> SlackUser:
         self._maybe_fail("users.info", user)
         if user not in self.users:
             raise SlackCallFailed("users.info", "user_not_found")
@@ -120,17 +140,18 @@ class RecordingGateway:
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str:
         self._maybe_fail("views.open", trigger_id)
-        self.sent.append(("view", view))
+        self._sent.append(("view", view))
         return "V1"
 
     def upload_file(
         self, *, channel: str, filename: str, content: str | bytes, title: str, initial_comment: str
     ) -> str:
         self._maybe_fail("files.upload", channel)
-        self.sent.append(("file", {"channel": channel, "filename": filename, "content": content}))
+        self._sent.append(("file", {"channel": channel, "filename": filename, "content": content}))
         return f"F{next(self._ts)}"
 
     def messages_to(self, channel: str) -> list[dict[str, Any]]:
+        self.sent  # noqa: B018 - delivers what is due first
         return [p for kind, p in self.sent if kind == "message" and p["channel"] == channel]
 
     def ephemerals_to(self, user: str) -> list[str]:
@@ -139,16 +160,19 @@ class RecordingGateway:
 
 @dataclass
 class RecordingJobs:
-    """Jobs kept in memory: what the services asked to schedule, by job id."""
+    """Jobs kept in memory: what the services asked to schedule, by exact job id."""
 
-    jobs: dict[str, tuple[Callable[..., None], datetime, dict[str, Any]]] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
-    def at(self, *, job_id: str, func: Callable[..., None], run_at: datetime, kwargs: dict[str, Any]) -> None:
-        self.jobs[job_id] = (func, run_at, kwargs)
+    def schedule(self, job: Job) -> None:
+        self.jobs[job.id] = job
 
-    def cancel(self, *, prefix: str) -> None:
-        for job_id in [j for j in self.jobs if j.startswith(prefix)]:
-            del self.jobs[job_id]
+    def cancel(self, job_ids: Iterable[str]) -> None:
+        for job_id in job_ids:
+            self.jobs.pop(job_id, None)
+
+    def existing(self) -> set[str]:
+        return set(self.jobs)
 
 
 # mypy checks these: when a port's protocol gains or changes a method, the fakes fail type-checking here.

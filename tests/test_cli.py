@@ -203,9 +203,19 @@ def test_run_serves_slack_over_http(fake_slack: FakeSlack, tmp_path: Path) -> No
         )
         # It migrated its default SQLite database in the working directory.
         assert (tmp_path / "rearview.db").exists()
-    finally:
+        # SIGTERM stops taking work, lets deliveries finish, shuts the scheduler down and exits 0.
         process.terminate()
-        process.wait(timeout=10)
+        assert process.wait(timeout=15) == 0
+        pumping.join(timeout=10)
+        rest = []
+        while not lines.empty():
+            rest.append(lines.get_nowait())
+        assert any("received SIGTERM: stopping" in line for line in rest), rest
+        assert any("Rearview stopped" in line for line in rest), rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
         pumping.join(timeout=10)  # it ends at the pipe's end of file; close only after it stopped reading
         stderr.close()
 

@@ -21,10 +21,10 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.gateway import make_web_client
+from bot.gateway import SlackCallFailed, WebApiGateway, make_web_client
 from tests.conftest import Bot
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, RATE_LIMITS, FakeSlack, PostedMessage
-from tests.integration.helpers import CHANNEL, items, open_survey, start_retro, team
+from tests.integration.helpers import CHANNEL, invitation_to, items, open_survey, start_retro, team
 from tests.slackclient import Reply, SlackClient
 
 # ---------------------------------------------------------------- fixtures
@@ -268,19 +268,59 @@ def test_chat_post_message_allows_one_message_per_second_per_channel(
     assert len(api.rate_limited_calls) == 3
 
 
-def test_a_client_that_honours_retry_after_succeeds_without_real_waiting(api: FakeSlack) -> None:
-    """What the test fixtures do: the bot's recorded sleeps move the fake's clock."""
-    sleeps: list[float] = []
-    api.now = lambda: 1000.0 + sum(sleeps)
+def test_a_client_that_honours_retry_after_succeeds_without_real_waiting(
+    api: FakeSlack, api_clock: Clock
+) -> None:
+    """What the bot's dispatcher relies on: its client has no retry handlers, so a 429 comes back at once with
+    its Retry-After (nothing sleeps); a retry once the fake's clock has passed that time succeeds."""
     api.rate_limited = True
-    client = make_web_client(token=BOT_TOKEN, base_url=api.api_url, sleep=sleeps.append)
+    gateway = WebApiGateway(make_web_client(token=BOT_TOKEN, base_url=api.api_url))
     started = time.monotonic()
-    assert client.chat_postMessage(channel="CTEAM", text="one")["ok"]
-    assert client.chat_postMessage(channel="CTEAM", text="two")["ok"]
-    assert sleeps == [1.0]
+    gateway.post_message(channel="CTEAM", text="one")
+    with pytest.raises(SlackCallFailed) as refused:
+        gateway.post_message(channel="CTEAM", text="two")
+    assert (refused.value.error, refused.value.retry_after) == ("ratelimited", 1.0)
+    api_clock.t += 0.5
+    with pytest.raises(SlackCallFailed):  # too early: refused again
+        gateway.post_message(channel="CTEAM", text="two")
+    api_clock.t += 0.5
+    gateway.post_message(channel="CTEAM", text="two")
     assert time.monotonic() - started < 1.0
     assert [m.text for m in api.in_channel("CTEAM")] == ["one", "two"]
-    assert len(api.rate_limited_calls) == 1
+    assert len(api.calls_to("chat.postMessage")) == 4  # each refusal came back to the caller, never retried
+    assert len(api.rate_limited_calls) == 2
+
+
+def test_busiest_window_counts_answered_calls_in_any_minute(
+    api: FakeSlack, web: WebClient, api_clock: Clock
+) -> None:
+    api.rate_limited = True
+    for _ in range(30):
+        web.conversations_open(users="UBOB")
+    api_clock.t += 50
+    for _ in range(20):
+        web.conversations_open(users="UBOB")
+    assert slack_error(lambda: web.conversations_open(users="UBOB")).response.status_code == 429
+    api_clock.t += 20  # the first 30 have left the window
+    for _ in range(5):
+        web.conversations_open(users="UBOB")
+    assert api.busiest_window("conversations.open") == 50  # the refused call does not count
+    assert api.busiest_window("conversations.open", period=30) == 30
+    assert api.busiest_window("chat.postMessage") == 0
+
+
+def test_message_ts_follow_the_epoch_clock_and_history_reads_from_oldest(
+    api: FakeSlack, web: WebClient
+) -> None:
+    assert web.chat_postMessage(channel="CTEAM", text="undated")["ts"].startswith("1700000000.")
+    epoch = [1_795_000_000.5]
+    api.epoch = lambda: epoch[0]
+    first = web.chat_postMessage(channel="CTEAM", text="first")["ts"]
+    epoch[0] += 120
+    second = web.chat_postMessage(channel="CTEAM", text="second")["ts"]
+    assert first.startswith("1795000000.") and second.startswith("1795000120.")
+    recent = web.conversations_history(channel="CTEAM", oldest="1795000060")["messages"]
+    assert [m["ts"] for m in recent] == [second]
 
 
 # ---------------------------------------------------------------- response_url
@@ -572,7 +612,7 @@ def _open(fake: FakeSlack, view: dict[str, Any]) -> str:
 def test_the_bots_answer_to_a_submission_is_what_the_person_then_sees(bot: Bot) -> None:
     team(bot)
     start_retro(bot)
-    survey = open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0])
+    survey = open_survey(bot, "UBOB", invitation_to(bot.fake, "UBOB"))
     assert bot.fake.views[survey]["title"]["text"] != "Thank you!"
     assert bot.slack.submit("UBOB", survey, {"cat_went_well": "CI was fast"}).body.startswith("{")
     shown = bot.fake.views[survey]  # the bot answered response_action update: the form became the thanks

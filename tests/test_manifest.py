@@ -30,6 +30,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "reactions.add": "reactions:write",
     "views.update": None,
     "views.push": None,
+    # Before posting again after an ambiguous failure, the dispatcher looks for its marked message.
+    "conversations.history": "channels:history groups:history im:history",
+    "conversations.replies": "channels:history groups:history im:history",
+    "conversations.open": "im:write",  # the DM channel to look in
+    "users.list": "users:read",  # the people cache, a page at a time for big channels
 }
 # The scope each subscribed event needs (None: no scope); the listeners handle `message` from three places.
 EVENT_SCOPES: dict[str, str | None] = {

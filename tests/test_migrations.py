@@ -36,6 +36,8 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "vote",
         "action_notice",
         "workspace_secret",
+        "delivery",
+        "slack_user",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

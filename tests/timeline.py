@@ -26,6 +26,7 @@ class Entry:
     kind: Literal["call", "wait", "ack"]
     method: str = ""  # the Slack method, for calls
     seconds: float = 0.0  # for waits
+    thread: str = ""  # the thread that made the call: delivery workers' calls are never waited on
 
 
 class Timeline:
@@ -40,11 +41,20 @@ class Timeline:
     def now(self) -> float:
         return time.monotonic() + self._offset
 
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on (what settle() does instead of waiting for a retry to come due)."""
+        with self._lock:
+            self._offset += seconds
+
     # ------------------------------------------------------------ recording
 
     def call(self, method: str) -> None:
         with self._lock:
-            self._entries.append(Entry("call", method=method))
+            self._entries.append(Entry("call", method=method, thread=threading.current_thread().name))
         self._thread.at = self.now()
 
     def wait(self, seconds: float) -> None:
@@ -67,9 +77,10 @@ class Timeline:
             return len(self._entries)
 
     def before_ack(self, mark: int) -> list[Entry]:
-        """Calls and waits after `mark` up to the first ack after it: what a request waited on."""
+        """Calls and waits after `mark` up to the first ack after it: what a request waited on. Calls by the
+        delivery workers (threads `delivery-N`) run beside the request and are left out."""
         with self._lock:
-            entries = self._entries[mark:]
+            entries = [e for e in self._entries[mark:] if not e.thread.startswith("delivery-")]
         for index, entry in enumerate(entries):
             if entry.kind == "ack":
                 return entries[:index]

@@ -13,6 +13,7 @@ from bot.listeners import payloads
 from bot.services import Services
 from messages import actions as action_views
 from messages import blocks, rounds
+from storage.db import unit_of_work
 
 
 def register(app: App, services: Services) -> None:
@@ -59,7 +60,9 @@ def register(app: App, services: Services) -> None:
             view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
         except DomainError as exc:
             view = blocks.notice_modal(title="My items", text=exc.message)
-        services.gateway.update_view(view_id=body["view"]["id"], view=view)
+        with unit_of_work(services.engine) as session:
+            services.outbox.update_view(session, team_id=team_id, view_id=body["view"]["id"], view=view)
+            session.commit()
 
     @app.action(rounds.TURN_COMMENT_ACTION)
     def turn_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -75,18 +78,14 @@ def register(app: App, services: Services) -> None:
     def turn_pass(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            finished = services.discussion.pass_turn(
-                team_id=payloads.team_id(body), turn_id=int(action["value"]), user_id=body["user"]["id"]
+            services.discussion.pass_turn(
+                team_id=payloads.team_id(body),
+                turn_id=int(action["value"]),
+                user_id=body["user"]["id"],
+                response_url=body["response_url"],
             )
         except DomainError as exc:
-            services.gateway.respond(
-                response_url=body["response_url"], text=exc.message, replace_original=False
-            )
-            return
-        services.gateway.respond(
-            response_url=body["response_url"], text="You passed. Thanks! The next person is up."
-        )
-        services.discussion.announce_and_advance(finished)
+            _respond(services, body, exc.message, replace=False)
 
     @app.action(rounds.VOTE_ACTION)
     def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -145,9 +144,7 @@ def register(app: App, services: Services) -> None:
                 decision=decision,
             )
         except DomainError as exc:
-            services.gateway.respond(
-                response_url=body["response_url"], text=exc.message, replace_original=False
-            )
+            _respond(services, body, exc.message, replace=False)
             return
         services.retros.refresh_kickoff(team_id=team_id, retro_id=retro_id)
 
@@ -181,12 +178,12 @@ def register(app: App, services: Services) -> None:
         answer = services.replies.pick_category(
             team_id=payloads.team_id(body), user_id=body["user"]["id"], value=action["value"]
         )
-        services.gateway.respond(response_url=body["response_url"], text=answer)
+        _respond(services, body, answer, replace=True)
 
     @app.action(re.compile(f"^{blocks.PICK_RETRO_ACTION}:"))
     def pick_retro(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        services.gateway.respond(response_url=body["response_url"], text="Thanks, noted.")
+        _respond(services, body, "Thanks, noted.", replace=True)
         services.replies.pick_retro(
             team_id=payloads.team_id(body),
             user_id=body["user"]["id"],
@@ -217,20 +214,41 @@ def _ballot_click(
             team_id=payloads.team_id(body), retro_id=retro_id, user_id=body["user"]["id"], item_id=item_id
         )
     except DomainError as exc:
-        services.gateway.respond(response_url=body["response_url"], text=exc.message, replace_original=False)
+        _respond(services, body, exc.message, replace=False)
         return
     # Replace the clicked ballot message with its new state (a ballot may span several messages).
     clicked = {b.get("block_id") for b in body["message"]["blocks"]}
     message = next((m for m in ballot if clicked & {b.get("block_id") for b in m.blocks}), ballot[0])
-    services.gateway.respond(response_url=body["response_url"], text=message.text, blocks=message.blocks)
+    _respond(services, body, message.text, replace=True, message_blocks=message.blocks)
 
 
 def _answer(services: Services, body: dict[str, Any], text: str, *, replace: bool) -> None:
     """Answer a button in a message through its response_url; from the Home tab (which the service
     republishes) only problems need saying, in a small modal."""
     if body.get("response_url"):
-        services.gateway.respond(response_url=body["response_url"], text=text, replace_original=replace)
+        _respond(services, body, text, replace=replace)
     elif not replace:
         services.gateway.open_view(
             trigger_id=body["trigger_id"], view=blocks.notice_modal(title="Rearview", text=text)
         )
+
+
+def _respond(
+    services: Services,
+    body: dict[str, Any],
+    text: str,
+    *,
+    replace: bool,
+    message_blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Answer through the click's response_url, by the outbox: the ack never waits on Slack."""
+    with unit_of_work(services.engine) as session:
+        services.outbox.respond(
+            session,
+            team_id=payloads.team_id(body),
+            response_url=body["response_url"],
+            text=text,
+            blocks=message_blocks,
+            replace_original=replace,
+        )
+        session.commit()

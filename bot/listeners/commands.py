@@ -11,7 +11,6 @@ from bot.errors import DomainError, InvalidInput
 from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.actions import ActionDraft
-from bot.services.notify import tell
 from messages import actions as action_views
 from messages import blocks
 from messages.text import escape
@@ -55,11 +54,8 @@ def _close(services: Services, ack: Ack, command: dict[str, Any], _rest: str) ->
     )
     if view is None:
         # Closed already, but its report did not get out: try again.
-        retro_id = services.retros.close(
-            team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
-        )
+        services.retros.close(team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"])
         ack(text="Publishing the report again…")
-        services.retros.publish(team_id=team_id, retro_id=retro_id)
         return
     ack()
     services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
@@ -76,10 +72,7 @@ def _mine(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> 
 
 def _remind(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
-    services.deadlines.check_remind(team_id=team_id, channel_id=channel_id, user_id=user_id)
-    ack(text="Sending reminders to everyone who has not answered yet…")
-    result = services.deadlines.remind_now(team_id=team_id, channel_id=channel_id, user_id=user_id)
-    tell(services.gateway, user=user_id, channel=channel_id, text=result)
+    ack(text=services.deadlines.remind_now(team_id=team_id, channel_id=channel_id, user_id=user_id))
 
 
 def _extend(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
@@ -97,9 +90,9 @@ def _next(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> 
     retro = services.discussion.check_next(
         team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
     )
-    ack(text=blocks.next_step_text(retro=retro))
     assert retro.id is not None
     services.discussion.next_step(team_id=team_id, retro_id=retro.id)
+    ack(text=blocks.next_step_text(retro=retro))
 
 
 def _skip(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
@@ -111,15 +104,7 @@ def _pause(services: Services, ack: Ack, command: dict[str, Any], _rest: str) ->
 
 
 def _resume(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
-    # Resuming may start a turn (Slack calls); the facilitator's answer must not wait for them.
-    services.discussion.check_resume(**_where(command))
-    ack(text="Resuming the round-robin…")
-    tell(
-        services.gateway,
-        user=command["user_id"],
-        channel=command["channel_id"],
-        text=services.discussion.resume(**_where(command)),
-    )
+    ack(text=services.discussion.resume(**_where(command)))
 
 
 def _where(command: dict[str, Any]) -> dict[str, str]:
@@ -152,7 +137,6 @@ def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
         ack(text=f"I couldn't create that action item: {problems}\n{ACTION_USAGE}")
         return
     ack(text=action_views.created_text(action=created))
-    services.actions.tell_owner(team_id=team_id, action_id=created.id or 0)
 
 
 ACTION_USAGE = (
@@ -174,8 +158,8 @@ def _actions(services: Services, ack: Ack, command: dict[str, Any], rest: str) -
 def _report(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
     team_id = command["team_id"]
     retro = services.retros.find_for_report(team_id=team_id, channel_id=command["channel_id"], which=rest)
+    services.retros.request_report(team_id=team_id, retro_id=retro.id or 0, user_id=command["user_id"])
     ack(text=f"Uploading the report of *{escape(retro.title)}*…")
-    services.retros.upload_report(team_id=team_id, retro_id=retro.id or 0, user_id=command["user_id"])
 
 
 def _cancel(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
@@ -183,16 +167,15 @@ def _cancel(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
         team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"], reason=rest
     )
     ack(text=f"*{escape(retro.title)}* is cancelled. The reason is on record.")
-    services.retros.announce_cancelled(retro)
 
 
 def _history(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
-    message, chart = services.retros.history(team_id=command["team_id"], channel_id=command["channel_id"])
-    ack(text=message.text, blocks=message.blocks)
-    if chart is not None:
-        services.retros.upload_chart(
-            channel_id=command["channel_id"], user_id=command["user_id"], chart=chart
+    message, chartable = services.retros.history(team_id=command["team_id"], channel_id=command["channel_id"])
+    if chartable:
+        services.retros.request_chart(
+            team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"]
         )
+    ack(text=message.text, blocks=message.blocks)
 
 
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:

@@ -13,25 +13,23 @@ from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
 from bot.services.actions import ActionDraft
-from bot.services.discussion import Finished
 from bot.services.items import CollectionClosed
 from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
 from messages import actions as action_views
 from messages import blocks, rounds
+from storage.db import unit_of_work
 
 
 def register(app: App, services: Services) -> None:
     @app.view(blocks.NEW_RETRO_CALLBACK)
     def new_retro_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        draft = _draft(body, view)
         try:
-            services.retros.validate(draft)
+            services.retros.create(_draft(body, view))
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         ack()
-        services.retros.start(draft)
 
     @app.view(blocks.SURVEY_CALLBACK)
     def survey_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -52,8 +50,8 @@ def register(app: App, services: Services) -> None:
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
-        ack(response_action="update", view=thanks)
         services.home.publish(team_id=payloads.team_id(body), user_id=body["user"]["id"])
+        ack(response_action="update", view=thanks)
 
     @app.view(blocks.ITEM_CALLBACK)
     def item_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -103,10 +101,10 @@ def register(app: App, services: Services) -> None:
         root = view.get("root_view_id")
         if root and root != view.get("id"):
             assert retro.id is not None
-            services.gateway.update_view(
-                view_id=root,
-                view=services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id),
-            )
+            listing = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
+            with unit_of_work(services.engine) as session:
+                services.outbox.update_view(session, team_id=team_id, view_id=root, view=listing)
+                session.commit()
 
     @app.view(rounds.TURN_COMMENT_CALLBACK)
     def turn_comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -173,18 +171,17 @@ def register(app: App, services: Services) -> None:
             source_item_id=meta.get("source_item_id"),
         )
         try:
-            created = services.actions.create(draft)
+            services.actions.create(draft)
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         ack()
-        services.actions.tell_owner(team_id=created.team_id, action_id=created.id or 0)
 
     @app.view(action_views.DUE_CALLBACK)
     def due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.date_value(view, action_views.DUE_BLOCK)
         try:
-            changed = services.actions.change_due(
+            services.actions.change_due(
                 team_id=payloads.team_id(body),
                 action_id=int(payloads.metadata(view)["action_id"]),
                 user_id=body["user"]["id"],
@@ -197,12 +194,11 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={action_views.DUE_BLOCK: exc.message})
             return
         ack()
-        services.home.publish(team_id=changed.team_id, user_id=changed.owner_id)
 
     @app.view(action_views.CANT_CALLBACK)
     def cant_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
-            services.actions.check_change(
+            services.actions.cannot_do(
                 team_id=payloads.team_id(body),
                 action_id=int(payloads.metadata(view)["action_id"]),
                 user_id=body["user"]["id"],
@@ -215,27 +211,21 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={action_views.REASON_BLOCK: exc.message})
             return
         ack()
-        services.actions.cannot_do(
-            team_id=payloads.team_id(body),
-            action_id=int(payloads.metadata(view)["action_id"]),
-            user_id=body["user"]["id"],
-            reason=payloads.text(view, action_views.REASON_BLOCK) or "",
-        )
 
     @app.view(blocks.CLOSE_CALLBACK)
     def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id = payloads.team_id(body)
         try:
-            retro_id = services.retros.close_by_id(
-                team_id=team_id, retro_id=int(payloads.metadata(view)["retro_id"]), user_id=body["user"]["id"]
+            services.retros.close_by_id(
+                team_id=team_id,
+                retro_id=int(payloads.metadata(view)["retro_id"]),
+                user_id=body["user"]["id"],
+                share_with=payloads.conversation(view, blocks.STAKEHOLDER_BLOCK),
             )
         except DomainError as exc:
             ack(response_action="errors", errors={blocks.STAKEHOLDER_BLOCK: exc.message})
             return
         ack()
-        services.retros.publish(team_id=team_id, retro_id=retro_id)
-        if stakeholders := payloads.conversation(view, blocks.STAKEHOLDER_BLOCK):
-            services.retros.share_summary(team_id=team_id, retro_id=retro_id, channel_id=stakeholders)
 
     @app.view(blocks.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -256,10 +246,11 @@ def register(app: App, services: Services) -> None:
         ack()
 
 
-def _answer_turn(services: Services, ack: Ack, answer: Callable[[], Finished], *, error_block: str) -> None:
-    """Record the answer before the ack (errors go back into the modal); announce and move on after it."""
+def _answer_turn(services: Services, ack: Ack, answer: Callable[[], None], *, error_block: str) -> None:
+    """Record the answer, end the turn and queue what it causes before the ack: errors go back into the
+    modal, and nothing here waits on Slack."""
     try:
-        finished = answer()
+        answer()
     except InvalidInput as exc:
         ack(response_action="errors", errors=exc.errors)
         return
@@ -267,7 +258,6 @@ def _answer_turn(services: Services, ack: Ack, answer: Callable[[], Finished], *
         ack(response_action="errors", errors={error_block: exc.message})
         return
     ack()
-    services.discussion.announce_and_advance(finished)
 
 
 def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:

@@ -1,4 +1,5 @@
-"""The retro domain. Services never import slack_bolt; they reach Slack through a SlackGateway."""
+"""The retro domain. Services never import slack_bolt and never wait on Slack: what they want said is
+queued in the outbox (bot/outbox.py) with the change that causes it, and timed work goes to Timers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock
 from bot.gateway import SlackGateway
+from bot.outbox import Outbox
 from bot.scheduler import Jobs
 from bot.services.actions import ActionService
 from bot.services.authors import AuthorKeys
@@ -16,16 +18,22 @@ from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
 from bot.services.home import HomeService
 from bot.services.items import ItemService
+from bot.services.people import People
 from bot.services.replies import ReplyService
 from bot.services.retros import RetroService
 from bot.services.surveys import SurveyService
+from bot.services.timers import Timers
 from bot.services.voting import VotingService
 
 
 @dataclass(frozen=True)
 class Services:
-    gateway: SlackGateway
+    engine: Engine
+    gateway: SlackGateway  # for views.open/push on request threads, and the workers' lookups
     clock: Clock
+    outbox: Outbox
+    timers: Timers
+    people: People
     retros: RetroService
     surveys: SurveyService
     items: ItemService
@@ -48,33 +56,49 @@ class Services:
         rng: random.Random | None = None,
     ) -> Services:
         keys = AuthorKeys(engine=engine, master_secret=secret)
-        home = HomeService(engine=engine, gateway=gateway, clock=clock)
+        outbox = Outbox(clock=clock)
+        timers = Timers(engine=engine, jobs=jobs, clock=clock)
+        people = People(engine=engine, gateway=gateway, clock=clock)
+        home = HomeService(engine=engine, outbox=outbox, clock=clock)
         items = ItemService(engine=engine, clock=clock, keys=keys)
-        voting = VotingService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, keys=keys, home=home)
+        voting = VotingService(engine=engine, outbox=outbox, clock=clock, timers=timers, keys=keys, home=home)
         discussion = DiscussionService(
             engine=engine,
-            gateway=gateway,
+            outbox=outbox,
             clock=clock,
-            jobs=jobs,
+            timers=timers,
             items=items,
             voting=voting,
             home=home,
             rng=rng,
         )
         deadlines = DeadlineService(
-            engine=engine, gateway=gateway, clock=clock, jobs=jobs, discussion=discussion
+            engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=discussion
         )
-        actions = ActionService(engine=engine, gateway=gateway, clock=clock, jobs=jobs, home=home)
+        actions = ActionService(
+            engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
+        )
         return cls(
+            engine=engine,
             gateway=gateway,
             clock=clock,
+            outbox=outbox,
+            timers=timers,
+            people=people,
             retros=RetroService(
-                engine=engine, gateway=gateway, clock=clock, deadlines=deadlines, actions=actions, home=home
+                engine=engine,
+                gateway=gateway,
+                clock=clock,
+                outbox=outbox,
+                people=people,
+                timers=timers,
+                actions=actions,
+                home=home,
             ),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
             items=items,
             deadlines=deadlines,
-            replies=ReplyService(items=items, gateway=gateway),
+            replies=ReplyService(items=items, outbox=outbox, engine=engine),
             discussion=discussion,
             voting=voting,
             actions=actions,

@@ -4,34 +4,32 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import jobs
 from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
-from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs
+from bot.outbox import Outbox, Priority, Purpose
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
-from bot.services.notify import tell
+from bot.services.people import People
+from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import actions as views
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import ActionItem, ActionNotice, Item, Retro
+from storage.models import ActionItem, ActionNotice, Delivery, Item, Retro
 
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("high", "medium", "low")
 STATUSES = ("open", "done", "dropped")
-REMIND_AT = time(9, 0)  # local time of the owner
 
 
 @dataclass(frozen=True)
@@ -47,23 +45,23 @@ class ActionDraft:
     source_item_id: int | None = None
 
 
-def followup_date(retro: Retro) -> date:
-    return (retro.deadline + timedelta(weeks=retro.followup_weeks)).date()
-
-
-def action_prefix(action: ActionItem) -> str:
-    return f"action:{action.team_id}:{action.id}:"
-
-
 class ActionService:
     def __init__(
-        self, *, engine: Engine, gateway: SlackGateway, clock: Clock, jobs: Jobs, home: HomeService
+        self,
+        *,
+        engine: Engine,
+        outbox: Outbox,
+        clock: Clock,
+        timers: Timers,
+        people: People,
+        home: HomeService,
     ) -> None:
         self.home = home
         self.engine = engine
-        self.gateway = gateway
+        self.outbox = outbox
         self.clock = clock
-        self.jobs = jobs
+        self.timers = timers
+        self.people = people
 
     # ------------------------------------------------------------ creating
 
@@ -117,7 +115,7 @@ class ActionService:
         if not draft.owner_id:
             errors[views.OWNER_BLOCK] = "Pick an owner: an action item is never left unowned."
         else:
-            problem, owner_name, owner_tz = self._check_owner(draft.owner_id)
+            problem, owner_name, owner_tz, known = self._check_owner(draft.team_id, draft.owner_id)
             if problem:
                 errors[views.OWNER_BLOCK] = problem
         with unit_of_work(self.engine) as session:
@@ -153,44 +151,98 @@ class ActionService:
                 created_at=self.clock(),
             )
             session.add(action)
+            session.flush()
+            # The owner hears at once: what, why, when, where, with buttons to answer.
+            self._tell_owner(session, action, retro)
+            if not known:
+                # Not in the cache: the owner is checked after the ack, and the facilitator hears if it fails.
+                self.outbox.task(
+                    session,
+                    team_id=action.team_id,
+                    name="check_owner",
+                    args={"action_id": action.id},
+                    key=f"check_owner:{action.id}",
+                )
             session.commit()
             session.refresh(action)
-        self.schedule(action)
+        self.timers.reschedule_action(action)
         return action
 
-    def _check_owner(self, user_id: str) -> tuple[str | None, str, str | None]:
-        try:
-            user = self.gateway.user_info(user=user_id, quick=True)  # runs before the ack
-        except SlackCallFailed as exc:
-            if exc.error == "user_not_found":
-                return "I can't find that person in this workspace. Pick someone else.", "", None
-            return f"I couldn't check that person (Slack said `{exc.error}`). Please try again.", "", None
-        if user.is_bot:
-            return f"{user.name} is a bot. Action items need a person to own them.", "", None
-        if user.deleted:
-            return f"{user.name} has left the workspace. Pick someone who can do it.", "", None
-        return None, user.name, user.tz
+    def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
+        source = session.get(Item, action.source_item_id) if action.source_item_id else None
+        message = views.assigned_message(retro=retro, action=action, source=source)
+        session.add(
+            ActionNotice(
+                team_id=action.team_id, action_id=action.id or 0, kind="assigned", sent_at=self.clock()
+            )
+        )
+        self.outbox.post(
+            session,
+            team_id=action.team_id,
+            channel=action.owner_id,
+            text=message.text,
+            blocks=message.blocks,
+            key=f"notice:{action.id}:assigned",
+            priority=Priority.URGENT,
+            purpose=Purpose.NOTICE,
+            retro_id=retro.id,
+            report_to=retro.facilitator_id,
+            extra={"notice": "assigned", "action_id": action.id},
+            what=f"the action item DM to {mention(action.owner_id)}",
+        )
+        self.home.queue(session, team_id=action.team_id, user_id=action.owner_id)
 
-    def tell_owner(self, *, team_id: str, action_id: int) -> None:
-        """The owner hears at once: what, why, when, where, with buttons to answer. After the ack."""
+    def check_owner(self, *, team_id: str, action_id: int) -> None:
+        """Task: look the owner up (a cache miss at creation), store their name and zone, and tell the
+        facilitator if nobody can own it."""
+        with unit_of_work(self.engine) as session:
+            action = self._action(session, team_id, action_id)
+        resolved = self.people.resolve(team_id, [action.owner_id])
+        user = resolved.people.get(action.owner_id)
         with unit_of_work(self.engine) as session:
             action = self._action(session, team_id, action_id)
             retro = require_retro(session, team_id, action.retro_id)
-            source = session.get(Item, action.source_item_id) if action.source_item_id else None
-        self.home.publish(team_id=team_id, user_id=action.owner_id)
-        message = views.assigned_message(retro=retro, action=action, source=source)
-        if not self._record(action, "assigned"):
-            return
-        try:
-            self.gateway.post_message(channel=action.owner_id, text=message.text, blocks=message.blocks)
-        except SlackCallFailed as exc:
-            self._record_error(action, "assigned", exc.error)
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=retro.channel_id,
-                text=f"I couldn't DM {mention(action.owner_id)} about their action item (`{escape(exc.error)}`).",
-            )
+            if user is None or user.is_bot or user.deleted:
+                why = (
+                    "I can't find them in this workspace."
+                    if user is None
+                    else "they are a bot."
+                    if user.is_bot
+                    else "they have left the workspace."
+                )
+                self.outbox.tell(
+                    session,
+                    team_id=team_id,
+                    user=retro.facilitator_id,
+                    channel=retro.channel_id,
+                    text=f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: {why}"
+                    " Create it again with another owner.",
+                    key=f"check_owner:{action.id}:told",
+                )
+                if action.status == "open":
+                    # Nobody can own it: it is not kept open, reminded or followed up.
+                    action.status = "dropped"
+                    action.status_note = f"Nobody can own it: {why}"
+                    action.closed_at = self.clock()
+                    session.add(action)
+            else:
+                action.owner_name, action.owner_tz = user.name, user.tz
+                session.add(action)
+            session.commit()
+            session.refresh(action)
+        self.timers.reschedule_action(action)  # moved to the owner's zone, or cancelled if dropped
+
+    def _check_owner(self, team_id: str, user_id: str) -> tuple[str | None, str, str | None, bool]:
+        """(problem, name, zone, known) from the people cache: no Slack call, it runs before the ack."""
+        with unit_of_work(self.engine) as session:
+            user = self.people.cached(session, team_id, user_id)
+        if user is None:
+            return None, "", None, False
+        if user.is_bot:
+            return f"{user.name} is a bot. Action items need a person to own them.", "", None, True
+        if user.deleted:
+            return f"{user.name} has left the workspace. Pick someone who can do it.", "", None, True
+        return None, user.name, user.tz, True
 
     def retro_of_item(self, *, team_id: str, item_id: int) -> int:
         with unit_of_work(self.engine) as session:
@@ -235,16 +287,7 @@ class ActionService:
 
     def cannot_do(self, *, team_id: str, action_id: int, user_id: str, reason: str) -> ActionItem:
         self.check_change(team_id=team_id, action_id=action_id, user_id=user_id, reason=reason)
-        action = self._close(team_id, action_id, user_id, "dropped", note=reason.strip())
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, action.retro_id)
-        tell(
-            self.gateway,
-            user=retro.facilitator_id,
-            channel=None,
-            text=views.cannot_do_text(action=action, user_id=user_id),
-        )
-        return action
+        return self._close(team_id, action_id, user_id, "dropped", note=reason.strip())
 
     def change_due(self, *, team_id: str, action_id: int, user_id: str, due: date | None) -> ActionItem:
         """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
@@ -258,9 +301,10 @@ class ActionService:
                 raise InvalidInput({views.DUE_BLOCK: f"This action item is already {action.status}."})
             action.due_date = due
             session.add(action)
+            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
             session.commit()
             session.refresh(action)
-        self.schedule(action)
+        self.timers.reschedule_action(action)
         return action
 
     def _close(
@@ -277,10 +321,19 @@ class ActionService:
             action.status_note = note
             action.closed_at = self.clock()
             session.add(action)
+            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
+            if status == "dropped" and note is not None:
+                retro = require_retro(session, team_id, action.retro_id)
+                self.outbox.tell(
+                    session,
+                    team_id=team_id,
+                    user=retro.facilitator_id,
+                    channel=None,
+                    text=views.cannot_do_text(action=action, user_id=user_id),
+                )
             session.commit()
             session.refresh(action)
-        self.jobs.cancel(prefix=action_prefix(action))
-        self.home.publish(team_id=team_id, user_id=action.owner_id)
+        self.timers.cancel(self.timers.action_ids(action))
         return action
 
     def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
@@ -350,39 +403,13 @@ class ActionService:
                     created_at=now,
                 )
                 session.add(carried)
+            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
             session.commit()
-        self.jobs.cancel(prefix=action_prefix(action))
+        self.timers.cancel(self.timers.action_ids(action))
         if carried is not None:
-            self.schedule(carried)
-        self.home.publish(team_id=team_id, user_id=action.owner_id)
+            self.timers.reschedule_action(carried)
 
     # ------------------------------------------------------------ reminders
-
-    def schedule(self, action: ActionItem) -> None:
-        """Reminders the working day before and on the due date, an overdue notice the day after."""
-        self.jobs.cancel(prefix=action_prefix(action))
-        if action.status != "open" or action.due_date is None:
-            return
-        tz = zone(action.owner_tz)
-        now = self.clock()
-        due = action.due_date
-        day_before = due - timedelta(days=1)
-        while day_before.weekday() >= 5:  # the working day before
-            day_before -= timedelta(days=1)
-        for kind, day in (("before", day_before), ("due", due), ("overdue", due + timedelta(days=1))):
-            when = datetime.combine(day, REMIND_AT, tzinfo=tz)
-            if when <= now:
-                continue
-            self.jobs.at(
-                job_id=f"{action_prefix(action)}{kind}",
-                func=jobs.action_reminder,
-                run_at=when,
-                kwargs={
-                    "team_id": action.team_id,
-                    "action_id": action.id,
-                    "kind": f"{kind}:{due.isoformat()}",
-                },
-            )
 
     def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
         """Job: a reminder or overdue notice, once per kind and due date, only while the item is open."""
@@ -395,32 +422,30 @@ class ActionService:
             if not kind.endswith(action.due_date.isoformat()):
                 return False  # the due date changed since this was scheduled
             retro = require_retro(session, team_id, action.retro_id)
-        if not self._record(action, kind):
-            return False
-        message = views.reminder_message(action=action, retro=retro, kind=kind.split(":")[0])
-        try:
-            self.gateway.post_message(channel=action.owner_id, text=message.text, blocks=message.blocks)
-        except SlackCallFailed as exc:
-            self._record_error(action, kind, exc.error)
-        if kind.startswith("overdue"):
-            tell(
-                self.gateway, user=retro.facilitator_id, channel=None, text=views.overdue_text(action=action)
-            )
+            if not self._notice(
+                session,
+                action,
+                retro,
+                kind,
+                views.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
+            ):
+                return False
+            if kind.startswith("overdue"):
+                self.outbox.tell(
+                    session,
+                    team_id=team_id,
+                    user=retro.facilitator_id,
+                    channel=None,
+                    text=views.overdue_text(action=action),
+                    key=f"overdue:{action.id}:{kind}",
+                )
+            try:
+                session.commit()
+            except IntegrityError:
+                return False  # sent already (a restart, a double fire)
         return True
 
     # ------------------------------------------------------------ follow-up
-
-    def schedule_followup(self, retro: Retro) -> None:
-        """At creation: the follow-up check 2–4 weeks after the collection deadline."""
-        self.jobs.at(
-            job_id=f"followup:{retro.team_id}:{retro.id}",
-            func=jobs.followup,
-            run_at=retro.deadline + timedelta(weeks=retro.followup_weeks),
-            kwargs={"team_id": retro.team_id, "retro_id": retro.id},
-        )
-
-    def cancel_followup(self, retro: Retro) -> None:
-        self.jobs.cancel(prefix=f"followup:{retro.team_id}:{retro.id}")
 
     def followup(self, *, team_id: str, retro_id: int) -> bool:
         """Job: ask each owner of an open item for news and post the summary in the channel, once."""
@@ -431,25 +456,34 @@ class ActionService:
                 return False
             retro.followup_posted_at = now
             session.add(retro)
-            session.commit()
             listed = list(repo.action_items(session=session, team_id=team_id, retro_id=retro_id))
-        for action in listed:
-            if action.status == "open" and self._record(action, "followup"):
-                ask = views.followup_ask_message(action=action, retro=retro)
-                try:
-                    self.gateway.post_message(channel=action.owner_id, text=ask.text, blocks=ask.blocks)
-                except SlackCallFailed as exc:
-                    self._record_error(action, "followup", exc.error)
-        summary = views.followup_summary_message(retro=retro, actions=listed, today=now.date())
-        try:
-            self.gateway.post_message(channel=retro.channel_id, text=summary.text, blocks=summary.blocks)
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=None,
-                text=f"I couldn't post the follow-up in {views.channel(retro.channel_id)} (`{escape(exc.error)}`).",
+            sent = {
+                n.action_id
+                for n in session.exec(
+                    select(ActionNotice).where(
+                        ActionNotice.team_id == team_id,
+                        col(ActionNotice.action_id).in_([a.id for a in listed]),
+                        ActionNotice.kind == "followup",
+                    )
+                )
+            }
+            for action in listed:
+                if action.status == "open" and action.id not in sent:
+                    ask = views.followup_ask_message(action=action, retro=retro)
+                    self._notice(session, action, retro, "followup", ask)
+            summary = views.followup_summary_message(retro=retro, actions=listed, today=now.date())
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=retro.channel_id,
+                text=summary.text,
+                blocks=summary.blocks,
+                key=f"followup:{retro_id}",
+                retro_id=retro_id,
+                report_to=retro.facilitator_id,
+                what=f"the follow-up in {views.channel(retro.channel_id)}",
             )
+            session.commit()
         return True
 
     # ------------------------------------------------------------ listing
@@ -473,6 +507,19 @@ class ActionService:
             found = list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
         return views.listing_message(title=title, actions=found, today=self.clock().date())
 
+    def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
+        """A notice about an action item that could not be delivered: kept on its record."""
+        notice = session.exec(
+            select(ActionNotice).where(
+                ActionNotice.team_id == delivery.team_id,
+                ActionNotice.action_id == int(delivery.payload.get("action_id") or 0),
+                ActionNotice.kind == str(delivery.payload.get("notice")),
+            )
+        ).first()
+        if notice is not None:
+            notice.error = error[:100]
+            session.add(notice)
+
     # ------------------------------------------------------------ helpers
 
     @staticmethod
@@ -484,26 +531,28 @@ class ActionService:
             raise DomainError("That action item no longer exists.")
         return action
 
-    def _record(self, action: ActionItem, kind: str) -> bool:
-        """Record a notice before sending it: False if it was sent already (restarts, double fires)."""
-        with unit_of_work(self.engine) as session:
-            session.add(
-                ActionNotice(
-                    team_id=action.team_id, action_id=action.id or 0, kind=kind, sent_at=self.clock()
-                )
-            )
-            try:
-                session.commit()
-            except IntegrityError:
-                return False
-            return True
-
-    def _record_error(self, action: ActionItem, kind: str, error: str) -> None:
-        with unit_of_work(self.engine) as session:
-            notice = session.exec(
-                select(ActionNotice).where(ActionNotice.action_id == action.id, ActionNotice.kind == kind)
-            ).first()
-            if notice is not None:
-                notice.error = error
-                session.add(notice)
-                session.commit()
+    def _notice(
+        self, session: Session, action: ActionItem, retro: Retro, kind: str, message: views.Message
+    ) -> bool:
+        """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
+        a second one. False if it is recorded already."""
+        found = session.exec(
+            select(ActionNotice).where(ActionNotice.action_id == action.id, ActionNotice.kind == kind)
+        ).first()
+        if found is not None:
+            return False
+        session.add(
+            ActionNotice(team_id=action.team_id, action_id=action.id or 0, kind=kind, sent_at=self.clock())
+        )
+        self.outbox.post(
+            session,
+            team_id=action.team_id,
+            channel=action.owner_id,
+            text=message.text,
+            blocks=message.blocks,
+            key=f"notice:{action.id}:{kind}",
+            purpose=Purpose.NOTICE,
+            retro_id=retro.id,
+            extra={"notice": kind, "action_id": action.id},
+        )
+        return True

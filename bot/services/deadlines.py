@@ -8,28 +8,26 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from bot import jobs
 from bot.clock import Clock
 from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
-from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs, retro_job_prefix
+from bot.outbox import Outbox, Purpose
 from bot.services.lookup import require_retro
-from bot.timing import nudge_time, zone
+from bot.services.timers import REMINDERS, Timers
 from messages import blocks
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import Nudge, Retro
+from storage.models import Delivery, Nudge, Retro
 
 if TYPE_CHECKING:
     from bot.services.discussion import DiscussionService
 
 logger = logging.getLogger(__name__)
 
-REMINDERS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+__all__ = ["MAX_LEAD_TIME", "MIN_LEAD_TIME", "REMINDERS", "DeadlineService"]
 MIN_LEAD_TIME = timedelta(minutes=10)
 MAX_LEAD_TIME = timedelta(days=90)
 
@@ -39,58 +37,28 @@ class DeadlineService:
         self,
         *,
         engine: Engine,
-        gateway: SlackGateway,
+        outbox: Outbox,
         clock: Clock,
-        jobs: Jobs,
+        timers: Timers,
         discussion: DiscussionService,
     ) -> None:
         self.engine = engine
-        self.gateway = gateway
+        self.outbox = outbox
         self.clock = clock
-        self.jobs = jobs
+        self.timers = timers
         self.discussion = discussion
 
     # ------------------------------------------------------------ scheduling
 
     def schedule(self, *, team_id: str, retro_id: int) -> None:
         """(Re)schedule the closing job and every pending nudge; safe to call again after a change."""
-        now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            people = [p for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
-        prefix = retro_job_prefix(retro.team_id, retro.id)
-        self.jobs.cancel(prefix=prefix)
-        if retro.phase != Phase.COLLECTING:
-            return
-        self.jobs.at(
-            job_id=prefix + "close",
-            func=jobs.close_collection,
-            run_at=retro.deadline,
-            kwargs={"team_id": team_id, "retro_id": retro_id},
-        )
-        for person in people:
-            if person.responded_at is not None:
-                continue
-            for key, before in REMINDERS.items():
-                when = nudge_time(
-                    ideal=retro.deadline - before, deadline=retro.deadline, now=now, tz=zone(person.tz)
-                )
-                if when is None:
-                    continue
-                self.jobs.at(
-                    job_id=f"{prefix}nudge:{key}:{person.user_id}",
-                    func=jobs.nudge,
-                    run_at=when,
-                    kwargs={
-                        "team_id": team_id,
-                        "retro_id": retro_id,
-                        "user_id": person.user_id,
-                        "reminder": key,
-                    },
-                )
-
-    def cancel(self, retro: Retro) -> None:
-        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id))
+            people = [
+                p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+            ]
+            self.timers.cancel(self.timers.collection_ids(retro, people))
+            self.timers.schedule(self.timers.collection(session, retro))
 
     # ------------------------------------------------------------ jobs
 
@@ -114,23 +82,45 @@ class DeadlineService:
                 return False
             if retro.phase != Phase.COLLECTING or now >= retro.deadline:
                 return False
-            record = Nudge(
-                team_id=team_id, retro_id=retro_id, user_id=user_id, reminder=reminder, sent_at=now
+            # The record and the message commit together: never twice, even after a crash.
+            session.add(
+                Nudge(team_id=team_id, retro_id=retro_id, user_id=user_id, reminder=reminder, sent_at=now)
             )
-            session.add(record)
+            message = blocks.nudge_message(retro=retro, now=now)
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=user_id,
+                text=message.text,
+                blocks=message.blocks,
+                key=f"nudge:{retro_id}:{user_id}:{reminder}",
+                purpose=Purpose.NUDGE,
+                retro_id=retro_id,
+                report_to=retro.facilitator_id if reminder.startswith("manual") else None,
+                extra={"reminder": reminder},
+                what=f"a reminder to {mention(user_id)}",
+            )
             try:
                 session.commit()
             except IntegrityError:
                 return False  # this reminder already went to this person
-            message = blocks.nudge_message(retro=retro, now=now)
-            try:
-                self.gateway.post_message(channel=user_id, text=message.text, blocks=message.blocks)
-            except SlackCallFailed as exc:
-                record.error = exc.error
-                session.add(record)
-                session.commit()
-                return False
             return True
+
+    def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
+        """A reminder that could not be delivered: kept on its record, for `/retro status` and the report."""
+        if delivery.purpose != Purpose.NUDGE:
+            return
+        record = session.exec(
+            select(Nudge).where(
+                Nudge.team_id == delivery.team_id,
+                Nudge.retro_id == (delivery.retro_id or 0),
+                Nudge.user_id == str(delivery.payload["channel"]),
+                Nudge.reminder == str(delivery.payload.get("reminder")),
+            )
+        ).first()
+        if record is not None:
+            record.error = error
+            session.add(record)
 
     # ------------------------------------------------------------ facilitator commands
 
@@ -152,16 +142,15 @@ class DeadlineService:
                 for p in repo.participants(session=session, team_id=team_id, retro_id=retro.id)
                 if p.responded_at is None
             ]
-        reached = [
-            u for u in pending if self.nudge(team_id=team_id, retro_id=retro.id, user_id=u, reminder=reminder)
-        ]
         if not pending:
             return "Everyone has answered already: nobody to remind."
-        missed = sorted(set(pending) - set(reached))
-        text = f"Reminded {len(reached)} of {len(pending)} people who have not answered yet."
-        if missed:
-            text += " I could not reach " + ", ".join(mention(u) for u in missed) + "."
-        return text
+        queued = [
+            u for u in pending if self.nudge(team_id=team_id, retro_id=retro.id, user_id=u, reminder=reminder)
+        ]
+        return (
+            f"Reminding {len(queued)} of {len(pending)} people who have not answered yet. "
+            "If I can't reach someone, I'll tell you."
+        )
 
     def check_extend(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
@@ -188,20 +177,11 @@ class DeadlineService:
                 )
             retro.deadline = deadline
             session.add(retro)
+            announcement = blocks.deadline_moved_message(retro=retro)
+            self.outbox.in_thread(session, retro, text=announcement.text, blocks=announcement.blocks)
             session.commit()
             session.refresh(retro)
         self.schedule(team_id=team_id, retro_id=retro_id)
-        if retro.kickoff_ts:
-            announcement = blocks.deadline_moved_message(retro=retro)
-            try:
-                self.gateway.post_message(
-                    channel=retro.channel_id,
-                    thread_ts=retro.kickoff_ts,
-                    text=announcement.text,
-                    blocks=announcement.blocks,
-                )
-            except SlackCallFailed as exc:
-                logger.warning("could not announce the new deadline: %s", exc.error)
         return retro
 
     def _collecting_retro_of(

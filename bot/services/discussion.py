@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from bot import jobs
 from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
-from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs, retro_job_prefix
+from bot.outbox import Outbox, Priority
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_retro
-from bot.services.notify import post_in_thread, tell
 from bot.services.stats import compute_stats
+from bot.services.timers import Later, Timers
 from bot.services.voting import VotingService
 from bot.timing import add_working_hours, next_daytime, zone
 from messages import blocks, rounds
@@ -38,21 +36,14 @@ class TurnGone(DomainError):
     """A button from a turn that is over, or someone else's."""
 
 
-@dataclass(frozen=True)
-class Finished:
-    retro: Retro
-    turn: Turn
-    summary: str | None
-
-
 class DiscussionService:
     def __init__(
         self,
         *,
         engine: Engine,
-        gateway: SlackGateway,
+        outbox: Outbox,
         clock: Clock,
-        jobs: Jobs,
+        timers: Timers,
         items: ItemService,
         voting: VotingService,
         home: HomeService,
@@ -60,9 +51,9 @@ class DiscussionService:
     ) -> None:
         self.home = home
         self.engine = engine
-        self.gateway = gateway
+        self.outbox = outbox
         self.clock = clock
-        self.jobs = jobs
+        self.timers = timers
         self.items = items
         self.voting = voting
         self.rng = rng or random.SystemRandom()
@@ -81,53 +72,65 @@ class DiscussionService:
 
     def next_step(self, *, team_id: str, retro_id: int) -> None:
         """Collection → round-robin → voting → results, one step per call."""
+        later = Later()
         with unit_of_work(self.engine) as session:
-            phase = require_retro(session, team_id, retro_id).phase
-        if phase == Phase.COLLECTING:
-            self.begin(team_id=team_id, retro_id=retro_id)
-        elif phase == Phase.DISCUSSING:
-            self._end_round(team_id, retro_id, TurnStatus.SKIPPED)
-            self.voting.begin(team_id=team_id, retro_id=retro_id)
-        elif phase == Phase.VOTING:
-            self.voting.close(team_id=team_id, retro_id=retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
+            if retro.phase == Phase.COLLECTING:
+                self._begin(session, retro, later)
+            elif retro.phase == Phase.DISCUSSING:
+                self._end_round(session, retro, TurnStatus.SKIPPED, later)
+                self.voting.open(session, retro, later)
+            elif retro.phase == Phase.VOTING:
+                self.voting.close_in(session, retro, later)
+            session.commit()
+        later.run(self.timers)
 
     # ------------------------------------------------------------ beginning
 
     def begin(self, *, team_id: str, retro_id: int) -> bool:
         """Close collection, post the items in the thread, and start the round-robin. Runs once."""
-        now = self.clock()
+        later = Later()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             if retro.phase != Phase.COLLECTING:
                 return False
-            retro.phase = Phase.DISCUSSING
-            session.add(retro)
-            self._number_items(session, retro)
-            people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
-            chosen = [p.user_id for p in people if retro.round_robin_scope != "respondents" or p.responded_at]
-            self.rng.shuffle(chosen)
-            for position, user_id in enumerate(chosen, 1):
-                session.add(Turn(team_id=team_id, retro_id=retro_id, position=position, user_id=user_id))
+            self._begin(session, retro, later)
             session.commit()
-            session.refresh(retro)
-            stats = compute_stats(session, retro)
-            listed = list(repo.items(session=session, team_id=team_id, retro_id=retro_id))
-        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "nudge:")
-        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "close")
-        for message in rounds.items_digest_messages(retro=retro, items=listed):
-            post_in_thread(self.gateway, retro, message)
-        post_in_thread(
-            self.gateway, retro, rounds.round_robin_intro_message(retro=retro, order=chosen, now=now)
-        )
-        tell(
-            self.gateway,
+        later.run(self.timers)
+        return True
+
+    def _begin(self, session: Session, retro: Retro, later: Later) -> None:
+        """Everything beginning the round-robin changes and says, in the caller's transaction."""
+        now = self.clock()
+        team_id, retro_id = retro.team_id, retro.id or 0
+        retro.phase = Phase.DISCUSSING
+        session.add(retro)
+        self._number_items(session, retro)
+        people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+        chosen = [p.user_id for p in people if retro.round_robin_scope != "respondents" or p.responded_at]
+        self.rng.shuffle(chosen)
+        for position, user_id in enumerate(chosen, 1):
+            session.add(Turn(team_id=team_id, retro_id=retro_id, position=position, user_id=user_id))
+        session.flush()
+        stats = compute_stats(session, retro)
+        listed = list(repo.items(session=session, team_id=team_id, retro_id=retro_id))
+        later.cancel += self.timers.collection_ids(retro, [p.user_id for p in people])
+        for part, message in enumerate(rounds.items_digest_messages(retro=retro, items=listed)):
+            self.outbox.in_thread(
+                session, retro, text=message.text, blocks=message.blocks, key=f"digest:{retro_id}:{part}"
+            )
+        intro = rounds.round_robin_intro_message(retro=retro, order=chosen, now=now)
+        self.outbox.in_thread(session, retro, text=intro.text, blocks=intro.blocks, key=f"intro:{retro_id}")
+        self.outbox.tell(
+            session,
+            team_id=team_id,
             user=retro.facilitator_id,
             channel=retro.channel_id,
             text=blocks.collection_closed_text(retro=retro, stats=stats),
+            key=f"collection_closed:{retro_id}",
         )
-        self.home.publish_retro(team_id=team_id, retro_id=retro_id)  # the surveys are no longer waiting
-        self._advance(team_id, retro_id)
-        return True
+        self.home.publish_retro(session, retro)  # the surveys are no longer waiting
+        self._advance(session, retro, later)
 
     def _number_items(self, session: Session, retro: Retro) -> None:
         """Give every item a stable number, category by category, for people to refer to."""
@@ -142,70 +145,79 @@ class DiscussionService:
 
     # ------------------------------------------------------------ turns
 
-    def _advance(self, team_id: str, retro_id: int) -> None:
+    def _advance(self, session: Session, retro: Retro, later: Later) -> None:
         """Start the next waiting turn, or open voting when everyone has had theirs."""
         now = self.clock()
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            if retro.phase != Phase.DISCUSSING or retro.paused_at is not None:
-                return
-            turns = self._turns(session, retro)
-            if any(t.status in _OPEN_TURNS for t in turns):
-                return  # one turn at a time
-            waiting = [t for t in turns if t.status == TurnStatus.WAITING]
-            if not waiting:
-                finished = True
-            else:
-                finished = False
-                turn = waiting[0]
-                tz = self._tz(session, retro, turn.user_id)
-                starts = next_daytime(now, tz)
-                if starts > now:
-                    turn.status = TurnStatus.SCHEDULED
-                    turn.starts_at = starts
-                    session.add(turn)
-                    session.commit()
-                    self._schedule_start(retro, turn)
-                    post_in_thread(self.gateway, retro, rounds.turn_scheduled_message(turn=turn))
-                    return
-                self._activate(session, retro, turn, now)
-        if finished:
-            post_in_thread(self.gateway, retro, rounds.round_robin_done_message(retro=retro))
-            self.voting.begin(team_id=team_id, retro_id=retro_id)
+        if retro.phase != Phase.DISCUSSING or retro.paused_at is not None:
+            return
+        turns = self._turns(session, retro)
+        if any(t.status in _OPEN_TURNS for t in turns):
+            return  # one turn at a time
+        waiting = [t for t in turns if t.status == TurnStatus.WAITING]
+        if not waiting:
+            done = rounds.round_robin_done_message(retro=retro)
+            self.outbox.in_thread(
+                session, retro, text=done.text, blocks=done.blocks, key=f"round_done:{retro.id}"
+            )
+            self.voting.open(session, retro, later)
+            return
+        turn = waiting[0]
+        tz = self._tz(session, retro, turn.user_id)
+        starts = next_daytime(now, tz)
+        if starts > now:
+            turn.status = TurnStatus.SCHEDULED
+            turn.starts_at = starts
+            session.add(turn)
+            later.jobs += self.timers.turn(retro, turn)
+            note = rounds.turn_scheduled_message(turn=turn)
+            self.outbox.in_thread(
+                session, retro, text=note.text, blocks=note.blocks, key=f"turn:{turn.id}:scheduled"
+            )
+            return
+        self._activate(session, retro, turn, now, later)
 
-    def _activate(self, session: Session, retro: Retro, turn: Turn, now: datetime) -> None:
+    def _activate(self, session: Session, retro: Retro, turn: Turn, now: datetime, later: Later) -> None:
         turn.status = TurnStatus.ACTIVE
         turn.starts_at = now
         turn.due_at = add_working_hours(now, retro.turn_hours, self._tz(session, retro, turn.user_id))
         turn.remaining_seconds = None
         session.add(turn)
-        session.commit()
-        session.refresh(turn)
-        self._schedule_timeout(retro, turn)
-        post_in_thread(self.gateway, retro, rounds.turn_prompt_thread_message(retro=retro, turn=turn))
+        later.jobs += self.timers.turn(retro, turn)
+        # A resumed turn is prompted again: the key counts its activations.
+        n = now.isoformat()
+        thread = rounds.turn_prompt_thread_message(retro=retro, turn=turn)
+        self.outbox.in_thread(
+            session, retro, text=thread.text, blocks=thread.blocks, key=f"turn:{turn.id}:{n}"
+        )
         prompt = rounds.turn_prompt_dm(retro=retro, turn=turn)
-        try:
-            self.gateway.post_message(channel=turn.user_id, text=prompt.text, blocks=prompt.blocks)
-        except SlackCallFailed as exc:
-            # The thread mention still reaches them; the facilitator can skip if nobody answers.
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=retro.channel_id,
-                text=rounds.unreachable_text(what="their turn's DM", failed=[(turn.user_id, exc.error)]),
-            )
+        # The thread mention still reaches them if the DM fails; the facilitator hears of it and can skip.
+        self.outbox.post(
+            session,
+            team_id=retro.team_id,
+            channel=turn.user_id,
+            text=prompt.text,
+            blocks=prompt.blocks,
+            key=f"turn:{turn.id}:dm:{n}",
+            priority=Priority.URGENT,
+            retro_id=retro.id,
+            report_to=retro.facilitator_id,
+            what=f"their turn's DM to {mention(turn.user_id)}",
+        )
 
     def turn_start_due(self, *, team_id: str, retro_id: int, turn_id: int) -> None:
         """Job: a turn that waited for the person's morning begins now."""
         now = self.clock()
+        later = Later()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             turn = self._turn(session, retro, turn_id)
             if retro.paused_at is not None or turn is None or turn.status != TurnStatus.SCHEDULED:
                 return
             if turn.starts_at is not None and now < turn.starts_at:
                 return  # an old job; the current one is in charge
-            self._activate(session, retro, turn, now)
+            self._activate(session, retro, turn, now, later)
+            session.commit()
+        later.run(self.timers)
 
     def turn_timeout_due(self, *, team_id: str, retro_id: int, turn_id: int) -> None:
         """Job: the turn's time is up. Moves on, once."""
@@ -216,7 +228,7 @@ class DiscussionService:
                 return
             if turn.due_at is not None and self.clock() < turn.due_at:
                 return
-        self._finish(team_id, retro_id, turn_id, TurnStatus.TIMED_OUT, summary=None)
+        self._end_turn(team_id, retro_id, turn_id, TurnStatus.TIMED_OUT, summary=None)
 
     # ------------------------------------------------------------ answering
 
@@ -235,12 +247,12 @@ class DiscussionService:
 
     def comment(
         self, *, team_id: str, turn_id: int, user_id: str, item_number: int | None, text: str
-    ) -> Finished:
-        """Record a comment and end the turn; call `announce_and_advance` with the result after the ack."""
+    ) -> None:
+        """Record a comment and end the turn, in one transaction (fit for a modal's ack)."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0  # read now: the commit below expires `retro`
+            retro_id = retro.id or 0
             item = session.exec(
                 select(Item).where(
                     Item.team_id == team_id, Item.retro_id == retro.id, Item.number == item_number
@@ -253,34 +265,39 @@ class DiscussionService:
             if problem := check_text(text):
                 raise InvalidInput({rounds.TURN_TEXT_BLOCK: problem})
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
+            item_id, summary = item.id, rounds.comment_summary(item=item, text=text.strip())
+
+        def store(session: Session, retro: Retro) -> str | None:
             session.add(
                 Comment(
                     team_id=team_id,
                     retro_id=retro_id,
-                    item_id=item.id,
+                    item_id=item_id,
                     text=text.strip(),
                     author_id=who.author_id,
                     author_hash=who.author_hash,
                     created_at=now,
                 )
             )
-            session.commit()
-            summary = rounds.comment_summary(item=item, text=text.strip())
-        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.ANSWERED, summary)
+            return summary
 
-    def add(self, *, team_id: str, turn_id: int, user_id: str, category: str, text: str) -> Finished:
-        """Record a new item and end the turn; call `announce_and_advance` with the result after the ack."""
+        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store)
+
+    def add(self, *, team_id: str, turn_id: int, user_id: str, category: str, text: str) -> None:
+        """Record a new item and end the turn, in one transaction (fit for a modal's ack)."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0  # read now: the commit below expires `retro`
+            retro_id = retro.id or 0
             if category not in {c.key for c in FORMATS[retro.format].categories}:
                 raise InvalidInput({blocks.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
             if problem := check_text(text):
                 raise InvalidInput({blocks.ITEM_TEXT_BLOCK: problem})
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
+
+        def store(session: Session, retro: Retro) -> str | None:
             highest = session.exec(
-                select(func.max(Item.number)).where(Item.team_id == team_id, Item.retro_id == retro.id)
+                select(func.max(Item.number)).where(Item.team_id == team_id, Item.retro_id == retro_id)
             ).one()
             item = Item(
                 team_id=team_id,
@@ -294,57 +311,73 @@ class DiscussionService:
                 number=(highest or 0) + 1,
             )
             session.add(item)
-            session.commit()
-            session.refresh(item)
-            summary = rounds.added_summary(retro=retro, item=item)
-        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.ANSWERED, summary)
+            return rounds.added_summary(retro=retro, item=item)
 
-    def pass_turn(self, *, team_id: str, turn_id: int, user_id: str) -> Finished:
+        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store)
+
+    def pass_turn(self, *, team_id: str, turn_id: int, user_id: str, response_url: str | None = None) -> None:
+        """End the turn as passed; the person's answer goes out with the next person's prompt."""
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0  # read now: the commit below expires `retro`
-        return self._require_closed(team_id, retro_id, turn_id, TurnStatus.PASSED, None)
+            retro_id = retro.id or 0
 
-    def _require_closed(
-        self, team_id: str, retro_id: int, turn_id: int, status: TurnStatus, summary: str | None
-    ) -> Finished:
-        finished = self._close_turn(team_id, retro_id, turn_id, status, summary=summary)
-        if finished is None:
-            raise TurnGone("That turn has passed.")
-        return finished
+        def answer(session: Session, retro: Retro) -> str | None:
+            if response_url:
+                self.outbox.respond(
+                    session,
+                    team_id=team_id,
+                    response_url=response_url,
+                    text="You passed. Thanks! The next person is up.",
+                )
+            return None
 
-    def _finish(
-        self, team_id: str, retro_id: int, turn_id: int, status: TurnStatus, *, summary: str | None
+        self._require_ended(team_id, retro_id, turn_id, TurnStatus.PASSED, answer)
+
+    def _require_ended(
+        self,
+        team_id: str,
+        retro_id: int,
+        turn_id: int,
+        status: TurnStatus,
+        store: Callable[[Session, Retro], str | None],
     ) -> None:
-        finished = self._close_turn(team_id, retro_id, turn_id, status, summary=summary)
-        if finished is not None:
-            self.announce_and_advance(finished)
+        if self._end_turn(team_id, retro_id, turn_id, status, summary=None, before_commit=store) is None:
+            raise TurnGone("That turn has passed.")
 
-    def _close_turn(
-        self, team_id: str, retro_id: int, turn_id: int, status: TurnStatus, *, summary: str | None
-    ) -> Finished | None:
-        """The database half of ending a turn: fast enough for an ack."""
+    def _end_turn(
+        self,
+        team_id: str,
+        retro_id: int,
+        turn_id: int,
+        status: TurnStatus,
+        *,
+        summary: str | None,
+        before_commit: Callable[[Session, Retro], str | None] | None = None,
+    ) -> Retro | None:
+        """End one turn, say how it ended, and start the next, in one transaction: a crash either keeps
+        the turn running or leaves the next one started. None if the turn was over already."""
+        later = Later()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             turn = self._turn(session, retro, turn_id)
             if turn is None or turn.status not in _OPEN_TURNS:
                 return None  # someone else (a job, the facilitator) finished it first
+            if before_commit is not None:
+                summary = before_commit(session, retro) or summary
             turn.status = status
             turn.ended_at = self.clock()
             session.add(turn)
+            later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+            shown = summary if retro.anonymity != Anonymity.ANONYMOUS else None
+            done = rounds.turn_done_message(turn=turn, summary=shown)
+            self.outbox.in_thread(
+                session, retro, text=done.text, blocks=done.blocks, key=f"turn:{turn.id}:done"
+            )
+            self._advance(session, retro, later)
             session.commit()
-            session.refresh(turn)
-            session.refresh(retro)  # the commit expired it; it is read after the session closes
-        return Finished(
-            retro=retro, turn=turn, summary=summary if retro.anonymity != Anonymity.ANONYMOUS else None
-        )
-
-    def announce_and_advance(self, finished: Finished) -> None:
-        """The Slack half: say how the turn ended, then start the next one."""
-        retro, turn = finished.retro, finished.turn
-        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:")
-        post_in_thread(self.gateway, retro, rounds.turn_done_message(turn=turn, summary=finished.summary))
-        self._advance(retro.team_id, retro.id or 0)
+            session.refresh(retro)
+        later.run(self.timers)
+        return retro
 
     # ------------------------------------------------------------ facilitator controls
 
@@ -355,7 +388,7 @@ class DiscussionService:
             if current is None or current.id is None:
                 raise DomainError("Nobody's turn is running right now.")
             who, turn_id = current.user_id, current.id
-        self._finish(team_id, retro.id or 0, turn_id, TurnStatus.SKIPPED, summary=None)
+        self._end_turn(team_id, retro.id or 0, turn_id, TurnStatus.SKIPPED, summary=None)
         return f"Skipped {mention(who)}'s turn."
 
     def pause(self, *, team_id: str, channel_id: str, user_id: str) -> str:
@@ -366,14 +399,18 @@ class DiscussionService:
                 raise DomainError("The round-robin is already paused. `/retro resume` continues it.")
             retro.paused_at = now
             session.add(retro)
+            cancel: list[str] = []
             for turn in self._turns(session, retro):
+                if turn.status in _OPEN_TURNS:
+                    cancel += self.timers.turn_ids(retro, turn.id or 0)
                 if turn.status == TurnStatus.ACTIVE and turn.due_at is not None:
                     # The clock stops for the person whose turn it is: they get the rest back on resume.
                     turn.remaining_seconds = max(0, int((turn.due_at - now).total_seconds()))
                     session.add(turn)
+            note = rounds.paused_message(retro=retro)
+            self.outbox.in_thread(session, retro, text=note.text, blocks=note.blocks)
             session.commit()
-        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:")
-        post_in_thread(self.gateway, retro, rounds.paused_message(retro=retro))
+        self.timers.cancel(cancel)
         return "The round-robin is paused. `/retro resume` continues it where it stopped."
 
     def check_resume(self, *, team_id: str, channel_id: str, user_id: str) -> None:
@@ -384,68 +421,45 @@ class DiscussionService:
 
     def resume(self, *, team_id: str, channel_id: str, user_id: str) -> str:
         now = self.clock()
+        later = Later()
         with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "resume the round-robin")
             if retro.paused_at is None:
                 raise DomainError("The round-robin is not paused.")
             retro.paused_at = None
             session.add(retro)
+            note = rounds.resumed_message(retro=retro)
+            self.outbox.in_thread(session, retro, text=note.text, blocks=note.blocks)
             for turn in self._turns(session, retro):
                 if turn.status == TurnStatus.ACTIVE and turn.remaining_seconds is not None:
                     turn.due_at = now + timedelta(seconds=turn.remaining_seconds)
                     turn.remaining_seconds = None
                     session.add(turn)
-                    session.commit()
-                    self._schedule_timeout(retro, turn)
+                    later.jobs += self.timers.turn(retro, turn)
                 elif turn.status == TurnStatus.SCHEDULED:
-                    self._schedule_start(retro, turn)
+                    if turn.starts_at is not None and turn.starts_at <= now:
+                        # Its morning came while paused: it starts now.
+                        self._activate(session, retro, turn, now, later)
+                    else:
+                        later.jobs += self.timers.turn(retro, turn)
+            self._advance(session, retro, later)
             session.commit()
-        post_in_thread(self.gateway, retro, rounds.resumed_message(retro=retro))
-        self._advance(team_id, retro.id or 0)
-        # A scheduled turn whose morning came while paused starts now.
-        with unit_of_work(self.engine) as session:
-            for turn in self._turns(session, retro):
-                if (
-                    turn.status == TurnStatus.SCHEDULED
-                    and turn.starts_at is not None
-                    and turn.starts_at <= now
-                ):
-                    self.turn_start_due(team_id=team_id, retro_id=retro.id or 0, turn_id=turn.id or 0)
+        later.run(self.timers)
         return "The round-robin continues."
 
-    def _end_round(self, team_id: str, retro_id: int, status: TurnStatus) -> None:
+    def _end_round(self, session: Session, retro: Retro, status: TurnStatus, later: Later) -> None:
         """/retro next during the round-robin: the turns still to come are skipped."""
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            for turn in self._turns(session, retro):
-                if turn.status in (*_OPEN_TURNS, TurnStatus.WAITING):
-                    turn.status = status
-                    turn.ended_at = self.clock()
-                    session.add(turn)
-            retro.paused_at = None
-            session.add(retro)
-            session.commit()
-        self.jobs.cancel(prefix=f"{retro_job_prefix(retro.team_id, retro.id)}turn:")
+        for turn in self._turns(session, retro):
+            if turn.status in _OPEN_TURNS:
+                later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+            if turn.status in (*_OPEN_TURNS, TurnStatus.WAITING):
+                turn.status = status
+                turn.ended_at = self.clock()
+                session.add(turn)
+        retro.paused_at = None
+        session.add(retro)
 
     # ------------------------------------------------------------ helpers
-
-    def _schedule_timeout(self, retro: Retro, turn: Turn) -> None:
-        assert turn.due_at is not None
-        self.jobs.at(
-            job_id=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:timeout",
-            func=jobs.end_turn,
-            run_at=turn.due_at,
-            kwargs={"team_id": retro.team_id, "retro_id": retro.id, "turn_id": turn.id},
-        )
-
-    def _schedule_start(self, retro: Retro, turn: Turn) -> None:
-        assert turn.starts_at is not None
-        self.jobs.at(
-            job_id=f"{retro_job_prefix(retro.team_id, retro.id)}turn:{turn.id}:start",
-            func=jobs.start_turn,
-            run_at=turn.starts_at,
-            kwargs={"team_id": retro.team_id, "retro_id": retro.id, "turn_id": turn.id},
-        )
 
     def _own_active_turn(
         self, session: Session, team_id: str, turn_id: int, user_id: str

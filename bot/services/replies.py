@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
+
+from sqlalchemy import Engine
 
 from bot.domain import FORMATS, ItemSource
 from bot.errors import DomainError, InvalidInput
-from bot.gateway import SlackCallFailed, SlackGateway
+from bot.outbox import Outbox, Priority
 from bot.parsing import parse_reply
 from bot.services.items import ItemService, late_message
 from messages import blocks
 from messages.text import escape, plural
+from storage.db import unit_of_work
 from storage.models import Retro
 
 logger = logging.getLogger(__name__)
@@ -20,9 +24,10 @@ CONFIRM_REACTION = "white_check_mark"
 
 
 class ReplyService:
-    def __init__(self, *, items: ItemService, gateway: SlackGateway) -> None:
+    def __init__(self, *, items: ItemService, outbox: Outbox, engine: Engine) -> None:
         self.items = items
-        self.gateway = gateway
+        self.outbox = outbox
+        self.engine = engine
 
     # ------------------------------------------------------------ the kickoff thread
 
@@ -34,17 +39,18 @@ class ReplyService:
         assert retro.kickoff_ts is not None
         parsed = parse_reply(text, FORMATS[retro.format])
 
-        def whisper(message: str, message_blocks: list[dict[str, object]] | None = None) -> None:
-            try:
-                self.gateway.post_ephemeral(
+        def whisper(message: str, message_blocks: list[dict[str, Any]] | None = None) -> None:
+            with unit_of_work(self.engine) as session:
+                self.outbox.ephemeral(
+                    session,
+                    team_id=retro.team_id,
                     channel=retro.channel_id,
                     user=user_id,
                     text=message,
                     blocks=message_blocks,
                     thread_ts=retro.kickoff_ts,
                 )
-            except SlackCallFailed as exc:
-                logger.warning("could not answer a thread reply: %s", exc.error)
+                session.commit()
 
         if parsed.anonymous:
             whisper(
@@ -68,10 +74,11 @@ class ReplyService:
             except DomainError as exc:
                 whisper(exc.message)
                 return
-            try:
-                self.gateway.add_reaction(channel=retro.channel_id, ts=ts, name=CONFIRM_REACTION)
-            except SlackCallFailed as exc:
-                logger.warning("could not confirm with a reaction: %s", exc.error)
+            with unit_of_work(self.engine) as session:
+                self.outbox.react(
+                    session, team_id=retro.team_id, channel=retro.channel_id, ts=ts, name=CONFIRM_REACTION
+                )
+                session.commit()
         if parsed.unclassified:
             picker = self._picker(retro, parsed.unclassified, anonymous=False, source=ItemSource.THREAD)
             if picker is None:
@@ -86,6 +93,7 @@ class ReplyService:
         if not retros:
             latest = self.items.latest_retro_for(team_id=team_id, user_id=user_id)
             self._dm(
+                team_id,
                 channel_id,
                 late_message(latest)
                 if latest is not None
@@ -95,9 +103,9 @@ class ReplyService:
         elif len(retros) > 1:
             if blocks.retro_picker_fits(text=text):
                 picker = blocks.retro_picker(retros=retros, text=text)
-                self._dm(channel_id, picker.text, picker.blocks)
+                self._dm(team_id, channel_id, picker.text, picker.blocks)
             else:
-                self._dm(channel_id, _too_long_for_picker())
+                self._dm(team_id, channel_id, _too_long_for_picker())
         else:
             self.add_from_dm(retro=retros[0], channel_id=channel_id, user_id=user_id, text=text)
 
@@ -118,28 +126,28 @@ class ReplyService:
                 )
             except InvalidInput as exc:
                 reply = _fix_and_resend(exc)
-                self._dm(channel_id, reply)
+                self._dm(retro.team_id, channel_id, reply)
                 return reply
             except DomainError as exc:
-                self._dm(channel_id, exc.message)
+                self._dm(retro.team_id, channel_id, exc.message)
                 return exc.message
             anonymous = self.items.attribution(retro, user_id, wants_anonymous=parsed.anonymous).anonymous
             reply = (
                 f":white_check_mark: Added {plural(len(parsed.items), 'item')}{' anonymously' if anonymous else ''} "
                 f"to *{escape(retro.title)}*."
             )
-            self._dm(channel_id, reply)
+            self._dm(retro.team_id, channel_id, reply)
         if parsed.unclassified:
             picker = self._picker(
                 retro, parsed.unclassified, anonymous=parsed.anonymous, source=ItemSource.DM
             )
             if picker is None:
-                self._dm(channel_id, _too_long_for_picker())
+                self._dm(retro.team_id, channel_id, _too_long_for_picker())
             else:
-                self._dm(channel_id, picker.text, picker.blocks)
+                self._dm(retro.team_id, channel_id, picker.text, picker.blocks)
         if not parsed.items and not parsed.unclassified:
             reply = "I didn't find an item in that message."
-            self._dm(channel_id, reply)
+            self._dm(retro.team_id, channel_id, reply)
         return reply
 
     # ------------------------------------------------------------ answers to the pickers
@@ -175,7 +183,7 @@ class ReplyService:
             None,
         )
         if retro is None:
-            self._dm(channel_id, "That retro is no longer collecting answers.")
+            self._dm(team_id, channel_id, "That retro is no longer collecting answers.")
             return
         self.add_from_dm(retro=retro, channel_id=channel_id, user_id=user_id, text=str(data["t"]))
 
@@ -192,11 +200,21 @@ class ReplyService:
             return None
         return blocks.category_picker(retro=retro, text=text, anonymous=anonymous, source=source)
 
-    def _dm(self, channel_id: str, text: str, message_blocks: list[dict[str, object]] | None = None) -> None:
-        try:
-            self.gateway.post_message(channel=channel_id, text=text, blocks=message_blocks)
-        except SlackCallFailed as exc:
-            logger.warning("could not answer a DM: %s", exc.error)
+    def _dm(
+        self, team_id: str, channel_id: str, text: str, message_blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        with unit_of_work(self.engine) as session:
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=channel_id,
+                text=text,
+                blocks=message_blocks,
+                priority=Priority.URGENT,
+                # An answer to what someone wrote (an anonymous item, its text, when) is not kept once sent.
+                extra={"forget": True},
+            )
+            session.commit()
 
 
 def _fix_and_resend(exc: InvalidInput) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.clock import Clock
+from bot.dispatcher import Defer
 from bot.domain import (
     DEFAULT_TURN_HOURS,
     DEFAULT_VOTES,
@@ -27,26 +30,30 @@ from bot.domain import (
 )
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
+from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
 from bot.services.actions import ActionService
-from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME, DeadlineService
+from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.metrics import channel_history, earlier_retros, metrics_for
-from bot.services.notify import tell
+from bot.services.people import People
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
+from bot.services.timers import Timers
+from bot.tasks import unreported_failures
 from messages import blocks
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import Participant, Retro
+from storage.models import Delivery, Participant, Retro
 
 logger = logging.getLogger(__name__)
 
 # Errors that mean the bot cannot use the channel at all, as opposed to a passing failure.
 _CHANNEL_UNUSABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+PROGRESS_EVERY = 2.0  # seconds between redraws of the facilitator's "started" note
 
 
 @dataclass(frozen=True)
@@ -94,15 +101,19 @@ class RetroService:
         engine: Engine,
         gateway: SlackGateway,
         clock: Clock,
-        deadlines: DeadlineService,
+        outbox: Outbox,
+        people: People,
+        timers: Timers,
         actions: ActionService,
         home: HomeService,
     ) -> None:
         self.home = home
         self.engine = engine
-        self.gateway = gateway
+        self.gateway = gateway  # only for the launch task's lookups and links
         self.clock = clock
-        self.deadlines = deadlines
+        self.outbox = outbox
+        self.people = people
+        self.timers = timers
         self.actions = actions
 
     # ------------------------------------------------------------ start
@@ -157,163 +168,299 @@ class RetroService:
                 {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
             ) from exc
 
-    def start(self, draft: RetroDraft) -> int | None:
-        """Create the retro, post the kickoff and DM every participant. Runs after the modal closed."""
+    def create(self, draft: RetroDraft) -> Retro:
+        """Validate and store the retro, and queue its launch; no Slack call, so it fits before the ack."""
+        self.validate(draft)
         assert draft.deadline is not None
         now = self.clock()
-        try:
-            with unit_of_work(self.engine) as session:
-                release = draft.release
-                retro = Retro(
-                    team_id=draft.team_id,
-                    channel_id=draft.channel_id,
-                    facilitator_id=draft.facilitator_id,
-                    facilitator_name=self._name_of(draft.facilitator_id),
-                    title=draft.title.strip(),
-                    format=draft.format,
-                    phase=Phase.COLLECTING,
-                    deadline=draft.deadline,
-                    created_at=now,
-                    anonymity=draft.anonymity,
-                    custom_questions=list(draft.custom_questions),
-                    round_robin_scope=draft.round_robin_scope,
-                    turn_hours=draft.turn_hours,
-                    votes_per_person=draft.votes_per_person,
-                    followup_weeks=draft.followup_weeks,
-                    release_version=release.version,
-                    deploy_date=release.deploy_date,
-                    release_scope=release.scope,
-                    incidents=release.incidents,
-                    rollbacks=release.rollbacks,
-                    hotfixes=release.hotfixes,
-                    release_notes=release.notes,
-                )
-                session.add(retro)
-                session.commit()
-                retro_id = retro.id
-                assert retro_id is not None
-        except IntegrityError:
-            # Another submit won the race for this channel.
-            self._tell_facilitator(draft, blocks.already_open_text(retro=self._open_retro(draft)))
-            return None
-
-        try:
-            invitees, unreachable = self._resolve_participants(draft)
-            retro = self._retro(draft.team_id, retro_id)
-            kickoff_message = self._kickoff(retro, [i.user_id for i in invitees])
-            kickoff = self.gateway.post_message(
-                channel=draft.channel_id, text=kickoff_message.text, blocks=kickoff_message.blocks
-            )
-        except SlackCallFailed as exc:
-            self._discard(draft.team_id, retro_id)
-            text = (
-                blocks.not_in_channel_text(channel_id=draft.channel_id)
-                if exc.error in _CHANNEL_UNUSABLE
-                else f"I couldn't start the retro because Slack answered `{exc.error}`. Please try `/retro new` again."
-            )
-            tell(self.gateway, user=draft.facilitator_id, channel=None, text=text)
-            return None
-
-        permalink = self._permalink(draft.channel_id, kickoff.ts)
+        release = draft.release
         with unit_of_work(self.engine) as session:
-            retro = self._retro(draft.team_id, retro_id, session)
-            retro.kickoff_ts = kickoff.ts
-            retro.kickoff_permalink = permalink
-            for invitee in invitees:
-                session.add(
-                    Participant(
-                        team_id=draft.team_id,
-                        retro_id=retro_id,
-                        user_id=invitee.user_id,
-                        display_name=invitee.name,
-                        tz=invitee.tz,
-                    )
-                )
-            session.commit()
-            session.refresh(retro)
-
-        invite = blocks.survey_invite_message(retro=retro)
-        invited: list[str] = []
-        for invitee in invitees:
-            # One person's failure never stops the others.
-            error: str | None = None
-            try:
-                self.gateway.post_message(channel=invitee.user_id, text=invite.text, blocks=invite.blocks)
-                invited.append(invitee.user_id)
-            except SlackCallFailed as exc:
-                error = exc.error
-                unreachable.append((invitee.user_id, exc.error))
-            self._record_invite(draft.team_id, retro_id, invitee.user_id, error)
-
-        self.deadlines.schedule(team_id=draft.team_id, retro_id=retro_id)
-        self.actions.schedule_followup(retro)
-        self.home.publish_retro(team_id=draft.team_id, retro_id=retro_id)
-        tell(
-            self.gateway,
-            user=draft.facilitator_id,
-            channel=draft.channel_id,
-            text=blocks.start_report_text(retro=retro, invited=invited, failed=unreachable),
-        )
-        return retro_id
-
-    def _resolve_participants(self, draft: RetroDraft) -> tuple[list[Invitee], list[tuple[str, str]]]:
-        """Humans only: the chosen people, or the channel's members. Unreachable ones are reported."""
-        candidates = list(dict.fromkeys(draft.participant_ids)) or self.gateway.channel_members(
-            channel=draft.channel_id
-        )
-        invitees: list[Invitee] = []
-        unreachable: list[tuple[str, str]] = []
-        for user_id in candidates:
-            try:
-                user = self.gateway.user_info(user=user_id)
-            except SlackCallFailed as exc:
-                unreachable.append((user_id, exc.error))
-                continue
-            if user.is_bot or user.deleted:
-                continue
-            invitees.append(Invitee(user_id=user.id, name=user.name, tz=user.tz))
-        return invitees, unreachable
-
-    def _name_of(self, user_id: str) -> str:
-        try:
-            return self.gateway.user_info(user=user_id).name
-        except SlackCallFailed:
-            return ""  # only used to sign polite refusals; the mention still works
-
-    def _permalink(self, channel: str, ts: str) -> str | None:
-        try:
-            return self.gateway.permalink(channel=channel, ts=ts)
-        except SlackCallFailed:
-            return None  # only a convenience for "already open" answers
-
-    def _record_invite(self, team_id: str, retro_id: int, user_id: str, error: str | None) -> None:
-        with unit_of_work(self.engine) as session:
-            participant = repo.get_participant(
-                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            retro = Retro(
+                team_id=draft.team_id,
+                channel_id=draft.channel_id,
+                facilitator_id=draft.facilitator_id,
+                facilitator_name=self.people.name(session, draft.team_id, draft.facilitator_id),
+                title=draft.title.strip(),
+                format=draft.format,
+                phase=Phase.COLLECTING,
+                deadline=draft.deadline,
+                created_at=now,
+                anonymity=draft.anonymity,
+                custom_questions=list(draft.custom_questions),
+                round_robin_scope=draft.round_robin_scope,
+                turn_hours=draft.turn_hours,
+                votes_per_person=draft.votes_per_person,
+                followup_weeks=draft.followup_weeks,
+                release_version=release.version,
+                deploy_date=release.deploy_date,
+                release_scope=release.scope,
+                incidents=release.incidents,
+                rollbacks=release.rollbacks,
+                hotfixes=release.hotfixes,
+                release_notes=release.notes,
             )
-            assert participant is not None
-            participant.invited_at = None if error else self.clock()
-            participant.invite_error = error
-            session.add(participant)
+            session.add(retro)
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another submit won the race for this channel.
+                raise InvalidInput(
+                    {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
+                ) from None
+            assert retro.id is not None
+            self.outbox.task(
+                session,
+                team_id=draft.team_id,
+                name="launch",
+                args={"retro_id": retro.id, "participants": list(dict.fromkeys(draft.participant_ids))},
+                key=f"launch:{retro.id}",
+                lane=f"retro:{retro.id}",
+                retro_id=retro.id,
+            )
             session.commit()
+        return retro
 
-    def _discard(self, team_id: str, retro_id: int) -> None:
+    def launch(self, *, team_id: str, retro_id: int, chosen: list[str]) -> None:
+        """Task: find the participants, then queue the kickoff, every invitation, the facilitator's note and
+        the Home tabs in one transaction. Runs again after a crash and does each part once."""
         with unit_of_work(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-            if retro is not None:
-                session.delete(retro)
+            if retro is None or retro.phase != Phase.COLLECTING:
+                return
+            launched = bool(repo.participants(session=session, team_id=team_id, retro_id=retro_id))
+        if not launched:
+            try:
+                candidates = chosen or self.gateway.channel_members(channel=retro.channel_id)
+                resolved = self.people.resolve(team_id, [*candidates, retro.facilitator_id])
+            except SlackCallFailed as exc:
+                if exc.transient:
+                    raise  # the task runs again later
+                self._abandon(team_id, retro_id, exc.error)
+                return
+            invitees = [
+                resolved.people[u]
+                for u in dict.fromkeys(candidates)
+                if u in resolved.people and not resolved.people[u].is_bot and not resolved.people[u].deleted
+            ]
+            unreachable = [(u, e) for u, e in resolved.unreachable if u in candidates]
+            with unit_of_work(self.engine) as session:
+                retro = require_retro(session, team_id, retro_id)
+                if repo.participants(session=session, team_id=team_id, retro_id=retro_id):
+                    return  # another worker got here first
+                if not retro.facilitator_name and retro.facilitator_id in resolved.people:
+                    retro.facilitator_name = resolved.people[retro.facilitator_id].name
+                    session.add(retro)
+                for invitee in invitees:
+                    session.add(
+                        Participant(
+                            team_id=team_id,
+                            retro_id=retro_id,
+                            user_id=invitee.id,
+                            display_name=invitee.name,
+                            tz=invitee.tz,
+                        )
+                    )
+                kickoff = self._kickoff(retro, [i.id for i in invitees])
+                self.outbox.post(
+                    session,
+                    team_id=team_id,
+                    channel=retro.channel_id,
+                    text=kickoff.text,
+                    blocks=kickoff.blocks,
+                    key=kickoff_key(retro_id),
+                    priority=Priority.URGENT,
+                    purpose=Purpose.KICKOFF,
+                    retro_id=retro_id,
+                )
+                invite = blocks.survey_invite_message(retro=retro)
+                for invitee in invitees:
+                    self.outbox.post(
+                        session,
+                        team_id=team_id,
+                        channel=invitee.id,
+                        text=invite.text,
+                        blocks=invite.blocks,
+                        key=f"invite:{retro_id}:{invitee.id}",
+                        parent_key=kickoff_key(retro_id),
+                        reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
+                        priority=Priority.URGENT,
+                        purpose=Purpose.INVITE,
+                        retro_id=retro_id,
+                    )
+                # Goes out as soon as the invitations are queued, and shows their progress as they go.
+                self.outbox.post(
+                    session,
+                    team_id=team_id,
+                    channel=retro.facilitator_id,
+                    text=blocks.start_progress_text(
+                        retro=retro, total=len(invitees), invited=0, failed=unreachable
+                    ),
+                    key=started_key(retro_id),
+                    parent_key=kickoff_key(retro_id),
+                    reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
+                    priority=Priority.URGENT,
+                    purpose=Purpose.STARTED,
+                    retro_id=retro_id,
+                    extra={"unreachable": unreachable, "total": len(invitees)},
+                )
+                for user_id in dict.fromkeys([retro.facilitator_id, *(i.id for i in invitees)]):
+                    self.outbox.home(session, team_id=team_id, user_id=user_id)
                 session.commit()
-
-    def _open_retro(self, draft: RetroDraft) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(
-                session=session, team_id=draft.team_id, channel_id=draft.channel_id
-            )
-            assert retro is not None
-            return retro
+            retro = require_retro(session, team_id, retro_id)
+            self.timers.schedule([*self.timers.collection(session, retro), *self.timers.followup(retro)])
 
-    def _tell_facilitator(self, draft: RetroDraft, text: str) -> None:
-        tell(self.gateway, user=draft.facilitator_id, channel=draft.channel_id, text=text)
+    def _abandon(self, team_id: str, retro_id: int, error: str) -> None:
+        """The channel cannot be used: forget the retro and tell the facilitator why."""
+        with unit_of_work(self.engine) as session:
+            retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            if retro is None:
+                return
+            self._discard(session, retro, error)
+            session.commit()
+
+    def _discard(self, session: Session, retro: Retro, error: str) -> None:
+        people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id or 0))
+        ids = self.timers.collection_ids(retro, [p.user_id for p in people]) + self.timers.followup_ids(retro)
+        # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
+        # the job store's own connection would wait on SQLite's lock.
+        event.listen(session, "after_commit", lambda _session: self.timers.cancel(ids), once=True)
+        for person in people:
+            session.delete(person)
+        session.flush()
+        session.delete(retro)
+        text = (
+            blocks.not_in_channel_text(channel_id=retro.channel_id)
+            if error in _CHANNEL_UNUSABLE
+            else f"I couldn't start the retro because Slack answered `{escape(error)}`. Please try `/retro new` again."
+        )
+        self.outbox.tell(session, team_id=retro.team_id, user=retro.facilitator_id, channel=None, text=text)
+        for person in people:
+            self.outbox.home(session, team_id=retro.team_id, user_id=person.user_id)
+
+    # ------------------------------------------------------------ what the dispatcher records
+
+    def kickoff_posted(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        if retro is None:
+            return
+        retro.kickoff_ts = str(result["ts"])
+        session.add(retro)
+        self.outbox.task(
+            session,
+            team_id=retro.team_id,
+            name="permalink",
+            args={"retro_id": retro.id, "ts": retro.kickoff_ts, "field": "kickoff_permalink"},
+            key=f"permalink:kickoff:{retro.id}",
+        )
+
+    def kickoff_failed(self, session: Session, delivery: Delivery, error: str) -> None:
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        if retro is not None and retro.kickoff_ts is None:
+            self._discard(session, retro, error)
+
+    def invite_outcome(self, session: Session, delivery: Delivery, *, error: str | None) -> None:
+        person = repo.get_participant(
+            session=session,
+            team_id=delivery.team_id,
+            retro_id=delivery.retro_id or 0,
+            user_id=str(delivery.payload["channel"]),
+        )
+        if person is None:
+            return  # the retro was discarded
+        person.invited_at = None if error else self.clock()
+        person.invite_error = error
+        session.add(person)
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        assert retro is not None
+        self.outbox.again(
+            session,
+            team_id=retro.team_id,
+            kind=Kind.UPDATE,
+            key=f"progress:{retro.id}",
+            payload={"render": "progress", "retro_id": retro.id},
+            lane=f"conv:{retro.facilitator_id}",
+            parent_key=started_key(retro.id or 0),
+            delay=timedelta(seconds=PROGRESS_EVERY),
+        )
+
+    def progress_message(self, session: Session, *, team_id: str, retro_id: int) -> blocks.Message:
+        retro = require_retro(session, team_id, retro_id)
+        people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+        started = session.exec(
+            select(Delivery).where(Delivery.team_id == team_id, Delivery.key == started_key(retro_id))
+        ).first()
+        earlier = started.payload.get("unreachable", []) if started else []
+        failed = [(str(u), str(e)) for u, e in earlier] + [
+            (p.user_id, p.invite_error) for p in people if p.invite_error
+        ]
+        text = blocks.start_progress_text(
+            retro=retro,
+            total=len(people),
+            invited=sum(1 for p in people if p.invited_at is not None),
+            failed=failed,
+        )
+        return blocks.Message(
+            text=text, blocks=blocks.dicts([SectionBlock(text=MarkdownTextObject(text=text[:3000]))])
+        )
+
+    def summary_posted(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        if retro is None:
+            return
+        retro.summary_ts = str(result["ts"])
+        session.add(retro)
+        self.outbox.task(
+            session,
+            team_id=retro.team_id,
+            name="permalink",
+            args={"retro_id": retro.id, "ts": retro.summary_ts, "field": "report_url"},
+            key=f"permalink:summary:{retro.id}",
+        )
+
+    def report_uploaded(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        if retro is None:
+            return
+        retro.report_file_id = str(result["file_id"])
+        session.add(retro)
+        self.outbox.home(session, team_id=retro.team_id, user_id=retro.facilitator_id)
+
+    def store_permalink(self, *, team_id: str, retro_id: int, ts: str, field: str) -> None:
+        """Task: a convenience link (for "already open" answers and the audit trail); absent if Slack says no."""
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+        try:
+            link: str | None = self.gateway.permalink(channel=retro.channel_id, ts=ts)
+        except SlackCallFailed as exc:
+            if exc.transient:
+                raise
+            link = None
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            setattr(retro, field, link)
+            session.add(retro)
+            session.commit()
+
+    def channel_of(self, session: Session, delivery: Delivery) -> str | None:
+        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
+        return retro.channel_id if retro else None
+
+    def failure_report(self, session: Session, delivery: Delivery) -> str | None:
+        """The text of one failure report, marking what it lists as told."""
+        listed = unreported_failures(
+            session, delivery.team_id, str(delivery.payload["user"]), delivery.payload.get("retro_id")
+        )
+        if not listed:
+            return None
+        now = self.clock()
+        for failed in listed:
+            failed.reported_at = now
+            session.add(failed)
+        session.commit()
+        return blocks.delivery_failures_text(
+            failures=[(describe(d), d.last_error or d.state) for d in listed]
+        )
 
     def _kickoff(self, retro: Retro, participant_ids: list[str]) -> blocks.Message:
         previous, previous_items = self.actions.previous_items(retro=retro)
@@ -355,12 +502,17 @@ class RetroService:
         if retro.kickoff_ts is None:
             return
         message = self._kickoff(retro, people)
-        try:
-            self.gateway.update_message(
-                channel=retro.channel_id, ts=retro.kickoff_ts, text=message.text, blocks=message.blocks
+        with unit_of_work(self.engine) as session:
+            self.outbox.update(
+                session,
+                team_id=team_id,
+                channel=retro.channel_id,
+                ts=retro.kickoff_ts,
+                text=message.text,
+                blocks=message.blocks,
+                key=f"redraw:kickoff:{retro_id}",
             )
-        except SlackCallFailed as exc:
-            logger.warning("could not redraw the kickoff: %s", exc.error)
+            session.commit()
 
     # ------------------------------------------------------------ status
 
@@ -385,7 +537,8 @@ class RetroService:
             retro = self._current(session, team_id, channel_id)
         return self.close_by_id(team_id=team_id, retro_id=retro.id or 0, user_id=user_id)
 
-    def close_by_id(self, *, team_id: str, retro_id: int, user_id: str) -> int:
+    def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
+        """Close (facilitator only) and queue the report's publication, in one transaction."""
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             self._check_close(retro, user_id)
@@ -393,8 +546,30 @@ class RetroService:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()
                 session.add(retro)
-                session.commit()
-        self.deadlines.cancel(retro)
+            cancel = self.timers.retro_ids(session, retro)
+            request = self.clock().isoformat()
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="publish",
+                args={"retro_id": retro_id, "request": request},
+                key=f"publish:{retro_id}:{request}",
+                lane=f"retro:{retro_id}",
+                retro_id=retro_id,
+            )
+            if share_with:
+                self.outbox.task(
+                    session,
+                    team_id=team_id,
+                    name="share_summary",
+                    args={"retro_id": retro_id, "channel_id": share_with},
+                    key=f"share:{retro_id}:{share_with}:{request}",
+                    lane=f"retro:{retro_id}",
+                    retro_id=retro_id,
+                )
+            session.commit()
+        # After the commit: the job store writes through a connection of its own.
+        self.timers.cancel(cancel)
         return retro_id
 
     def cancel(self, *, team_id: str, channel_id: str, user_id: str, reason: str) -> Retro:
@@ -413,20 +588,15 @@ class RetroService:
             retro.cancel_reason = reason.strip()[:1000]
             retro.closed_at = self.clock()
             session.add(retro)
+            cancel = self.timers.retro_ids(session, retro) + self.timers.followup_ids(retro)
+            # Said in the thread and shown on everyone's Home.
+            self.outbox.in_thread(
+                session, retro, text=blocks.cancelled_text(retro=retro), key=f"cancelled:{retro.id}"
+            )
+            self.home.publish_retro(session, retro)
             session.commit()
-        self.deadlines.cancel(retro)
-        self.actions.cancel_followup(retro)
+        self.timers.cancel(cancel)
         return retro
-
-    def announce_cancelled(self, retro: Retro) -> None:
-        """After the facilitator's answer: say so in the thread and refresh everyone's Home."""
-        if retro.kickoff_ts:
-            text = blocks.cancelled_text(retro=retro)
-            try:
-                self.gateway.post_message(channel=retro.channel_id, thread_ts=retro.kickoff_ts, text=text)
-            except SlackCallFailed as exc:
-                logger.warning("could not announce the cancellation: %s", exc.error)
-        self.home.publish_retro(team_id=retro.team_id, retro_id=retro.id or 0)
 
     def close_view(self, *, team_id: str, channel_id: str, user_id: str) -> dict[str, object] | None:
         """The close dialog, or None when the retro is closed already and only its report needs publishing."""
@@ -439,6 +609,18 @@ class RetroService:
         """The stakeholder summary: highlights, learnings, top improvements, a link to the report."""
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
+            linking = [f"summary:{retro_id}", f"permalink:summary:{retro_id}"]
+            if (
+                retro.report_url is None
+                and session.exec(
+                    select(Delivery.id).where(
+                        Delivery.team_id == team_id,
+                        col(Delivery.key).in_(linking),
+                        col(Delivery.state).in_(("pending", "sending")),
+                    )
+                ).first()
+            ):
+                raise Defer(1.0)  # the summary in the thread, which it links to, is on its way
             stats = compute_stats(session, retro)
             fmt = FORMATS[retro.format]
             listed = repo.items(session=session, team_id=team_id, retro_id=retro_id)
@@ -460,51 +642,58 @@ class RetroService:
             learnings=learnings,
             improvements=improvements[:3],
         )
-        try:
-            self.gateway.post_message(channel=channel_id, text=message.text, blocks=message.blocks)
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=retro.channel_id,
-                text=f"I couldn't share the summary in <#{channel_id}> (`{escape(exc.error)}`): invite me there with "
-                "`/invite @Rearview`, then run `/retro report` to find the report.",
+        with unit_of_work(self.engine) as session:
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                key=f"stakeholders:{retro_id}:{channel_id}:{retro.closed_at}",
+                retro_id=retro_id,
+                report_to=retro.facilitator_id,
+                extra={"what": f"the summary for <#{channel_id}> (invite me there with `/invite @Rearview`)"},
             )
+            session.commit()
 
     def publish(self, *, team_id: str, retro_id: int) -> None:
-        """Post the summary in the kickoff thread and upload retrospective.md; safe to run again."""
+        """Task: the summary in the kickoff thread (once) and retrospective.md; safe to run again."""
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             stats = compute_stats(session, retro)
             report = self._report(session, retro, stats)
-        try:
             if retro.summary_ts is None:
                 summary = blocks.close_summary_message(retro=retro, stats=stats)
-                posted = self.gateway.post_message(
-                    channel=retro.channel_id,
-                    thread_ts=retro.kickoff_ts,
+                self.outbox.in_thread(
+                    session,
+                    retro,
                     text=summary.text,
                     blocks=summary.blocks,
+                    key=f"summary:{retro_id}",
                 )
-                self._update(team_id, retro_id, summary_ts=posted.ts)
-                if link := self._permalink(retro.channel_id, posted.ts):
-                    self._update(team_id, retro_id, report_url=link)
-            file_id = self.gateway.upload_file(
+                self._mark_purpose(session, team_id, f"summary:{retro_id}", Purpose.SUMMARY)
+            self.outbox.upload(
+                session,
+                team_id=team_id,
                 channel=retro.channel_id,
                 filename="retrospective.md",
                 content=report,
                 title=f"Retrospective: {retro.title}",
                 initial_comment=blocks.report_comment(retro=retro),
+                key=f"report:{retro_id}:{self.clock().isoformat()}",
+                purpose=Purpose.REPORT,
+                retro_id=retro_id,
+                report_to=retro.facilitator_id,
+                what=f"the report of *{escape(retro.title)}* (run `/retro close` again to retry)",
             )
-            self._update(team_id, retro_id, report_file_id=file_id)
-            self.home.publish(team_id=team_id, user_id=retro.facilitator_id)
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=retro.channel_id,
-                text=blocks.publish_failed_text(retro=retro, error=exc.error),
-            )
+            session.commit()
+
+    @staticmethod
+    def _mark_purpose(session: Session, team_id: str, key: str, purpose: Purpose) -> None:
+        found = session.exec(select(Delivery).where(Delivery.team_id == team_id, Delivery.key == key)).first()
+        if found is not None and found.purpose is None and found.state == "pending":
+            found.purpose = str(purpose)
+            session.add(found)
 
     def find_for_report(self, *, team_id: str, channel_id: str, which: str) -> Retro:
         """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
@@ -524,51 +713,77 @@ class RetroService:
                 )
             return found[-1]
 
+    def request_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
+        """`/retro report`: queue the upload; the report is built by a worker, not on the ack path."""
+        with unit_of_work(self.engine) as session:
+            request = self.clock().isoformat()
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="upload_report",
+                args={"retro_id": retro_id, "user_id": user_id},
+                key=f"upload_report:{retro_id}:{user_id}:{request}",
+                retro_id=retro_id,
+            )
+            session.commit()
+
     def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             report = build_report(session, retro)
-        try:
-            self.gateway.upload_file(
+            self.outbox.upload(
+                session,
+                team_id=team_id,
                 channel=retro.channel_id,
                 filename="retrospective.md",
                 content=report,
                 title=f"Retrospective: {retro.title}",
                 initial_comment=blocks.report_comment(retro=retro),
+                retro_id=retro_id,
+                report_to=user_id,
+                what="the report",
             )
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=user_id,
-                channel=retro.channel_id,
-                text=f"I couldn't upload the report (`{escape(exc.error)}`).",
-            )
+            session.commit()
 
-    def history(self, *, team_id: str, channel_id: str) -> tuple[blocks.Message, bytes | None]:
-        """The channel's last retros with their figures, and the chart (None with fewer than two to plot)."""
+    def history(self, *, team_id: str, channel_id: str) -> tuple[blocks.Message, bool]:
+        """The channel's last retros with their figures, and whether there are two or more to chart."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
             figures = {r.id or 0: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
         message = blocks.history_message(channel_id=channel_id, retros=retros, metrics=figures)
-        plotted = [figures[r.id or 0] for r in retros if (r.id or 0) in figures]
-        return message, history_chart(plotted) if len(plotted) >= 2 else None
+        return message, len(figures) >= 2
 
-    def upload_chart(self, *, channel_id: str, user_id: str, chart: bytes) -> None:
-        try:
-            self.gateway.upload_file(
+    def request_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        with unit_of_work(self.engine) as session:
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="upload_chart",
+                args={"channel_id": channel_id, "user_id": user_id},
+                key=f"chart:{channel_id}:{self.clock().isoformat()}",
+            )
+            session.commit()
+
+    def upload_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        """Task: draw the history chart (matplotlib is slow to start) and queue its upload."""
+        with unit_of_work(self.engine) as session:
+            retros = channel_history(session, team_id=team_id, channel_id=channel_id)
+            plotted = [metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED]
+            if len(plotted) < 2:
+                return
+            self.outbox.upload(
+                session,
+                team_id=team_id,
                 channel=channel_id,
                 filename="retro-history.png",
-                content=chart,
+                content=history_chart(plotted).hex(),
+                binary=True,
                 title="Retro history",
                 initial_comment="Participation, action-item completion and smoothness, retro after retro.",
+                report_to=user_id,
+                what="the history chart",
             )
-        except SlackCallFailed as exc:
-            tell(
-                self.gateway,
-                user=user_id,
-                channel=channel_id,
-                text=f"I couldn't upload the chart (`{escape(exc.error)}`).",
-            )
+            session.commit()
 
     def report_markdown(self, *, team_id: str, retro_id: int) -> str:
         with unit_of_work(self.engine) as session:

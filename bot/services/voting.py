@@ -10,16 +10,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from bot import jobs
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
 from bot.errors import DomainError, InvalidInput, NotFacilitator
-from bot.gateway import SlackCallFailed, SlackGateway
-from bot.scheduler import Jobs, retro_job_prefix
+from bot.outbox import Kind, Outbox, Priority
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
-from bot.services.notify import post_in_thread, tell
+from bot.services.timers import Later, Timers
 from messages import blocks, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
@@ -42,64 +40,70 @@ class VotingService:
         self,
         *,
         engine: Engine,
-        gateway: SlackGateway,
+        outbox: Outbox,
         clock: Clock,
-        jobs: Jobs,
+        timers: Timers,
         keys: AuthorKeys,
         home: HomeService,
     ) -> None:
         self.home = home
         self.engine = engine
-        self.gateway = gateway
+        self.outbox = outbox
         self.clock = clock
-        self.jobs = jobs
+        self.timers = timers
         self.keys = keys
 
     # ------------------------------------------------------------ opening
 
     def begin(self, *, team_id: str, retro_id: int) -> bool:
         """Open voting and DM every participant a ballot. Does nothing if voting already began."""
-        now = self.clock()
+        later = Later()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             if retro.phase != Phase.DISCUSSING:
                 return False
-            retro.phase = Phase.VOTING
-            retro.voting_deadline = now + timedelta(hours=VOTING_TIME_HOURS)
-            session.add(retro)
+            self.open(session, retro, later)
             session.commit()
-            session.refresh(retro)
-            people = [
-                p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
-            ]
-            candidates = self._candidates(session, retro)
-        assert retro.voting_deadline is not None
-        self.jobs.at(
-            job_id=retro_job_prefix(retro.team_id, retro.id) + "voting:close",
-            func=jobs.close_voting,
-            run_at=retro.voting_deadline,
-            kwargs={"team_id": team_id, "retro_id": retro_id},
-        )
-        post_in_thread(
-            self.gateway, retro, rounds.voting_open_message(retro=retro, candidates=len(candidates))
-        )
-        unreachable: list[tuple[str, str]] = []
-        for user_id in people:
-            # One person's failure never stops the others.
-            try:
-                for message in self.ballot(team_id=team_id, retro_id=retro_id, user_id=user_id):
-                    self.gateway.post_message(channel=user_id, text=message.text, blocks=message.blocks)
-            except SlackCallFailed as exc:
-                unreachable.append((user_id, exc.error))
-        if unreachable:
-            tell(
-                self.gateway,
-                user=retro.facilitator_id,
-                channel=retro.channel_id,
-                text=rounds.unreachable_text(what="a ballot", failed=unreachable),
-            )
-        self.home.publish_retro(team_id=team_id, retro_id=retro_id)
+        later.run(self.timers)
         return True
+
+    def open(self, session: Session, retro: Retro, later: Later) -> None:
+        """Voting opens in the caller's transaction: the phase, the announcement and every ballot. Ballots
+        are drawn when they are sent, so a vote cast meanwhile shows on the person's next one."""
+        now = self.clock()
+        team_id, retro_id = retro.team_id, retro.id or 0
+        retro.phase = Phase.VOTING
+        retro.voting_deadline = now + timedelta(hours=VOTING_TIME_HOURS)
+        session.add(retro)
+        later.jobs += self.timers.voting(retro)
+        candidates = self._candidates(session, retro)
+        opened = rounds.voting_open_message(retro=retro, candidates=len(candidates))
+        self.outbox.in_thread(
+            session, retro, text=opened.text, blocks=opened.blocks, key=f"voting:{retro_id}"
+        )
+        parts = len(rounds.ballot_messages(retro=retro, candidates=candidates, voted=set(), now=now))
+        people = [p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
+        for user_id in people:
+            for part in range(parts):
+                self.outbox.add(
+                    session,
+                    team_id=team_id,
+                    kind=Kind.POST,
+                    payload={
+                        "channel": user_id,
+                        "render": "ballot",
+                        "retro_id": retro_id,
+                        "user_id": user_id,
+                        "part": part,
+                        "what": f"a ballot to {mention(user_id)}",
+                    },
+                    key=f"ballot:{retro_id}:{user_id}:{part}",
+                    lane=f"conv:{user_id}",
+                    priority=Priority.URGENT,
+                    retro_id=retro_id,
+                    report_to=retro.facilitator_id,
+                )
+        self.home.publish_retro(session, retro)
 
     # ------------------------------------------------------------ ballots
 
@@ -156,20 +160,26 @@ class VotingService:
 
     def close(self, *, team_id: str, retro_id: int) -> bool:
         """Close voting (at its deadline or by /retro next) and post the ranked results once."""
+        later = Later()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             if retro.phase != Phase.VOTING:
                 return False
-            retro.phase = Phase.ACTIONS
-            session.add(retro)
+            self.close_in(session, retro, later)
             session.commit()
-            session.refresh(retro)
-            ranked = self.results(session, retro)
-        self.jobs.cancel(prefix=retro_job_prefix(retro.team_id, retro.id) + "voting:")
-        for message in rounds.results_messages(retro=retro, ranked=ranked):
-            post_in_thread(self.gateway, retro, message)
-        self.home.publish(team_id=team_id, user_id=retro.facilitator_id)
+        later.run(self.timers)
         return True
+
+    def close_in(self, session: Session, retro: Retro, later: Later) -> None:
+        retro.phase = Phase.ACTIONS
+        session.add(retro)
+        later.cancel += self.timers.voting_ids(retro)
+        ranked = self.results(session, retro)
+        for part, message in enumerate(rounds.results_messages(retro=retro, ranked=ranked)):
+            self.outbox.in_thread(
+                session, retro, text=message.text, blocks=message.blocks, key=f"results:{retro.id}:{part}"
+            )
+        self.home.queue(session, team_id=retro.team_id, user_id=retro.facilitator_id)
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:
         """Items on the ballot by votes, most first. Equal counts share a rank and are marked as ties."""

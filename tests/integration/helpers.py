@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.job import Job
 from sqlmodel import Session, col, select
 
+from bot import jobs
+from bot.jobs import JobKind
 from storage.models import Item
 from tests.conftest import Bot
-from tests.fakeslack import BOT_USER_ID, PostedMessage
+from tests.fakeslack import BOT_USER_ID, FakeSlack, PostedMessage
 
 CHANNEL = "CRELEASES"
 FACILITATOR = "UALICE"
@@ -117,3 +120,29 @@ def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
             (i.category, i.text, i.author_id, i.source)
             for i in session.exec(select(Item).order_by(col(Item.id)))
         ]
+
+
+def stored_jobs(bot: Bot, kind: JobKind) -> list[Job]:
+    """The scheduler's stored jobs of one kind (their kwargs are what `bot.jobs:due` is called with)."""
+    return [j for j in bot.scheduler.get_jobs() if j.kwargs["kind"] == kind]
+
+
+def replay(bot: Bot, fired: dict[str, Any]) -> None:
+    """A stored job fired again through its reference, with the kwargs it fired with: once exactly (a double
+    fire), once as if moved to an hour later (a new task, so only the service's own record stops it)."""
+    later = datetime.fromisoformat(fired["run_at"]) + timedelta(hours=1)
+    jobs.due(**fired)
+    jobs.due(**{**fired, "run_at": later.isoformat()})
+    bot.settle()
+
+
+def invitation_to(fake: FakeSlack, user: str) -> PostedMessage:
+    """The one survey invitation `user` received by DM (a facilitator also gets the "started" note)."""
+    (invitation,) = [m for m in fake.dms_to(user) if m.text.startswith("You're invited")]
+    return invitation
+
+
+def started_note(fake: FakeSlack, user: str = FACILITATOR) -> PostedMessage:
+    """The facilitator's one "started" DM, as it reads now (its progress is updated in place)."""
+    (note,) = [m for m in fake.dms_to(user) if " has started: " in m.text]
+    return note

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from apscheduler.job import Job
 from sqlmodel import Session, col, select
 
-from bot import jobs
+from bot.jobs import JobKind, job_id
 from bot.timing import zone
 from storage.models import ActionItem, ActionNotice, Item, Retro
 from tests.conftest import Bot
@@ -16,7 +17,9 @@ from tests.integration.helpers import (
     FACILITATOR,
     blocks_text,
     close_retro,
+    replay,
     start_retro,
+    stored_jobs,
     team,
     view_text,
 )
@@ -25,6 +28,15 @@ from tests.integration.helpers import (
 def actions(bot: Bot) -> list[ActionItem]:
     with Session(bot.engine) as session:
         return list(session.exec(select(ActionItem).order_by(col(ActionItem.id))).all())
+
+
+def reminders(bot: Bot) -> list[Job]:
+    return stored_jobs(bot, JobKind.ACTION_REMINDER)
+
+
+def cant_own(bot: Bot) -> list[str]:
+    """What the facilitator was told about owners nobody can hold to an action item."""
+    return [m.text for m in bot.fake.ephemerals_to(FACILITATOR) if "can't own" in m.text]
 
 
 def owner_dm(bot: Bot, user: str) -> PostedMessage:
@@ -61,22 +73,34 @@ def test_a_missing_due_date_means_the_follow_up_date(bot: Bot) -> None:
     assert actions(bot)[0].due_date == (retro.deadline + timedelta(weeks=2)).date()
 
 
-def test_bad_commands_are_explained_and_nothing_is_stored(bot: Bot) -> None:
+def test_bad_commands_are_explained_and_no_action_item_is_left_open(bot: Bot) -> None:
     team(bot)
-    start_retro(bot)
-    bot.fake.add_user("UGONE", "gone", deleted=True)
+    start_retro(bot)  # the channel's members, bots included, are in the people cache from here on
     cases = {
         "action Automate the rollback": "Usage: `/retro action <what> @owner [due]`",
         "action Fix it <@UBOB|bob> soonish": "I can't read “soonish” as a date",
         "action Fix it <@UBOB|bob> 2026-11-01": "“2026-11-01” is in the past",
         "action Fix it <@UDEPLOYBOT|deploybot> tomorrow": "deploybot is a bot",
-        "action Fix it <@UGONE|gone> tomorrow": "gone has left the workspace",
-        "action Fix it <@UNOBODY|nobody> tomorrow": "I can't find that person",
     }
     for text, expected in cases.items():
         reply, _ = bot.slack.command(FACILITATOR, CHANNEL, text)
         assert expected in reply.text, (text, reply.text)
     assert actions(bot) == []
+
+    # People the cache does not know are looked up after the ack: the facilitator hears, once each, why
+    # they can't own it, and the item is not kept open (no reminders, no follow-up).
+    bot.fake.add_user("UGONE", "gone", deleted=True)
+    for owner in ("<@UGONE|gone>", "<@UNOBODY|nobody>"):
+        bot.slack.command(FACILITATOR, CHANNEL, f"action Fix it {owner} tomorrow")
+    bot.settle()
+    assert sorted(cant_own(bot)) == [
+        "<@UGONE> can't own “Fix it”: they have left the workspace. Create it again with another owner.",
+        "<@UNOBODY> can't own “Fix it”: I can't find them in this workspace. Create it again with another owner.",
+    ]
+    assert [(a.owner_id, a.status) for a in actions(bot)] == [("UGONE", "dropped"), ("UNOBODY", "dropped")]
+    assert reminders(bot) == []
+    listing, _ = bot.slack.command(FACILITATOR, CHANNEL, "actions")
+    assert "Fix it" not in listing.text
 
 
 def to_results(bot: Bot) -> PostedMessage:
@@ -164,7 +188,7 @@ def test_owner_buttons_and_who_may_press_them(bot: Bot) -> None:
     assert "today or a later date" in past.json["errors"]["action_due"]
     assert bot.slack.submit("UBOB", view_id, {"action_due": "2026-12-11"}).body == ""
     assert actions(bot)[0].due_date == date(2026, 12, 11)
-    reminder_times = sorted(j.next_run_time for j in bot.scheduler.get_jobs() if j.id.startswith("action:"))
+    reminder_times = sorted(j.next_run_time for j in reminders(bot))
     ny = zone("America/New_York")
     assert [t.astimezone(ny).strftime("%a %d %H:%M") for t in reminder_times] == [
         "Thu 10 09:00",
@@ -178,7 +202,7 @@ def test_owner_buttons_and_who_may_press_them(bot: Bot) -> None:
     bot.settle()
     assert actions(bot)[0].status == "done"
     assert "Done" in bot.fake.responses[-1].body["text"]
-    assert not [j for j in bot.scheduler.get_jobs() if j.id.startswith("action:")]
+    assert reminders(bot) == []
 
 
 def test_cant_do_it_tells_the_facilitator_why(bot: Bot) -> None:
@@ -204,29 +228,35 @@ def test_reminders_and_overdue_notices_arrive_once_at_local_hours(bot: Bot) -> N
     bot.slack.command(FACILITATOR, CHANNEL, "action Update the runbook <@UCAROL|carol> 2026-11-30")
     bot.settle()
     tokyo = zone("Asia/Tokyo")
+    (action,) = actions(bot)
+    ids = {
+        kind: job_id(JobKind.ACTION_REMINDER, "T0TEAM", action.id, kind)
+        for kind in ("before", "due", "overdue")
+    }
+    stored = {j.id: j for j in reminders(bot)}
+    assert set(stored) == set(ids.values())
     for kind, local_day in (("before", 27), ("due", 30), ("overdue", 1)):
-        job = next(j for j in bot.scheduler.get_jobs() if j.id.endswith(f":{kind}"))
-        local = job.next_run_time.astimezone(tokyo)
-        assert (local.day, local.hour) == (local_day, 9), (
-            kind,
-            local,
-        )  # the working day before a Monday is Friday
+        local = stored[ids[kind]].next_run_time.astimezone(tokyo)
+        # The working day before a Monday is Friday.
+        assert (local.day, local.hour) == (local_day, 9), (kind, local)
 
     bot.restart()  # reminders survive a restart
     bot.clock.now = datetime(2026, 12, 1, 9, 30, tzinfo=tokyo)  # the morning after the due date, Tokyo
-    ran = [j for j in bot.run_due_jobs() if j.startswith("action:")]
-    assert len(ran) == 3
+    ran = [j for j in bot.run_due_jobs() if j in ids.values()]
+    assert sorted(ran) == sorted(ids.values())
     texts = [m.text for m in bot.fake.dms_to("UCAROL") if "Update the runbook" in m.text]
     assert [t.split(":", 2)[2].split(":")[0].strip() for t in texts[1:]] == [
         "Due tomorrow (next working day)",
         "Due today",
         "Overdue",
     ]
-    assert "overdue" in bot.fake.dms_to(FACILITATOR)[-1].text
-    # A replayed job sends nothing more.
-    with Session(bot.engine) as session:
-        action_id = session.exec(select(ActionItem)).one().id or 0
-    jobs.action_reminder(team_id="T0TEAM", action_id=action_id, kind="overdue:2026-11-30")
+    overdue_told = [m.text for m in bot.fake.dms_to(FACILITATOR) if "overdue" in m.text]
+    assert len(overdue_told) == 1
+    # A replayed job sends nothing more, to the owner or to the facilitator.
+    bot.restart()
+    replay(bot, stored[ids["overdue"]].kwargs)
+    assert len([m for m in bot.fake.dms_to("UCAROL") if "Update the runbook" in m.text]) == len(texts) == 4
+    assert [m.text for m in bot.fake.dms_to(FACILITATOR) if "overdue" in m.text] == overdue_told
     with Session(bot.engine) as session:
         assert len(session.exec(select(ActionNotice)).all()) == 4  # assigned + three reminders
 
@@ -247,7 +277,7 @@ def test_follow_up_asks_owners_and_posts_a_summary_once(bot: Bot) -> None:
     with Session(bot.engine) as session:
         retro = session.exec(select(Retro)).one()
     bot.restart()  # a restart before the follow-up fires
-    (job,) = [j for j in bot.scheduler.get_jobs() if j.id.startswith("followup:")]
+    (job,) = stored_jobs(bot, JobKind.FOLLOWUP)
     assert job.next_run_time == retro.deadline + timedelta(weeks=2)
     bot.clock.now = retro.deadline + timedelta(weeks=2) - timedelta(seconds=1)
     assert job.id not in bot.run_due_jobs()  # not a second early (the owners' reminders are due by now)
@@ -255,7 +285,7 @@ def test_follow_up_asks_owners_and_posts_a_summary_once(bot: Bot) -> None:
     assert bot.run_due_jobs() == [job.id]  # the stored job fires through its reference
     # Fired again after a restart (the status was already recorded): nobody hears twice.
     bot.restart()
-    jobs.followup(team_id="T0TEAM", retro_id=retro.id or 0)
+    replay(bot, job.kwargs)
 
     asked = {u: [m for m in bot.fake.dms_to(u) if "Follow-up" in m.text] for u in ("UBOB", "UCAROL", "UDAN")}
     assert {u: len(v) for u, v in asked.items()} == {"UBOB": 1, "UCAROL": 1, "UDAN": 0}
@@ -347,11 +377,36 @@ def test_the_next_retro_carries_over_marks_done_or_drops_earlier_items(bot: Bot)
 def test_checking_the_owner_never_waits_out_a_rate_limit_before_the_ack(bot: Bot) -> None:
     team(bot)
     start_retro(bot)
-    bot.fake.fail("users.info", status=429, retry_after=30, when=lambda p: p.get("user") == "UBOB")
-    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "action Automate the rollback <@UBOB|bob> <!channel>")
-    assert "Slack said `ratelimited`" in reply.text
-    assert 30.0 not in bot.sleeps  # answered at once instead of sleeping on the ack path
-    assert actions(bot) == []
+    # Erin joined after the retro began: the people cache does not know her, and Slack is rate-limiting.
+    bot.fake.add_user("UERIN", "erin", tz="America/Los_Angeles")
+    bot.fake.fail("users.info", status=429, retry_after=30, when=lambda p: p.get("user") == "UERIN")
+    mark = bot.timeline.mark()
+    reply, _ = bot.slack.command(
+        FACILITATOR, CHANNEL, "action Automate the rollback <@UERIN|erin> 2026-12-04"
+    )
+    assert "Action item for <@UERIN>, due Fri 04 Dec 2026" in reply.text
+    assert [e for e in bot.timeline.before_ack(mark) if e.kind in ("call", "wait")] == []  # answered at once
+    bot.settle()
+    # After the ack the lookup waited out its Retry-After on the clock (no thread slept) and went through.
+    lookups = [c for c in bot.fake.calls_to("users.info") if c.params.get("user") == "UERIN"]
+    assert len(lookups) == 2 and lookups[1].at - lookups[0].at >= 30
+    assert bot.sleeps == []
+    (action,) = actions(bot)
+    assert (action.status, action.owner_name, action.owner_tz) == ("open", "erin", "America/Los_Angeles")
+    la = zone("America/Los_Angeles")
+    assert {j.next_run_time.astimezone(la).hour for j in reminders(bot)} == {9}  # her mornings
+    assert cant_own(bot) == []
+
+    # A bot the cache does not know either: the ack cannot tell, the check after it tells the facilitator.
+    bot.fake.add_user("UBUILDBOT", "buildbot", is_bot=True)
+    mark = bot.timeline.mark()
+    bot.slack.command(FACILITATOR, CHANNEL, "action Watch the builds <@UBUILDBOT|buildbot> 2026-12-04")
+    assert [e for e in bot.timeline.before_ack(mark) if e.kind in ("call", "wait")] == []
+    bot.settle()
+    assert cant_own(bot) == [
+        "<@UBUILDBOT> can't own “Watch the builds”: they are a bot. Create it again with another owner."
+    ]
+    assert [a.status for a in actions(bot)] == ["open", "dropped"]
 
 
 def test_command_errors_quote_the_input_escaped(bot: Bot) -> None:

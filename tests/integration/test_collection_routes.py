@@ -12,6 +12,7 @@ from tests.integration.helpers import (
     FACILITATOR,
     blocks_text,
     close_retro,
+    invitation_to,
     items,
     open_survey,
     start_retro,
@@ -52,7 +53,7 @@ def test_the_format_and_custom_questions_shape_survey_status_and_report(bot: Bot
             "questions": "Was the checklist useful?\nWhat would you automate?",
         },
     )
-    view_id = open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0])
+    view_id = open_survey(bot, "UBOB", invitation_to(bot.fake, "UBOB"))
     ids = [b.get("block_id") for b in bot.fake.views[view_id]["blocks"]]
     assert [i for i in ids if i and i.startswith("cat_")] == ["cat_start", "cat_stop", "cat_continue"]
     assert "Was the checklist useful?" in view_text(bot.fake.views[view_id])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot import jobs
+from bot.jobs import JobKind, job_id
 from bot.timing import zone
 from storage.models import Nudge, Retro
 from tests.conftest import Bot
@@ -15,7 +15,9 @@ from tests.integration.helpers import (
     FACILITATOR,
     blocks_text,
     open_survey,
+    replay,
     start_retro,
+    stored_jobs,
     team,
     ts,
     view_text,
@@ -49,15 +51,18 @@ def step_through_jobs(bot: Bot, until: datetime) -> list[str]:
 def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: Bot) -> None:
     team(bot)
     start_retro(bot, values={"deadline": ts(DEADLINE)})
-    nudge_jobs = [j for j in bot.scheduler.get_jobs() if ":nudge:" in j.id]
+    nudge_jobs = stored_jobs(bot, JobKind.NUDGE)
     assert len(nudge_jobs) == 8  # two reminders for each of four people
     for job in nudge_jobs:
-        person = job.kwargs["user_id"]
+        person = job.kwargs["args"]["user_id"]
         local = job.next_run_time.astimezone(zone(ZONES[person]))
         assert 8 <= local.hour < 20, (job.id, local)
 
     # Bob answers on Monday; the others do not.
     bot.slack.submit("UBOB", open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0]), {"cat_went_well": "CI"})
+    (dans_last,) = [
+        j.kwargs for j in nudge_jobs if j.id == job_id(JobKind.NUDGE, "T0TEAM", retro(bot).id, "UDAN", "2h")
+    ]
     bot.restart()  # the nudges wait in the job store across a restart
     step_through_jobs(bot, until=DEADLINE - timedelta(minutes=1))
 
@@ -76,7 +81,7 @@ def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: 
 
     # A restart that replays a reminder (or a job that fires twice) sends nothing more.
     bot.restart()
-    jobs.nudge(team_id="T0TEAM", retro_id=retro(bot).id or 0, user_id="UDAN", reminder="2h")
+    replay(bot, dans_last)
     assert len([m for m in bot.fake.dms_to("UDAN") if "A reminder" in blocks_text(m)]) == 2
 
 
@@ -88,17 +93,17 @@ def test_collection_closes_at_the_deadline_even_after_a_restart(bot: Bot) -> Non
 
     # The process restarts between scheduling and the deadline: the job is still in the database.
     bot.restart()
-    assert any(j.id.endswith(":close") for j in bot.scheduler.get_jobs())
+    (close,) = stored_jobs(bot, JobKind.CLOSE_COLLECTION)
+    assert close.id == job_id(JobKind.CLOSE_COLLECTION, "T0TEAM", retro(bot).id)
     bot.clock.now = DEADLINE + timedelta(hours=3)  # the bot was down at the deadline itself
-    ran = bot.run_due_jobs()
-    assert [j for j in ran if j.endswith(":close")]
+    assert close.id in bot.run_due_jobs()
     assert retro(bot).phase == "discussing"  # collection closed and the round-robin began
     told = [m for m in bot.fake.ephemerals_to(FACILITATOR) if "is closed" in m.text]
     assert len(told) == 1
     assert "1 item (" in told[0].text
 
     # Running the job again (a double fire) changes nothing and tells nobody twice.
-    jobs.close_collection(team_id="T0TEAM", retro_id=retro(bot).id or 0)
+    replay(bot, close.kwargs)
     assert len([m for m in bot.fake.ephemerals_to(FACILITATOR) if "is closed" in m.text]) == 1
 
     # Late answers are refused politely, naming the facilitator, and the survey shows why.
@@ -129,14 +134,27 @@ def test_remind_is_for_the_facilitator_and_reaches_only_who_has_not_answered(bot
     refused, _ = bot.slack.command("UBOB", CHANNEL, "remind")
     assert "Only the facilitator" in refused.text
 
+    bot.fake.users["UDAN"]["deleted"] = True  # Dan left after the retro began: his DM cannot be sent
+
     reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "remind")
-    assert "Sending reminders" in reply.text
+    # Answered at once: the reminders go out after the ack, and what could not be sent is told later.
+    assert "Reminding 3 of 3 people who have not answered yet" in reply.text
     bot.settle()
-    assert "Reminded 3 of 3" in bot.fake.ephemerals_to(FACILITATOR)[-1].text
-    for person, expected in (("UALICE", 1), ("UCAROL", 1), ("UDAN", 1), ("UBOB", 0)):
+    for person, expected in (("UALICE", 1), ("UCAROL", 1), ("UDAN", 0), ("UBOB", 0)):
         assert len([m for m in bot.fake.dms_to(person) if "A reminder" in blocks_text(m)]) == expected
+    told = [
+        m.text
+        for m in bot.fake.ephemerals_to(FACILITATOR) + bot.fake.dms_to(FACILITATOR)
+        if "couldn't deliver" in m.text
+    ]
+    assert told == ["I couldn't deliver everything:\n• a reminder to <@UDAN>: `channel_not_found`"]
     with Session(bot.engine) as session:
-        assert {n.reminder for n in session.exec(select(Nudge))} == {"manual-1"}
+        sent = {(n.user_id, n.reminder, n.error) for n in session.exec(select(Nudge))}
+    assert sent == {
+        ("UALICE", "manual-1", None),
+        ("UCAROL", "manual-1", None),
+        ("UDAN", "manual-1", "channel_not_found"),
+    }
 
 
 def test_extend_moves_the_deadline_and_reschedules(bot: Bot) -> None:
@@ -154,7 +172,7 @@ def test_extend_moves_the_deadline_and_reschedules(bot: Bot) -> None:
     assert bot.slack.submit(FACILITATOR, view_id, {"deadline": ts(later)}).body == ""
     bot.settle()
     assert retro(bot).deadline == later
-    (close_job,) = [j for j in bot.scheduler.get_jobs() if j.id.endswith(":close")]
+    (close_job,) = stored_jobs(bot, JobKind.CLOSE_COLLECTION)
     assert close_job.next_run_time == later
     (announcement,) = bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts)
     assert f"<!date^{ts(later)}^" in announcement.text

@@ -6,7 +6,15 @@ from sqlmodel import Session, select
 
 from storage.models import ActionItem
 from tests.conftest import Bot
-from tests.integration.helpers import CHANNEL, FACILITATOR, open_survey, start_retro, team, view_text
+from tests.integration.helpers import (
+    CHANNEL,
+    FACILITATOR,
+    invitation_to,
+    open_survey,
+    start_retro,
+    team,
+    view_text,
+)
 
 
 def home_text(bot: Bot, user: str) -> str:
@@ -36,7 +44,7 @@ def test_the_home_tab_is_republished_when_something_in_it_changes(bot: Bot) -> N
     start_retro(bot)
     assert "Open survey" in home_text(bot, "UCAROL")  # published when the retro started
     bot.slack.submit(
-        "UCAROL", open_survey(bot, "UCAROL", bot.fake.dms_to("UCAROL")[0]), {"cat_went_well": "CI"}
+        "UCAROL", open_survey(bot, "UCAROL", invitation_to(bot.fake, "UCAROL")), {"cat_went_well": "CI"}
     )
     bot.settle()
     assert "Release 2.4" not in home_text(bot, "UCAROL").split("Surveys waiting for you")[1]

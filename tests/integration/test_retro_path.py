@@ -14,8 +14,10 @@ from tests.integration.helpers import (
     PEOPLE,
     blocks_text,
     close_retro,
+    invitation_to,
     open_survey,
     start_retro,
+    started_note,
     team,
     ts,
     view_text,
@@ -48,10 +50,18 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
     # Every human in the channel was invited, bots were not.
     for person in PEOPLE:
         assert f"<@{person}>" in shown
-        (dm,) = fake.dms_to(person)
-        assert "Release 2.4" in blocks_text(dm)
+        assert "Release 2.4" in blocks_text(invitation_to(fake, person))
     assert not fake.dms_to("UDEPLOYBOT")
-    assert "survey sent to 4 participants" in fake.ephemerals_to(FACILITATOR)[0].text
+    # Besides her invitation, the facilitator has one "started" note, its progress updated in place.
+    assert len(fake.dms_to(FACILITATOR)) == 2
+    note = started_note(fake)
+    assert "survey sent to 4 participants." in note.text
+    updated = [
+        c
+        for c in fake.calls_to("chat.update")
+        if (c.params["channel"], c.params["ts"]) == (note.channel, note.ts)
+    ]
+    assert updated, "the note was posted once and then updated, not posted again"
 
     # Three participants answer from their DMs; Dan does not.
     answers = {
@@ -64,7 +74,7 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
         "UCAROL": {"cat_went_well": "Pairing on the migration", "surprise": "How fast the fix shipped"},
     }
     for person, values in answers.items():
-        view_id = open_survey(bot, person, fake.dms_to(person)[0])
+        view_id = open_survey(bot, person, invitation_to(fake, person))
         assert fake.views[view_id]["callback_id"] == "survey_submit"
         reply = bot.slack.submit(person, view_id, values)
         assert reply.json["response_action"] == "update"
@@ -114,7 +124,7 @@ def test_a_facilitator_and_three_participants_run_a_retro_to_the_report(bot: Bot
 def test_the_survey_reopens_with_the_answers_for_editing(bot: Bot) -> None:
     team(bot)
     start_retro(bot)
-    dm = bot.fake.dms_to("UBOB")[0]
+    dm = invitation_to(bot.fake, "UBOB")
     first = open_survey(bot, "UBOB", dm)
     bot.slack.submit("UBOB", first, {"cat_went_wrong": "Flaky tests\nSlow CI", "smoothness": "4"})
 
@@ -132,7 +142,7 @@ def test_the_survey_reopens_with_the_answers_for_editing(bot: Bot) -> None:
 def test_the_survey_is_closed_after_close(bot: Bot) -> None:
     team(bot)
     start_retro(bot)
-    dm = bot.fake.dms_to("UCAROL")[0]
+    dm = invitation_to(bot.fake, "UCAROL")
     pending = open_survey(bot, "UCAROL", dm)
     close_retro(bot)
     bot.settle()

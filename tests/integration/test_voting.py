@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from bot.jobs import JobKind, job_id
 from storage.models import Item, Retro, Vote
 from tests.conftest import Bot
 from tests.fakeslack import PostedMessage
@@ -175,15 +176,17 @@ def test_equal_counts_share_a_place(bot: Bot) -> None:
 
 
 def test_voting_closes_by_itself(bot: Bot) -> None:
-    to_voting(bot)
+    kickoff = to_voting(bot)
     with Session(bot.engine) as session:
-        deadline = session.exec(select(Retro)).one().voting_deadline
-    assert deadline is not None
+        retro = session.exec(select(Retro)).one()
+    assert retro.voting_deadline is not None
     bot.restart()
-    bot.clock.now = deadline
-    assert [j for j in bot.run_due_jobs() if j.endswith("voting:close")]
+    bot.clock.now = retro.voting_deadline
+    assert job_id(JobKind.CLOSE_VOTING, retro.team_id, retro.id) in bot.run_due_jobs()
     with Session(bot.engine) as session:
         assert session.exec(select(Retro)).one().phase == "actions"
+    results = [m for m in bot.fake.in_channel(CHANNEL, thread_ts=kickoff.ts) if "Voting results" in m.text]
+    assert len(results) == 1
 
 
 def test_three_hundred_items_fit_in_slacks_limits(bot: Bot) -> None:

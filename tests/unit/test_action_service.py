@@ -89,15 +89,20 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
     unreachable = action(engine, retro_id, "Write the runbook", "U2", clock().date())
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
     gateway.failures[("chat.postMessage", "C1")] = "not_in_channel"
+    gateway.failures[("chat.postEphemeral", "C1")] = "not_in_channel"
     assert services.actions.followup(team_id="T1", retro_id=retro_id) is True
     (ask,) = gateway.messages_to("U1")
     assert buttons(ask["blocks"])
     assert notices(engine) == [(reachable, "followup", None), (unreachable, "followup", "account_inactive")]
-    # The summary could not be posted: the facilitator hears where and why.
-    assert gateway.messages_to("UFAC")[-1]["text"] == (
-        "I couldn't post the follow-up in <#C1> (`not_in_channel`)."
-    )
+    # The summary could not be posted: the facilitator hears where and why, once, by DM (the bot is not
+    # in the channel to whisper there).
+    assert gateway.messages_to("UFAC") == []
+    clock.advance(seconds=5)
+    (told,) = gateway.messages_to("UFAC")
+    assert told["text"] == "I couldn't deliver everything:\n• the follow-up in <#C1>: `not_in_channel`"
     assert services.actions.followup(team_id="T1", retro_id=retro_id) is False
+    clock.advance(seconds=5)
+    assert len(gateway.messages_to("UFAC")) == 1
 
 
 def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
@@ -146,7 +151,7 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     homes = [p["view"] for kind, p in gateway.sent if kind == "home" and p["user_id"] == "U1"]
     assert homes and "Fix CI" in str(homes[-1])
     # The copies are reminded, the originals no longer.
-    reminded = {kwargs["action_id"] for _func, _at, kwargs in jobs.jobs.values()}
+    reminded = {job.args["action_id"] for job in jobs.jobs.values()}
     assert reminded == {copies[0].id, copies[1].id}
     with pytest.raises(DomainError, match="already carried"):
         decide(team_id="T1", retro_id=current, action_id=overdue, user_id="UFAC", decision="done")

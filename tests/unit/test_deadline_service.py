@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
+from bot.jobs import JobKind, job_id
 from bot.services import Services
 from messages.blocks import EXTEND_DEADLINE_BLOCK
 from storage.models import Nudge, Participant, Retro
@@ -85,13 +86,25 @@ def test_the_facilitator_reminds_those_who_have_not_answered(
     deadlines = services.deadlines
     deadlines.check_remind(team_id="T1", channel_id="C1", user_id="UFAC")
     told = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
-    assert told == "Reminded 1 of 3 people who have not answered yet. I could not reach <@U3>, <@U4>."
+    # Answered at once; who could not be reached is told later, in one message.
+    assert told == (
+        "Reminding 3 of 3 people who have not answered yet. If I can't reach someone, I'll tell you."
+    )
     (nudge,) = gateway.messages_to("U1")
     assert nudge["text"].startswith("Reminder: Q3 &lt;launch&gt; closes")
     assert gateway.messages_to("U2") == []
+    clock.advance(seconds=5)
+    (failures,) = gateway.ephemerals_to("UFAC")
+    assert failures == (
+        "I couldn't deliver everything:\n"
+        "• a reminder to <@U3>: `user_not_found`\n"
+        "• a reminder to <@U4>: `account_inactive`"
+    )
     # A second reminder is a new one; the first is on record with its failure.
     deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
     assert len(gateway.messages_to("U1")) == 2
+    clock.advance(seconds=5)
+    assert len(gateway.ephemerals_to("UFAC")) == 2
     with Session(engine) as session:
         sent = sorted((n.user_id, n.reminder, n.error) for n in session.exec(select(Nudge)).all())
     assert sent == [
@@ -180,7 +193,7 @@ def test_a_new_deadline_is_at_least_ten_minutes_and_at_most_ninety_days_away(
     assert moved["thread_ts"] == "1.1"
     assert moved["text"].startswith(":calendar: <@UFAC> moved the deadline to *<!date^")
     assert moved["blocks"][0]["text"]["text"] == moved["text"]
-    assert jobs.jobs[f"retro:T1:{retro_id}:close"][1] == deadline
+    assert jobs.jobs[job_id(JobKind.CLOSE_COLLECTION, "T1", retro_id)].run_at == deadline
 
 
 def test_after_the_deadline_a_reminder_reaches_nobody_and_says_so(
@@ -189,8 +202,10 @@ def test_after_the_deadline_a_reminder_reaches_nobody_and_says_so(
     open_retro(engine, clock, "U1")
     clock.advance(days=2)  # the closing job has not run yet
     told = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
-    assert told == "Reminded 0 of 1 people who have not answered yet. I could not reach <@U1>."
+    assert told.startswith("Reminding 0 of 1 people who have not answered yet.")
     assert gateway.sent == []
+    with Session(engine) as session:
+        assert session.exec(select(Nudge)).all() == []
 
 
 def test_schedule_plans_the_close_and_each_pending_persons_reminders(
@@ -203,10 +218,17 @@ def test_schedule_plans_the_close_and_each_pending_persons_reminders(
         session.add(answered)
         session.commit()
     services.deadlines.schedule(team_id="T1", retro_id=retro_id)
-    prefix = f"retro:T1:{retro_id}:"
     # Three hours before the deadline the 24-hour reminder is too late; the 2-hour one is not.
-    assert {job_id: run_at for job_id, (_func, run_at, _kwargs) in jobs.jobs.items()} == {
-        prefix + "close": clock() + timedelta(hours=3),
-        prefix + "nudge:2h:U2": clock() + timedelta(hours=1),
-        prefix + "nudge:2h:U3": clock() + timedelta(hours=1),
+    assert {key: job.run_at for key, job in jobs.jobs.items()} == {
+        job_id(JobKind.CLOSE_COLLECTION, "T1", retro_id): clock() + timedelta(hours=3),
+        job_id(JobKind.NUDGE, "T1", retro_id, "U2", "2h"): clock() + timedelta(hours=1),
+        job_id(JobKind.NUDGE, "T1", retro_id, "U3", "2h"): clock() + timedelta(hours=1),
     }
+    assert jobs.jobs[job_id(JobKind.NUDGE, "T1", retro_id, "U2", "2h")].args == {
+        "retro_id": retro_id,
+        "user_id": "U2",
+        "reminder": "2h",
+    }
+    # Scheduling again (after a change) replaces them: still one job each.
+    services.deadlines.schedule(team_id="T1", retro_id=retro_id)
+    assert len(jobs.jobs) == 3

@@ -1,38 +1,40 @@
-"""Every scheduled job, called through its stored reference as the scheduler does, does its work exactly once:
-not before its time, and not again when it fires twice (a retried job, or one re-created on start-up)."""
+"""Every scheduled job, fired through its stored reference (`bot.jobs:due`) as the scheduler fires it, does
+its work exactly once: not before its time, not when the state says it no longer should, and not again when
+it fires twice (a retried job, one re-created on start-up, or one moved to a later time)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any, Unpack
 
 import pytest
-from apscheduler.util import ref_to_obj
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from bot import jobs
+from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
-from storage.models import ActionItem, Item, Participant, Retro, Turn
+from bot.services.timers import Timers
+from storage.models import ActionItem, Delivery, Item, Participant, Retro, Turn
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import RetroFields, make_retro
-from tests.recording import RecordingGateway
+from tests.recording import RecordingGateway, RecordingJobs
 
 TEAM = "T1"
+Fire = Callable[[Job], None]
 
 
 @pytest.fixture
-def bound(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    monkeypatch.setattr(jobs, "_services", services)
-    return services
+def fire(fire: Fire, gateway: RecordingGateway) -> Fire:
+    """The conftest's `fire`, then the task it queued is carried out at once, as an idle worker would."""
 
+    def fire_and_run(job: Job) -> None:
+        fire(job)
+        gateway.sent  # noqa: B018 - reading the transcript delivers what is due
 
-def job(name: str) -> Callable[..., None]:
-    """The function a stored job calls: resolved from its reference, as APScheduler does."""
-    func: Callable[..., None] = ref_to_obj(f"bot.jobs:{name}")
-    return func
+    return fire_and_run
 
 
 def store_retro(engine: Engine, clock: FakeClock, **fields: Unpack[RetroFields]) -> Retro:
@@ -42,7 +44,7 @@ def store_retro(engine: Engine, clock: FakeClock, **fields: Unpack[RetroFields])
         "created_at": clock(),
         "anonymity": "named",
     }
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         retro = make_retro(session, **(base | fields))
         assert retro.id is not None
         for user_id in ("U1", "U2"):
@@ -60,100 +62,190 @@ def store_retro(engine: Engine, clock: FakeClock, **fields: Unpack[RetroFields])
             )
         )
         session.commit()
-        session.refresh(retro)
         return retro
 
 
-def phase(engine: Engine, retro_id: int | None) -> str:
-    with Session(engine) as session:
+def load(engine: Engine, retro_id: int | None) -> Retro:
+    with Session(engine, expire_on_commit=False) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None
-        return retro.phase
+        return retro
+
+
+def update(engine: Engine, model: type[Any], row_id: int | None, **fields: Any) -> None:
+    with Session(engine) as session:
+        row = session.get(model, row_id)
+        assert row is not None
+        for name, value in fields.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.commit()
+
+
+def phase(engine: Engine, retro_id: int | None) -> str:
+    return load(engine, retro_id).phase
 
 
 def thread(gateway: RecordingGateway) -> list[str]:
     return [m["text"] for m in gateway.messages_to("C1") if m["thread_ts"] == "1.1"]
 
 
+def at_its_time(clock: FakeClock, job: Job) -> Job:
+    clock.now = max(clock.now, job.run_at)
+    return job
+
+
+def later_copy(job: Job, **delta: float) -> Job:
+    """The same job moved to a later time (rescheduled, or re-created with another time): fires again."""
+    return replace(job, run_at=job.run_at + timedelta(**delta))
+
+
+def elsewhere(job: Job) -> Job:
+    """The same ids in another workspace."""
+    return replace(job, team_id="T2")
+
+
+# ---------------------------------------------------------------- collection
+
+
 def test_the_deadline_closes_collection_once(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock)
-    close = job("close_collection")
-    close(TEAM, retro.id)  # an old job after the deadline moved later: a newer one is in charge
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    close_id = job_id(JobKind.CLOSE_COLLECTION, TEAM, retro.id)
+    old = jobs.jobs[close_id]
+    assert old.run_at == retro.deadline
+    # The deadline moves an hour later: a new job is in charge, the old one may still fire.
+    update(engine, Retro, retro.id, deadline=retro.deadline + timedelta(hours=1))
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    close = jobs.jobs[close_id]
+    assert close.run_at == retro.deadline + timedelta(hours=1)
+
+    fire(at_its_time(clock, old))
     assert phase(engine, retro.id) == "collecting"
     assert gateway.sent == []
-    clock.advance(hours=1)
-    close("T2", retro.id)  # another workspace's id is not this retro
+    fire(elsewhere(at_its_time(clock, close)))  # another workspace's id is not this retro
+    assert phase(engine, retro.id) == "collecting"
     assert gateway.sent == []
-    close(TEAM, retro.id)
+
+    fire(close)
     assert phase(engine, retro.id) == "discussing"
     assert any("Flaky deploys" in mrkdwn_text(m["blocks"]) for m in gateway.messages_to("C1"))
     sent = len(gateway.sent)
-    close(TEAM, retro.id)
+    fire(close)
+    fire(later_copy(close, minutes=5))
     assert len(gateway.sent) == sent
+    # Nothing re-creates it: the state no longer implies it.
+    with Session(engine) as session:
+        assert services.timers.collection(session, load(engine, retro.id)) == []
 
 
 def test_a_nudge_reaches_someone_who_has_not_answered_once(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    fire: Fire,
 ) -> None:
-    retro = store_retro(engine, clock, title="Q3 <launch>")
+    retro = store_retro(engine, clock, title="Q3 <launch>", deadline=clock() + timedelta(days=3))
     with Session(engine) as session:
         answered = session.get(Participant, 2)
         assert answered is not None and answered.user_id == "U2"
         answered.responded_at = clock()
         session.add(answered)
         session.commit()
-    nudge = job("nudge")
-    nudge(TEAM, retro.id, "U1", "24h")
-    nudge(TEAM, retro.id, "U1", "24h")
-    nudge(TEAM, retro.id, "U2", "24h")
-    nudge(TEAM, retro.id, "U3", "24h")  # not invited
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    nudges = {j.parts: j for j in jobs.jobs.values() if j.kind == JobKind.NUDGE}
+    # Only the person who has not answered is reminded, once per reminder.
+    assert set(nudges) == {(retro.id, "U1", "24h"), (retro.id, "U1", "2h")}
+    day_before, two_hours = nudges[(retro.id, "U1", "24h")], nudges[(retro.id, "U1", "2h")]
+
+    # Jobs from before U2 answered, and for someone never invited, remind nobody.
+    fire(at_its_time(clock, Timers.nudge(retro, "U2", "24h", day_before.run_at)))
+    fire(Timers.nudge(retro, "U3", "24h", day_before.run_at))
+    assert gateway.sent == []
+
+    fire(day_before)
+    fire(day_before)
+    fire(later_copy(day_before, minutes=30))
+    fire(elsewhere(day_before))
     (reminder,) = gateway.messages_to("U1")
     assert reminder["text"].startswith("Reminder: Q3 &lt;launch&gt; closes <!date^")
     assert ":wave: A reminder: the retrospective *Q3 &lt;launch&gt;* in <#C1>" in mrkdwn_text(
         reminder["blocks"]
     )
-    nudge(TEAM, retro.id, "U1", "2h")  # the other reminder is another one
-    assert len(gateway.messages_to("U1")) == 2
-    clock.advance(hours=1)
-    nudge(TEAM, retro.id, "U1", "manual-1")  # at the deadline it is too late
+    fire(at_its_time(clock, two_hours))  # the other reminder is another one
+    fire(two_hours)
     assert len(gateway.messages_to("U1")) == 2
     assert gateway.messages_to("U2") == []
+    assert gateway.messages_to("U3") == []
 
 
 def test_a_nudge_after_collection_ended_is_not_sent(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
-    retro = store_retro(engine, clock, phase="discussing")
-    job("nudge")(TEAM, retro.id, "U1", "24h")
-    job("nudge")(TEAM, 999, "U1", "24h")
+    # Missed while the bot was down, it fires once it is back: after the deadline it is too late.
+    collecting = store_retro(engine, clock, deadline=clock() + timedelta(days=3))
+    with Session(engine) as session:
+        (job, *_rest) = [
+            j for j in services.timers.collection(session, collecting) if j.kind == JobKind.NUDGE
+        ]
+    clock.now = collecting.deadline
+    fire(job)
+    # The round-robin has begun: no reminder to answer a survey that is closed.
+    discussing = store_retro(engine, clock, phase="discussing", channel_id="C2")
+    with Session(engine) as session:
+        assert services.timers.collection(session, discussing) == []
+    fire(Timers.nudge(discussing, "U1", "24h", clock()))
+    fire(Timers.nudge(make_retro(None, id=999), "U1", "24h", clock()))  # a retro that is gone
     assert gateway.sent == []
 
 
-def store_turns(engine: Engine, retro: Retro, *turns: Turn) -> list[int]:
-    with Session(engine) as session:
+# ---------------------------------------------------------------- turns
+
+
+def store_turns(engine: Engine, *turns: Turn) -> list[Turn]:
+    with Session(engine, expire_on_commit=False) as session:
         for turn in turns:
             session.add(turn)
         session.commit()
-        return [t.id or 0 for t in turns]
+        return list(turns)
 
 
-def turn_status(engine: Engine, turn_id: int) -> str:
+def turn_status(engine: Engine, turn_id: int | None) -> str:
     with Session(engine) as session:
         turn = session.get(Turn, turn_id)
         assert turn is not None
         return turn.status
 
 
+def turn_job(engine: Engine, retro: Retro, turn: Turn) -> Job:
+    with Session(engine) as session:
+        stored = session.get(Turn, turn.id)
+        assert stored is not None
+        (job,) = Timers.turn(load(engine, retro.id), stored)
+    return job
+
+
 def test_a_scheduled_turn_starts_in_the_morning_once(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing", title="Q3 <launch>")
     assert retro.id is not None
-    (turn_id,) = store_turns(
+    (turn,) = store_turns(
         engine,
-        retro,
         Turn(
             team_id=TEAM,
             retro_id=retro.id,
@@ -163,46 +255,52 @@ def test_a_scheduled_turn_starts_in_the_morning_once(
             starts_at=clock() + timedelta(hours=1),
         ),
     )
-    start = job("start_turn")
-    start(TEAM, retro.id, turn_id)  # an old job: the turn was moved to later
-    assert turn_status(engine, turn_id) == "scheduled"
+    old = turn_job(engine, retro, turn)
+    assert (old.kind, old.run_at) == (JobKind.TURN_START, clock() + timedelta(hours=1))
+    update(engine, Turn, turn.id, starts_at=clock() + timedelta(hours=2))  # moved to later
+    start = turn_job(engine, retro, turn)
+    fire(at_its_time(clock, old))
+    assert turn_status(engine, turn.id) == "scheduled"
     assert gateway.sent == []
-    clock.advance(hours=1)
-    start(TEAM, retro.id, turn_id)
-    assert turn_status(engine, turn_id) == "active"
+
+    fire(at_its_time(clock, start))
+    fire(start)
+    fire(later_copy(start, minutes=1))
+    assert turn_status(engine, turn.id) == "active"
     (prompt,) = gateway.messages_to("U1")
     assert ":speech_balloon: Your turn in *Q3 &lt;launch&gt;*" in mrkdwn_text(prompt["blocks"])
     assert len(thread(gateway)) == 1
-    start(TEAM, retro.id, turn_id)
-    assert len(gateway.messages_to("U1")) == 1
-    assert len(thread(gateway)) == 1
+    # The running turn's end is scheduled in its place.
+    (timeout,) = jobs.jobs.values()
+    assert (timeout.kind, timeout.parts) == (JobKind.TURN_TIMEOUT, (retro.id, turn.id))
 
 
 def test_a_turn_does_not_start_while_the_round_robin_is_paused(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
-    retro = store_retro(engine, clock, phase="discussing", paused_at=clock())
+    retro = store_retro(engine, clock, phase="discussing")
     assert retro.id is not None
-    (turn_id,) = store_turns(
+    (turn,) = store_turns(
         engine,
-        retro,
         Turn(
             team_id=TEAM, retro_id=retro.id, position=1, user_id="U1", status="scheduled", starts_at=clock()
         ),
     )
-    job("start_turn")(TEAM, retro.id, turn_id)
-    assert turn_status(engine, turn_id) == "scheduled"
+    start = turn_job(engine, retro, turn)
+    update(engine, Retro, retro.id, paused_at=clock())
+    assert Timers.turn(load(engine, retro.id), turn) == []  # paused: no such job is expected
+    fire(start)
+    assert turn_status(engine, turn.id) == "scheduled"
     assert gateway.sent == []
 
 
 def test_a_turn_times_out_once_and_the_next_one_begins(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing")
     assert retro.id is not None
     first, second = store_turns(
         engine,
-        retro,
         Turn(
             team_id=TEAM,
             retro_id=retro.id,
@@ -214,52 +312,65 @@ def test_a_turn_times_out_once_and_the_next_one_begins(
         ),
         Turn(team_id=TEAM, retro_id=retro.id, position=2, user_id="U2"),
     )
-    end = job("end_turn")
-    end(TEAM, retro.id, first)  # an old job: the turn got more time
-    assert turn_status(engine, first) == "active"
+    old = turn_job(engine, retro, first)
+    update(engine, Turn, first.id, due_at=clock() + timedelta(hours=2))  # the turn got more time
+    end = turn_job(engine, retro, first)
+    assert (end.kind, end.run_at) == (JobKind.TURN_TIMEOUT, clock() + timedelta(hours=2))
+    fire(at_its_time(clock, old))
+    assert turn_status(engine, first.id) == "active"
     assert gateway.sent == []
-    clock.advance(hours=1)
-    end(TEAM, retro.id, first)
-    assert (turn_status(engine, first), turn_status(engine, second)) == ("timed_out", "active")
+
+    fire(at_its_time(clock, end))
+    assert (turn_status(engine, first.id), turn_status(engine, second.id)) == ("timed_out", "active")
     assert len(gateway.messages_to("U2")) == 1
     sent = len(gateway.sent)
-    end(TEAM, retro.id, first)
+    fire(end)
+    fire(later_copy(end, minutes=1))
     assert len(gateway.sent) == sent
-    assert turn_status(engine, second) == "active"
+    assert turn_status(engine, second.id) == "active"
 
 
 def test_a_paused_turn_does_not_time_out(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
-    retro = store_retro(engine, clock, phase="discussing", paused_at=clock())
+    retro = store_retro(engine, clock, phase="discussing")
     assert retro.id is not None
-    (turn_id,) = store_turns(
+    (turn,) = store_turns(
         engine,
-        retro,
         Turn(team_id=TEAM, retro_id=retro.id, position=1, user_id="U1", status="active", due_at=clock()),
     )
-    job("end_turn")(TEAM, retro.id, turn_id)
-    assert turn_status(engine, turn_id) == "active"
+    end = turn_job(engine, retro, turn)
+    update(engine, Retro, retro.id, paused_at=clock())
+    fire(end)
+    assert turn_status(engine, turn.id) == "active"
     assert gateway.sent == []
 
 
+# ---------------------------------------------------------------- voting
+
+
 def test_voting_closes_once_with_the_results(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="voting", voting_deadline=clock())
-    close = job("close_voting")
-    close(TEAM, retro.id)
+    (close,) = Timers.voting(retro)
+    fire(close)
+    fire(close)
     assert phase(engine, retro.id) == "actions"
-    results = thread(gateway)
-    assert results and "Voting results" in results[0]
+    (results,) = [t for t in thread(gateway) if "Voting results" in t]
+    assert results
     sent = len(gateway.sent)
-    close(TEAM, retro.id)
+    fire(later_copy(close, minutes=1))
     assert len(gateway.sent) == sent
+    assert Timers.voting(load(engine, retro.id)) == []
 
 
-def store_action(engine: Engine, retro: Retro, clock: FakeClock, due: date, **fields: Any) -> int:
+# ---------------------------------------------------------------- action items
+
+
+def store_action(engine: Engine, retro: Retro, clock: FakeClock, due: date, **fields: Any) -> ActionItem:
     assert retro.id is not None
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         action = ActionItem(
             team_id=TEAM,
             retro_id=retro.id,
@@ -271,50 +382,110 @@ def store_action(engine: Engine, retro: Retro, clock: FakeClock, due: date, **fi
         )
         session.add(action)
         session.commit()
-        assert action.id is not None
-        return action.id
+        return action
+
+
+def reminders(
+    services: Services, jobs: RecordingJobs, engine: Engine, action_id: int | None
+) -> dict[str, Job]:
+    """Schedule the item's reminders as the service does after a change, by notice."""
+    with Session(engine) as session:
+        action = session.get(ActionItem, action_id)
+        assert action is not None
+        services.timers.reschedule_action(action)
+    return {str(j.parts[1]): j for j in jobs.jobs.values() if j.parts[0] == action_id}
 
 
 def test_an_action_reminder_is_sent_once_per_kind_and_due_date(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock, phase="completed")
-    due = clock().date()
-    action_id = store_action(engine, retro, clock, due)
-    remind = job("action_reminder")
-    remind(TEAM, action_id, f"due:{due.isoformat()}")
-    remind(TEAM, action_id, f"due:{due.isoformat()}")
-    remind(TEAM, action_id, f"due:{(due - timedelta(days=1)).isoformat()}")  # the due date has moved since
-    remind("T2", action_id, f"due:{due.isoformat()}")
+    first_due = clock().date() + timedelta(days=2)  # a Wednesday
+    action = store_action(engine, retro, clock, first_due)
+    before_move = reminders(services, jobs, engine, action.id)
+    assert set(before_move) == {"before", "due", "overdue"}
+    due = first_due + timedelta(days=7)
+    update(engine, ActionItem, action.id, due_date=due)  # the due date moved since
+    moved = reminders(services, jobs, engine, action.id)
+    assert {j.args["kind"] for j in moved.values()} == {f"{n}:{due}" for n in ("before", "due", "overdue")}
+    fire(at_its_time(clock, before_move["due"]))  # fires anyway: about a date that no longer holds
+    assert gateway.messages_to("U2") == []
+
+    fire(at_its_time(clock, moved["due"]))
+    fire(moved["due"])
+    fire(later_copy(moved["due"], hours=1))
+    fire(elsewhere(moved["due"]))
     (reminder,) = gateway.messages_to("U2")
     assert ">Fix the &lt;flaky&gt; test" in mrkdwn_text(reminder["blocks"])
-    remind(TEAM, action_id, f"overdue:{due.isoformat()}")
+    fire(at_its_time(clock, moved["overdue"]))
+    fire(moved["overdue"])
     assert len(gateway.messages_to("U2")) == 2
     # The facilitator hears about an overdue item, once.
-    assert len(gateway.messages_to("UFAC")) == 1
-    assert "<@U2>'s action item is overdue" in gateway.messages_to("UFAC")[0]["text"]
+    (overdue,) = gateway.messages_to("UFAC")
+    assert "<@U2>'s action item is overdue" in overdue["text"]
 
 
 def test_no_reminder_for_a_finished_action_item(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock, phase="completed")
-    due = clock().date()
-    action_id = store_action(engine, retro, clock, due, status="done")
-    job("action_reminder")(TEAM, action_id, f"due:{due.isoformat()}")
+    action = store_action(engine, retro, clock, clock().date() + timedelta(days=2))
+    scheduled = reminders(services, jobs, engine, action.id)
+    update(engine, ActionItem, action.id, status="done")
+    with Session(engine) as session:
+        done = session.get(ActionItem, action.id)
+        assert done is not None and services.timers.action(done) == []
+    for job in scheduled.values():
+        fire(at_its_time(clock, job))
     assert gateway.sent == []
 
 
+# ---------------------------------------------------------------- follow-up
+
+
 def test_the_follow_up_asks_owners_and_posts_its_summary_once(
-    bound: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="completed", title="Q3 <launch>")
     store_action(engine, retro, clock, clock().date() + timedelta(days=3))
     store_action(engine, retro, clock, clock().date(), status="done")
-    followup = job("followup")
-    followup(TEAM, retro.id)
-    followup(TEAM, retro.id)
+    (followup,) = Timers.followup(retro)
+    assert followup.run_at == retro.deadline + timedelta(weeks=retro.followup_weeks)
+    fire(at_its_time(clock, followup))
+    fire(followup)
+    fire(later_copy(followup, days=1))
     (summary,) = gateway.messages_to("C1")
     assert ":mag: *Follow-up on Q3 &lt;launch&gt;*: 2 action items" in mrkdwn_text(summary["blocks"])
     (ask,) = gateway.messages_to("U2")
     assert ask["text"] == "Follow-up: how is Fix the &lt;flaky&gt; test going?"
+    # Posted: a restart does not re-create it.
+    assert Timers.followup(load(engine, retro.id)) == []
+
+
+@pytest.mark.parametrize("kind", list(JobKind))
+def test_a_job_for_a_retro_or_item_that_is_gone_does_nothing(
+    kind: JobKind, engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
+) -> None:
+    args: dict[str, Any] = {
+        "retro_id": 999,
+        "user_id": "U1",
+        "reminder": "24h",
+        "turn_id": 999,
+        "action_id": 999,
+        "kind": f"due:{clock().date()}",
+    }
+    fire(Job(kind, TEAM, (999,), datetime.fromtimestamp(0, clock().tzinfo), args))
+    assert gateway.sent == []
+    # Its task ran to the end (it neither failed nor waits to be tried again).
+    with Session(engine) as session:
+        assert [d.state for d in session.exec(select(Delivery))] == ["done"]

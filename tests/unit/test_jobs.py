@@ -1,48 +1,368 @@
-"""Scheduled jobs are stored by reference: renaming or moving one orphans every job already in a database."""
+"""Scheduled jobs are stored by reference: renaming or moving the function orphans every job already in a
+database. Every job stores the one reference `bot.jobs:due`; these tests restore each kind from a real
+APScheduler job store, as a restarted process does, and cancel jobs by their exact ids."""
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
 import pytest
-from apscheduler.util import obj_to_ref, ref_to_obj
+from apscheduler.job import Job as StoredJob
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.util import ref_to_obj
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
-from bot import jobs
+import bot.jobs
+from bot.jobs import Job, JobKind, job_id
+from bot.scheduler import ApsJobs, build_scheduler
+from bot.services import Services
+from bot.services.timers import Timers
+from bot.tasks import TASKS
+from storage.models import ActionItem, Delivery, Participant, Retro, Turn
+from tests.conftest import FakeClock
+from tests.factories import make_retro
 
-# What databases in the field hold. Changing this set needs a migration of the stored jobs.
-STORED_REFERENCES = {
-    "bot.jobs:close_collection": ("team_id", "retro_id"),
-    "bot.jobs:nudge": ("team_id", "retro_id", "user_id", "reminder"),
-    "bot.jobs:start_turn": ("team_id", "retro_id", "turn_id"),
-    "bot.jobs:end_turn": ("team_id", "retro_id", "turn_id"),
-    "bot.jobs:close_voting": ("team_id", "retro_id"),
-    "bot.jobs:action_reminder": ("team_id", "action_id", "kind"),
-    "bot.jobs:followup": ("team_id", "retro_id"),
+# What databases in the field hold. Changing it needs a migration of the stored jobs.
+STORED_REFERENCE = "bot.jobs:due"
+STORED_KWARGS = ("kind", "team_id", "job", "run_at", "args")
+TEAM = "T1"
+
+# The service method each kind's task calls: a job only queues it, a worker runs it.
+TASK_OF = {
+    JobKind.CLOSE_COLLECTION: "deadlines.close_at_deadline",
+    JobKind.NUDGE: "deadlines.nudge",
+    JobKind.TURN_START: "discussion.turn_start_due",
+    JobKind.TURN_TIMEOUT: "discussion.turn_timeout_due",
+    JobKind.CLOSE_VOTING: "voting.close",
+    JobKind.ACTION_REMINDER: "actions.remind",
+    JobKind.FOLLOWUP: "actions.followup",
 }
 
 
-def _job_functions() -> dict[str, object]:
+@pytest.fixture
+def scheduler_factory(engine: Engine) -> Iterator[Callable[[], BackgroundScheduler]]:
+    """Schedulers on the test's database, as `Runtime` builds them; started paused, so no job runs."""
+    started: list[BackgroundScheduler] = []
+
+    def start() -> BackgroundScheduler:
+        scheduler = build_scheduler(engine)
+        scheduler.start(paused=True)
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+def store_state(engine: Engine, clock: FakeClock) -> None:
+    """Retros and an action item whose state implies a job of every kind."""
+    with Session(engine) as session:
+        collecting = make_retro(session, channel_id="C1", deadline=clock() + timedelta(days=3))
+        discussing = make_retro(session, channel_id="C2", phase="discussing")
+        voting = make_retro(
+            session, channel_id="C3", phase="voting", voting_deadline=clock() + timedelta(days=1)
+        )
+        assert collecting.id and discussing.id and voting.id
+        session.add(Participant(team_id=TEAM, retro_id=collecting.id, user_id="U1", tz="Europe/Paris"))
+        session.add(
+            Turn(
+                team_id=TEAM,
+                retro_id=discussing.id,
+                position=1,
+                user_id="U1",
+                status="active",
+                starts_at=clock(),
+                due_at=clock() + timedelta(hours=4),
+            )
+        )
+        session.add(
+            ActionItem(
+                team_id=TEAM,
+                retro_id=collecting.id,
+                text="Fix CI",
+                owner_id="U2",
+                owner_tz="Asia/Tokyo",
+                due_date=clock().date() + timedelta(days=2),
+                created_at=clock(),
+            )
+        )
+        session.commit()
+
+
+def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[Job]:
+    """What the timers derive from the stored state, plus a turn waiting for the morning."""
+    timers = services.timers
+    with Session(engine) as session:
+        found: list[Job] = []
+        for retro in session.exec(select(Retro).order_by(col(Retro.id))):
+            found += timers.expected_for_retro(session, retro)
+            if retro.phase == "discussing":
+                waiting = Turn(
+                    id=99,
+                    team_id=TEAM,
+                    retro_id=retro.id or 0,
+                    position=2,
+                    user_id="U2",
+                    status="scheduled",
+                    starts_at=clock() + timedelta(hours=20),
+                )
+                found += Timers.turn(retro, waiting)
+        for action in session.exec(select(ActionItem)):
+            found += timers.action(action)
+    return found
+
+
+def stored_kwargs(job: Job) -> dict[str, Any]:
     return {
-        obj_to_ref(fn): fn
-        for name, fn in inspect.getmembers(jobs, inspect.isfunction)
-        # x_*: mutation testing (.ci/mutation) puts mutmut's copies of each function beside it.
-        if fn.__module__ == jobs.__name__
-        and not name.startswith(("_", "x_"))
-        and name not in ("bind", "unbind")
+        "kind": str(job.kind),
+        "team_id": job.team_id,
+        "job": job.id,
+        "run_at": job.run_at.isoformat(),
+        "args": job.args,
     }
 
 
-def test_the_stored_references_are_pinned() -> None:
-    assert set(_job_functions()) == set(STORED_REFERENCES)
-    for ref, parameters in STORED_REFERENCES.items():
-        fn = ref_to_obj(ref)
-        assert tuple(inspect.signature(fn).parameters) == parameters, ref
-        # Ids only: a job never carries an object that could go stale in the job store.
-        for parameter in inspect.signature(fn).parameters.values():
-            assert parameter.annotation in ("str", "int"), (ref, parameter)
+@dataclass
+class CallRecorder:
+    """Stands in for Services: records which service method a task calls, with what."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def __getattr__(self, service: str) -> Any:
+        recorder = self
+
+        class Service:
+            def __getattr__(self, method: str) -> Callable[..., None]:
+                return lambda **kwargs: recorder.calls.append((f"{service}.{method}", kwargs))
+
+        return Service()
+
+
+def tasks(engine: Engine) -> list[Delivery]:
+    with Session(engine) as session:
+        return list(session.exec(select(Delivery).where(Delivery.kind == "task").order_by(col(Delivery.id))))
+
+
+def test_every_kind_is_restored_from_the_job_store_and_queues_its_task(
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    scheduler_factory: Callable[[], BackgroundScheduler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store_state(engine, clock)
+    found = expected_jobs(services, engine, clock)
+    by_kind = {job.kind: job for job in found}
+    assert set(by_kind) == set(JobKind), "each kind needs a job here, restored below"
+    assert set(TASK_OF) == set(JobKind) and set(JobKind) <= set(TASKS)
+
+    # Scheduled by the production adapter into the real job store, then the process goes away.
+    scheduler = scheduler_factory()
+    for job in found:
+        ApsJobs(scheduler, engine).schedule(job)
+    scheduler.shutdown(wait=False)
+
+    # A new process reads the same table: every job unpickles, by the one pinned reference.
+    restored: dict[str, StoredJob] = {j.id: j for j in scheduler_factory().get_jobs()}
+    assert set(restored) == {job.id for job in found}
+    assert ApsJobs(scheduler, engine).existing() == set(restored)
+    monkeypatch.setattr(bot.jobs, "_services", services)
+    for kind, job in by_kind.items():
+        stored = restored[job.id]
+        assert stored.func_ref == STORED_REFERENCE, kind
+        assert stored.func is ref_to_obj(STORED_REFERENCE) is bot.jobs.due
+        assert stored.args == ()
+        assert tuple(stored.kwargs) == STORED_KWARGS
+        assert stored.kwargs == stored_kwargs(job), kind
+        assert isinstance(stored.trigger, DateTrigger) and stored.trigger.run_date == job.run_at
+        # Ids only: nothing in a stored job can go stale.
+        assert all(isinstance(v, int | str) for v in stored.kwargs["args"].values()), kind
+
+        # Fired as APScheduler fires it (twice: a retry queues nothing more), it queues one task.
+        before = len(tasks(engine))
+        stored.func(*stored.args, **stored.kwargs)
+        stored.func(*stored.args, **stored.kwargs)
+        queued = tasks(engine)[before:]
+        assert len(queued) == 1, kind
+        (task,) = queued
+        assert task.team_id == TEAM and task.state == "pending"
+        assert task.payload == {"name": str(kind), "args": job.args}
+        assert task.key == f"job:{job.id}{job.run_at.isoformat()}"
+        # ... and that task calls its service with exactly what the job stored.
+        recorder = CallRecorder()
+        TASKS[task.payload["name"]](cast(Services, recorder), task.team_id, task.payload["args"])
+        assert recorder.calls == [(TASK_OF[kind], {"team_id": TEAM, **job.args})], kind
+
+
+def test_a_job_moved_to_a_new_time_fires_again(
+    services: Services, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.jobs, "_services", services)
+    job = Job(JobKind.FOLLOWUP, TEAM, (1,), clock(), {"retro_id": 1})
+    moved = Job(JobKind.FOLLOWUP, TEAM, (1,), clock() + timedelta(days=1), {"retro_id": 1})
+    assert moved.id == job.id
+    for fired in (job, moved):
+        bot.jobs.due(**stored_kwargs(fired))
+    assert [t.key for t in tasks(engine)] == [
+        f"job:{job.id}{job.run_at.isoformat()}",
+        f"job:{job.id}{moved.run_at.isoformat()}",
+    ]
+
+
+def test_a_kind_this_version_does_not_know_fails_loudly_and_queues_nothing(
+    services: Services, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.jobs, "_services", services)
+    due: Callable[..., None] = ref_to_obj(STORED_REFERENCE)
+    with pytest.raises(ValueError, match="start_turn"):
+        due(
+            kind="start_turn",
+            team_id=TEAM,
+            job="start_turn:T1:1:2:",
+            run_at="2026-11-23T09:00:00+00:00",
+            args={},
+        )
+    assert tasks(engine) == []
 
 
 def test_a_job_before_the_services_are_bound_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "_services", None)
+    monkeypatch.setattr(bot.jobs, "_services", None)
+    due: Callable[..., None] = ref_to_obj(STORED_REFERENCE)
+    job = Job(JobKind.FOLLOWUP, "T0TEAM", (1,), datetime(2026, 11, 23, 9, tzinfo=UTC), {"retro_id": 1})
     with pytest.raises(RuntimeError, match=r"^jobs ran before the services were bound$"):
-        jobs.followup("T0TEAM", 1)
+        due(**stored_kwargs(job))
+
+
+# ---------------------------------------------------------------- cancelling by exact id
+
+RETRO_IDS = (1, 10, 11, 100)  # without a terminator, "…:1" is a prefix of the ids of 10, 11 and 100
+ACTION_IDS = (1, 10)
+
+
+@dataclass
+class Stored:
+    retros: dict[int, Retro]
+    turns: dict[int, tuple[int, int]]  # retro id -> (scheduled turn, active turn)
+    actions: dict[int, ActionItem]
+
+
+def store_neighbours(engine: Engine, clock: FakeClock) -> Stored:
+    """Retros 1, 10, 11 and 100, each with a participant and two open turns; action items 1 and 10."""
+    stored = Stored({}, {}, {})
+    with Session(engine, expire_on_commit=False) as session:
+        for n, retro_id in enumerate(RETRO_IDS):
+            retro = make_retro(
+                session,
+                id=retro_id,
+                channel_id=f"C{retro_id}",
+                deadline=clock() + timedelta(days=3),
+                voting_deadline=clock() + timedelta(days=5),
+            )
+            session.add(Participant(team_id=TEAM, retro_id=retro_id, user_id="U1", tz="UTC"))
+            scheduled = Turn(
+                id=2 * n + 1,
+                team_id=TEAM,
+                retro_id=retro_id,
+                position=1,
+                user_id="U1",
+                status="scheduled",
+                starts_at=clock() + timedelta(days=4),
+            )
+            active = Turn(
+                id=2 * n + 2,
+                team_id=TEAM,
+                retro_id=retro_id,
+                position=2,
+                user_id="U2",
+                status="active",
+                due_at=clock() + timedelta(days=4),
+            )
+            session.add_all([scheduled, active])
+            stored.retros[retro_id] = retro
+            stored.turns[retro_id] = (scheduled.id or 0, active.id or 0)
+        session.flush()
+        for action_id in ACTION_IDS:
+            action = ActionItem(
+                id=action_id,
+                team_id=TEAM,
+                retro_id=1,
+                text=f"Action {action_id}",
+                owner_id="U1",
+                due_date=date(2026, 12, 2),
+                created_at=clock(),
+            )
+            session.add(action)
+            stored.actions[action_id] = action
+        session.commit()
+    return stored
+
+
+def every_job_of(timers: Timers, engine: Engine, retro: Retro, turns: tuple[int, int]) -> list[Job]:
+    """The jobs of every phase of one retro, as the timers build them."""
+    with Session(engine) as session:
+        found = timers.collection(session, retro)
+        turn_rows = {t.id: t for t in session.exec(select(Turn).where(Turn.retro_id == retro.id))}
+    assert {j.kind for j in found} == {JobKind.CLOSE_COLLECTION, JobKind.NUDGE}
+    discussing = Retro.model_validate({**retro.model_dump(), "phase": "discussing"})
+    voting = Retro.model_validate({**retro.model_dump(), "phase": "voting"})
+    for turn_id in turns:
+        found += Timers.turn(discussing, turn_rows[turn_id])
+    found += Timers.voting(voting) + Timers.followup(retro)
+    assert {j.kind for j in found} == set(JobKind) - {JobKind.ACTION_REMINDER}
+    return found
+
+
+def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
+    services: Services, engine: Engine, clock: FakeClock, scheduler_factory: Callable[[], BackgroundScheduler]
+) -> None:
+    stored = store_neighbours(engine, clock)
+    aps = ApsJobs(scheduler_factory(), engine)
+    timers = Timers(engine=engine, jobs=aps, clock=clock)
+    of_retro = {r: every_job_of(timers, engine, stored.retros[r], stored.turns[r]) for r in RETRO_IDS}
+    of_action = {a: timers.action(stored.actions[a]) for a in ACTION_IDS}
+    assert all(len(found) == 3 for found in of_action.values())
+    for found in [*of_retro.values(), *of_action.values()]:
+        timers.schedule(found)
+    ids = {r: {j.id for j in found} for r, found in of_retro.items()}
+    action_ids = {a: {j.id for j in found} for a, found in of_action.items()}
+    everything = set().union(*ids.values(), *action_ids.values())
+    assert aps.existing() == everything
+    # No two jobs share an id.
+    assert len(everything) == sum(len(v) for v in [*ids.values(), *action_ids.values()])
+
+    # What the services cancel covers every job the timers build for that retro.
+    retro = stored.retros[1]
+    cancel_ids = (
+        Timers.collection_ids(retro, ["U1"])
+        + Timers.voting_ids(retro)
+        + [i for t in stored.turns[1] for i in Timers.turn_ids(retro, t)]
+        + Timers.followup_ids(retro)
+    )
+    assert ids[1] <= set(cancel_ids)
+
+    # Closing retro 1: every job of it but the follow-up goes; retros 10, 11 and 100 keep all of theirs.
+    with Session(engine) as session:
+        timers.cancel_retro(session, retro)
+    followup_1 = job_id(JobKind.FOLLOWUP, TEAM, 1)
+    assert aps.existing() == everything - ids[1] | {followup_1}
+    timers.cancel(Timers.followup_ids(retro))
+    assert aps.existing() == everything - ids[1]
+    for other in RETRO_IDS[1:]:
+        assert ids[other] <= aps.existing(), other
+
+    # One action item's reminders go; the other's stay.
+    timers.cancel(Timers.action_ids(stored.actions[1]))
+    assert aps.existing() == everything - ids[1] - action_ids[1]
+    assert action_ids[10] <= aps.existing()
+
+    # What is left still restores from the store, every job by the one reference.
+    left = scheduler_factory().get_jobs()
+    assert {j.id for j in left} == everything - ids[1] - action_ids[1]
+    assert {j.func_ref for j in left} == {STORED_REFERENCE}

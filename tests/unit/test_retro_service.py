@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.jobs import JobKind, job_id
 from bot.services import Services
-from bot.services.retros import RetroDraft, RetroService
+from bot.services.retros import PROGRESS_EVERY, ReleaseInfo, RetroDraft, RetroService
 from bot.services.surveys import SurveyAnswers
-from storage.models import Participant, Retro
+from storage.models import Delivery, Participant, Retro
 from tests.blockkit import buttons, mrkdwn_text
 from tests.conftest import FakeClock
 from tests.recording import RecordingGateway, RecordingJobs
@@ -51,47 +52,103 @@ def draft(clock: FakeClock, **overrides: Any) -> RetroDraft:
     return replace(base, **overrides)
 
 
+def launch(service: RetroService, gateway: RecordingGateway, draft: RetroDraft) -> int:
+    """Submit the new-retro dialog: the retro is stored at once, its launch runs when workers get to it
+    (here, when the transcript is read)."""
+    retro = service.create(draft)
+    assert retro.id is not None
+    gateway.sent  # noqa: B018 - delivers what is due: the launch task and what it queues
+    return retro.id
+
+
+def started_note(gateway: RecordingGateway, clock: FakeClock) -> tuple[dict[str, Any], list[str]]:
+    """The facilitator's "started" DM and the texts it was updated to, once its progress is redrawn."""
+    notes = [m for m in gateway.messages_to("UFAC") if "has started" in m["text"]]
+    assert len(notes) == 1, notes
+    clock.advance(seconds=PROGRESS_EVERY)
+    updates = [p["text"] for kind, p in gateway.sent if kind == "update" and p["channel"] == "UFAC"]
+    return notes[0], updates
+
+
 def test_start_invites_the_channels_humans(
-    service: RetroService, gateway: RecordingGateway, clock: FakeClock
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
 ) -> None:
-    retro_id = service.start(draft(clock))
-    assert retro_id is not None
+    retro = service.create(draft(clock))
+    # Stored before any Slack call: the dialog closes at once.
+    assert gateway._sent == []
+    with Session(engine) as session:
+        assert session.exec(select(Retro)).one().title == "Sprint 12"
+    retro_id = retro.id
     (kickoff,) = gateway.messages_to(CHANNEL)
     assert kickoff["text"].startswith("Retrospective started: Sprint 12.")
     assert "Participants: <@UFAC> <@U1> <@U2>" in mrkdwn_text(kickoff["blocks"])
     for user in ("UFAC", "U1", "U2"):
-        (invite,) = gateway.messages_to(user)
+        (invite,) = [m for m in gateway.messages_to(user) if m["text"].startswith("You're invited")]
         assert invite["text"].startswith("You're invited to the retrospective Sprint 12: please answer by")
         assert ("survey_open", str(retro_id), "Open survey") in buttons(invite["blocks"])
     assert gateway.messages_to("UBOT") == []
-    assert "survey sent to 3 participants" in gateway.ephemerals_to("UFAC")[0]
+    note, updates = started_note(gateway, clock)
+    assert "survey sent to 0 of 3 participants…" in note["text"]
+    assert updates and "survey sent to 3 participants." in updates[-1]
+    assert gateway.ephemerals_to("UFAC") == []
+    with Session(engine) as session:
+        people = session.exec(select(Participant).order_by(col(Participant.id))).all()
+    assert [(p.user_id, p.invited_at is not None) for p in people] == [
+        ("UFAC", True),
+        ("U1", True),
+        ("U2", True),
+    ]
 
 
 def test_one_unreachable_person_does_not_stop_the_others(
     service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
 ) -> None:
     gateway.failures[("chat.postMessage", "U1")] = "user_not_found"
-    gateway.failures[("users.info", "U2")] = "ratelimited"
-    service.start(draft(clock, participant_ids=("UFAC", "U1", "U2")))
-    assert len(gateway.messages_to("UFAC")) == 1
-    report = gateway.ephemerals_to("UFAC")[0]
-    assert "survey sent to 1 participant" in report
-    assert "<@U1>: `user_not_found`" in report and "<@U2>: `ratelimited`" in report
+    gateway.failures[("users.info", "U2")] = "user_not_found"
+    launch(service, gateway, draft(clock, participant_ids=("UFAC", "U1", "U2")))
+    assert [m["text"].startswith("You're invited") for m in gateway.messages_to("UFAC")] == [True, False]
+    assert gateway.messages_to("U1") == gateway.messages_to("U2") == []
+    # Reported once, in the facilitator's "started" note, redrawn in place: no message per failure.
+    note, updates = started_note(gateway, clock)
+    (update,) = updates
+    assert "survey sent to 1 participant." in update
+    assert "<@U1>: `user_not_found`" in update and "<@U2>: `user_not_found`" in update
+    assert "<@U2>: `user_not_found`" in note["text"]  # known before any invitation went out
+    assert len(gateway.messages_to("UFAC")) == 2  # the invitation and the note
+    assert gateway.ephemerals_to("UFAC") == []
     with Session(engine) as session:
         failed = session.exec(select(Participant).where(Participant.user_id == "U1")).one()
         assert failed.invite_error == "user_not_found" and failed.invited_at is None
+        assert session.exec(select(Participant).where(Participant.user_id == "U2")).all() == []
+
+
+def test_a_passing_lookup_failure_delays_the_launch_and_leaves_nobody_out(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock
+) -> None:
+    gateway.failures[("users.info", "U2")] = "ratelimited"
+    launch(service, gateway, draft(clock))
+    assert gateway.messages_to(CHANNEL) == []
+    del gateway.failures[("users.info", "U2")]
+    clock.advance(seconds=5)  # the launch task is tried again
+    (kickoff,) = gateway.messages_to(CHANNEL)
+    assert "Participants: <@UFAC> <@U1> <@U2>" in mrkdwn_text(kickoff["blocks"])
+    for user in ("UFAC", "U1", "U2"):
+        assert len([m for m in gateway.messages_to(user) if m["text"].startswith("You're invited")]) == 1
 
 
 def test_not_in_channel_discards_the_retro_and_tells_the_facilitator(
     service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
 ) -> None:
     gateway.failures[("chat.postMessage", CHANNEL)] = "not_in_channel"
-    assert service.start(draft(clock, participant_ids=("U1",))) is None
+    launch(service, gateway, draft(clock, participant_ids=("U1",)))
     (dm,) = gateway.messages_to("UFAC")
     assert "/invite @Rearview" in dm["text"]
     assert gateway.messages_to("U1") == []
     with Session(engine) as session:
         assert session.exec(select(Retro)).all() == []
+        assert session.exec(select(Participant)).all() == []
+    # The channel is free for the next try.
+    service.ensure_can_start(team_id=TEAM, channel_id=CHANNEL)
 
 
 def test_validation_refuses_bad_input_with_one_message_per_field(
@@ -106,46 +163,66 @@ def test_validation_refuses_bad_input_with_one_message_per_field(
 
 
 def test_one_open_retro_per_channel_and_workspace(service: RetroService, clock: FakeClock) -> None:
-    service.start(draft(clock))
+    service.create(draft(clock))
     with pytest.raises(RetroAlreadyOpen):
         service.ensure_can_start(team_id=TEAM, channel_id=CHANNEL)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as invalid:
         service.validate(draft(clock))
+    assert "already has an open retro" in invalid.value.errors["title"]
+    with pytest.raises(InvalidInput):
+        service.create(draft(clock, title="Another"))
     # The same channel id in another workspace is another channel.
     service.ensure_can_start(team_id="T2", channel_id=CHANNEL)
+    service.create(draft(clock, team_id="T2"))
 
 
 def test_a_racing_second_start_is_refused_by_the_database(
-    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+    service: RetroService,
+    gateway: RecordingGateway,
+    clock: FakeClock,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service.start(draft(clock))
-    assert service.start(draft(clock, title="Duplicate")) is None
-    assert "already has an open retro" in gateway.ephemerals_to("UFAC")[-1]
+    first = launch(service, gateway, draft(clock))
+    # Both submits passed the check before either was stored: the database's unique index decides.
+    monkeypatch.setattr(service, "ensure_can_start", lambda **_where: None)
+    with pytest.raises(InvalidInput) as invalid:
+        service.create(draft(clock, title="Duplicate"))
+    assert "already has an open retro" in invalid.value.errors["title"]
     with Session(engine) as session:
         assert [r.title for r in session.exec(select(Retro)).all()] == ["Sprint 12"]
+        launches = session.exec(
+            select(Delivery).where(Delivery.kind == "task", col(Delivery.key).startswith("launch:"))
+        ).all()
+    assert [d.key for d in launches] == [f"launch:{first}"]
+    assert len(gateway.messages_to(CHANNEL)) == 1
 
 
 def test_status_and_close_are_scoped_to_the_workspace(service: RetroService, clock: FakeClock) -> None:
-    service.start(draft(clock))
+    service.create(draft(clock))
     with pytest.raises(NoRetroHere):
         service.status(team_id="T2", channel_id=CHANNEL)
     with pytest.raises(NoRetroHere):
         service.close(team_id="T2", channel_id=CHANNEL, user_id="UFAC")
+    assert "Sprint 12" in service.status(team_id=TEAM, channel_id=CHANNEL).text
 
 
-def test_only_the_facilitator_closes(service: RetroService, clock: FakeClock, engine: Engine) -> None:
-    service.start(draft(clock))
+def test_only_the_facilitator_closes(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    launch(service, gateway, draft(clock))
+    sent = len(gateway.sent)
     with pytest.raises(NotFacilitator):
         service.close(team_id=TEAM, channel_id=CHANNEL, user_id="U1")
     with Session(engine) as session:
         assert session.exec(select(Retro)).one().phase == "collecting"
+    assert len(gateway.sent) == sent
 
 
 def test_a_failed_upload_is_reported_and_close_retries_it(
     service: RetroService, services: Services, gateway: RecordingGateway, clock: FakeClock
 ) -> None:
-    retro_id = service.start(draft(clock))
-    assert retro_id is not None
+    retro_id = launch(service, gateway, draft(clock))
     services.surveys.submit(
         team_id=TEAM,
         retro_id=retro_id,
@@ -154,41 +231,50 @@ def test_a_failed_upload_is_reported_and_close_retries_it(
     )
     gateway.failures[("files.upload", CHANNEL)] = "internal_error"
     assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
-    service.publish(team_id=TEAM, retro_id=retro_id)
-    assert "Run `/retro close` again" in gateway.ephemerals_to("UFAC")[-1]
+    gateway.sent  # noqa: B018 - publishing runs: the summary, then an upload that fails
+    # Slack may or may not have the file: it is not sent blindly again, the facilitator is told once.
+    clock.advance(seconds=1)
+    gateway.sent  # noqa: B018
+    clock.advance(seconds=5)
+    (told,) = gateway.ephemerals_to("UFAC")
+    assert told.startswith("I couldn't deliver everything:")
+    assert "the report of *Sprint 12* (run `/retro close` again to retry)" in told
+    assert [kind for kind, _p in gateway.sent].count("file") == 0
 
     del gateway.failures[("files.upload", CHANNEL)]
+    clock.advance(seconds=1)
     assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
-    service.publish(team_id=TEAM, retro_id=retro_id)
     (upload,) = [p for kind, p in gateway.sent if kind == "file"]
     assert "- Pairing" in upload["content"]
-    # The thread summary was posted once, not once per attempt.
+    # The thread summary was posted once, not once per attempt; the failure was told once.
     assert len([m for m in gateway.messages_to(CHANNEL) if m["thread_ts"]]) == 1
+    clock.advance(seconds=5)
+    assert len(gateway.ephemerals_to("UFAC")) == 1
     with pytest.raises(NoRetroHere, match="already closed"):
         service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
 
 
 def test_start_schedules_the_close_and_nudges_and_close_cancels_them(
-    services: Services, clock: FakeClock
+    services: Services, gateway: RecordingGateway, jobs: RecordingJobs, clock: FakeClock
 ) -> None:
-    jobs = services.deadlines.jobs
-    assert isinstance(jobs, RecordingJobs)
-    retro_id = services.retros.start(draft(clock, deadline=clock() + timedelta(days=3)))
-    prefix = f"retro:{TEAM}:{retro_id}:"
-    assert f"{prefix}close" in jobs.jobs
-    assert {f"{prefix}nudge:{key}:{user}" for key in ("24h", "2h") for user in ("UFAC", "U1", "U2")} <= set(
-        jobs.jobs
-    )
+    deadline = clock() + timedelta(days=3)
+    retro_id = launch(services.retros, gateway, draft(clock, deadline=deadline))
+    close = job_id(JobKind.CLOSE_COLLECTION, TEAM, retro_id)
+    nudges = {
+        job_id(JobKind.NUDGE, TEAM, retro_id, u, r) for r in ("24h", "2h") for u in ("UFAC", "U1", "U2")
+    }
+    followup = job_id(JobKind.FOLLOWUP, TEAM, retro_id)
+    assert set(jobs.jobs) == {close, followup} | nudges
+    assert jobs.jobs[close].run_at == deadline
     services.retros.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
-    assert not [j for j in jobs.jobs if j.startswith(prefix)]
+    # The follow-up comes weeks after the close; nothing else of the retro is left.
+    assert set(jobs.jobs) == {followup}
 
 
 def test_release_details_anonymity_and_questions_are_kept(
     services: Services, clock: FakeClock, engine: Engine
 ) -> None:
-    from bot.services.retros import ReleaseInfo
-
-    services.retros.start(
+    services.retros.create(
         draft(
             clock,
             anonymity="anonymous",

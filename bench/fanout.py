@@ -1,0 +1,149 @@
+"""The survey fan-out: how long until the last of N participants has their invitation, as a ratio to the
+DM-only bound measured in the same run, with 0 lost and 0 doubled under injected 429s and 5xx.
+
+Both sides run against the same fake Slack (real HTTP, its tier limits and latency on, the failures
+injected at the same rate):
+- the bound: N direct `chat.postMessage` DMs from as many threads as the bot has delivery workers,
+  honouring Retry-After, retrying a 5xx after checking the DM (nothing else: no kickoff, no lookups);
+- Rearview: the bot in HTTP mode, as `rearview run` serves it, from the signed modal submission
+  that starts the retro to the last invitation delivered.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from waitress.server import create_server
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.slackclient import SIGNING_SECRET, SlackClient
+
+CHANNEL = "CBENCH"
+INVITED = "You're invited"
+
+
+def run(*, people: int, latency: float, failures: float, workers: int) -> int:
+    fake = FakeSlack()
+    fake.start()
+    try:
+        bound = _dm_only(fake, people=people, latency=latency, failures=failures, workers=workers)
+        ours, lost, doubled = _rearview(
+            fake, people=people, latency=latency, failures=failures, workers=workers
+        )
+    finally:
+        fake.stop()
+    print(f"fan-out to {people} participants, {latency * 1000:.0f} ms per call, {failures:.0%} 429/5xx")
+    print(f"  DM-only bound ({workers} threads): {bound:.1f} s")
+    print(f"  Rearview, submit to last invitation: {ours:.1f} s")
+    print(f"  ratio: {ours / bound:.2f}x (goal <= 1.1x); lost {lost}, doubled {doubled}")
+    return 0 if lost == 0 and doubled == 0 else 1
+
+
+def _workspace(fake: FakeSlack, people: int, latency: float) -> list[str]:
+    fake.reset()
+    members = [f"U{n:05d}" for n in range(people)]
+    for n, member in enumerate(members):
+        fake.add_user(member, f"person{n}", tz=("Europe/Berlin", "America/New_York", "Asia/Tokyo")[n % 3])
+    fake.add_user(BOT_USER_ID, "rearview", is_bot=True)
+    fake.add_channel(CHANNEL, "bench", [*members, BOT_USER_ID])
+    fake.rate_limited = True
+    fake.latency = latency
+    return members
+
+
+def _dm_only(fake: FakeSlack, *, people: int, latency: float, failures: float, workers: int) -> float:
+    members = _workspace(fake, people, latency)
+    _inject(fake, failures, people)
+    client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=[])
+
+    def send(member: str) -> None:
+        while True:
+            try:
+                client.chat_postMessage(channel=member, text=f"{INVITED} (bound)")
+                return
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status == 429:
+                    time.sleep(float(exc.response.headers.get("Retry-After", 1)))
+                    continue
+                if any(m.channel == f"D{member}" for m in list(fake.messages)):
+                    return  # a 5xx after posting: it is there
+                continue
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(send, members))
+    return time.monotonic() - started
+
+
+def _rearview(
+    fake: FakeSlack, *, people: int, latency: float, failures: float, workers: int
+) -> tuple[float, int, int]:
+    members = _workspace(fake, people, latency)
+    with tempfile.TemporaryDirectory(prefix="rearview-bench-") as root:
+        settings = Settings.from_env(
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": fake.api_url,
+                "DATABASE_URL": f"sqlite:///{Path(root) / 'rearview.db'}",
+                "REARVIEW_SECRET": "b" * 32,
+                "REARVIEW_WORKERS": str(workers),
+            }
+        )
+        runtime = Runtime.start(settings)
+        server: Any = create_server(runtime.wsgi_app(), host="127.0.0.1", port=0, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            slack = SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
+            reply, _ = slack.command(members[0], CHANNEL, "new Benchmark")
+            assert reply.status == 200, reply
+            view_id = fake.wait_for(lambda: list(fake.views))[-1]
+            # The failures start with the fan-out, as in the bound.
+            _inject(fake, failures, people)
+            started = time.monotonic()
+            assert slack.submit(members[0], view_id, {}).body == ""
+            fake.wait_for(lambda: _invited(fake) >= people, timeout=max(600.0, people * latency * 2))
+            took = time.monotonic() - started
+            time.sleep(2 * latency + 1)  # anything doubled would arrive now
+            counts = {m: 0 for m in members}
+            for message in list(fake.messages):
+                if message.text.startswith(INVITED) and message.channel[1:] in counts:
+                    counts[message.channel[1:]] += 1
+            lost = sum(1 for c in counts.values() if c == 0)
+            doubled = sum(c - 1 for c in counts.values() if c > 1)
+        finally:
+            server.close()
+            runtime.stop(grace=5)
+    return took, lost, doubled
+
+
+def _inject(fake: FakeSlack, failures: float, people: int) -> None:
+    """Half the failures are 429s, half 5xx answered after the message was posted (Slack did it)."""
+    rng = random.Random(7)  # noqa: S311 - a reproducible failure pattern, not a secret
+    budget = people * 10
+    fake.fail(
+        "chat.postMessage",
+        status=429,
+        retry_after=1,
+        times=budget,
+        when=lambda _p: rng.random() < failures / 2,
+    )
+    fake.fail(
+        "chat.postMessage", status=503, after=True, times=budget, when=lambda _p: rng.random() < failures / 2
+    )
+
+
+def _invited(fake: FakeSlack) -> int:
+    return len({m.channel for m in fake.messages if m.text.startswith(INVITED)})

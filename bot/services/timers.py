@@ -1,0 +1,252 @@
+"""Which timed jobs a retro or an action item should have, derived from its state alone.
+
+Services schedule and cancel through here, by exact ids; on start-up `reconcile` re-creates whatever
+a crash lost (APScheduler deletes a one-off job as it starts it, and a process can die before it
+schedules what a committed change implies).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.clock import Clock
+from bot.domain import Phase, TurnStatus
+from bot.jobs import Job, JobKind, job_id
+from bot.scheduler import Jobs
+from bot.timing import nudge_time, zone
+from storage import repositories as repo
+from storage.db import unit_of_work
+from storage.models import ActionItem, Nudge, Retro, Turn
+
+logger = logging.getLogger(__name__)
+
+REMINDERS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+REMIND_AT = time(9, 0)  # local time of an action item's owner
+ACTION_NOTICES = ("before", "due", "overdue")
+
+
+@dataclass
+class Later:
+    """Jobs to schedule and cancel once the transaction that implies them has committed."""
+
+    jobs: list[Job] = field(default_factory=list)
+    cancel: list[str] = field(default_factory=list)
+
+    def run(self, timers: Timers) -> None:
+        timers.cancel(self.cancel)
+        timers.schedule(self.jobs)
+
+
+def followup_at(retro: Retro) -> datetime:
+    return retro.deadline + timedelta(weeks=retro.followup_weeks)
+
+
+def followup_date(retro: Retro) -> date:
+    return followup_at(retro).date()
+
+
+class Timers:
+    def __init__(self, *, engine: Engine, jobs: Jobs, clock: Clock) -> None:
+        self.engine = engine
+        self.jobs = jobs
+        self.clock = clock
+
+    # ------------------------------------------------------------ what should exist
+
+    def collection(self, session: Session, retro: Retro) -> list[Job]:
+        """The closing job and a nudge per reminder for everyone who has not answered."""
+        if retro.phase != Phase.COLLECTING:
+            return []
+        assert retro.id is not None
+        now = self.clock()
+        found = [
+            Job(JobKind.CLOSE_COLLECTION, retro.team_id, (retro.id,), retro.deadline, {"retro_id": retro.id})
+        ]
+        sent = {
+            (n.user_id, n.reminder)
+            for n in session.exec(
+                select(Nudge).where(Nudge.team_id == retro.team_id, Nudge.retro_id == retro.id)
+            )
+        }
+        for person in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id):
+            if person.responded_at is not None:
+                continue
+            for reminder, before in REMINDERS.items():
+                if (person.user_id, reminder) in sent:
+                    continue
+                when = nudge_time(
+                    ideal=retro.deadline - before, deadline=retro.deadline, now=now, tz=zone(person.tz)
+                )
+                if when is not None:
+                    found.append(self.nudge(retro, person.user_id, reminder, when))
+        return found
+
+    @staticmethod
+    def nudge(retro: Retro, user_id: str, reminder: str, when: datetime) -> Job:
+        assert retro.id is not None
+        return Job(
+            JobKind.NUDGE,
+            retro.team_id,
+            (retro.id, user_id, reminder),
+            when,
+            {"retro_id": retro.id, "user_id": user_id, "reminder": reminder},
+        )
+
+    @staticmethod
+    def turn(retro: Retro, turn: Turn) -> list[Job]:
+        """The start of a turn waiting for the person's morning, or the end of a running one."""
+        if retro.phase != Phase.DISCUSSING or retro.paused_at is not None:
+            return []
+        args = {"retro_id": retro.id, "turn_id": turn.id}
+        if turn.status == TurnStatus.SCHEDULED and turn.starts_at is not None:
+            return [Job(JobKind.TURN_START, retro.team_id, (retro.id, turn.id), turn.starts_at, args)]
+        if turn.status == TurnStatus.ACTIVE and turn.due_at is not None:
+            return [Job(JobKind.TURN_TIMEOUT, retro.team_id, (retro.id, turn.id), turn.due_at, args)]
+        return []
+
+    @staticmethod
+    def voting(retro: Retro) -> list[Job]:
+        if retro.phase != Phase.VOTING or retro.voting_deadline is None:
+            return []
+        return [
+            Job(
+                JobKind.CLOSE_VOTING,
+                retro.team_id,
+                (retro.id,),
+                retro.voting_deadline,
+                {"retro_id": retro.id},
+            )
+        ]
+
+    @staticmethod
+    def followup(retro: Retro) -> list[Job]:
+        if retro.phase == Phase.CANCELLED or retro.followup_posted_at is not None:
+            return []
+        return [Job(JobKind.FOLLOWUP, retro.team_id, (retro.id,), followup_at(retro), {"retro_id": retro.id})]
+
+    def action(self, action: ActionItem) -> list[Job]:
+        """Reminders the working day before and on the due date, an overdue notice the day after."""
+        if action.status != "open" or action.due_date is None:
+            return []
+        tz = zone(action.owner_tz)
+        now = self.clock()
+        due = action.due_date
+        day_before = due - timedelta(days=1)
+        while day_before.weekday() >= 5:  # the working day before
+            day_before -= timedelta(days=1)
+        found = []
+        for notice, day in (("before", day_before), ("due", due), ("overdue", due + timedelta(days=1))):
+            when = datetime.combine(day, REMIND_AT, tzinfo=tz)
+            if when <= now:
+                continue
+            found.append(
+                Job(
+                    JobKind.ACTION_REMINDER,
+                    action.team_id,
+                    (action.id, notice),
+                    when,
+                    {"action_id": action.id, "kind": f"{notice}:{due.isoformat()}"},
+                )
+            )
+        return found
+
+    def expected_for_retro(self, session: Session, retro: Retro) -> list[Job]:
+        found = [*self.collection(session, retro), *self.voting(retro), *self.followup(retro)]
+        turn = repo.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id or 0)
+        if turn is not None:
+            found += self.turn(retro, turn)
+        return found
+
+    # ------------------------------------------------------------ ids, for cancelling
+
+    @staticmethod
+    def collection_ids(retro: Retro, user_ids: Iterable[str]) -> list[str]:
+        ids = [job_id(JobKind.CLOSE_COLLECTION, retro.team_id, retro.id)]
+        return ids + Timers.nudge_ids(retro, user_ids)
+
+    @staticmethod
+    def nudge_ids(retro: Retro, user_ids: Iterable[str]) -> list[str]:
+        return [
+            job_id(JobKind.NUDGE, retro.team_id, retro.id, user_id, reminder)
+            for user_id in user_ids
+            for reminder in REMINDERS
+        ]
+
+    @staticmethod
+    def turn_ids(retro: Retro, turn_id: int) -> list[str]:
+        return [
+            job_id(JobKind.TURN_START, retro.team_id, retro.id, turn_id),
+            job_id(JobKind.TURN_TIMEOUT, retro.team_id, retro.id, turn_id),
+        ]
+
+    @staticmethod
+    def voting_ids(retro: Retro) -> list[str]:
+        return [job_id(JobKind.CLOSE_VOTING, retro.team_id, retro.id)]
+
+    @staticmethod
+    def followup_ids(retro: Retro) -> list[str]:
+        return [job_id(JobKind.FOLLOWUP, retro.team_id, retro.id)]
+
+    @staticmethod
+    def action_ids(action: ActionItem) -> list[str]:
+        return [job_id(JobKind.ACTION_REMINDER, action.team_id, action.id, n) for n in ACTION_NOTICES]
+
+    # ------------------------------------------------------------ doing it
+
+    def schedule(self, found: Iterable[Job]) -> None:
+        for job in found:
+            self.jobs.schedule(job)
+
+    def cancel(self, ids: Iterable[str]) -> None:
+        self.jobs.cancel(ids)
+
+    def cancel_retro(self, session: Session, retro: Retro) -> None:
+        """Every timed job of a retro but its follow-up: at close, cancel and between phases. Not inside a
+        transaction that has written: the job store's own connection would wait on its lock (SQLite)."""
+        self.cancel(self.retro_ids(session, retro))
+
+    def retro_ids(self, session: Session, retro: Retro) -> list[str]:
+        """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
+        assert retro.id is not None
+        people = [
+            p.user_id for p in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+        ]
+        turns = session.exec(
+            select(Turn.id).where(
+                Turn.team_id == retro.team_id,
+                Turn.retro_id == retro.id,
+                col(Turn.status).in_((TurnStatus.ACTIVE, TurnStatus.SCHEDULED)),
+            )
+        ).all()
+        ids = self.collection_ids(retro, people) + self.voting_ids(retro)
+        for turn_id in turns:
+            ids += self.turn_ids(retro, turn_id or 0)
+        return ids
+
+    def reschedule_action(self, action: ActionItem) -> None:
+        self.cancel(self.action_ids(action))
+        self.schedule(self.action(action))
+
+    def reconcile(self) -> int:
+        """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
+        existing = self.jobs.existing()
+        missing: list[Job] = []
+        with unit_of_work(self.engine) as session:
+            for retro in session.exec(select(Retro).where(col(Retro.phase) != Phase.CANCELLED)):
+                if retro.closed_at is not None and retro.followup_posted_at is not None:
+                    continue
+                missing += [j for j in self.expected_for_retro(session, retro) if j.id not in existing]
+            for action in session.exec(
+                select(ActionItem).where(ActionItem.status == "open", col(ActionItem.due_date).is_not(None))
+            ):
+                missing += [j for j in self.action(action) if j.id not in existing]
+        self.schedule(missing)
+        if missing:
+            logger.info("re-created %d timed jobs that were missing", len(missing))
+        return len(missing)

@@ -1,0 +1,174 @@
+"""What the dispatcher runs besides Slack calls: tasks (steps of work), renderers (messages drawn when
+they are sent, from what is stored then) and what is recorded once a delivery is sent or has failed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, col, select
+
+from bot.errors import DomainError
+from bot.jobs import JobKind
+from bot.outbox import Kind, Priority, Purpose
+from storage.models import Delivery
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+Task = Callable[["Services", str, dict[str, Any]], object]
+
+TASKS: dict[str, Task] = {
+    JobKind.CLOSE_COLLECTION: lambda s, t, a: s.deadlines.close_at_deadline(
+        team_id=t, retro_id=a["retro_id"]
+    ),
+    JobKind.NUDGE: lambda s, t, a: s.deadlines.nudge(
+        team_id=t, retro_id=a["retro_id"], user_id=a["user_id"], reminder=a["reminder"]
+    ),
+    JobKind.TURN_START: lambda s, t, a: s.discussion.turn_start_due(
+        team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]
+    ),
+    JobKind.TURN_TIMEOUT: lambda s, t, a: s.discussion.turn_timeout_due(
+        team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]
+    ),
+    JobKind.CLOSE_VOTING: lambda s, t, a: s.voting.close(team_id=t, retro_id=a["retro_id"]),
+    JobKind.ACTION_REMINDER: lambda s, t, a: s.actions.remind(
+        team_id=t, action_id=a["action_id"], kind=a["kind"]
+    ),
+    JobKind.FOLLOWUP: lambda s, t, a: s.actions.followup(team_id=t, retro_id=a["retro_id"]),
+    "launch": lambda s, t, a: s.retros.launch(
+        team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
+    ),
+    "publish": lambda s, t, a: s.retros.publish(team_id=t, retro_id=a["retro_id"]),
+    "upload_report": lambda s, t, a: s.retros.upload_report(
+        team_id=t, retro_id=a["retro_id"], user_id=a["user_id"]
+    ),
+    "upload_chart": lambda s, t, a: s.retros.upload_chart(
+        team_id=t, channel_id=a["channel_id"], user_id=a["user_id"]
+    ),
+    "share_summary": lambda s, t, a: s.retros.share_summary(
+        team_id=t, retro_id=a["retro_id"], channel_id=a["channel_id"]
+    ),
+    "begin_voting": lambda s, t, a: s.voting.begin(team_id=t, retro_id=a["retro_id"]),
+    "permalink": lambda s, t, a: s.retros.store_permalink(
+        team_id=t, retro_id=a["retro_id"], ts=a["ts"], field=a["field"]
+    ),
+    "check_owner": lambda s, t, a: s.actions.check_owner(team_id=t, action_id=a["action_id"]),
+}
+
+
+class Effects:
+    """The dispatcher's view of the domain, bound to one runtime's services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    # ------------------------------------------------------------ tasks
+
+    def run_task(self, delivery: Delivery) -> None:
+        name = str(delivery.payload["name"])
+        task = TASKS.get(name)
+        if task is None:
+            raise DomainError(f"unknown task {name}")
+        try:
+            task(self.services, delivery.team_id, dict(delivery.payload.get("args") or {}))
+        except DomainError as exc:
+            # The state moved on (a retro closed, an item deleted): nothing left to do.
+            logger.info("task %s had nothing to do: %s", name, exc.message)
+
+    # ------------------------------------------------------------ drawing at send time
+
+    def render(self, name: str, session: Session, delivery: Delivery) -> dict[str, Any] | None:
+        s = self.services
+        payload = delivery.payload
+        if name == "home":
+            return {"view": s.home.view_for(session, team_id=delivery.team_id, user_id=payload["user_id"])}
+        if name == "ballot":
+            messages = s.voting.ballot(
+                team_id=delivery.team_id, retro_id=payload["retro_id"], user_id=payload["user_id"]
+            )
+            part = int(payload.get("part", 0))
+            if part >= len(messages):
+                return None
+            return {"text": messages[part].text, "blocks": messages[part].blocks}
+        if name == "progress":
+            message = s.retros.progress_message(
+                session, team_id=delivery.team_id, retro_id=payload["retro_id"]
+            )
+            return {"text": message.text, "blocks": message.blocks}
+        if name == "failures":
+            text = s.retros.failure_report(session, delivery)
+            return None if text is None else {"text": text}
+        raise DomainError(f"unknown renderer {name}")
+
+    # ------------------------------------------------------------ after the outcome
+
+    def sent(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
+        purpose = delivery.purpose
+        if purpose == Purpose.KICKOFF:
+            self.services.retros.kickoff_posted(session, delivery, result)
+        elif purpose == Purpose.INVITE:
+            self.services.retros.invite_outcome(session, delivery, error=None)
+        elif purpose == Purpose.SUMMARY:
+            self.services.retros.summary_posted(session, delivery, result)
+        elif purpose == Purpose.REPORT:
+            self.services.retros.report_uploaded(session, delivery, result)
+
+    def failed(self, session: Session, delivery: Delivery, error: str) -> None:
+        purpose = delivery.purpose
+        if purpose == Purpose.KICKOFF:
+            self.services.retros.kickoff_failed(session, delivery, error)
+            return
+        if purpose == Purpose.INVITE:
+            self.services.retros.invite_outcome(session, delivery, error=error)
+            return
+        if purpose == Purpose.NUDGE:
+            self.services.deadlines.record_failure(session, delivery, error)
+        elif purpose == Purpose.NOTICE:
+            self.services.actions.record_failure(session, delivery, error)
+        if delivery.report_to:
+            self.report(session, delivery)
+
+    def cancelled(self, session: Session, delivery: Delivery) -> None:
+        if delivery.purpose == Purpose.INVITE:
+            self.services.retros.invite_outcome(session, delivery, error="not_sent")
+
+    def report(self, session: Session, delivery: Delivery) -> None:
+        """One message to the person in charge, listing every failure not yet told (a few seconds later,
+        so that a batch of failures makes one message)."""
+        assert delivery.report_to is not None
+        self.services.outbox.again(
+            session,
+            team_id=delivery.team_id,
+            kind=Kind.TELL,
+            key=f"failures:{delivery.retro_id or 0}:{delivery.report_to}",
+            payload={
+                "render": "failures",
+                "user": delivery.report_to,
+                "channel": self.services.retros.channel_of(session, delivery),
+                "retro_id": delivery.retro_id,
+            },
+            lane=f"conv:{delivery.report_to}",
+            priority=Priority.NORMAL,
+            delay=timedelta(seconds=5),
+        )
+
+
+def unreported_failures(session: Session, team_id: str, user: str, retro_id: int | None) -> list[Delivery]:
+    return list(
+        session.exec(
+            select(Delivery)
+            .where(
+                Delivery.team_id == team_id,
+                Delivery.report_to == user,
+                Delivery.retro_id == retro_id,
+                col(Delivery.state).in_(("failed", "doubt")),
+                col(Delivery.reported_at).is_(None),
+            )
+            .order_by(col(Delivery.id))
+        ).all()
+    )

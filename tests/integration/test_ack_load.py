@@ -1,0 +1,149 @@
+"""Acks under load, against a bare Bolt app on the same kind of server: with Slack answering in 150 ms a call
+and 50 requests at once, every ack is within Slack's 3 seconds, and Rearview's p99 is compared with the
+bare app's.
+
+Both apps are measured in the same bursts, with the same signed requests (commands and button
+clicks); the bare app acks each at once and does nothing else, which is the floor for Bolt on this machine.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+import pytest
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from waitress.server import create_server
+
+from tests.conftest import Bot, stop_waitress
+from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
+from tests.slackclient import SIGNING_SECRET, SlackClient
+
+LATENCY = 0.15
+CLIENTS = 50
+ROUNDS = 3
+
+
+@pytest.fixture
+def bare(fake: FakeSlack, bot: Bot) -> Iterator[SlackClient]:
+    """A Bolt app with one handler per request type that only acks, served by waitress like the bot."""
+    ack_threads = bot.settings.ack_threads
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=fake.api_url),
+        signing_secret=SIGNING_SECRET,
+        token_verification_enabled=False,
+        # The listener pool the bot has (REARVIEW_ACK_THREADS), so that only what the handlers do differs.
+        listener_executor=ThreadPoolExecutor(max_workers=ack_threads),
+    )
+
+    def only_ack(ack: Ack) -> None:
+        ack()
+
+    app.command("/retro")(only_ack)
+    app.action(re.compile(".*"))(only_ack)
+    server: Any = create_server(SlackRequestHandler(app), host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, name="waitress-bare", daemon=True)
+    thread.start()
+    yield SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
+    stop_waitress(server, thread)
+
+
+def requests(slack: SlackClient, bot: Bot) -> list[Callable[[], object]]:
+    """The mix people send while a retro runs: status, help, and buttons in their DMs."""
+    clicks = [invitation_to(bot.fake, person) for person in PEOPLE]
+    mix: list[Callable[[], object]] = []
+    for n in range(CLIENTS):
+        person = PEOPLE[n % len(PEOPLE)]
+        if n % 5 == 4:
+            message = clicks[n % len(clicks)]
+            mix.append(partial(slack.click, person, message=message, action_id="survey_open"))
+        else:
+            mix.append(partial(slack.command, person, CHANNEL, ("status", "help")[n % 2]))
+    return mix
+
+
+def latencies(mix: list[Callable[[], object]]) -> list[float]:
+    """Send every request at the same moment; how long each took to be acked."""
+    start = threading.Barrier(len(mix))
+
+    def timed(request: Callable[[], object]) -> float:
+        start.wait()
+        began = time.monotonic()
+        request()
+        return time.monotonic() - began
+
+    with ThreadPoolExecutor(max_workers=len(mix)) as pool:
+        return list(pool.map(timed, mix))
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_app(
+    bot: Bot, bare: SlackClient
+) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.fake.latency = LATENCY
+    ours, theirs = requests(bot.slack, bot), requests(bare, bot)
+    ratios: list[float] = []
+    slowest = 0.0
+    for _ in range(ROUNDS):
+        # Both apps get their 50 requests in the same burst: whatever else the machine does slows both alike.
+        both = latencies(ours + theirs)
+        mine, floor = both[:CLIENTS], both[CLIENTS:]
+        bot.settle()
+        slowest = max(slowest, *mine)
+        ratios.append(p99(mine) / p99(floor))
+    assert slowest < 3.0
+    # The median of rounds: one round disturbed by the machine does not decide. Issue #10's goal is 1.2x;
+    # measured here 1.5-1.9x (the status ack still loads every item, issue #13), so this guards against
+    # going back towards the 3.1x measured before the outbox until that work lands.
+    assert statistics.median(ratios) <= 2.5, f"p99 ratios to a bare Bolt app, per round: {ratios}"
+
+
+def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:
+    """Five facilitators start 40-person retros at once under Slack's tier limits; someone else's
+    `/retro help` is answered in under 300 ms the whole time the invitations go out."""
+    bot.fake.add_user(BOT_USER_ID, "rearview", is_bot=True)
+    bot.fake.add_user("UOTHER", "other")
+    channels = [f"CTEAM{n}" for n in range(5)]
+    people = {c: [f"U{n}X{i:02d}" for i in range(40)] for n, c in enumerate(channels)}
+    for channel, members in people.items():
+        for member in members:
+            bot.fake.add_user(member, member.lower(), tz="Europe/Berlin")
+        bot.fake.add_channel(channel, channel.lower(), [*members, "UOTHER", BOT_USER_ID])
+    bot.fake.add_channel("CELSEWHERE", "elsewhere", ["UOTHER", BOT_USER_ID])
+    bot.fake.latency = 0.03
+    for channel, members in people.items():
+        reply, _ = bot.slack.command(members[0], channel, f"new Release of {channel}")
+        assert reply.status == 200
+    bot.executor.wait_idle()
+    for channel, view_id in zip(channels, list(bot.fake.views), strict=True):
+        assert bot.slack.submit(people[channel][0], view_id, {}).body == ""
+    settling = threading.Thread(target=bot.settle, name="settle")
+    settling.start()
+    waits: list[float] = []
+    while settling.is_alive():
+        began = time.monotonic()
+        reply, _ = bot.slack.command("UOTHER", "CELSEWHERE", "help")
+        waits.append(time.monotonic() - began)
+        assert reply.status == 200 and "/retro new" in reply.text
+    settling.join()
+    invited = Counter(m.channel for m in bot.fake.messages if m.text.startswith("You're invited"))
+    everyone = [f"D{m}" for members in people.values() for m in members]
+    assert invited == Counter({**dict.fromkeys(everyone, 1), "DUOTHER": 5})  # UOTHER is in all five
+    assert len(waits) >= 10, "the invitations went out before anyone could ask"
+    assert max(waits) < 0.3, f"slowest /retro help: {max(waits) * 1000:.0f} ms of {len(waits)}"
