@@ -57,6 +57,7 @@ def _workspace(fake: FakeSlack, people: int, latency: float) -> list[str]:
     fake.add_user(BOT_USER_ID, "rearview", is_bot=True)
     fake.add_channel(CHANNEL, "bench", [*members, BOT_USER_ID])
     fake.rate_limited = True
+    fake.epoch = time.time  # message ts on the wall clock the bot runs on, as Slack's are
     fake.latency = latency
     return members
 
