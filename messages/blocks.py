@@ -431,6 +431,13 @@ def start_progress_text(*, retro: Retro, total: int, invited: int, failed: Seque
     return "\n".join(lines)
 
 
+def start_progress_message(
+    *, retro: Retro, total: int, invited: int, failed: Sequence[tuple[str, str]]
+) -> Message:
+    text = start_progress_text(retro=retro, total=total, invited=invited, failed=failed)
+    return Message(text=text, blocks=dicts([mrkdwn(text[:3000])]))
+
+
 def delivery_failures_text(*, failures: Sequence[tuple[str, str]]) -> str:
     """Deliveries that failed for good, told once to the person in charge: (what, Slack's error)."""
     lines = ["I couldn't deliver everything:"]

@@ -171,23 +171,14 @@ class ActionService:
     def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
         source = session.get(Item, action.source_item_id) if action.source_item_id else None
         message = views.assigned_message(retro=retro, action=action, source=source)
-        session.add(
-            ActionNotice(
-                team_id=action.team_id, action_id=action.id or 0, kind="assigned", sent_at=self.clock()
-            )
-        )
-        self.outbox.post(
+        self._notice(
             session,
-            team_id=action.team_id,
-            channel=action.owner_id,
-            text=message.text,
-            blocks=message.blocks,
-            key=f"notice:{action.id}:assigned",
+            action,
+            retro,
+            "assigned",
+            message,
             priority=Priority.URGENT,
-            purpose=Purpose.NOTICE,
-            retro_id=retro.id,
             report_to=retro.facilitator_id,
-            extra={"notice": "assigned", "action_id": action.id},
             what=f"the action item DM to {mention(action.owner_id)}",
         )
         self.home.queue(session, team_id=action.team_id, user_id=action.owner_id)
@@ -532,7 +523,16 @@ class ActionService:
         return action
 
     def _notice(
-        self, session: Session, action: ActionItem, retro: Retro, kind: str, message: views.Message
+        self,
+        session: Session,
+        action: ActionItem,
+        retro: Retro,
+        kind: str,
+        message: views.Message,
+        *,
+        priority: int = Priority.NORMAL,
+        report_to: str | None = None,
+        what: str | None = None,
     ) -> bool:
         """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
         a second one. False if it is recorded already."""
@@ -551,8 +551,11 @@ class ActionService:
             text=message.text,
             blocks=message.blocks,
             key=f"notice:{action.id}:{kind}",
+            priority=priority,
             purpose=Purpose.NOTICE,
             retro_id=retro.id,
+            report_to=report_to,
             extra={"notice": kind, "action_id": action.id},
+            what=what,
         )
         return True

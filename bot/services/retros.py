@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -341,17 +340,8 @@ class RetroService:
     # ------------------------------------------------------------ what the dispatcher records
 
     def kickoff_posted(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
-        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
-        if retro is None:
-            return
-        retro.kickoff_ts = str(result["ts"])
-        session.add(retro)
-        self.outbox.task(
-            session,
-            team_id=retro.team_id,
-            name="permalink",
-            args={"retro_id": retro.id, "ts": retro.kickoff_ts, "field": "kickoff_permalink"},
-            key=f"permalink:kickoff:{retro.id}",
+        self._posted(
+            session, delivery, str(result["ts"]), ts_field="kickoff_ts", link_field="kickoff_permalink"
         )
 
     def kickoff_failed(self, session: Session, delivery: Delivery, error: str) -> None:
@@ -394,28 +384,32 @@ class RetroService:
         failed = [(str(u), str(e)) for u, e in earlier] + [
             (p.user_id, p.invite_error) for p in people if p.invite_error
         ]
-        text = blocks.start_progress_text(
+        return blocks.start_progress_message(
             retro=retro,
             total=len(people),
             invited=sum(1 for p in people if p.invited_at is not None),
             failed=failed,
         )
-        return blocks.Message(
-            text=text, blocks=blocks.dicts([SectionBlock(text=MarkdownTextObject(text=text[:3000]))])
-        )
 
     def summary_posted(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
+        self._posted(session, delivery, str(result["ts"]), ts_field="summary_ts", link_field="report_url")
+
+    def _posted(
+        self, session: Session, delivery: Delivery, ts: str, *, ts_field: str, link_field: str
+    ) -> None:
+        """Keep a posted message's ts on the retro and fetch its permalink into `link_field`."""
         retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
         if retro is None:
             return
-        retro.summary_ts = str(result["ts"])
+        setattr(retro, ts_field, ts)
         session.add(retro)
         self.outbox.task(
             session,
             team_id=retro.team_id,
             name="permalink",
-            args={"retro_id": retro.id, "ts": retro.summary_ts, "field": "report_url"},
-            key=f"permalink:summary:{retro.id}",
+            args={"retro_id": retro.id, "ts": ts, "field": link_field},
+            # permalink:summary:{id} is what the stakeholder summary waits for (share_summary).
+            key=f"permalink:{ts_field.removesuffix('_ts')}:{retro.id}",
         )
 
     def report_uploaded(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
