@@ -305,9 +305,11 @@ class RetroService:
                 for user_id in dict.fromkeys([retro.facilitator_id, *(i.id for i in invitees)]):
                     self.outbox.home(session, team_id=team_id, user_id=user_id)
                 session.commit()
+        # Locked: a kickoff that fails now discards the retro and cancels its jobs only after these exist.
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            self.timers.schedule([*self.timers.collection(session, retro), *self.timers.followup(retro)])
+            retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id, lock=True)
+            if retro is not None:  # else the kickoff already failed and the facilitator was told
+                self.timers.schedule([*self.timers.collection(session, retro), *self.timers.followup(retro)])
 
     def _abandon(self, team_id: str, retro_id: int, error: str) -> None:
         """The channel cannot be used: forget the retro and tell the facilitator why."""
