@@ -20,10 +20,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, bindparam, delete, exists, or_, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -70,6 +71,13 @@ class Cancel(Exception):
 
 class Doubt(Exception):
     """It may or may not have reached Slack and cannot be checked: record it, tell someone."""
+
+
+@dataclass
+class _Claimed:
+    delivery: Delivery
+    parent: dict[str, Any] | None = None  # what sending the delivery it waits for gave (channel, ts)
+    parent_unsent: bool = False  # it waited for one that failed or was cancelled
 
 
 class Dispatcher:
@@ -153,7 +161,7 @@ class Dispatcher:
                 try:
                     self._process(claimed)
                 except Exception:
-                    logger.exception("delivery %s failed unexpectedly", claimed.id)
+                    logger.exception("delivery %s failed unexpectedly", claimed.delivery.id)
             with self._cond:
                 self._busy -= 1
                 self._idle.notify_all()
@@ -210,41 +218,53 @@ class Dispatcher:
 
     # ------------------------------------------------------------ claiming
 
-    def _claim(self) -> Delivery | None:
+    def _claim(self) -> _Claimed | None:
+        """One transaction: the delivery, marked as this worker's, and what its parent's sending gave."""
         now = self.clock()
         token = uuid.uuid4().hex
         query = _POSTGRES_CLAIM if self._postgres else _CLAIM
         with unit_of_work(self.engine) as session:
             for delivery_id in session.exec(query, params={"now": now}).all():
-                lease = now + LEASE
                 claimed = session.execute(
                     update(Delivery)
                     .where(col(Delivery.id) == delivery_id, claimable_row(now))
                     .values(
                         state="sending",
                         claim=token,
-                        lease_until=lease,
+                        lease_until=case(
+                            (col(Delivery.kind) == Kind.TASK.value, now + TASK_LEASE), else_=now + LEASE
+                        ),
                         attempts=Delivery.attempts + 1,
                         # A claim after a lapsed lease: the earlier attempt may have reached Slack.
                         unsure=or_(col(Delivery.unsure), col(Delivery.state) == "sending"),
                     )
                 )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    session.commit()
-                    found = session.get(Delivery, delivery_id)
-                    if found is not None and found.kind == Kind.TASK:
-                        found.lease_until = now + TASK_LEASE
-                        session.add(found)
-                        session.commit()
-                    return found
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another process took it
+                found = session.get(Delivery, delivery_id)
+                assert found is not None
+                parent = None
+                if found.parent_key is not None:
+                    parent = session.exec(
+                        select(Delivery).where(
+                            Delivery.team_id == found.team_id, Delivery.key == found.parent_key
+                        )
+                    ).first()
+                session.commit()
+                if found.parent_key is None:
+                    return _Claimed(found)
+                if parent is None or parent.state != "done" or not parent.result:
+                    return _Claimed(found, parent_unsent=True)
+                return _Claimed(found, dict(parent.result))
             session.rollback()
         return None
 
     # ------------------------------------------------------------ carrying out
 
-    def _process(self, delivery: Delivery) -> None:
+    def _process(self, claimed: _Claimed) -> None:
+        delivery = claimed.delivery
         try:
-            result = self._perform(delivery)
+            result = self._perform(claimed)
         except Defer as exc:
             self._finish(delivery, "pending", delay=exc.seconds, count=False)
         except Cancel as exc:
@@ -253,7 +273,8 @@ class Dispatcher:
             self._finish(delivery, "doubt", error=str(exc)[:100])
         except SlackCallFailed as exc:
             if exc.retry_after is not None:
-                self.pacer.block(delivery.team_id, exc.method, exc.retry_after)
+                channel = delivery.payload.get("channel") if delivery.kind == Kind.POST else None
+                self.pacer.block(delivery.team_id, exc.method, exc.retry_after, channel)
                 self._finish(delivery, "pending", delay=exc.retry_after, error="ratelimited", count=False)
             elif exc.transient and delivery.attempts < MAX_ATTEMPTS:
                 self._finish(
@@ -274,7 +295,8 @@ class Dispatcher:
         else:
             self._finish(delivery, "done", result=result)
 
-    def _perform(self, delivery: Delivery) -> dict[str, Any] | None:
+    def _perform(self, claimed: _Claimed) -> dict[str, Any] | None:
+        delivery = claimed.delivery
         kind = Kind(delivery.kind)
         if kind == Kind.TASK:
             self.effects.run_task(delivery)
@@ -286,7 +308,9 @@ class Dispatcher:
             if rendered is None:
                 raise Cancel("nothing to show")
             payload.update(rendered)
-        parent = self._parent(delivery)
+        if claimed.parent_unsent:
+            raise Cancel(f"waited for {delivery.parent_key}, which was not sent")
+        parent = claimed.parent
         if parent is not None and payload.get("thread_of_parent"):
             payload["thread_ts"] = parent["ts"]
         if parent is not None and kind == Kind.UPDATE:
@@ -339,20 +363,6 @@ class Dispatcher:
             return {"file_id": file_id}
         return None
 
-    def _parent(self, delivery: Delivery) -> dict[str, Any] | None:
-        """The result of the delivery this one waits for (the kickoff a thread reply answers)."""
-        if delivery.parent_key is None:
-            return None
-        with unit_of_work(self.engine) as session:
-            parent = session.exec(
-                select(Delivery).where(
-                    Delivery.team_id == delivery.team_id, Delivery.key == delivery.parent_key
-                )
-            ).first()
-        if parent is None or parent.state != "done" or not parent.result:
-            raise Cancel(f"waited for {delivery.parent_key}, which was not sent")
-        return parent.result
-
     def _post(self, delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any]:
         marker = f"{delivery.team_id}:{delivery.id}"
         thread_ts = payload.get("thread_ts")
@@ -371,8 +381,7 @@ class Dispatcher:
             thread_ts=thread_ts,
             marker=marker,
         )
-        if payload["channel"].startswith(("U", "W")) and posted.channel != payload["channel"]:
-            self._remember_dm(delivery.team_id, payload["channel"], posted.channel)
+        # A DM's channel is recorded with the outcome (_finish), in the same transaction.
         return {"channel": posted.channel, "ts": posted.ts}
 
     def _tell(self, delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -396,19 +405,19 @@ class Dispatcher:
             if cached is not None and cached.dm_channel:
                 return cached.dm_channel
         opened = self.gateway.open_dm(user=channel)
-        self._remember_dm(team_id, channel, opened)
+        with unit_of_work(self.engine) as session:
+            self._remember_dm(session, team_id, channel, opened)
+            session.commit()
         return opened
 
-    def _remember_dm(self, team_id: str, user_id: str, dm_channel: str) -> None:
-        with unit_of_work(self.engine) as session:
-            cached = session.get(SlackUserCache, (team_id, user_id))
-            if cached is None:
-                cached = SlackUserCache(team_id=team_id, user_id=user_id, fetched_at=self.clock())
-                cached.fetched_at = datetime.min.replace(tzinfo=self.clock().tzinfo)  # known: only the DM
-            if cached.dm_channel != dm_channel:
-                cached.dm_channel = dm_channel
-                session.add(cached)
-                session.commit()
+    def _remember_dm(self, session: Session, team_id: str, user_id: str, dm_channel: str) -> None:
+        cached = session.get(SlackUserCache, (team_id, user_id))
+        if cached is None:
+            cached = SlackUserCache(team_id=team_id, user_id=user_id, fetched_at=self.clock())
+            cached.fetched_at = datetime.min.replace(tzinfo=self.clock().tzinfo)  # known: only the DM
+        if cached.dm_channel != dm_channel:
+            cached.dm_channel = dm_channel
+            session.add(cached)
 
     # ------------------------------------------------------------ recording the outcome
 
@@ -458,6 +467,9 @@ class Dispatcher:
                 self.wake()
                 return
             if state == "done":
+                sent_to = str(delivery.payload.get("channel") or delivery.payload.get("user") or "")
+                if result and result.get("channel") and sent_to.startswith(("U", "W")):
+                    self._remember_dm(session, delivery.team_id, sent_to, str(result["channel"]))
                 self.effects.sent(session, delivery, result or {})
             elif state in ("failed", "doubt"):
                 logger.warning(

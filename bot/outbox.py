@@ -9,9 +9,12 @@ one at a time in the order they were added.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import case, event
@@ -104,8 +107,7 @@ class Outbox:
             "report_to": report_to,
             "created_at": now,
         }
-        session.execute(_insert(session).values(**values).on_conflict_do_nothing())
-        _wake_after_commit(session)
+        _write(session, "add", values)
         return key
 
     def again(
@@ -126,39 +128,40 @@ class Outbox:
         """Queue a delivery that shows current state (a Home tab, a progress note): asking again while one
         is waiting adds nothing; asking while one is being sent makes it go once more afterwards."""
         now = self.clock()
-        insert = _insert(session).values(
-            team_id=team_id,
-            key=key,
-            kind=str(kind),
-            lane=lane,
-            parent_key=parent_key,
-            priority=int(priority),
-            payload=payload,
-            state="pending",
-            attempts=0,
-            next_attempt_at=now + delay,
-            generation=0,
-            unsure=False,
-            retro_id=retro_id,
-            report_to=report_to,
-            created_at=now,
-        )
-        table = Delivery.__table__  # type: ignore[attr-defined]
-        state = table.c.state
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["team_id", "key"],
-                set_={
-                    "generation": table.c.generation + 1,
-                    "payload": payload,
-                    "state": case((state == "sending", "sending"), else_="pending"),
-                    "attempts": case((state == "pending", table.c.attempts), else_=0),
-                    "next_attempt_at": case((state == "pending", table.c.next_attempt_at), else_=now + delay),
-                    "last_error": None,
-                },
-            )
-        )
-        _wake_after_commit(session)
+        values = {
+            "team_id": team_id,
+            "key": key,
+            "kind": str(kind),
+            "lane": lane,
+            "parent_key": parent_key,
+            "priority": int(priority),
+            "purpose": None,
+            "payload": payload,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now + delay,
+            "generation": 0,
+            "unsure": False,
+            "retro_id": retro_id,
+            "report_to": report_to,
+            "created_at": now,
+        }
+        _write(session, "again", values)
+
+    @staticmethod
+    @contextmanager
+    def batch(session: Session) -> Iterator[None]:
+        """Intents added inside are written together when it ends, a statement per run of the same kind
+        in the order they were added (a fan-out: two statements, not two per person)."""
+        if _BATCH in session.info:
+            yield  # already batching: the outer one writes
+            return
+        session.info[_BATCH] = []
+        try:
+            yield
+            _flush(session, session.info[_BATCH])
+        finally:
+            session.info.pop(_BATCH, None)
 
     # ------------------------------------------------------------ the usual messages
 
@@ -429,10 +432,51 @@ def describe(delivery: Delivery) -> str:
     )
 
 
-def _insert(session: Session) -> Any:
+_BATCH = "outbox_batch"
+
+
+def _write(session: Session, how: str, values: dict[str, Any]) -> None:
+    """`add`: once per key; `again`: once more if it is already there (see Outbox.again)."""
+    pending = session.info.get(_BATCH)
+    if pending is not None:
+        pending.append((how, values))
+    else:
+        _flush(session, [(how, values)])
+
+
+def _flush(session: Session, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    for how, run in groupby(rows, key=lambda row: row[0]):
+        by_key: dict[str, dict[str, Any]] = {}
+        for _how, values in run:
+            # One row per key in a statement (PostgreSQL refuses to update a row twice in one): the first
+            # of an `add` wins, as it would one by one; the last of an `again`.
+            if how == "again" or values["key"] not in by_key:
+                by_key[values["key"]] = values
+        session.execute(_statement(session, how), list(by_key.values()))
+    if rows:
+        _wake_after_commit(session)
+
+
+def _statement(session: Session, how: str) -> Any:
     table = Delivery.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if how == "add":
+        return insert.on_conflict_do_nothing()
+    state = table.c.state
+    return insert.on_conflict_do_update(
+        index_elements=["team_id", "key"],
+        set_={
+            "generation": table.c.generation + 1,
+            "payload": insert.excluded.payload,
+            "state": case((state == "sending", "sending"), else_="pending"),
+            "attempts": case((state == "pending", table.c.attempts), else_=0),
+            "next_attempt_at": case(
+                (state == "pending", table.c.next_attempt_at), else_=insert.excluded.next_attempt_at
+            ),
+            "last_error": None,
+        },
+    )
 
 
 # Set by the running dispatcher: told after a commit that queued work, so it need not wait for its poll.

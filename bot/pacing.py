@@ -2,7 +2,8 @@
 
 Per workspace and method: Slack's tiers, calls per minute. chat.postMessage has no tier but about one
 message per second per channel. A 429 (from another process, or a limit Slack does not publish) blocks
-the method until its Retry-After. Nothing here sleeps: `reserve` answers how long to wait, and the
+the method until its Retry-After: for chat.postMessage in that channel only, since its limit is per
+channel (one busy DM must not hold back a thousand others). Nothing here sleeps: `reserve` answers how long to wait, and the
 dispatcher reschedules the delivery by that much.
 """
 
@@ -38,13 +39,16 @@ class Pacer:
         self._lock = threading.Lock()
         self._calls: dict[tuple[str, str], deque[float]] = {}
         self._last_post: dict[tuple[str, str], float] = {}
-        self._blocked: dict[tuple[str, str], float] = {}
+        self._blocked: dict[tuple[str, str, str], float] = {}  # (team, method, channel or "")
 
     def reserve(self, team_id: str, method: str, channel: str | None = None) -> float:
         """0 and the call is counted, or the seconds to wait before asking again."""
         with self._lock:
             now = self.now()
-            until = self._blocked.get((team_id, method), 0.0)
+            until = max(
+                self._blocked.get((team_id, method, ""), 0.0),
+                self._blocked.get((team_id, method, channel or ""), 0.0),
+            )
             if until > now:
                 return until - now
             if method == "chat.postMessage" and channel:
@@ -64,9 +68,10 @@ class Pacer:
             calls.append(now)
             return 0.0
 
-    def block(self, team_id: str, method: str, seconds: float) -> None:
-        """Slack answered 429: nobody in this process calls `method` for this workspace until it allows."""
+    def block(self, team_id: str, method: str, seconds: float, channel: str | None = None) -> None:
+        """Slack answered 429: nobody in this process calls `method` for this workspace (a post: in this
+        channel) until it allows."""
         with self._lock:
             until = self.now() + seconds
-            key = (team_id, method)
+            key = (team_id, method, channel if method == "chat.postMessage" and channel else "")
             self._blocked[key] = max(self._blocked.get(key, 0.0), until)

@@ -27,7 +27,11 @@ TASKS: dict[str, Task] = {
         team_id=t, retro_id=a["retro_id"]
     ),
     JobKind.NUDGE: lambda s, t, a: s.deadlines.nudge(
-        team_id=t, retro_id=a["retro_id"], user_id=a["user_id"], reminder=a["reminder"]
+        team_id=t,
+        retro_id=a["retro_id"],
+        reminder=a["reminder"],
+        # A job of a version that nudged each person on their own names the person.
+        **({"user_ids": {a["user_id"]}} if "user_id" in a else {"zone": a["zone"]}),
     ),
     JobKind.TURN_START: lambda s, t, a: s.discussion.turn_start_due(
         team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.outbox import Outbox, Purpose
 from bot.services.lookup import require_retro
-from bot.services.timers import REMINDERS, Timers
+from bot.services.timers import REMINDERS, Timers, zone_of
 from messages import blocks
 from messages.text import escape, mention
 from storage import repositories as repo
@@ -54,9 +55,7 @@ class DeadlineService:
         """(Re)schedule the closing job and every pending nudge; safe to call again after a change."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            people = [
-                p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
-            ]
+            people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
             self.timers.cancel(self.timers.collection_ids(retro, people))
             self.timers.schedule(self.timers.collection(session, retro))
 
@@ -70,41 +69,79 @@ class DeadlineService:
                 return  # already moved on, or the deadline moved: a newer job is in charge
         self.discussion.begin(team_id=team_id, retro_id=retro_id)
 
-    def nudge(self, *, team_id: str, retro_id: int, user_id: str, reminder: str) -> bool:
-        """Remind one person who has not answered. Recorded before sending: never twice, even after a crash."""
+    def nudge(
+        self,
+        *,
+        team_id: str,
+        retro_id: int,
+        reminder: str,
+        zone: str | None = None,
+        user_ids: Collection[str] | None = None,
+    ) -> int:
+        """Remind everyone in time zone `zone`, or these people, who has not answered yet. Returns how many
+        were reminded. The records and the messages commit together: nobody is reminded twice, even
+        after a crash."""
+        for _attempt in range(3):
+            try:
+                return self._nudge(team_id, retro_id, reminder, zone, user_ids)
+            except IntegrityError:
+                continue  # someone of them was reminded meanwhile (a job of an older version): look again
+        return 0
+
+    def _nudge(
+        self, team_id: str, retro_id: int, reminder: str, zone: str | None, user_ids: Collection[str] | None
+    ) -> int:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
-            person = repo.get_participant(
-                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+            if retro is None or retro.phase != Phase.COLLECTING or now >= retro.deadline:
+                return 0
+            reminded = set(
+                session.exec(
+                    select(Nudge.user_id).where(
+                        Nudge.team_id == team_id, Nudge.retro_id == retro_id, Nudge.reminder == reminder
+                    )
+                )
             )
-            if retro is None or person is None or person.responded_at is not None:
-                return False
-            if retro.phase != Phase.COLLECTING or now >= retro.deadline:
-                return False
-            # The record and the message commit together: never twice, even after a crash.
-            session.add(
-                Nudge(team_id=team_id, retro_id=retro_id, user_id=user_id, reminder=reminder, sent_at=now)
-            )
+            due = [
+                person.user_id
+                for person in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
+                if person.responded_at is None
+                and person.user_id not in reminded
+                and (person.user_id in user_ids if user_ids is not None else zone_of(person.tz) == zone)
+            ]
             message = blocks.nudge_message(retro=retro, now=now)
-            self.outbox.post(
-                session,
-                team_id=team_id,
-                channel=user_id,
-                text=message.text,
-                blocks=message.blocks,
-                key=f"nudge:{retro_id}:{user_id}:{reminder}",
-                purpose=Purpose.NUDGE,
-                retro_id=retro_id,
-                report_to=retro.facilitator_id if reminder.startswith("manual") else None,
-                extra={"reminder": reminder},
-                what=f"a reminder to {mention(user_id)}",
-            )
-            try:
-                session.commit()
-            except IntegrityError:
-                return False  # this reminder already went to this person
-            return True
+            with self.outbox.batch(session):
+                for user_id in due:
+                    session.add(
+                        Nudge(
+                            team_id=team_id,
+                            retro_id=retro_id,
+                            user_id=user_id,
+                            reminder=reminder,
+                            sent_at=now,
+                        )
+                    )
+                    self._post_nudge(session, retro, user_id, reminder, message)
+            session.commit()
+            return len(due)
+
+    def _post_nudge(
+        self, session: Session, retro: Retro, user_id: str, reminder: str, message: blocks.Message
+    ) -> None:
+        self.outbox.post(
+            session,
+            team_id=retro.team_id,
+            channel=user_id,
+            text=message.text,
+            blocks=message.blocks,
+            key=f"nudge:{retro.id}:{user_id}:{reminder}",
+            purpose=Purpose.NUDGE,
+            retro_id=retro.id,
+            report_to=retro.facilitator_id if reminder.startswith("manual") else None,
+            extra={"reminder": reminder},
+            what=f"a reminder to {mention(user_id)}",
+        )
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A reminder that could not be delivered: kept on its record, for `/retro status` and the report."""
@@ -144,11 +181,9 @@ class DeadlineService:
             ]
         if not pending:
             return "Everyone has answered already: nobody to remind."
-        queued = [
-            u for u in pending if self.nudge(team_id=team_id, retro_id=retro.id, user_id=u, reminder=reminder)
-        ]
+        queued = self.nudge(team_id=team_id, retro_id=retro.id, user_ids=set(pending), reminder=reminder)
         return (
-            f"Reminding {len(queued)} of {len(pending)} people who have not answered yet. "
+            f"Reminding {queued} of {len(pending)} people who have not answered yet. "
             "If I can't reach someone, I'll tell you."
         )
 

@@ -114,7 +114,7 @@ class DiscussionService:
         session.flush()
         stats = compute_stats(session, retro)
         listed = list(repo.items(session=session, team_id=team_id, retro_id=retro_id))
-        later.cancel += self.timers.collection_ids(retro, [p.user_id for p in people])
+        later.cancel += self.timers.collection_ids(retro, people)
         for part, message in enumerate(rounds.items_digest_messages(retro=retro, items=listed)):
             self.outbox.in_thread(
                 session, retro, text=message.text, blocks=message.blocks, key=f"digest:{retro_id}:{part}"

@@ -6,7 +6,7 @@ five calls for a thousand), which is what lets the first invitation go out withi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +20,10 @@ from storage.models import SlackUserCache
 
 FRESH_FOR = timedelta(days=1)
 LIST_WHEN_MISSING = 20  # more misses than this: read users.list pages instead of one users.info each
+
+
+def _user(row: SlackUserCache) -> SlackUser:
+    return SlackUser(id=row.user_id, name=row.name, is_bot=row.is_bot, deleted=row.deleted, tz=row.tz)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,18 @@ class People:
         row = session.get(SlackUserCache, (team_id, user_id))
         if row is None or row.fetched_at < self.clock() - FRESH_FOR:
             return None
-        return SlackUser(id=row.user_id, name=row.name, is_bot=row.is_bot, deleted=row.deleted, tz=row.tz)
+        return _user(row)
+
+    @staticmethod
+    def _rows(session: Session, team_id: str, user_ids: list[str]) -> Iterator[SlackUserCache]:
+        """The cached rows of these people: a query per 500, not one per person."""
+        for start in range(0, len(user_ids), 500):
+            yield from session.exec(
+                select(SlackUserCache).where(
+                    SlackUserCache.team_id == team_id,
+                    col(SlackUserCache.user_id).in_(user_ids[start : start + 500]),
+                )
+            )
 
     def name(self, session: Session, team_id: str, user_id: str) -> str:
         known = self.cached(session, team_id, user_id)
@@ -49,10 +64,11 @@ class People:
         that asked runs again later; a person Slack does not know is listed as unreachable."""
         wanted = list(dict.fromkeys(user_ids))
         found: dict[str, SlackUser] = {}
+        fresh_since = self.clock() - FRESH_FOR
         with unit_of_work(self.engine) as session:
-            for user_id in wanted:
-                if (known := self.cached(session, team_id, user_id)) is not None:
-                    found[user_id] = known
+            for row in self._rows(session, team_id, wanted):
+                if row.fetched_at >= fresh_since:
+                    found[row.user_id] = _user(row)
         missing = [u for u in wanted if u not in found]
         unreachable: list[tuple[str, str]] = []
         fetched: list[SlackUser] = []
@@ -90,15 +106,7 @@ class People:
             return
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            existing = {
-                row.user_id: row
-                for row in session.exec(
-                    select(SlackUserCache).where(
-                        SlackUserCache.team_id == team_id,
-                        col(SlackUserCache.user_id).in_([u.id for u in users]),
-                    )
-                )
-            }
+            existing = {row.user_id: row for row in self._rows(session, team_id, [u.id for u in users])}
             for user in users:
                 row = existing.get(user.id) or SlackUserCache(
                     team_id=team_id, user_id=user.id, fetched_at=now

@@ -259,57 +259,63 @@ class RetroService:
                             tz=invitee.tz,
                         )
                     )
-                kickoff = self._kickoff(retro, [i.id for i in invitees])
-                self.outbox.post(
-                    session,
-                    team_id=team_id,
-                    channel=retro.channel_id,
-                    text=kickoff.text,
-                    blocks=kickoff.blocks,
-                    key=kickoff_key(retro_id),
-                    priority=Priority.URGENT,
-                    purpose=Purpose.KICKOFF,
-                    retro_id=retro_id,
-                )
-                invite = blocks.survey_invite_message(retro=retro)
-                for invitee in invitees:
+                with self.outbox.batch(session):  # a statement per kind, not one per person
+                    kickoff = self._kickoff(retro, [i.id for i in invitees])
                     self.outbox.post(
                         session,
                         team_id=team_id,
-                        channel=invitee.id,
-                        text=invite.text,
-                        blocks=invite.blocks,
-                        key=f"invite:{retro_id}:{invitee.id}",
+                        channel=retro.channel_id,
+                        text=kickoff.text,
+                        blocks=kickoff.blocks,
+                        key=kickoff_key(retro_id),
+                        priority=Priority.URGENT,
+                        purpose=Purpose.KICKOFF,
+                        retro_id=retro_id,
+                    )
+                    invite = blocks.survey_invite_message(retro=retro)
+                    for invitee in invitees:
+                        self.outbox.post(
+                            session,
+                            team_id=team_id,
+                            channel=invitee.id,
+                            text=invite.text,
+                            blocks=invite.blocks,
+                            key=f"invite:{retro_id}:{invitee.id}",
+                            parent_key=kickoff_key(retro_id),
+                            reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
+                            priority=Priority.URGENT,
+                            purpose=Purpose.INVITE,
+                            retro_id=retro_id,
+                        )
+                    # Goes out as soon as the invitations are queued, and shows their progress as they go.
+                    self.outbox.post(
+                        session,
+                        team_id=team_id,
+                        channel=retro.facilitator_id,
+                        text=blocks.start_progress_text(
+                            retro=retro, total=len(invitees), invited=0, failed=unreachable
+                        ),
+                        key=started_key(retro_id),
                         parent_key=kickoff_key(retro_id),
                         reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
                         priority=Priority.URGENT,
-                        purpose=Purpose.INVITE,
+                        purpose=Purpose.STARTED,
                         retro_id=retro_id,
+                        extra={"unreachable": unreachable, "total": len(invitees)},
                     )
-                # Goes out as soon as the invitations are queued, and shows their progress as they go.
-                self.outbox.post(
-                    session,
-                    team_id=team_id,
-                    channel=retro.facilitator_id,
-                    text=blocks.start_progress_text(
-                        retro=retro, total=len(invitees), invited=0, failed=unreachable
-                    ),
-                    key=started_key(retro_id),
-                    parent_key=kickoff_key(retro_id),
-                    reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
-                    priority=Priority.URGENT,
-                    purpose=Purpose.STARTED,
-                    retro_id=retro_id,
-                    extra={"unreachable": unreachable, "total": len(invitees)},
-                )
-                for user_id in dict.fromkeys([retro.facilitator_id, *(i.id for i in invitees)]):
-                    self.outbox.home(session, team_id=team_id, user_id=user_id)
+                    for user_id in dict.fromkeys([retro.facilitator_id, *(i.id for i in invitees)]):
+                        self.outbox.home(session, team_id=team_id, user_id=user_id)
                 session.commit()
-        # Locked: a kickoff that fails now discards the retro and cancels its jobs only after these exist.
         with unit_of_work(self.engine) as session:
-            retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id, lock=True)
-            if retro is not None:  # else the kickoff already failed and the facilitator was told
-                self.timers.schedule([*self.timers.collection(session, retro), *self.timers.followup(retro)])
+            retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            jobs = [*self.timers.collection(session, retro), *self.timers.followup(retro)] if retro else []
+        # Scheduled outside any transaction: the deliveries go out meanwhile. A kickoff that failed in the
+        # meantime discarded the retro and cancelled what existed then; what it could not see goes now.
+        self.timers.schedule(jobs)
+        with unit_of_work(self.engine) as session:
+            gone = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id) is None
+        if jobs and gone:
+            self.timers.cancel(job.id for job in jobs)
 
     def _abandon(self, team_id: str, retro_id: int, error: str) -> None:
         """The channel cannot be used: forget the retro and tell the facilitator why."""
@@ -322,7 +328,7 @@ class RetroService:
 
     def _discard(self, session: Session, retro: Retro, error: str) -> None:
         people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id or 0))
-        ids = self.timers.collection_ids(retro, [p.user_id for p in people]) + self.timers.followup_ids(retro)
+        ids = self.timers.collection_ids(retro, people) + self.timers.followup_ids(retro)
         # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
         # the job store's own connection would wait on SQLite's lock.
         event.listen(session, "after_commit", lambda _session: self.timers.cancel(ids), once=True)

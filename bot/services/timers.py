@@ -22,9 +22,15 @@ from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import ActionItem, Nudge, Retro, Turn
+from storage.models import ActionItem, Nudge, Participant, Retro, Turn
 
 logger = logging.getLogger(__name__)
+
+
+def zone_of(name: str | None) -> str:
+    """The time zone a person's nudges are grouped by: their own, or UTC when Slack gave none we know."""
+    return zone(name).key
+
 
 REMINDERS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
 REMIND_AT = time(9, 0)  # local time of an action item's owner
@@ -60,7 +66,8 @@ class Timers:
     # ------------------------------------------------------------ what should exist
 
     def collection(self, session: Session, retro: Retro) -> list[Job]:
-        """The closing job and a nudge per reminder for everyone who has not answered."""
+        """The closing job, and per reminder a nudge job for each time zone with someone who has not
+        answered: a thousand people in four zones make eight jobs, not two thousand."""
         if retro.phase != Phase.COLLECTING:
             return []
         assert retro.id is not None
@@ -74,28 +81,30 @@ class Timers:
                 select(Nudge).where(Nudge.team_id == retro.team_id, Nudge.retro_id == retro.id)
             )
         }
-        for person in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id):
-            if person.responded_at is not None:
-                continue
-            for reminder, before in REMINDERS.items():
-                if (person.user_id, reminder) in sent:
-                    continue
-                when = nudge_time(
-                    ideal=retro.deadline - before, deadline=retro.deadline, now=now, tz=zone(person.tz)
-                )
-                if when is not None:
-                    found.append(self.nudge(retro, person.user_id, reminder, when))
+        waiting = {
+            (reminder, zone_of(person.tz))
+            for person in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+            if person.responded_at is None
+            for reminder in REMINDERS
+            if (person.user_id, reminder) not in sent
+        }
+        for reminder, tz in sorted(waiting):
+            ideal = retro.deadline - REMINDERS[reminder]
+            when = nudge_time(ideal=ideal, deadline=retro.deadline, now=now, tz=zone(tz))
+            if when is not None:
+                found.append(self.nudge(retro, reminder, tz, when))
         return found
 
     @staticmethod
-    def nudge(retro: Retro, user_id: str, reminder: str, when: datetime) -> Job:
+    def nudge(retro: Retro, reminder: str, tz: str, when: datetime) -> Job:
+        """Everyone in time zone `tz` who has not answered, reminded at a sensible local hour."""
         assert retro.id is not None
         return Job(
             JobKind.NUDGE,
             retro.team_id,
-            (retro.id, user_id, reminder),
+            (retro.id, reminder, tz),
             when,
-            {"retro_id": retro.id, "user_id": user_id, "reminder": reminder},
+            {"retro_id": retro.id, "reminder": reminder, "zone": tz},
         )
 
     @staticmethod
@@ -166,15 +175,15 @@ class Timers:
     # ------------------------------------------------------------ ids, for cancelling
 
     @staticmethod
-    def collection_ids(retro: Retro, user_ids: Iterable[str]) -> list[str]:
+    def collection_ids(retro: Retro, people: Iterable[Participant]) -> list[str]:
         ids = [job_id(JobKind.CLOSE_COLLECTION, retro.team_id, retro.id)]
-        return ids + Timers.nudge_ids(retro, user_ids)
+        return ids + Timers.nudge_ids(retro, people)
 
     @staticmethod
-    def nudge_ids(retro: Retro, user_ids: Iterable[str]) -> list[str]:
+    def nudge_ids(retro: Retro, people: Iterable[Participant]) -> list[str]:
         return [
-            job_id(JobKind.NUDGE, retro.team_id, retro.id, user_id, reminder)
-            for user_id in user_ids
+            job_id(JobKind.NUDGE, retro.team_id, retro.id, reminder, tz)
+            for tz in sorted({zone_of(p.tz) for p in people})
             for reminder in REMINDERS
         ]
 
@@ -214,9 +223,7 @@ class Timers:
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
         assert retro.id is not None
-        people = [
-            p.user_id for p in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
-        ]
+        people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
         turns = session.exec(
             select(Turn.id).where(
                 Turn.team_id == retro.team_id,
@@ -236,6 +243,12 @@ class Timers:
     def reconcile(self) -> int:
         """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
         existing = self.jobs.existing()
+        # A nudge per person, as versions before nudges by time zone scheduled them: replaced below.
+        legacy = [
+            i for i in existing if i.startswith(f"{JobKind.NUDGE}:") and i.split(":")[3] not in REMINDERS
+        ]
+        self.cancel(legacy)
+        existing -= set(legacy)
         missing: list[Job] = []
         with unit_of_work(self.engine) as session:
             for retro in session.exec(select(Retro).where(col(Retro.phase) != Phase.CANCELLED)):

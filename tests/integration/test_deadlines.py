@@ -52,16 +52,18 @@ def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: 
     team(bot)
     start_retro(bot, values={"deadline": ts(DEADLINE)})
     nudge_jobs = stored_jobs(bot, JobKind.NUDGE)
-    assert len(nudge_jobs) == 8  # two reminders for each of four people
+    assert len(nudge_jobs) == 8  # two reminders for each of the four people's time zones
+    assert {j.kwargs["args"]["zone"] for j in nudge_jobs} == set(ZONES.values())
     for job in nudge_jobs:
-        person = job.kwargs["args"]["user_id"]
-        local = job.next_run_time.astimezone(zone(ZONES[person]))
+        local = job.next_run_time.astimezone(zone(job.kwargs["args"]["zone"]))
         assert 8 <= local.hour < 20, (job.id, local)
 
     # Bob answers on Monday; the others do not.
     bot.slack.submit("UBOB", open_survey(bot, "UBOB", bot.fake.dms_to("UBOB")[0]), {"cat_went_well": "CI"})
     (dans_last,) = [
-        j.kwargs for j in nudge_jobs if j.id == job_id(JobKind.NUDGE, "T0TEAM", retro(bot).id, "UDAN", "2h")
+        j.kwargs
+        for j in nudge_jobs
+        if j.id == job_id(JobKind.NUDGE, "T0TEAM", retro(bot).id, "2h", ZONES["UDAN"])
     ]
     bot.restart()  # the nudges wait in the job store across a restart
     step_through_jobs(bot, until=DEADLINE - timedelta(minutes=1))
@@ -83,6 +85,33 @@ def test_nudges_land_at_local_hours_once_and_never_for_people_who_answered(bot: 
     bot.restart()
     replay(bot, dans_last)
     assert len([m for m in bot.fake.dms_to("UDAN") if "A reminder" in blocks_text(m)]) == 2
+
+
+def test_a_per_person_nudge_of_an_older_version_gives_way_to_its_time_zones_job(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot, values={"deadline": ts(DEADLINE)})
+    retro_id = retro(bot).id
+    # What versions that nudged each person on their own left in the job store.
+    legacy = job_id(JobKind.NUDGE, "T0TEAM", retro_id, "UCAROL", "24h")
+    run_at = DEADLINE - timedelta(hours=24)
+    bot.scheduler.add_job(
+        "bot.jobs:due",
+        trigger="date",
+        run_date=run_at,
+        id=legacy,
+        kwargs={
+            "kind": "nudge",
+            "team_id": "T0TEAM",
+            "job": legacy,
+            "run_at": run_at.isoformat(),
+            "args": {"retro_id": retro_id, "user_id": "UCAROL", "reminder": "24h"},
+        },
+    )
+    bot.restart()  # the start-up reconciler replaces it
+    assert legacy not in {j.id for j in bot.scheduler.get_jobs()}
+    assert len(stored_jobs(bot, JobKind.NUDGE)) == 8
+    step_through_jobs(bot, until=DEADLINE - timedelta(minutes=1))
+    assert len([m for m in bot.fake.dms_to("UCAROL") if "A reminder" in blocks_text(m)]) == 2
 
 
 def test_collection_closes_at_the_deadline_even_after_a_restart(bot: Bot) -> None:

@@ -208,27 +208,29 @@ def test_after_the_deadline_a_reminder_reaches_nobody_and_says_so(
         assert session.exec(select(Nudge)).all() == []
 
 
-def test_schedule_plans_the_close_and_each_pending_persons_reminders(
+def test_schedule_plans_the_close_and_a_reminder_per_time_zone_of_those_waiting(
     services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
 ) -> None:
-    retro_id = open_retro(engine, clock, "U1", "U2", "U3", deadline=clock() + timedelta(hours=3))
+    retro_id = open_retro(engine, clock, "U1", "U2", "U3", "U4", "U5", deadline=clock() + timedelta(hours=3))
     with Session(engine) as session:
-        answered = session.exec(select(Participant).where(Participant.user_id == "U1")).one()
-        answered.responded_at = clock()
-        session.add(answered)
+        for person in session.exec(select(Participant)):
+            if person.user_id == "U1":
+                person.responded_at = clock()
+            person.tz = {"U4": "Asia/Tokyo", "U5": "Nowhere/Atlantis"}.get(person.user_id, person.tz)
+            session.add(person)
         session.commit()
     services.deadlines.schedule(team_id="T1", retro_id=retro_id)
-    # Three hours before the deadline the 24-hour reminder is too late; the 2-hour one is not.
+    # Three hours before the deadline the 24-hour reminder is too late; the 2-hour one is not. At 10:17
+    # UTC it is 19:17 in Tokyo: the same moment, but its own job. An unknown zone counts as UTC.
+    utc = job_id(JobKind.NUDGE, "T1", retro_id, "2h", "UTC")
+    tokyo = job_id(JobKind.NUDGE, "T1", retro_id, "2h", "Asia/Tokyo")
     assert {key: job.run_at for key, job in jobs.jobs.items()} == {
         job_id(JobKind.CLOSE_COLLECTION, "T1", retro_id): clock() + timedelta(hours=3),
-        job_id(JobKind.NUDGE, "T1", retro_id, "U2", "2h"): clock() + timedelta(hours=1),
-        job_id(JobKind.NUDGE, "T1", retro_id, "U3", "2h"): clock() + timedelta(hours=1),
+        utc: clock() + timedelta(hours=1),
+        tokyo: clock() + timedelta(hours=1),
     }
-    assert jobs.jobs[job_id(JobKind.NUDGE, "T1", retro_id, "U2", "2h")].args == {
-        "retro_id": retro_id,
-        "user_id": "U2",
-        "reminder": "2h",
-    }
+    assert jobs.jobs[utc].args == {"retro_id": retro_id, "reminder": "2h", "zone": "UTC"}
+    assert jobs.jobs[tokyo].args == {"retro_id": retro_id, "reminder": "2h", "zone": "Asia/Tokyo"}
     # Scheduling again (after a change) replaces them: still one job each.
     services.deadlines.schedule(team_id="T1", retro_id=retro_id)
     assert len(jobs.jobs) == 3

@@ -159,17 +159,18 @@ def test_a_nudge_reaches_someone_who_has_not_answered_once(
         answered = session.get(Participant, 2)
         assert answered is not None and answered.user_id == "U2"
         answered.responded_at = clock()
+        answered.tz = "Asia/Tokyo"
         session.add(answered)
         session.commit()
     services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
     nudges = {j.parts: j for j in jobs.jobs.values() if j.kind == JobKind.NUDGE}
-    # Only the person who has not answered is reminded, once per reminder.
-    assert set(nudges) == {(retro.id, "U1", "24h"), (retro.id, "U1", "2h")}
-    day_before, two_hours = nudges[(retro.id, "U1", "24h")], nudges[(retro.id, "U1", "2h")]
+    # Only the zone of someone who has not answered gets reminders, one job per reminder.
+    assert set(nudges) == {(retro.id, "24h", "UTC"), (retro.id, "2h", "UTC")}
+    day_before, two_hours = nudges[(retro.id, "24h", "UTC")], nudges[(retro.id, "2h", "UTC")]
 
-    # Jobs from before U2 answered, and for someone never invited, remind nobody.
-    fire(at_its_time(clock, Timers.nudge(retro, "U2", "24h", day_before.run_at)))
-    fire(Timers.nudge(retro, "U3", "24h", day_before.run_at))
+    # Jobs from before U2 answered, and for a zone where nobody lives, remind nobody.
+    fire(at_its_time(clock, Timers.nudge(retro, "24h", "Asia/Tokyo", day_before.run_at)))
+    fire(Timers.nudge(retro, "24h", "Europe/Paris", day_before.run_at))
     assert gateway.sent == []
 
     fire(day_before)
@@ -181,6 +182,17 @@ def test_a_nudge_reaches_someone_who_has_not_answered_once(
     assert ":wave: A reminder: the retrospective *Q3 &lt;launch&gt;* in <#C1>" in mrkdwn_text(
         reminder["blocks"]
     )
+    # A job of a version that nudged each person on their own: not a second reminder.
+    fire(
+        Job(
+            JobKind.NUDGE,
+            TEAM,
+            (retro.id, "U1", "24h"),
+            day_before.run_at,
+            {"retro_id": retro.id, "user_id": "U1", "reminder": "24h"},
+        )
+    )
+    assert len(gateway.messages_to("U1")) == 1
     fire(at_its_time(clock, two_hours))  # the other reminder is another one
     fire(two_hours)
     assert len(gateway.messages_to("U1")) == 2
@@ -203,8 +215,8 @@ def test_a_nudge_after_collection_ended_is_not_sent(
     discussing = store_retro(engine, clock, phase="discussing", channel_id="C2")
     with Session(engine) as session:
         assert services.timers.collection(session, discussing) == []
-    fire(Timers.nudge(discussing, "U1", "24h", clock()))
-    fire(Timers.nudge(make_retro(None, id=999), "U1", "24h", clock()))  # a retro that is gone
+    fire(Timers.nudge(discussing, "24h", "UTC", clock()))
+    fire(Timers.nudge(make_retro(None, id=999), "24h", "UTC", clock()))  # a retro that is gone
     assert gateway.sent == []
 
 

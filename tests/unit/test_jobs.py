@@ -340,7 +340,7 @@ def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
     # What the services cancel covers every job the timers build for that retro.
     retro = stored.retros[1]
     cancel_ids = (
-        Timers.collection_ids(retro, ["U1"])
+        Timers.collection_ids(retro, [Participant(team_id=TEAM, retro_id=1, user_id="U1", tz="UTC")])
         + Timers.voting_ids(retro)
         + [i for t in stored.turns[1] for i in Timers.turn_ids(retro, t)]
         + Timers.followup_ids(retro)
