@@ -1,0 +1,84 @@
+"""The outbox's batches write what one-by-one writes would; the pacer holds back only what a 429 was about."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.outbox import Outbox
+from bot.pacing import Pacer
+from storage.models import Delivery
+from tests.conftest import FakeClock
+
+TEAM = "T1"
+
+
+def rows(engine: Engine) -> list[tuple[str, str | None, int, dict[str, object]]]:
+    with Session(engine) as session:
+        found = session.exec(select(Delivery).order_by(col(Delivery.id))).all()
+        return [(d.key, d.lane, d.generation, d.payload) for d in found]
+
+
+def queue(outbox: Outbox, session: Session) -> None:
+    outbox.post(session, team_id=TEAM, channel="C1", text="kickoff", key="kickoff")
+    for user in ("U1", "U2", "U1"):  # U1 twice: once is enough
+        outbox.post(session, team_id=TEAM, channel=user, text=f"hi {user}", key=f"invite:{user}")
+    outbox.home(session, team_id=TEAM, user_id="U1")
+    outbox.home(session, team_id=TEAM, user_id="U1")  # again: one waiting Home tab
+    outbox.post(session, team_id=TEAM, channel="UFAC", text="started", key="started")
+
+
+def test_a_batch_writes_what_one_by_one_writes_in_the_same_order(engine: Engine, clock: FakeClock) -> None:
+    outbox = Outbox(clock)
+    with Session(engine) as session:
+        queue(outbox, session)
+        session.commit()
+    one_by_one = rows(engine)
+    with Session(engine) as session:
+        for delivery in session.exec(select(Delivery)):
+            session.delete(delivery)
+        session.commit()
+
+    with Session(engine) as session:
+        with Outbox.batch(session), Outbox.batch(session):  # nested: the outer one writes
+            queue(outbox, session)
+            assert session.exec(select(Delivery)).all() == []  # nothing yet
+        session.commit()
+    batched = rows(engine)
+    assert [r[0] for r in batched] == ["kickoff", "invite:U1", "invite:U2", "home:U1", "started"]
+    assert [(k, lane, payload) for k, lane, _g, payload in batched] == [
+        (k, lane, payload) for k, lane, _g, payload in one_by_one
+    ]
+    # A Home tab asked for again while it waits is still one delivery.
+    assert [g for k, _l, g, _p in batched if k == "home:U1"] == [0]
+
+
+def test_a_batch_that_fails_writes_nothing(engine: Engine, clock: FakeClock) -> None:
+    outbox = Outbox(clock)
+    with Session(engine) as session:
+        try:
+            with Outbox.batch(session):
+                outbox.post(session, team_id=TEAM, channel="C1", text="kickoff", key="kickoff")
+                raise RuntimeError("the step failed")
+        except RuntimeError:
+            pass
+        outbox.post(session, team_id=TEAM, channel="C1", text="after", key="after")  # not batched any more
+        session.commit()
+    assert [r[0] for r in rows(engine)] == ["after"]
+
+
+def test_a_posts_429_holds_back_its_channel_only() -> None:
+    now = [1000.0]
+    pacer = Pacer(lambda: now[0])
+    pacer.block(TEAM, "chat.postMessage", 3.0, "U1")
+    assert pacer.reserve(TEAM, "chat.postMessage", "U1") == 3.0
+    assert pacer.reserve(TEAM, "chat.postMessage", "U2") == 0.0  # a thousand other DMs go on
+    assert pacer.reserve("T2", "chat.postMessage", "U1") == 0.0  # and other workspaces
+    # Any other method's 429 holds back the method in the workspace.
+    pacer.block(TEAM, "views.publish", 2.0, "U1")
+    assert pacer.reserve(TEAM, "views.publish") == 2.0
+    now[0] += 3.0
+    assert pacer.reserve(TEAM, "chat.postMessage", "U1") == 0.0
+    assert pacer.reserve(TEAM, "views.publish") == 0.0
+    # One message a second per channel.
+    assert pacer.reserve(TEAM, "chat.postMessage", "U1") == 1.0
