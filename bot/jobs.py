@@ -88,7 +88,10 @@ def due(kind: str, team_id: str, job: str, run_at: str, args: dict[str, Any]) ->
 
 
 def lane_of(kind: str, args: dict[str, Any]) -> str | None:
-    """Steps of one retro run one at a time; a reminder waits for nobody."""
+    """Steps of one retro run one at a time, and an action item's notices in the order they fell due (a bot
+    that was down sends "due tomorrow" before "overdue"); a nudge waits for nobody."""
     if "retro_id" in args and kind != JobKind.NUDGE:
         return f"retro:{args['retro_id']}"
+    if "action_id" in args:
+        return f"action:{args['action_id']}"
     return None

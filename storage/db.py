@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +36,44 @@ def make_engine(url: str, *, pool_size: int = 10, take_turns: bool = True) -> En
         # at a time: a connection is held from checkout to checkin, which the Session does per transaction.
         if take_turns:
             turnstile = _Turnstile()
-            event.listen(engine, "checkout", lambda *_: turnstile.enter())
-            event.listen(engine, "checkin", lambda *_: turnstile.leave())
+            event.listen(engine, "checkout", partial(_check_out, turnstile))
+            event.listen(engine, "checkin", partial(_check_in, turnstile))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+_reading = threading.local()
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A session for reads alone (an ack that only shows something). On SQLite it does not wait for the
+    writers' turns, since in WAL mode a reader never waits and is never waited for, and its connection
+    refuses to write (PRAGMA query_only)."""
+    outer = getattr(_reading, "on", False)
+    _reading.on = True
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        _reading.on = outer
+
+
+def _check_out(turnstile: _Turnstile, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    reading = getattr(_reading, "on", False)
+    if reading != record.info.get("query_only", False):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA query_only={int(reading)}")
+        cursor.close()
+        record.info["query_only"] = reading
+    if not reading:
+        turnstile.enter()
+    record.info["took_turn"] = not reading
+
+
+def _check_in(turnstile: _Turnstile, _dbapi_connection: Any, record: Any) -> None:
+    if record.info.pop("took_turn", False):
+        turnstile.leave()
 
 
 class _Turnstile:

@@ -39,6 +39,18 @@ if TYPE_CHECKING:
 START = datetime(2026, 11, 23, 9, 17, 43, tzinfo=UTC)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `load` measure latency, which other tests running beside them on the same cores would
+    disturb: under pytest-xdist they are left out, and the README's command runs them afterwards, alone
+    (`-n0 -m load`)."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker: run alone (-n0)
+        return
+    measured = [item for item in items if item.get_closest_marker("load")]
+    if measured:
+        config.hook.pytest_deselected(items=measured)
+        items[:] = [item for item in items if not item.get_closest_marker("load")]
+
+
 class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener pool, with a way to wait until every listener has finished its work."""
 

@@ -45,7 +45,7 @@ from messages.chart import history_chart
 from messages.report import ReportData, render_report
 from messages.text import escape, mention
 from storage import repositories as repo
-from storage.db import unit_of_work
+from storage.db import read_only, unit_of_work
 from storage.models import Delivery, Participant, Retro
 
 logger = logging.getLogger(__name__)
@@ -519,7 +519,7 @@ class RetroService:
     # ------------------------------------------------------------ status
 
     def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
-        with unit_of_work(self.engine) as session:
+        with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
             retro = self._current(session, team_id, channel_id)
             stats = compute_stats(session, retro)
             turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id or 0)

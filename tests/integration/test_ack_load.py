@@ -29,9 +29,11 @@ from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
 from tests.slackclient import SIGNING_SECRET, SlackClient
 
+pytestmark = pytest.mark.load  # measured alone, not beside other tests (tests/conftest.py)
+
 LATENCY = 0.15
 CLIENTS = 50
-ROUNDS = 3
+ROUNDS = 5
 
 
 @pytest.fixture
@@ -108,10 +110,9 @@ def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_ap
         slowest = max(slowest, *mine)
         ratios.append(p99(mine) / p99(floor))
     assert slowest < 3.0
-    # The median of rounds: one round disturbed by the machine does not decide. Issue #10's goal is 1.2x;
-    # measured here 1.5-1.9x (the status ack still loads every item, issue #13), so this guards against
-    # going back towards the 3.1x measured before the outbox until that work lands.
-    assert statistics.median(ratios) <= 2.5, f"p99 ratios to a bare Bolt app, per round: {ratios}"
+    # The median of rounds: one round disturbed by the machine does not decide. Measured 0.95-1.15x
+    # (3.1x before the outbox; 1.5-1.9x while `/retro status` waited for the workers' SQLite writes).
+    assert statistics.median(ratios) <= 1.2, f"p99 ratios to a bare Bolt app, per round: {ratios}"
 
 
 def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:
@@ -133,14 +134,21 @@ def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:
     bot.executor.wait_idle()
     for channel, view_id in zip(channels, list(bot.fake.views), strict=True):
         assert bot.slack.submit(people[channel][0], view_id, {}).body == ""
-    settling = threading.Thread(target=bot.settle, name="settle")
+    settled = threading.Event()
+
+    def settle() -> None:
+        bot.settle()
+        settled.set()
+
+    settling = threading.Thread(target=settle, name="settle")
     settling.start()
     waits: list[float] = []
-    while settling.is_alive():
+    while not settled.is_set():
         began = time.monotonic()
         reply, _ = bot.slack.command("UOTHER", "CELSEWHERE", "help")
         waits.append(time.monotonic() - began)
         assert reply.status == 200 and "/retro new" in reply.text
+        settled.wait(0.05)  # someone asking every 50 ms, not a client hammering the machine it measures
     settling.join()
     invited = Counter(m.channel for m in bot.fake.messages if m.text.startswith("You're invited"))
     everyone = [f"D{m}" for members in people.values() for m in members]

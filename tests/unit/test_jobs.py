@@ -366,3 +366,10 @@ def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
     left = scheduler_factory().get_jobs()
     assert {j.id for j in left} == everything - ids[1] - action_ids[1]
     assert {j.func_ref for j in left} == {STORED_REFERENCE}
+
+
+def test_a_retros_steps_and_an_action_items_notices_each_take_turns_and_nudges_wait_for_nobody() -> None:
+    assert bot.jobs.lane_of(JobKind.CLOSE_VOTING, {"retro_id": 3}) == "retro:3"
+    # Fired together after a downtime, "due tomorrow" goes before "overdue".
+    assert bot.jobs.lane_of(JobKind.ACTION_REMINDER, {"action_id": 7, "kind": "due:2026-11-30"}) == "action:7"
+    assert bot.jobs.lane_of(JobKind.NUDGE, {"retro_id": 3, "reminder": "2h", "zone": "UTC"}) is None
