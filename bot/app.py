@@ -29,6 +29,7 @@ def build_app(
     bolt_logger = logging.getLogger("rearview.bolt")
     bolt_logger.addFilter(_TOKEN_SKIPPED)  # the same object each time: a restart adds no second filter
     app = App(
+        name="rearview",  # else Bolt reads the caller's source through inspect.stack(): slow on every start
         client=client,
         signing_secret=signing_secret,
         logger=bolt_logger,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, exists, or_, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, func, or_, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -485,32 +485,33 @@ class Dispatcher:
 
 def _claim_query(*, postgres: bool) -> Any:
     """Up to four due deliveries that nothing holds back: the first open one in its lane, whose parent (if
-    any) is no longer open. Built once; `now` is bound at each claim."""
+    any) is no longer open. Built once; `now` is bound at each claim.
+
+    The open lanes' heads and the open keys are each read once (uncorrelated subqueries), so a claim costs
+    one pass over the open deliveries whatever the planner knows: correlated NOT EXISTS made PostgreSQL,
+    with no statistics yet on a table a fan-out just filled, compare every open row with every other
+    (88 ms a claim with 300 open; 0.4 ms once analysed)."""
     d = aliased(Delivery)
-    earlier = aliased(Delivery)
-    parent = aliased(Delivery)
+    o = aliased(Delivery)
     next_attempt_at: Any = col(Delivery.next_attempt_at)
     now = bindparam("now", type_=next_attempt_at.type)
     claimable = or_(
         col(d.state) == "pending",
         and_(col(d.state) == "sending", col(d.lease_until) < now),  # its process died mid-send
     )
+    heads = (
+        select(col(o.team_id), col(o.lane), func.min(col(o.id)))
+        .where(col(o.state).in_(_OPEN), col(o.lane).is_not(None))
+        .group_by(col(o.team_id), col(o.lane))
+    )
+    open_keys = select(col(o.team_id), col(o.key)).where(col(o.state).in_(_OPEN))
     query = (
         select(d.id)
         .where(
             claimable,
             col(d.next_attempt_at) <= now,
-            ~exists().where(
-                col(earlier.team_id) == col(d.team_id),
-                col(earlier.lane) == col(d.lane),
-                col(earlier.id) < col(d.id),
-                col(earlier.state).in_(_OPEN),
-            ),
-            ~exists().where(
-                col(parent.team_id) == col(d.team_id),
-                col(parent.key) == col(d.parent_key),
-                col(parent.state).in_(_OPEN),
-            ),
+            or_(col(d.lane).is_(None), tuple_(col(d.team_id), col(d.lane), col(d.id)).in_(heads)),
+            or_(col(d.parent_key).is_(None), tuple_(col(d.team_id), col(d.parent_key)).not_in(open_keys)),
         )
         .order_by(col(d.priority), col(d.id))
         .limit(4)

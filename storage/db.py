@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 _STORAGE_DIR = Path(__file__).resolve().parent
@@ -129,8 +132,24 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema to the newest revision: the only way the schema is made outside tests."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema to the newest revision: the only way the schema is made outside tests. A database
+    already there is left alone without running Alembic's environment (a restart costs no migration run)."""
+    if _revision(url) != _head():
+        command.upgrade(alembic_config(url), "head")
+
+
+@cache
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _revision(url: str) -> str | None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def unit_of_work(engine: Engine) -> Session:
