@@ -88,25 +88,10 @@ class Outbox:
     ) -> str:
         """Queue one intent (once per key) and return its key."""
         key = key or f"once:{uuid.uuid4().hex}"
-        now = self.clock()
-        values = {
-            "team_id": team_id,
-            "key": key,
-            "kind": str(kind),
-            "lane": lane,
-            "parent_key": parent_key,
-            "priority": int(priority),
-            "purpose": str(purpose) if purpose else None,
-            "payload": payload,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": now + delay,
-            "generation": 0,
-            "unsure": False,
-            "retro_id": retro_id,
-            "report_to": report_to,
-            "created_at": now,
-        }
+        values = self._row(
+            team_id, key, kind, payload, lane, parent_key, priority, retro_id, report_to, delay
+        )
+        values["purpose"] = str(purpose) if purpose else None
         _write(session, "add", values)
         return key
 
@@ -127,8 +112,26 @@ class Outbox:
     ) -> None:
         """Queue a delivery that shows current state (a Home tab, a progress note): asking again while one
         is waiting adds nothing; asking while one is being sent makes it go once more afterwards."""
+        values = self._row(
+            team_id, key, kind, payload, lane, parent_key, priority, retro_id, report_to, delay
+        )
+        _write(session, "again", values)
+
+    def _row(
+        self,
+        team_id: str,
+        key: str,
+        kind: Kind,
+        payload: dict[str, Any],
+        lane: str | None,
+        parent_key: str | None,
+        priority: int,
+        retro_id: int | None,
+        report_to: str | None,
+        delay: timedelta,
+    ) -> dict[str, Any]:
         now = self.clock()
-        values = {
+        return {
             "team_id": team_id,
             "key": key,
             "kind": str(kind),
@@ -146,7 +149,6 @@ class Outbox:
             "report_to": report_to,
             "created_at": now,
         }
-        _write(session, "again", values)
 
     @staticmethod
     @contextmanager
