@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, bindparam, case, delete, exists, func, or_, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -411,13 +412,25 @@ class Dispatcher:
         return opened
 
     def _remember_dm(self, session: Session, team_id: str, user_id: str, dm_channel: str) -> None:
-        cached = session.get(SlackUserCache, (team_id, user_id))
-        if cached is None:
-            cached = SlackUserCache(team_id=team_id, user_id=user_id, fetched_at=self.clock())
-            cached.fetched_at = datetime.min.replace(tzinfo=self.clock().tzinfo)  # known: only the DM
-        if cached.dm_channel != dm_channel:
-            cached.dm_channel = dm_channel
-            session.add(cached)
+        """One statement: a person not in the cache yet is added with only the DM known (fetched long ago,
+        so their name and time zone are still looked up)."""
+        table = SlackUserCache.__table__  # type: ignore[attr-defined]
+        insert = (postgresql.insert if self._postgres else sqlite.insert)(table)
+        session.execute(
+            insert.values(
+                team_id=team_id,
+                user_id=user_id,
+                name="",
+                is_bot=False,
+                deleted=False,
+                dm_channel=dm_channel,
+                fetched_at=datetime.min.replace(tzinfo=self.clock().tzinfo),
+            ).on_conflict_do_update(
+                index_elements=["team_id", "user_id"],
+                set_={"dm_channel": dm_channel},
+                where=or_(table.c.dm_channel.is_(None), table.c.dm_channel != dm_channel),
+            )
+        )
 
     # ------------------------------------------------------------ recording the outcome
 

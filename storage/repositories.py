@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Turn, Vote
@@ -39,6 +40,29 @@ def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[P
         .where(Participant.team_id == team_id, Participant.retro_id == retro_id)
         .order_by(col(Participant.id))
     ).all()
+
+
+def mark_invited(
+    *,
+    session: Session,
+    team_id: str,
+    retro_id: int,
+    user_id: str,
+    invited_at: datetime | None,
+    error: str | None,
+) -> bool:
+    """Record how a participant's invitation went, without loading them. False: no such participant."""
+    marked = session.execute(
+        update(Participant)
+        .where(
+            col(Participant.team_id) == team_id,
+            col(Participant.retro_id) == retro_id,
+            col(Participant.user_id) == user_id,
+        )
+        .values(invited_at=invited_at, invite_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]
 
 
 def get_participant(*, session: Session, team_id: str, retro_id: int, user_id: str) -> Participant | None:

@@ -286,6 +286,7 @@ class RetroService:
                             priority=Priority.URGENT,
                             purpose=Purpose.INVITE,
                             retro_id=retro_id,
+                            extra={"facilitator": retro.facilitator_id},  # whose progress note it moves
                         )
                     # Goes out as soon as the invitations are queued, and shows their progress as they go.
                     self.outbox.post(
@@ -310,10 +311,12 @@ class RetroService:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             jobs = [*self.timers.collection(session, retro), *self.timers.followup(retro)] if retro else []
         # Scheduled outside any transaction: the deliveries go out meanwhile. A kickoff that failed in the
-        # meantime discarded the retro and cancelled what existed then; what it could not see goes now.
+        # meantime discarded the retro (a `/retro cancel` ended it) and cancelled what existed then; what
+        # it could not see goes now.
         self.timers.schedule(jobs)
         with unit_of_work(self.engine) as session:
-            gone = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id) is None
+            current = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            gone = current is None or current.phase == Phase.CANCELLED
         if jobs and gone:
             self.timers.cancel(job.id for job in jobs)
 
@@ -358,27 +361,29 @@ class RetroService:
             self._discard(session, retro, error)
 
     def invite_outcome(self, session: Session, delivery: Delivery, *, error: str | None) -> None:
-        person = repo.get_participant(
+        """Recorded with the delivery's outcome, once per invitation: two statements, no reads."""
+        team_id, retro_id = delivery.team_id, delivery.retro_id or 0
+        invited_at = None if error else self.clock()
+        if not repo.mark_invited(
             session=session,
-            team_id=delivery.team_id,
-            retro_id=delivery.retro_id or 0,
+            team_id=team_id,
+            retro_id=retro_id,
             user_id=str(delivery.payload["channel"]),
-        )
-        if person is None:
+            invited_at=invited_at,
+            error=error,
+        ):
             return  # the retro was discarded
-        person.invited_at = None if error else self.clock()
-        person.invite_error = error
-        session.add(person)
-        retro = repo.get_retro(session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
-        assert retro is not None
+        facilitator = delivery.payload.get("facilitator")
+        if facilitator is None:  # an invitation queued by an older version
+            facilitator = require_retro(session, team_id, retro_id).facilitator_id
         self.outbox.again(
             session,
-            team_id=retro.team_id,
+            team_id=team_id,
             kind=Kind.UPDATE,
-            key=f"progress:{retro.id}",
-            payload={"render": "progress", "retro_id": retro.id},
-            lane=f"conv:{retro.facilitator_id}",
-            parent_key=started_key(retro.id or 0),
+            key=f"progress:{retro_id}",
+            payload={"render": "progress", "retro_id": retro_id},
+            lane=f"conv:{facilitator}",
+            parent_key=started_key(retro_id),
             delay=timedelta(seconds=PROGRESS_EVERY),
         )
 
