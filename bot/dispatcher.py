@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, bindparam, case, delete, exists, func, or_, tuple_, update
@@ -46,6 +46,7 @@ LEASE = timedelta(seconds=60)
 TASK_LEASE = timedelta(minutes=5)
 POLL_SECONDS = 1.0  # how often an idle worker looks for work that other processes (or time) made due
 _OPEN = ("pending", "sending")
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # a cache row that knows only the DM: look the person up
 _METHOD = {
     Kind.POST: "chat.postMessage",
     Kind.EPHEMERAL: "chat.postEphemeral",
@@ -424,7 +425,7 @@ class Dispatcher:
                 is_bot=False,
                 deleted=False,
                 dm_channel=dm_channel,
-                fetched_at=datetime.min.replace(tzinfo=self.clock().tzinfo),
+                fetched_at=_LONG_AGO,
             ).on_conflict_do_update(
                 index_elements=["team_id", "user_id"],
                 set_={"dm_channel": dm_channel},

@@ -14,7 +14,7 @@ MARGIN = timedelta(minutes=30)  # a reminder that lands right at the deadline is
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the database, too long
         return ZoneInfo("UTC")
 
 

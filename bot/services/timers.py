@@ -243,22 +243,33 @@ class Timers:
     def reconcile(self) -> int:
         """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
         existing = self.jobs.existing()
-        # A nudge per person, as versions before nudges by time zone scheduled them: replaced below.
-        legacy = [
-            i for i in existing if i.startswith(f"{JobKind.NUDGE}:") and i.split(":")[3] not in REMINDERS
-        ]
-        self.cancel(legacy)
+        # A nudge per person, as versions before nudges by time zone scheduled them (nudge:team:retro:
+        # person:reminder:), gives way to the retro's jobs for that reminder. Where there are none (its
+        # ideal moment has passed while the person's own job waits for their morning) it stays: it names
+        # the person, and a job per time zone would never come.
+        legacy = {
+            i: (team, retro_id, reminder)
+            for i in existing
+            if i.startswith(f"{JobKind.NUDGE}:") and i.split(":")[3] not in REMINDERS
+            for _kind, team, retro_id, _person, reminder, *_ in [i.split(":")]
+        }
         existing -= set(legacy)
+        kept: set[tuple[str, str, str]] = set()  # a collecting retro's reminders no job per zone replaces
         missing: list[Job] = []
         with unit_of_work(self.engine) as session:
             for retro in session.exec(select(Retro).where(col(Retro.phase) != Phase.CANCELLED)):
                 if retro.closed_at is not None and retro.followup_posted_at is not None:
                     continue
-                missing += [j for j in self.expected_for_retro(session, retro) if j.id not in existing]
+                expected = self.expected_for_retro(session, retro)
+                missing += [j for j in expected if j.id not in existing]
+                if retro.phase == Phase.COLLECTING:
+                    replaced = {str(j.parts[1]) for j in expected if j.kind == JobKind.NUDGE}
+                    kept |= {(retro.team_id, str(retro.id), r) for r in REMINDERS if r not in replaced}
             for action in session.exec(
                 select(ActionItem).where(ActionItem.status == "open", col(ActionItem.due_date).is_not(None))
             ):
                 missing += [j for j in self.action(action) if j.id not in existing]
+        self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:
             logger.info("re-created %d timed jobs that were missing", len(missing))

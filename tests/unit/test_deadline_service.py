@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
-from bot.jobs import JobKind, job_id
+from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
+from bot.timing import nudge_time, zone
 from messages.blocks import EXTEND_DEADLINE_BLOCK
 from storage.models import Nudge, Participant, Retro
 from tests.conftest import FakeClock
@@ -234,3 +235,32 @@ def test_schedule_plans_the_close_and_a_reminder_per_time_zone_of_those_waiting(
     # Scheduling again (after a change) replaces them: still one job each.
     services.deadlines.schedule(team_id="T1", retro_id=retro_id)
     assert len(jobs.jobs) == 3
+
+
+def test_a_per_person_nudge_of_an_older_version_is_kept_while_no_time_zone_job_replaces_it(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
+) -> None:
+    # The 24-hour reminder's ideal moment was an hour ago, at night in Los Angeles: the older version
+    # planned it for 08:00 there, still ahead. Recomputed now, it is "too late to matter": no job per
+    # time zone replaces the person's own, which must then stay, or U1 is never reminded.
+    deadline = clock() + timedelta(hours=23)
+    retro_id = open_retro(engine, clock, "U1", deadline=deadline)
+    with Session(engine) as session:
+        person = session.exec(select(Participant)).one()
+        person.tz = "America/Los_Angeles"
+        session.add(person)
+        session.commit()
+    ideal = deadline - timedelta(hours=24)
+    planned = nudge_time(ideal=ideal, deadline=deadline, now=ideal, tz=zone("America/Los_Angeles"))
+    assert planned is not None and planned > clock()
+    args = {"retro_id": retro_id, "user_id": "U1", "reminder": "24h"}
+    legacy = Job(JobKind.NUDGE, "T1", (retro_id, "U1", "24h"), planned, args)
+    jobs.schedule(legacy)
+    # And a 2-hour one that a job for the time zone does replace.
+    jobs.schedule(Job(JobKind.NUDGE, "T1", (retro_id, "U1", "2h"), planned, args | {"reminder": "2h"}))
+
+    services.timers.reconcile()
+
+    assert jobs.jobs.get(legacy.id) == legacy
+    assert job_id(JobKind.NUDGE, "T1", retro_id, "U1", "2h") not in jobs.jobs
+    assert job_id(JobKind.NUDGE, "T1", retro_id, "2h", "America/Los_Angeles") in jobs.jobs

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
-from bot.jobs import JobKind, job_id
+from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
 from bot.services.retros import PROGRESS_EVERY, ReleaseInfo, RetroDraft, RetroService
 from bot.services.surveys import SurveyAnswers
@@ -292,3 +292,23 @@ def test_more_than_three_questions_are_refused(service: RetroService, clock: Fak
     with pytest.raises(InvalidInput) as caught:
         service.validate(draft(clock, custom_questions=("a?", "b?", "c?", "d?")))
     assert "at most 3" in caught.value.errors["questions"]
+
+
+def test_a_retro_cancelled_while_its_launch_schedules_keeps_no_jobs(
+    services: Services, gateway: RecordingGateway, jobs: RecordingJobs, clock: FakeClock
+) -> None:
+    # The launch has read the retro (still collecting) and schedules its jobs when the facilitator's
+    # `/retro cancel` commits and cancels what exists so far: nothing yet. A follow-up left behind would
+    # post about a retro that never happened, weeks later.
+    schedule = jobs.schedule
+
+    def cancel_first(job: Job) -> None:
+        if not jobs.jobs and job.kind == JobKind.CLOSE_COLLECTION:
+            services.retros.cancel(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC", reason="wrong channel")
+        schedule(job)
+
+    jobs.schedule = cancel_first  # type: ignore[method-assign]
+    retro_id = launch(services.retros, gateway, draft(clock))
+    with Session(services.engine) as session:
+        assert session.exec(select(Retro)).one().phase == "cancelled"
+    assert [j for j in jobs.jobs if f":{retro_id}:" in j] == []

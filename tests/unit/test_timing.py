@@ -56,6 +56,9 @@ def test_too_late_reminders_are_skipped() -> None:
 
 def test_an_unknown_zone_falls_back_to_utc() -> None:
     assert zone("Mars/Olympus") == zone("UTC")
+    # Names the zone database has as folders or cannot be files: an OSError, not "not found".
+    assert zone("America") == zone("UTC")
+    assert zone("x" * 300) == zone("UTC")
 
 
 def test_working_hours_skip_evenings_and_weekends() -> None:
