@@ -33,7 +33,7 @@ pytestmark = pytest.mark.load  # measured alone, not beside other tests (tests/c
 
 LATENCY = 0.15
 CLIENTS = 50
-ROUNDS = 5
+ROUNDS = 9
 
 
 @pytest.fixture
