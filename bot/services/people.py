@@ -101,6 +101,32 @@ class People:
         self._store(team_id, fetched)
         return Resolved(people=found, unreachable=unreachable)
 
+    def knows_nobody(self, team_id: str) -> bool:
+        """Nothing fresh cached for this workspace (a new install, a long pause)."""
+        with unit_of_work(self.engine) as session:
+            return (
+                session.exec(
+                    select(SlackUserCache.user_id)
+                    .where(
+                        SlackUserCache.team_id == team_id,
+                        SlackUserCache.fetched_at >= self.clock() - FRESH_FOR,
+                    )
+                    .limit(1)
+                ).first()
+                is None
+            )
+
+    def list_everyone(self, team_id: str) -> None:
+        """Read every users.list page into the cache (what `resolve` would do for many misses)."""
+        cursor: str | None = None
+        fetched: list[SlackUser] = []
+        while True:
+            page, cursor = self.gateway.users_page(cursor=cursor)
+            fetched += page
+            if cursor is None:
+                break
+        self._store(team_id, fetched)
+
     def _store(self, team_id: str, users: list[SlackUser]) -> None:
         if not users:
             return

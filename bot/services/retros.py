@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -229,7 +230,7 @@ class RetroService:
             launched = bool(repo.participants(session=session, team_id=team_id, retro_id=retro_id))
         if not launched:
             try:
-                candidates = chosen or self.gateway.channel_members(channel=retro.channel_id)
+                candidates = chosen or self._channel_members(team_id, retro.channel_id)
                 resolved = self.people.resolve(team_id, [*candidates, retro.facilitator_id])
             except SlackCallFailed as exc:
                 if exc.transient:
@@ -319,6 +320,17 @@ class RetroService:
             gone = current is None or current.phase == Phase.CANCELLED
         if jobs and gone:
             self.timers.cancel(job.id for job in jobs)
+
+    def _channel_members(self, team_id: str, channel_id: str) -> list[str]:
+        """The channel's members. A workspace nobody of which is cached yet is read meanwhile: the two
+        page-by-page listings overlap instead of adding up before the first invitation."""
+        if not self.people.knows_nobody(team_id):
+            return self.gateway.channel_members(channel=channel_id)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-users-list") as pool:
+            everyone = pool.submit(self.people.list_everyone, team_id)
+            members = self.gateway.channel_members(channel=channel_id)
+            everyone.result()
+        return members
 
     def _abandon(self, team_id: str, retro_id: int, error: str) -> None:
         """The channel cannot be used: forget the retro and tell the facilitator why."""

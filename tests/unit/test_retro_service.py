@@ -122,13 +122,22 @@ def test_one_unreachable_person_does_not_stop_the_others(
         assert session.exec(select(Participant).where(Participant.user_id == "U2")).all() == []
 
 
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        ("users.list", ""),  # nobody of the workspace is cached: it is listed while the channel is
+        ("users.info", "U2"),  # someone is: the others are looked up one by one
+    ],
+)
 def test_a_passing_lookup_failure_delays_the_launch_and_leaves_nobody_out(
-    service: RetroService, gateway: RecordingGateway, clock: FakeClock
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, lookup: tuple[str, str]
 ) -> None:
-    gateway.failures[("users.info", "U2")] = "ratelimited"
+    if lookup[0] == "users.info":
+        service.people.resolve(TEAM, ["UFAC"])
+    gateway.failures[lookup] = "ratelimited"
     launch(service, gateway, draft(clock))
     assert gateway.messages_to(CHANNEL) == []
-    del gateway.failures[("users.info", "U2")]
+    del gateway.failures[lookup]
     clock.advance(seconds=5)  # the launch task is tried again
     (kickoff,) = gateway.messages_to(CHANNEL)
     assert "Participants: <@UFAC> <@U1> <@U2>" in mrkdwn_text(kickoff["blocks"])
