@@ -56,7 +56,7 @@ def read_only(engine: Engine) -> Iterator[Session]:
     outer = getattr(_reading, "on", False)
     _reading.on = True
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with unit_of_work(engine) as session:
             yield session
     finally:
         _reading.on = outer

@@ -73,14 +73,7 @@ class People:
         unreachable: list[tuple[str, str]] = []
         fetched: list[SlackUser] = []
         if len(missing) > LIST_WHEN_MISSING:
-            cursor: str | None = None
-            still = set(missing)
-            while still:
-                page, cursor = self.gateway.users_page(cursor=cursor)
-                fetched += page
-                still -= {p.id for p in page}
-                if cursor is None:
-                    break
+            fetched = self._pages(until_found=set(missing))
             by_id = {p.id: p for p in fetched}
             for user_id in missing:
                 if user_id in by_id:
@@ -118,14 +111,20 @@ class People:
 
     def list_everyone(self, team_id: str) -> None:
         """Read every users.list page into the cache (what `resolve` would do for many misses)."""
-        cursor: str | None = None
+        self._store(team_id, self._pages())
+
+    def _pages(self, until_found: set[str] | None = None) -> list[SlackUser]:
+        """users.list, page by page: to the end, or until everyone in `until_found` has been seen."""
         fetched: list[SlackUser] = []
-        while True:
+        cursor: str | None = None
+        while until_found is None or until_found:
             page, cursor = self.gateway.users_page(cursor=cursor)
             fetched += page
+            if until_found is not None:
+                until_found -= {p.id for p in page}
             if cursor is None:
                 break
-        self._store(team_id, fetched)
+        return fetched
 
     def _store(self, team_id: str, users: list[SlackUser]) -> None:
         if not users:
