@@ -60,3 +60,8 @@ def split_lines(text: str | None) -> list[str]:
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def open_failed_text(*, error: str) -> str:
+    """A modal that could not open: Slack's trigger id lives 3 s, so the person must click again."""
+    return f"Sorry, Slack didn't open that form (`{escape(error)}`). Please try again."

@@ -65,7 +65,7 @@ def test_manifest_asks_for_exactly_the_scopes_the_code_uses() -> None:
     )
     events = set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
     assert events == set(EVENT_SCOPES)
-    listeners = (ROOT / "bot" / "listeners" / "events.py").read_text()
+    listeners = (ROOT / "bot" / "listeners" / "routing.py").read_text()
     assert '@app.event("message")' in listeners and '@app.event("app_home_opened")' in listeners
     needed = {"commands"} | {s for m in used for s in (METHOD_SCOPES[m] or "").split()}
     needed |= {scope for e in events if (scope := EVENT_SCOPES[e])}

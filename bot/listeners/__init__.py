@@ -1,15 +1,17 @@
-"""Thin listeners: ack, pull typed values from the payload, call one service."""
+"""Thin listeners: each area's handlers take a typed request and return what to answer
+(bot/listeners/routing.py wires them to Bolt and maps domain errors)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import action_items, actions, collection, discussion, retros, routing, views
 from bot.services import Services
+
+AREAS = (retros.routes, collection.routes, discussion.routes, action_items.routes)
 
 
 def register(app: App, services: Services) -> None:
-    commands.register(app, services)
+    routing.wire(app, services, AREAS)
     actions.register(app, services)
     views.register(app, services)
-    events.register(app, services)
