@@ -180,7 +180,7 @@ def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | N
     return session.exec(
         select(Retro)
         .where(
-            Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < (retro.id or 0)
+            Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < retro.id
         )
         .order_by(col(Retro.id).desc())
     ).first()

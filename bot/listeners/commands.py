@@ -65,7 +65,6 @@ def _mine(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> 
     team_id, user_id = command["team_id"], command["user_id"]
     retro = services.items.current_retro(team_id=team_id, channel_id=command["channel_id"], user_id=user_id)
     ack()
-    assert retro.id is not None
     view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
     services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
 
@@ -90,7 +89,6 @@ def _next(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> 
     retro = services.discussion.check_next(
         team_id=team_id, channel_id=command["channel_id"], user_id=command["user_id"]
     )
-    assert retro.id is not None
     services.discussion.next_step(team_id=team_id, retro_id=retro.id)
     ack(text=blocks.next_step_text(retro=retro))
 
@@ -125,7 +123,7 @@ def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
         created = services.actions.create(
             ActionDraft(
                 team_id=team_id,
-                retro_id=retro.id or 0,
+                retro_id=retro.id,
                 created_by=user_id,
                 text=unescape_slack(match.group("what")),
                 owner_id=match.group("owner"),
@@ -158,7 +156,7 @@ def _actions(services: Services, ack: Ack, command: dict[str, Any], rest: str) -
 def _report(services: Services, ack: Ack, command: dict[str, Any], rest: str) -> None:
     team_id = command["team_id"]
     retro = services.retros.find_for_report(team_id=team_id, channel_id=command["channel_id"], which=rest)
-    services.retros.request_report(team_id=team_id, retro_id=retro.id or 0, user_id=command["user_id"])
+    services.retros.request_report(team_id=team_id, retro_id=retro.id, user_id=command["user_id"])
     ack(text=f"Uploading the report of *{escape(retro.title)}*…")
 
 

@@ -249,7 +249,7 @@ class ActionService:
                     Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts
                 )
             ).first()
-            if retro is None or retro.id is None:
+            if retro is None:
                 raise DomainError("That retro no longer exists.")
             return retro.id
 
@@ -345,7 +345,7 @@ class ActionService:
                 return None, []
             listed = [
                 a
-                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id or 0)
+                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
                 if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
             ]
             return previous, listed
@@ -542,7 +542,7 @@ class ActionService:
         if found is not None:
             return False
         session.add(
-            ActionNotice(team_id=action.team_id, action_id=action.id or 0, kind=kind, sent_at=self.clock())
+            ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())
         )
         self.outbox.post(
             session,

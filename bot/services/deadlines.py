@@ -173,7 +173,6 @@ class DeadlineService:
             reminder = f"manual-{retro.manual_reminders}"
             session.add(retro)
             session.commit()
-            assert retro.id is not None
             pending = [
                 p.user_id
                 for p in repo.participants(session=session, team_id=team_id, retro_id=retro.id)

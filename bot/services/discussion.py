@@ -102,7 +102,7 @@ class DiscussionService:
     def _begin(self, session: Session, retro: Retro, later: Later) -> None:
         """Everything beginning the round-robin changes and says, in the caller's transaction."""
         now = self.clock()
-        team_id, retro_id = retro.team_id, retro.id or 0
+        team_id, retro_id = retro.team_id, retro.id
         retro.phase = Phase.DISCUSSING
         session.add(retro)
         self._number_items(session, retro)
@@ -136,8 +136,8 @@ class DiscussionService:
         """Give every item a stable number, category by category, for people to refer to."""
         order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
         listed = sorted(
-            repo.items(session=session, team_id=retro.team_id, retro_id=retro.id or 0),
-            key=lambda i: (order.get(i.category, 99), i.id or 0),
+            repo.items(session=session, team_id=retro.team_id, retro_id=retro.id),
+            key=lambda i: (order.get(i.category, 99), i.id),
         )
         for number, item in enumerate(listed, 1):
             item.number = number
@@ -236,7 +236,7 @@ class DiscussionService:
         with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
             listed = [
-                i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id or 0) if i.number
+                i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id) if i.number
             ]
             return rounds.turn_comment_modal(retro=retro, turn=turn, items=listed)
 
@@ -252,13 +252,13 @@ class DiscussionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
             item = session.exec(
                 select(Item).where(
                     Item.team_id == team_id, Item.retro_id == retro.id, Item.number == item_number
                 )
             ).first()
-            if item is None or item.id is None:
+            if item is None:
                 raise InvalidInput(
                     {rounds.TURN_ITEM_BLOCK: "Pick an item from the list (its number, like 12)."}
                 )
@@ -288,7 +288,7 @@ class DiscussionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
             if category not in {c.key for c in FORMATS[retro.format].categories}:
                 raise InvalidInput({blocks.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
             if problem := check_text(text):
@@ -319,7 +319,7 @@ class DiscussionService:
         """End the turn as passed; the person's answer goes out with the next person's prompt."""
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
 
         def answer(session: Session, retro: Retro) -> str | None:
             if response_url:
@@ -367,7 +367,7 @@ class DiscussionService:
             turn.status = status
             turn.ended_at = self.clock()
             session.add(turn)
-            later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+            later.cancel += self.timers.turn_ids(retro, turn.id)
             shown = summary if retro.anonymity != Anonymity.ANONYMOUS else None
             done = rounds.turn_done_message(turn=turn, summary=shown)
             self.outbox.in_thread(
@@ -385,10 +385,10 @@ class DiscussionService:
         with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "skip a turn")
             current = next((t for t in self._turns(session, retro) if t.status in _OPEN_TURNS), None)
-            if current is None or current.id is None:
+            if current is None:
                 raise DomainError("Nobody's turn is running right now.")
             who, turn_id = current.user_id, current.id
-        self._end_turn(team_id, retro.id or 0, turn_id, TurnStatus.SKIPPED, summary=None)
+        self._end_turn(team_id, retro.id, turn_id, TurnStatus.SKIPPED, summary=None)
         return f"Skipped {mention(who)}'s turn."
 
     def pause(self, *, team_id: str, channel_id: str, user_id: str) -> str:
@@ -402,7 +402,7 @@ class DiscussionService:
             cancel: list[str] = []
             for turn in self._turns(session, retro):
                 if turn.status in _OPEN_TURNS:
-                    cancel += self.timers.turn_ids(retro, turn.id or 0)
+                    cancel += self.timers.turn_ids(retro, turn.id)
                 if turn.status == TurnStatus.ACTIVE and turn.due_at is not None:
                     # The clock stops for the person whose turn it is: they get the rest back on resume.
                     turn.remaining_seconds = max(0, int((turn.due_at - now).total_seconds()))
@@ -451,7 +451,7 @@ class DiscussionService:
         """/retro next during the round-robin: the turns still to come are skipped."""
         for turn in self._turns(session, retro):
             if turn.status in _OPEN_TURNS:
-                later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+                later.cancel += self.timers.turn_ids(retro, turn.id)
             if turn.status in (*_OPEN_TURNS, TurnStatus.WAITING):
                 turn.status = status
                 turn.ended_at = self.clock()
@@ -508,7 +508,7 @@ class DiscussionService:
     @staticmethod
     def _tz(session: Session, retro: Retro, user_id: str):  # type: ignore[no-untyped-def]
         person = repo.get_participant(
-            session=session, team_id=retro.team_id, retro_id=retro.id or 0, user_id=user_id
+            session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         return zone(person.tz if person else None)
 

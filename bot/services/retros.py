@@ -207,7 +207,6 @@ class RetroService:
                 raise InvalidInput(
                     {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
                 ) from None
-            assert retro.id is not None
             self.outbox.task(
                 session,
                 team_id=draft.team_id,
@@ -342,7 +341,7 @@ class RetroService:
             session.commit()
 
     def _discard(self, session: Session, retro: Retro, error: str) -> None:
-        people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id or 0))
+        people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id))
         ids = self.timers.collection_ids(retro, people) + self.timers.followup_ids(retro)
         # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
         # the job store's own connection would wait on SQLite's lock.
@@ -539,7 +538,7 @@ class RetroService:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
             retro = self._current(session, team_id, channel_id)
             stats = compute_stats(session, retro)
-            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id or 0)
+            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
             return blocks.status_message(
                 retro=retro,
                 stats=stats,
@@ -554,7 +553,7 @@ class RetroService:
         """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
         with unit_of_work(self.engine) as session:
             retro = self._current(session, team_id, channel_id)
-        return self.close_by_id(team_id=team_id, retro_id=retro.id or 0, user_id=user_id)
+        return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
     def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
         """Close (facilitator only) and queue the report's publication, in one transaction."""
@@ -652,7 +651,7 @@ class RetroService:
             ]
             candidates = [i for i in listed if i.category in fmt.vote_on]
             improvements = [
-                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id or 0, 0), i.id or 0))
+                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))
             ]
         message = blocks.stakeholder_summary(
             retro=retro,
@@ -768,7 +767,7 @@ class RetroService:
         """The channel's last retros with their figures, and whether there are two or more to chart."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
-            figures = {r.id or 0: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
+            figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
         message = blocks.history_message(channel_id=channel_id, retros=retros, metrics=figures)
         return message, len(figures) >= 2
 
@@ -839,7 +838,6 @@ class RetroService:
 
 def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
     """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
-    assert retro.id is not None
     stats = stats or compute_stats(session, retro)
     team_id, retro_id = retro.team_id, retro.id
     previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
@@ -853,7 +851,7 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
             stats=stats,
             votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id or 0)
+            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id)
             if previous
             else [],
             history=[
