@@ -179,8 +179,6 @@ def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | N
     """The channel's retro before this one."""
     return session.exec(
         select(Retro)
-        .where(
-            Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < retro.id
-        )
+        .where(Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < retro.id)
         .order_by(col(Retro.id).desc())
     ).first()

@@ -171,9 +171,7 @@ def build_full(engine: Engine) -> Retro:
             ("v1", items[3]),
             ("v2", items[2]),
         ):
-            session.add(
-                Vote(team_id="T1", retro_id=rid, item_id=item.id, voter_hash=voter, created_at=start)
-            )
+            session.add(Vote(team_id="T1", retro_id=rid, item_id=item.id, voter_hash=voter, created_at=start))
         session.add(
             ActionItem(
                 team_id="T1",

@@ -18,6 +18,7 @@ from bot.outbox import Outbox, Priority, Purpose
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.people import People
+from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import actions as views
@@ -81,11 +82,11 @@ class ActionService:
         """The action-item modal, for the facilitator; prefilled from a result when there is one."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, creates action items here. "
-                    "Anyone can use `/retro action <what> @owner [due]` in the channel."
-                )
+            only_facilitator(
+                retro,
+                user_id,
+                "creates action items here. Anyone can use `/retro action <what> @owner [due]` in the channel",
+            )
             source = None
             if source_item_id is not None:
                 source = session.exec(
@@ -357,10 +358,7 @@ class ActionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, decides on earlier action items."
-                )
+            only_facilitator(retro, user_id, "decides on earlier action items")
             action = self._action(session, team_id, action_id)
             previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
             if previous is None or action.retro_id != previous.id:

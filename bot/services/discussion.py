@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
+from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.outbox import Outbox, Priority
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_retro
+from bot.services.permissions import only_facilitator
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
 from bot.services.voting import VotingService
@@ -63,7 +64,7 @@ class DiscussionService:
     def check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
             retro = _open_retro(session, team_id, channel_id)
-            _only_facilitator(retro, user_id, "move the retro on")
+            only_facilitator(retro, user_id, "can move the retro on")
             if retro.phase == Phase.ACTIONS:
                 raise DomainError(
                     "Voting is over and the results are in the thread. Run `/retro close` to publish the report."
@@ -235,9 +236,7 @@ class DiscussionService:
     def comment_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
         with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            listed = [
-                i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id) if i.number
-            ]
+            listed = [i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id) if i.number]
             return rounds.turn_comment_modal(retro=retro, turn=turn, items=listed)
 
     def add_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
@@ -484,7 +483,7 @@ class DiscussionService:
         self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
     ) -> Retro:
         retro = _open_retro(session, team_id, channel_id)
-        _only_facilitator(retro, user_id, action)
+        only_facilitator(retro, user_id, f"can {action}")
         if retro.phase != Phase.DISCUSSING:
             raise DomainError(f"*{escape(retro.title)}* has no round-robin running (phase: {retro.phase}).")
         return retro
@@ -518,8 +517,3 @@ def _open_retro(session: Session, team_id: str, channel_id: str) -> Retro:
     if retro is None:
         raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
     return retro
-
-
-def _only_facilitator(retro: Retro, user_id: str, action: str) -> None:
-    if retro.facilitator_id != user_id:
-        raise NotFacilitator(f"Only the facilitator, {mention(retro.facilitator_id)}, can {action}.")

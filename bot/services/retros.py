@@ -28,7 +28,7 @@ from bot.domain import (
     Phase,
     RetroStats,
 )
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.errors import DomainError, InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
 from bot.services.actions import ActionService
@@ -37,6 +37,7 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.metrics import channel_history, earlier_retros, metrics_for
 from bot.services.people import People
+from bot.services.permissions import only_facilitator
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
@@ -44,7 +45,7 @@ from bot.tasks import unreported_failures
 from messages import blocks
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
-from messages.text import escape, mention
+from messages.text import escape
 from storage import repositories as repo
 from storage.db import read_only, unit_of_work
 from storage.models import Delivery, Participant, Retro
@@ -498,10 +499,7 @@ class RetroService:
 
     @staticmethod
     def _check_close(retro: Retro, user_id: str) -> None:
-        if retro.facilitator_id != user_id:
-            raise NotFacilitator(
-                f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
-            )
+        only_facilitator(retro, user_id, f"can close *{escape(retro.title)}*")
         if retro.phase == Phase.CANCELLED:
             raise NoRetroHere(f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`.")
         if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
@@ -598,10 +596,7 @@ class RetroService:
             retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is None:
                 raise NoRetroHere("There is no open retro in this channel to cancel.")
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, can cancel *{escape(retro.title)}*."
-                )
+            only_facilitator(retro, user_id, f"can cancel *{escape(retro.title)}*")
             retro.phase = Phase.CANCELLED
             retro.cancel_reason = reason.strip()[:1000]
             retro.closed_at = self.clock()
@@ -650,9 +645,7 @@ class RetroService:
                 if r.surprise
             ]
             candidates = [i for i in listed if i.category in fmt.vote_on]
-            improvements = [
-                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))
-            ]
+            improvements = [i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))]
         message = blocks.stakeholder_summary(
             retro=retro,
             stats=stats,

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, delete, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
-from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.errors import DomainError, InvalidInput
 from bot.outbox import Kind, Outbox, Priority
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
+from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
 from messages import blocks, rounds
 from messages.text import escape, mention
@@ -224,10 +225,7 @@ class VotingService:
         if item is None:
             raise DomainError("That item no longer exists.")
         retro = require_retro(session, team_id, item.retro_id)
-        if retro.facilitator_id != user_id:
-            raise NotFacilitator(
-                f"Only the facilitator, {mention(retro.facilitator_id)}, can add root-cause notes."
-            )
+        only_facilitator(retro, user_id, "can add root-cause notes")
         return item, retro
 
     def _open_ballot(self, session: Session, team_id: str, retro_id: int) -> Retro:
