@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
+from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.outbox import Outbox, Priority, Purpose
 from bot.services.home import HomeService
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
@@ -69,12 +69,7 @@ class ActionService:
     def retro_for_channel(self, *, team_id: str, channel_id: str) -> Retro:
         """The channel's open retro, or else its latest one: action items often come after the close."""
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id
-            ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
-        return retro
+            return require_channel_retro(session, team_id, channel_id, include_closed=True)
 
     def new_view(
         self, *, team_id: str, retro_id: int, user_id: str, source_item_id: int | None = None

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere
 from bot.outbox import Outbox, Purpose
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import REMINDERS, Timers, zone_of
 from messages import blocks
@@ -189,7 +189,7 @@ class DeadlineService:
 
     def check_extend(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id)
             only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
             if retro.phase != Phase.COLLECTING:
                 raise NoRetroHere(
@@ -222,15 +222,8 @@ class DeadlineService:
     def _collecting_retro_of(
         self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
     ) -> Retro:
-        retro = self._current(session, team_id, channel_id)
+        retro = require_channel_retro(session, team_id, channel_id)
         only_facilitator(retro, user_id, f"can {action} for *{escape(retro.title)}*")
         if retro.phase != Phase.COLLECTING:
             raise NoRetroHere(f"*{escape(retro.title)}* is no longer collecting answers.")
-        return retro
-
-    @staticmethod
-    def _current(session: Session, team_id: str, channel_id: str) -> Retro:
-        retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
         return retro

@@ -12,11 +12,11 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
-from bot.errors import DomainError, InvalidInput, NoRetroHere
+from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox, Priority
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
@@ -63,7 +63,7 @@ class DiscussionService:
 
     def check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = _open_retro(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id)
             only_facilitator(retro, user_id, "can move the retro on")
             if retro.phase == Phase.ACTIONS:
                 raise DomainError(
@@ -482,7 +482,7 @@ class DiscussionService:
     def _discussing(
         self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
     ) -> Retro:
-        retro = _open_retro(session, team_id, channel_id)
+        retro = require_channel_retro(session, team_id, channel_id)
         only_facilitator(retro, user_id, f"can {action}")
         if retro.phase != Phase.DISCUSSING:
             raise DomainError(f"*{escape(retro.title)}* has no round-robin running (phase: {retro.phase}).")
@@ -510,10 +510,3 @@ class DiscussionService:
             session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         return zone(person.tz if person else None)
-
-
-def _open_retro(session: Session, team_id: str, channel_id: str) -> Retro:
-    retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-    if retro is None:
-        raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
-    return retro

@@ -271,7 +271,7 @@ class ItemService:
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
         if retro is not None:
             return retro
         mine = self.open_retros_for(team_id=team_id, user_id=user_id)

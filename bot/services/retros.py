@@ -34,7 +34,7 @@ from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, s
 from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.metrics import channel_history, earlier_retros, metrics_for
 from bot.services.people import People
 from bot.services.permissions import only_facilitator
@@ -121,7 +121,7 @@ class RetroService:
 
     def ensure_can_start(self, *, team_id: str, channel_id: str) -> None:
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is not None:
                 raise RetroAlreadyOpen(blocks.already_open_text(retro=retro))
 
@@ -534,7 +534,7 @@ class RetroService:
 
     def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             stats = compute_stats(session, retro)
             turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
             return blocks.status_message(
@@ -550,7 +550,7 @@ class RetroService:
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
         """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
         return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
     def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
@@ -593,7 +593,7 @@ class RetroService:
         if not reason.strip():
             raise DomainError("Say why, so the team knows: `/retro cancel <reason>`.")
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is None:
                 raise NoRetroHere("There is no open retro in this channel to cancel.")
             only_facilitator(retro, user_id, f"can cancel *{escape(retro.title)}*")
@@ -614,7 +614,7 @@ class RetroService:
     def close_view(self, *, team_id: str, channel_id: str, user_id: str) -> dict[str, object] | None:
         """The close dialog, or None when the retro is closed already and only its report needs publishing."""
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             self._check_close(retro, user_id)
         return None if retro.phase == Phase.COMPLETED else blocks.close_modal(retro=retro)
 
@@ -710,7 +710,7 @@ class RetroService:
         """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
         with unit_of_work(self.engine) as session:
             if not which:
-                return self._current(session, team_id, channel_id)
+                return require_channel_retro(session, team_id, channel_id, include_closed=True)
             channel_retros = list(
                 repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             )
@@ -805,14 +805,6 @@ class RetroService:
         return build_report(session, retro, stats)
 
     # ------------------------------------------------------------ helpers
-
-    def _current(self, session: Session, team_id: str, channel_id: str) -> Retro:
-        retro = repo.open_retro_in_channel(
-            session=session, team_id=team_id, channel_id=channel_id
-        ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
-        return retro
 
     def _retro(self, team_id: str, retro_id: int, session: Session | None = None) -> Retro:
         if session is None:
