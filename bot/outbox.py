@@ -219,7 +219,6 @@ class Outbox:
         priority: int = Priority.NORMAL,
     ) -> str:
         """A post in the retro's kickoff thread, after the kickoff itself; a failure is told to the facilitator."""
-        assert retro.id is not None
         return self.post(
             session,
             team_id=retro.team_id,

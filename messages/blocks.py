@@ -992,7 +992,7 @@ def history_message(*, channel_id: str, retros: Sequence[Retro], metrics: dict[i
         if retro.phase == Phase.CANCELLED:
             lines.append(f"{head} · cancelled: {escape(clip(retro.cancel_reason or '', 200))}")
             continue
-        m = metrics[retro.id or 0]
+        m = metrics[retro.id]
         smooth = f"{m.average_smoothness:.1f}" if m.average_smoothness is not None else "—"
         lines.append(
             f"{head} · {retro.phase}\nparticipation {pct(m.participation)} ({m.responded}/{m.invited}) · "

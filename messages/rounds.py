@@ -293,7 +293,6 @@ def ballot_messages(
     ]
     body: list[Block] = []
     for item in sorted(candidates, key=lambda i: i.number or 0):
-        assert item.id is not None
         mine = item.id in voted
         body.append(
             SectionBlock(

@@ -15,6 +15,10 @@ def _utc(nullable: bool) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable)
 
 
+# `id: int = Field(default=None, ...)`: the database assigns it on flush, and rows are handed out only after
+# flush/commit, so `id` is always set wherever it is read.
+
+
 class Retro(SQLModel, table=True):
     __tablename__ = "retro"
     __table_args__ = (
@@ -29,7 +33,7 @@ class Retro(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     channel_id: str = Field(max_length=32)
     facilitator_id: str = Field(max_length=32)
@@ -73,7 +77,7 @@ class Participant(SQLModel, table=True):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("retro_id", "user_id", name="uq_participant_retro_user"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     user_id: str = Field(max_length=32)
@@ -93,7 +97,7 @@ class Response(SQLModel, table=True):
         UniqueConstraint("retro_id", "author_hash", name="uq_response_author_hash"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     author_id: str | None = Field(default=None, max_length=32)
@@ -106,7 +110,7 @@ class Response(SQLModel, table=True):
 class Item(SQLModel, table=True):
     __tablename__ = "item"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     category: str = Field(max_length=32)
@@ -128,7 +132,7 @@ class Turn(SQLModel, table=True):
     __tablename__ = "turn"
     __table_args__ = (UniqueConstraint("retro_id", "position", name="uq_turn_position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     position: int
@@ -146,7 +150,7 @@ class Comment(SQLModel, table=True):
 
     __tablename__ = "comment"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     item_id: int = Field(foreign_key="item.id", index=True)
@@ -162,7 +166,7 @@ class Vote(SQLModel, table=True):
     __tablename__ = "vote"
     __table_args__ = (UniqueConstraint("retro_id", "item_id", "voter_hash", name="uq_vote_once"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     item_id: int = Field(foreign_key="item.id", index=True)
@@ -173,7 +177,7 @@ class Vote(SQLModel, table=True):
 class ActionItem(SQLModel, table=True):
     __tablename__ = "action_item"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
@@ -198,7 +202,7 @@ class ActionNotice(SQLModel, table=True):
     __tablename__ = "action_notice"
     __table_args__ = (UniqueConstraint("action_id", "kind", name="uq_action_notice_once"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     action_id: int = Field(foreign_key="action_item.id", index=True)
     kind: str = Field(max_length=64)
@@ -212,7 +216,7 @@ class Nudge(SQLModel, table=True):
     __tablename__ = "nudge"
     __table_args__ = (UniqueConstraint("retro_id", "user_id", "reminder", name="uq_nudge_once"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     user_id: str = Field(max_length=32)
@@ -227,7 +231,7 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_event"
     __table_args__ = (UniqueConstraint("team_id", "key_hash", name="uq_processed_event"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     key_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_utc(False))
@@ -254,7 +258,7 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_retro", "team_id", "retro_id", "state"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     key: str = Field(max_length=200)
     kind: str = Field(max_length=16)

@@ -18,20 +18,16 @@ def get_retro(*, session: Session, team_id: str, retro_id: int, lock: bool = Fal
     return session.exec(query.with_for_update() if lock else query).first()
 
 
-def open_retro_in_channel(*, session: Session, team_id: str, channel_id: str) -> Retro | None:
-    return session.exec(
-        select(Retro).where(
-            Retro.team_id == team_id, Retro.channel_id == channel_id, col(Retro.closed_at).is_(None)
-        )
-    ).first()
-
-
-def latest_retro_in_channel(*, session: Session, team_id: str, channel_id: str) -> Retro | None:
-    return session.exec(
-        select(Retro)
-        .where(Retro.team_id == team_id, Retro.channel_id == channel_id)
-        .order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
-    ).first()
+def current_retro_in_channel(
+    *, session: Session, team_id: str, channel_id: str, include_closed: bool = False
+) -> Retro | None:
+    """The channel's open retro (there is at most one); with `include_closed`, failing that its latest."""
+    in_channel = select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id)
+    retro = session.exec(in_channel.where(col(Retro.closed_at).is_(None))).first()
+    if retro is None and include_closed:
+        latest = in_channel.order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
+        retro = session.exec(latest).first()
+    return retro
 
 
 def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[Participant]:
@@ -179,8 +175,6 @@ def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | N
     """The channel's retro before this one."""
     return session.exec(
         select(Retro)
-        .where(
-            Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < (retro.id or 0)
-        )
+        .where(Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < retro.id)
         .order_by(col(Retro.id).desc())
     ).first()

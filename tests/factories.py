@@ -23,7 +23,7 @@ UNSAVED_RETRO_ID = 7
 class RetroFields(TypedDict, total=False):
     """Every Retro column, so that overrides are type-checked by name and type."""
 
-    id: int | None
+    id: int
     team_id: str
     channel_id: str
     facilitator_id: str
@@ -83,7 +83,7 @@ def make_retro(session: Session | None, **overrides: Unpack[RetroFields]) -> Ret
 
 
 class ItemFields(TypedDict, total=False):
-    id: int | None
+    id: int
     team_id: str
     retro_id: int
     category: str

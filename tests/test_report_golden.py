@@ -36,7 +36,7 @@ def _people(session: Session, retro: Retro, answered: dict[str, bool]) -> None:
         session.add(
             Participant(
                 team_id="T1",
-                retro_id=retro.id or 0,
+                retro_id=retro.id,
                 user_id=f"U{user.upper()}",
                 display_name=user,
                 responded_at=retro.created_at + timedelta(hours=5) if did else None,
@@ -50,11 +50,11 @@ def build_full(engine: Engine) -> Retro:
             session, title="Release 2.3", deadline=T0, created_at=T0 - timedelta(days=3), closed_at=T0
         )
         _people(session, earlier, {"alice": True, "bob": True, "carol": False})
-        session.add(Response(team_id="T1", retro_id=earlier.id or 0, author_id="UALICE", smoothness=5))
+        session.add(Response(team_id="T1", retro_id=earlier.id, author_id="UALICE", smoothness=5))
         session.add(
             Item(
                 team_id="T1",
-                retro_id=earlier.id or 0,
+                retro_id=earlier.id,
                 category="went_wrong",
                 text="Flaky tests",
                 source="survey",
@@ -64,7 +64,7 @@ def build_full(engine: Engine) -> Retro:
         session.add(
             Item(
                 team_id="T1",
-                retro_id=earlier.id or 0,
+                retro_id=earlier.id,
                 category="went_wrong",
                 text="Rollback took 35 minutes",
                 source="survey",
@@ -73,7 +73,7 @@ def build_full(engine: Engine) -> Retro:
         )
         done = ActionItem(
             team_id="T1",
-            retro_id=earlier.id or 0,
+            retro_id=earlier.id,
             text="Quarantine flaky tests",
             owner_id="UBOB",
             owner_name="bob",
@@ -84,7 +84,7 @@ def build_full(engine: Engine) -> Retro:
         )
         carried = ActionItem(
             team_id="T1",
-            retro_id=earlier.id or 0,
+            retro_id=earlier.id,
             text="Document the rollback",
             owner_id="UCAROL",
             owner_name="carol",
@@ -110,7 +110,7 @@ def build_full(engine: Engine) -> Retro:
             hotfixes=None,
             release_notes="Deploy took 48 min (planned 20)",
         )
-        rid = retro.id or 0
+        rid = retro.id
         _people(session, retro, {"alice": True, "bob": True, "carol": True, "dan": False})
         session.add_all(
             [
@@ -158,7 +158,7 @@ def build_full(engine: Engine) -> Retro:
             Comment(
                 team_id="T1",
                 retro_id=rid,
-                item_id=items[1].id or 0,
+                item_id=items[1].id,
                 text="We need one click",
                 author_id="UBOB",
                 created_at=start,
@@ -171,9 +171,7 @@ def build_full(engine: Engine) -> Retro:
             ("v1", items[3]),
             ("v2", items[2]),
         ):
-            session.add(
-                Vote(team_id="T1", retro_id=rid, item_id=item.id or 0, voter_hash=voter, created_at=start)
-            )
+            session.add(Vote(team_id="T1", retro_id=rid, item_id=item.id, voter_hash=voter, created_at=start))
         session.add(
             ActionItem(
                 team_id="T1",

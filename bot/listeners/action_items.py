@@ -38,7 +38,7 @@ def action(services: Services, request: Command) -> Answer:
     created = services.actions.create(
         ActionDraft(
             team_id=request.team_id,
-            retro_id=retro.id or 0,
+            retro_id=retro.id,
             created_by=request.user_id,
             text=unescape_slack(match.group("what")),
             owner_id=match.group("owner"),

@@ -56,7 +56,6 @@ def register(app: App, services: Services) -> None:
         team_id, user_id = payloads.team_id(body), body["user"]["id"]
         try:
             retro = services.items.delete(team_id=team_id, item_id=int(action["value"]), user_id=user_id)
-            assert retro.id is not None
             view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
         except DomainError as exc:
             view = blocks.notice_modal(title="My items", text=exc.message)

@@ -16,7 +16,6 @@ def mine(services: Services, request: Command) -> Answer:
     retro = services.items.current_retro(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
-    assert retro.id is not None
     return OpenModal(
         services.items.my_items_view(team_id=request.team_id, retro_id=retro.id, user_id=request.user_id)
     )

@@ -16,7 +16,6 @@ def next_step(services: Services, request: Command) -> Answer:
     retro = services.discussion.check_next(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
-    assert retro.id is not None
     services.discussion.next_step(team_id=request.team_id, retro_id=retro.id)
     return Reply(blocks.next_step_text(retro=retro))
 

@@ -47,7 +47,7 @@ def report(services: Services, request: Command) -> Answer:
     retro = services.retros.find_for_report(
         team_id=request.team_id, channel_id=request.channel_id, which=request.args
     )
-    services.retros.request_report(team_id=request.team_id, retro_id=retro.id or 0, user_id=request.user_id)
+    services.retros.request_report(team_id=request.team_id, retro_id=retro.id, user_id=request.user_id)
     return Reply(f"Uploading the report of *{escape(retro.title)}*…")
 
 

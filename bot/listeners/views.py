@@ -100,7 +100,6 @@ def register(app: App, services: Services) -> None:
         ack()  # closes the edit view and returns to the list, which is refreshed below
         root = view.get("root_view_id")
         if root and root != view.get("id"):
-            assert retro.id is not None
             listing = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
             with unit_of_work(services.engine) as session:
                 services.outbox.update_view(session, team_id=team_id, view_id=root, view=listing)

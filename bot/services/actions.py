@@ -13,11 +13,12 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
+from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.outbox import Outbox, Priority, Purpose
 from bot.services.home import HomeService
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
+from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import actions as views
@@ -68,12 +69,7 @@ class ActionService:
     def retro_for_channel(self, *, team_id: str, channel_id: str) -> Retro:
         """The channel's open retro, or else its latest one: action items often come after the close."""
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id
-            ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
-        return retro
+            return require_channel_retro(session, team_id, channel_id, include_closed=True)
 
     def new_view(
         self, *, team_id: str, retro_id: int, user_id: str, source_item_id: int | None = None
@@ -81,11 +77,11 @@ class ActionService:
         """The action-item modal, for the facilitator; prefilled from a result when there is one."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, creates action items here. "
-                    "Anyone can use `/retro action <what> @owner [due]` in the channel."
-                )
+            only_facilitator(
+                retro,
+                user_id,
+                "creates action items here. Anyone can use `/retro action <what> @owner [due]` in the channel",
+            )
             source = None
             if source_item_id is not None:
                 source = session.exec(
@@ -249,7 +245,7 @@ class ActionService:
                     Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts
                 )
             ).first()
-            if retro is None or retro.id is None:
+            if retro is None:
                 raise DomainError("That retro no longer exists.")
             return retro.id
 
@@ -345,7 +341,7 @@ class ActionService:
                 return None, []
             listed = [
                 a
-                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id or 0)
+                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
                 if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
             ]
             return previous, listed
@@ -357,10 +353,7 @@ class ActionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, decides on earlier action items."
-                )
+            only_facilitator(retro, user_id, "decides on earlier action items")
             action = self._action(session, team_id, action_id)
             previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
             if previous is None or action.retro_id != previous.id:
@@ -542,7 +535,7 @@ class ActionService:
         if found is not None:
             return False
         session.add(
-            ActionNotice(team_id=action.team_id, action_id=action.id or 0, kind=kind, sent_at=self.clock())
+            ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())
         )
         self.outbox.post(
             session,

@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 
 from bot.clock import Clock
 from bot.domain import Phase
-from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
+from bot.errors import InvalidInput, NoRetroHere
 from bot.outbox import Outbox, Purpose
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
+from bot.services.permissions import only_facilitator
 from bot.services.timers import REMINDERS, Timers, zone_of
 from messages import blocks
 from messages.text import escape, mention
@@ -173,7 +174,6 @@ class DeadlineService:
             reminder = f"manual-{retro.manual_reminders}"
             session.add(retro)
             session.commit()
-            assert retro.id is not None
             pending = [
                 p.user_id
                 for p in repo.participants(session=session, team_id=team_id, retro_id=retro.id)
@@ -189,8 +189,8 @@ class DeadlineService:
 
     def check_extend(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
-            self._only_facilitator(retro, user_id, "change the deadline")
+            retro = require_channel_retro(session, team_id, channel_id)
+            only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
             if retro.phase != Phase.COLLECTING:
                 raise NoRetroHere(
                     f"Collection for *{escape(retro.title)}* is over (phase: {retro.phase}); its deadline can no longer change."
@@ -205,7 +205,7 @@ class DeadlineService:
             raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            self._only_facilitator(retro, user_id, "change the deadline")
+            only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
             if retro.phase != Phase.COLLECTING:
                 raise InvalidInput(
                     {blocks.EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."}
@@ -222,22 +222,8 @@ class DeadlineService:
     def _collecting_retro_of(
         self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
     ) -> Retro:
-        retro = self._current(session, team_id, channel_id)
-        self._only_facilitator(retro, user_id, action)
+        retro = require_channel_retro(session, team_id, channel_id)
+        only_facilitator(retro, user_id, f"can {action} for *{escape(retro.title)}*")
         if retro.phase != Phase.COLLECTING:
             raise NoRetroHere(f"*{escape(retro.title)}* is no longer collecting answers.")
-        return retro
-
-    @staticmethod
-    def _only_facilitator(retro: Retro, user_id: str, action: str) -> None:
-        if retro.facilitator_id != user_id:
-            raise NotFacilitator(
-                f"Only the facilitator, {mention(retro.facilitator_id)}, can {action} for *{escape(retro.title)}*."
-            )
-
-    @staticmethod
-    def _current(session: Session, team_id: str, channel_id: str) -> Retro:
-        retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
         return retro

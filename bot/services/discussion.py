@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
+from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox, Priority
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
+from bot.services.permissions import only_facilitator
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
 from bot.services.voting import VotingService
@@ -62,8 +63,8 @@ class DiscussionService:
 
     def check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = _open_retro(session, team_id, channel_id)
-            _only_facilitator(retro, user_id, "move the retro on")
+            retro = require_channel_retro(session, team_id, channel_id)
+            only_facilitator(retro, user_id, "can move the retro on")
             if retro.phase == Phase.ACTIONS:
                 raise DomainError(
                     "Voting is over and the results are in the thread. Run `/retro close` to publish the report."
@@ -102,7 +103,7 @@ class DiscussionService:
     def _begin(self, session: Session, retro: Retro, later: Later) -> None:
         """Everything beginning the round-robin changes and says, in the caller's transaction."""
         now = self.clock()
-        team_id, retro_id = retro.team_id, retro.id or 0
+        team_id, retro_id = retro.team_id, retro.id
         retro.phase = Phase.DISCUSSING
         session.add(retro)
         self._number_items(session, retro)
@@ -136,8 +137,8 @@ class DiscussionService:
         """Give every item a stable number, category by category, for people to refer to."""
         order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
         listed = sorted(
-            repo.items(session=session, team_id=retro.team_id, retro_id=retro.id or 0),
-            key=lambda i: (order.get(i.category, 99), i.id or 0),
+            repo.items(session=session, team_id=retro.team_id, retro_id=retro.id),
+            key=lambda i: (order.get(i.category, 99), i.id),
         )
         for number, item in enumerate(listed, 1):
             item.number = number
@@ -235,9 +236,7 @@ class DiscussionService:
     def comment_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
         with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            listed = [
-                i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id or 0) if i.number
-            ]
+            listed = [i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id) if i.number]
             return rounds.turn_comment_modal(retro=retro, turn=turn, items=listed)
 
     def add_view(self, *, team_id: str, turn_id: int, user_id: str) -> dict[str, object]:
@@ -252,13 +251,13 @@ class DiscussionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
             item = session.exec(
                 select(Item).where(
                     Item.team_id == team_id, Item.retro_id == retro.id, Item.number == item_number
                 )
             ).first()
-            if item is None or item.id is None:
+            if item is None:
                 raise InvalidInput(
                     {rounds.TURN_ITEM_BLOCK: "Pick an item from the list (its number, like 12)."}
                 )
@@ -288,7 +287,7 @@ class DiscussionService:
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
             if category not in {c.key for c in FORMATS[retro.format].categories}:
                 raise InvalidInput({blocks.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
             if problem := check_text(text):
@@ -319,7 +318,7 @@ class DiscussionService:
         """End the turn as passed; the person's answer goes out with the next person's prompt."""
         with unit_of_work(self.engine) as session:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            retro_id = retro.id or 0
+            retro_id = retro.id
 
         def answer(session: Session, retro: Retro) -> str | None:
             if response_url:
@@ -367,7 +366,7 @@ class DiscussionService:
             turn.status = status
             turn.ended_at = self.clock()
             session.add(turn)
-            later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+            later.cancel += self.timers.turn_ids(retro, turn.id)
             shown = summary if retro.anonymity != Anonymity.ANONYMOUS else None
             done = rounds.turn_done_message(turn=turn, summary=shown)
             self.outbox.in_thread(
@@ -385,10 +384,10 @@ class DiscussionService:
         with unit_of_work(self.engine) as session:
             retro = self._discussing(session, team_id, channel_id, user_id, "skip a turn")
             current = next((t for t in self._turns(session, retro) if t.status in _OPEN_TURNS), None)
-            if current is None or current.id is None:
+            if current is None:
                 raise DomainError("Nobody's turn is running right now.")
             who, turn_id = current.user_id, current.id
-        self._end_turn(team_id, retro.id or 0, turn_id, TurnStatus.SKIPPED, summary=None)
+        self._end_turn(team_id, retro.id, turn_id, TurnStatus.SKIPPED, summary=None)
         return f"Skipped {mention(who)}'s turn."
 
     def pause(self, *, team_id: str, channel_id: str, user_id: str) -> str:
@@ -402,7 +401,7 @@ class DiscussionService:
             cancel: list[str] = []
             for turn in self._turns(session, retro):
                 if turn.status in _OPEN_TURNS:
-                    cancel += self.timers.turn_ids(retro, turn.id or 0)
+                    cancel += self.timers.turn_ids(retro, turn.id)
                 if turn.status == TurnStatus.ACTIVE and turn.due_at is not None:
                     # The clock stops for the person whose turn it is: they get the rest back on resume.
                     turn.remaining_seconds = max(0, int((turn.due_at - now).total_seconds()))
@@ -451,7 +450,7 @@ class DiscussionService:
         """/retro next during the round-robin: the turns still to come are skipped."""
         for turn in self._turns(session, retro):
             if turn.status in _OPEN_TURNS:
-                later.cancel += self.timers.turn_ids(retro, turn.id or 0)
+                later.cancel += self.timers.turn_ids(retro, turn.id)
             if turn.status in (*_OPEN_TURNS, TurnStatus.WAITING):
                 turn.status = status
                 turn.ended_at = self.clock()
@@ -483,8 +482,8 @@ class DiscussionService:
     def _discussing(
         self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
     ) -> Retro:
-        retro = _open_retro(session, team_id, channel_id)
-        _only_facilitator(retro, user_id, action)
+        retro = require_channel_retro(session, team_id, channel_id)
+        only_facilitator(retro, user_id, f"can {action}")
         if retro.phase != Phase.DISCUSSING:
             raise DomainError(f"*{escape(retro.title)}* has no round-robin running (phase: {retro.phase}).")
         return retro
@@ -508,18 +507,6 @@ class DiscussionService:
     @staticmethod
     def _tz(session: Session, retro: Retro, user_id: str):  # type: ignore[no-untyped-def]
         person = repo.get_participant(
-            session=session, team_id=retro.team_id, retro_id=retro.id or 0, user_id=user_id
+            session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         return zone(person.tz if person else None)
-
-
-def _open_retro(session: Session, team_id: str, channel_id: str) -> Retro:
-    retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-    if retro is None:
-        raise NoRetroHere("There is no open retro in this channel. Start one with `/retro new [title]`.")
-    return retro
-
-
-def _only_facilitator(retro: Retro, user_id: str, action: str) -> None:
-    if retro.facilitator_id != user_id:
-        raise NotFacilitator(f"Only the facilitator, {mention(retro.facilitator_id)}, can {action}.")

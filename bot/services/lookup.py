@@ -15,3 +15,20 @@ def require_retro(session: Session, team_id: str, retro_id: int, *, lock: bool =
     if retro is None:
         raise NoRetroHere("That retro no longer exists.")
     return retro
+
+
+def require_channel_retro(
+    session: Session, team_id: str, channel_id: str, *, include_closed: bool = False
+) -> Retro:
+    """The channel's open retro; with `include_closed`, failing that its latest (reports and action items
+    often come after the close)."""
+    retro = repo.current_retro_in_channel(
+        session=session, team_id=team_id, channel_id=channel_id, include_closed=include_closed
+    )
+    if retro is None:
+        raise NoRetroHere(
+            "There is no retro in this channel yet. Start one with `/retro new [title]`."
+            if include_closed
+            else "There is no open retro in this channel. Start one with `/retro new [title]`."
+        )
+    return retro

@@ -12,7 +12,6 @@ HISTORY_DEPTH = 5  # earlier retros compared in a report
 
 
 def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
-    assert retro.id is not None
     team_id, retro_id = retro.team_id, retro.id
     people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
     actions = repo.action_items(session=session, team_id=team_id, retro_id=retro_id)
@@ -41,7 +40,7 @@ def earlier_retros(session: Session, retro: Retro, *, limit: int = HISTORY_DEPTH
         .where(
             Retro.team_id == retro.team_id,
             Retro.channel_id == retro.channel_id,
-            col(Retro.id) < (retro.id or 0),
+            col(Retro.id) < retro.id,
             Retro.phase != "cancelled",
         )
         .order_by(col(Retro.id).desc())

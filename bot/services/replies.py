@@ -35,7 +35,6 @@ class ReplyService:
         return self.items.retro_for_thread(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
 
     def thread_reply(self, *, retro: Retro, user_id: str, ts: str, text: str) -> None:
-        assert retro.id is not None
         assert retro.kickoff_ts is not None
         parsed = parse_reply(text, FORMATS[retro.format])
 
@@ -111,7 +110,6 @@ class ReplyService:
 
     def add_from_dm(self, *, retro: Retro, channel_id: str, user_id: str, text: str) -> str:
         """Add what a DM says to `retro`; returns (and sends) what the person is told."""
-        assert retro.id is not None
         parsed = parse_reply(text, FORMATS[retro.format])
         reply = ""
         if parsed.items:
@@ -192,7 +190,6 @@ class ReplyService:
     def _picker(
         self, retro: Retro, lines: list[str], *, anonymous: bool, source: ItemSource
     ) -> blocks.Message | None:
-        assert retro.id is not None
         text = "\n".join(lines)
         if not blocks.picker_fits(
             retro_id=retro.id, category_key=FORMATS[retro.format].categories[-1].key, text=text

@@ -28,15 +28,16 @@ from bot.domain import (
     Phase,
     RetroStats,
 )
-from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
+from bot.errors import DomainError, InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
 from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
-from bot.services.lookup import require_retro
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.metrics import channel_history, earlier_retros, metrics_for
 from bot.services.people import People
+from bot.services.permissions import only_facilitator
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
@@ -44,7 +45,7 @@ from bot.tasks import unreported_failures
 from messages import blocks
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
-from messages.text import escape, mention
+from messages.text import escape
 from storage import repositories as repo
 from storage.db import read_only, unit_of_work
 from storage.models import Delivery, Participant, Retro
@@ -120,7 +121,7 @@ class RetroService:
 
     def ensure_can_start(self, *, team_id: str, channel_id: str) -> None:
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is not None:
                 raise RetroAlreadyOpen(blocks.already_open_text(retro=retro))
 
@@ -207,7 +208,6 @@ class RetroService:
                 raise InvalidInput(
                     {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
                 ) from None
-            assert retro.id is not None
             self.outbox.task(
                 session,
                 team_id=draft.team_id,
@@ -342,7 +342,7 @@ class RetroService:
             session.commit()
 
     def _discard(self, session: Session, retro: Retro, error: str) -> None:
-        people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id or 0))
+        people = list(repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id))
         ids = self.timers.collection_ids(retro, people) + self.timers.followup_ids(retro)
         # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
         # the job store's own connection would wait on SQLite's lock.
@@ -499,10 +499,7 @@ class RetroService:
 
     @staticmethod
     def _check_close(retro: Retro, user_id: str) -> None:
-        if retro.facilitator_id != user_id:
-            raise NotFacilitator(
-                f"Only the facilitator, {mention(retro.facilitator_id)}, can close *{escape(retro.title)}*."
-            )
+        only_facilitator(retro, user_id, f"can close *{escape(retro.title)}*")
         if retro.phase == Phase.CANCELLED:
             raise NoRetroHere(f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`.")
         if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
@@ -537,9 +534,9 @@ class RetroService:
 
     def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             stats = compute_stats(session, retro)
-            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id or 0)
+            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
             return blocks.status_message(
                 retro=retro,
                 stats=stats,
@@ -553,8 +550,8 @@ class RetroService:
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
         """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
-        return self.close_by_id(team_id=team_id, retro_id=retro.id or 0, user_id=user_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
+        return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
     def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
         """Close (facilitator only) and queue the report's publication, in one transaction."""
@@ -596,13 +593,10 @@ class RetroService:
         if not reason.strip():
             raise DomainError("Say why, so the team knows: `/retro cancel <reason>`.")
         with unit_of_work(self.engine) as session:
-            retro = repo.open_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is None:
                 raise NoRetroHere("There is no open retro in this channel to cancel.")
-            if retro.facilitator_id != user_id:
-                raise NotFacilitator(
-                    f"Only the facilitator, {mention(retro.facilitator_id)}, can cancel *{escape(retro.title)}*."
-                )
+            only_facilitator(retro, user_id, f"can cancel *{escape(retro.title)}*")
             retro.phase = Phase.CANCELLED
             retro.cancel_reason = reason.strip()[:1000]
             retro.closed_at = self.clock()
@@ -620,7 +614,7 @@ class RetroService:
     def close_view(self, *, team_id: str, channel_id: str, user_id: str) -> dict[str, object] | None:
         """The close dialog, or None when the retro is closed already and only its report needs publishing."""
         with unit_of_work(self.engine) as session:
-            retro = self._current(session, team_id, channel_id)
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             self._check_close(retro, user_id)
         return None if retro.phase == Phase.COMPLETED else blocks.close_modal(retro=retro)
 
@@ -651,9 +645,7 @@ class RetroService:
                 if r.surprise
             ]
             candidates = [i for i in listed if i.category in fmt.vote_on]
-            improvements = [
-                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id or 0, 0), i.id or 0))
-            ]
+            improvements = [i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))]
         message = blocks.stakeholder_summary(
             retro=retro,
             stats=stats,
@@ -718,7 +710,7 @@ class RetroService:
         """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
         with unit_of_work(self.engine) as session:
             if not which:
-                return self._current(session, team_id, channel_id)
+                return require_channel_retro(session, team_id, channel_id, include_closed=True)
             channel_retros = list(
                 repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             )
@@ -768,7 +760,7 @@ class RetroService:
         """The channel's last retros with their figures, and whether there are two or more to chart."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
-            figures = {r.id or 0: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
+            figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
         message = blocks.history_message(channel_id=channel_id, retros=retros, metrics=figures)
         return message, len(figures) >= 2
 
@@ -814,14 +806,6 @@ class RetroService:
 
     # ------------------------------------------------------------ helpers
 
-    def _current(self, session: Session, team_id: str, channel_id: str) -> Retro:
-        retro = repo.open_retro_in_channel(
-            session=session, team_id=team_id, channel_id=channel_id
-        ) or repo.latest_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if retro is None:
-            raise NoRetroHere("There is no retro in this channel yet. Start one with `/retro new [title]`.")
-        return retro
-
     def _retro(self, team_id: str, retro_id: int, session: Session | None = None) -> Retro:
         if session is None:
             with unit_of_work(self.engine) as own:
@@ -839,7 +823,6 @@ class RetroService:
 
 def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
     """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
-    assert retro.id is not None
     stats = stats or compute_stats(session, retro)
     team_id, retro_id = retro.team_id, retro.id
     previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
@@ -853,7 +836,7 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
             stats=stats,
             votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id or 0)
+            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id)
             if previous
             else [],
             history=[

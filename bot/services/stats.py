@@ -10,7 +10,6 @@ from storage.models import Retro
 
 
 def compute_stats(session: Session, retro: Retro) -> RetroStats:
-    assert retro.id is not None
     categories = [c.key for c in FORMATS[retro.format].categories]
     found = repo.figures(session=session, team_id=retro.team_id, retro_id=retro.id, categories=categories)
     return RetroStats(

@@ -145,7 +145,6 @@ class SurveyService:
             )
 
     def _own_survey_items(self, session: Session, retro: Retro, user_id: str) -> list[Item]:
-        assert retro.id is not None
         return list(
             session.exec(
                 select(Item)
@@ -161,10 +160,9 @@ class SurveyService:
 
     def _own_response_ids(self, session: Session, retro: Retro, user_id: str) -> list[int]:
         response = self._own_response(session, retro, user_id)
-        return [response.id] if response is not None and response.id is not None else []
+        return [response.id] if response is not None else []
 
     def _own_response(self, session: Session, retro: Retro, user_id: str) -> Response | None:
-        assert retro.id is not None
         return session.exec(
             select(Response).where(
                 Response.team_id == retro.team_id,

@@ -70,7 +70,6 @@ class Timers:
         answered: a thousand people in four zones make eight jobs, not two thousand."""
         if retro.phase != Phase.COLLECTING:
             return []
-        assert retro.id is not None
         now = self.clock()
         found = [
             Job(JobKind.CLOSE_COLLECTION, retro.team_id, (retro.id,), retro.deadline, {"retro_id": retro.id})
@@ -98,7 +97,6 @@ class Timers:
     @staticmethod
     def nudge(retro: Retro, reminder: str, tz: str, when: datetime) -> Job:
         """Everyone in time zone `tz` who has not answered, reminded at a sensible local hour."""
-        assert retro.id is not None
         return Job(
             JobKind.NUDGE,
             retro.team_id,
@@ -167,7 +165,7 @@ class Timers:
 
     def expected_for_retro(self, session: Session, retro: Retro) -> list[Job]:
         found = [*self.collection(session, retro), *self.voting(retro), *self.followup(retro)]
-        turn = repo.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id or 0)
+        turn = repo.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id)
         if turn is not None:
             found += self.turn(retro, turn)
         return found
@@ -222,7 +220,6 @@ class Timers:
 
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
-        assert retro.id is not None
         people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
         turns = session.exec(
             select(Turn.id).where(
@@ -233,7 +230,7 @@ class Timers:
         ).all()
         ids = self.collection_ids(retro, people) + self.voting_ids(retro)
         for turn_id in turns:
-            ids += self.turn_ids(retro, turn_id or 0)
+            ids += self.turn_ids(retro, turn_id)
         return ids
 
     def reschedule_action(self, action: ActionItem) -> None:

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, delete, select
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
-from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.errors import DomainError, InvalidInput
 from bot.outbox import Kind, Outbox, Priority
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
+from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
 from messages import blocks, rounds
 from messages.text import escape, mention
@@ -71,7 +72,7 @@ class VotingService:
         """Voting opens in the caller's transaction: the phase, the announcement and every ballot. Ballots
         are drawn when they are sent, so a vote cast meanwhile shows on the person's next one."""
         now = self.clock()
-        team_id, retro_id = retro.team_id, retro.id or 0
+        team_id, retro_id = retro.team_id, retro.id
         retro.phase = Phase.VOTING
         retro.voting_deadline = now + timedelta(hours=VOTING_TIME_HOURS)
         session.add(retro)
@@ -183,13 +184,13 @@ class VotingService:
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:
         """Items on the ballot by votes, most first. Equal counts share a rank and are marked as ties."""
-        counts = repo.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id or 0)
+        counts = repo.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id)
         candidates = sorted(
-            self._candidates(session, retro), key=lambda i: (-counts.get(i.id or 0, 0), i.number or 0)
+            self._candidates(session, retro), key=lambda i: (-counts.get(i.id, 0), i.number or 0)
         )
         ranked: list[Ranked] = []
         for position, item in enumerate(candidates, 1):
-            votes = counts.get(item.id or 0, 0)
+            votes = counts.get(item.id, 0)
             previous = ranked[-1] if ranked else None
             rank = previous.rank if previous and previous.votes == votes else position
             ranked.append(Ranked(rank=rank, tied=False, votes=votes, item=item))
@@ -224,10 +225,7 @@ class VotingService:
         if item is None:
             raise DomainError("That item no longer exists.")
         retro = require_retro(session, team_id, item.retro_id)
-        if retro.facilitator_id != user_id:
-            raise NotFacilitator(
-                f"Only the facilitator, {mention(retro.facilitator_id)}, can add root-cause notes."
-            )
+        only_facilitator(retro, user_id, "can add root-cause notes")
         return item, retro
 
     def _open_ballot(self, session: Session, team_id: str, retro_id: int) -> Retro:
@@ -241,12 +239,11 @@ class VotingService:
         vote_on = FORMATS[retro.format].vote_on
         return [
             i
-            for i in repo.items(session=session, team_id=retro.team_id, retro_id=retro.id or 0)
+            for i in repo.items(session=session, team_id=retro.team_id, retro_id=retro.id)
             if i.category in vote_on
         ]
 
     def _voter(self, retro: Retro, user_id: str) -> str:
-        assert retro.id is not None
         return self.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=f"voter:{user_id}")
 
     def _my_votes(self, session: Session, retro: Retro, user_id: str) -> set[int]:

@@ -118,7 +118,6 @@ def to_results(bot: Bot) -> PostedMessage:
 def item_id(bot: Bot, text: str) -> int:
     with Session(bot.engine) as session:
         found = session.exec(select(Item).where(Item.text == text)).one()
-        assert found.id is not None
         return found.id
 
 

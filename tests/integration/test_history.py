@@ -32,7 +32,7 @@ def seed(bot: Bot) -> None:
             )
             session.add(retro)
             session.commit()
-            rid = retro.id or 0
+            rid = retro.id
             for k, user in enumerate(["UALICE", "UBOB", "UCAROL", "UDAN"]):
                 session.add(
                     Participant(

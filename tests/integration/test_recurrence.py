@@ -34,7 +34,7 @@ def earlier_retros(engine: Engine, problems: list[list[str]]) -> None:
                 session.add(
                     Item(
                         team_id="T0TEAM",
-                        retro_id=retro.id or 0,
+                        retro_id=retro.id,
                         category="went_wrong",
                         text=text,
                         source="survey",
@@ -44,7 +44,7 @@ def earlier_retros(engine: Engine, problems: list[list[str]]) -> None:
             session.add(  # a success that looks alike must never count as a recurring problem
                 Item(
                     team_id="T0TEAM",
-                    retro_id=retro.id or 0,
+                    retro_id=retro.id,
                     category="went_well",
                     text="Rollback took 5 minutes this time",
                     source="survey",

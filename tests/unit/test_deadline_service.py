@@ -29,7 +29,6 @@ def open_retro(engine: Engine, clock: FakeClock, *people: str, **fields: Unpack[
     }
     with Session(engine) as session:
         retro = make_retro(session, **(base | fields))
-        assert retro.id is not None
         for user_id in people:
             session.add(Participant(team_id="T1", retro_id=retro.id, user_id=user_id, tz="UTC"))
         session.commit()

@@ -34,7 +34,6 @@ def collecting(engine: Engine, clock: FakeClock, channel: str, *people: str) -> 
             created_at=clock(),
             deadline=clock() + timedelta(days=1),
         )
-        assert retro.id is not None
         session.add_all(Participant(team_id="T1", retro_id=retro.id, user_id=p) for p in people)
         session.commit()
         return retro.id
@@ -49,10 +48,10 @@ def test_my_items_are_this_retros_only(items: ItemService, engine: Engine, clock
     _retro, mine = items.mine(team_id="T1", retro_id=second, user_id="U1")
     assert [i.text for i in mine] == ["In C2"]
     with pytest.raises(NoRetroHere) as gone:
-        items.get_own(team_id="T1", item_id=(mine_in_second or 0) + 100, user_id="U1")
+        items.get_own(team_id="T1", item_id=mine_in_second + 100, user_id="U1")
     assert gone.value.message == "That item no longer exists, or it is not yours."
     with pytest.raises(InvalidInput) as invalid:
-        items.edit(team_id="T1", item_id=mine_in_second or 0, user_id="U1", category="nope", text="x")
+        items.edit(team_id="T1", item_id=mine_in_second, user_id="U1", category="nope", text="x")
     assert invalid.value.errors == {ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."}
 
 
@@ -139,7 +138,7 @@ def test_what_an_item_may_be(items: ItemService, engine: Engine, clock: FakeCloc
     assert invalid.value.errors == {ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."}
     _retro, (item,) = items.mine(team_id="T1", retro_id=retro_id, user_id="U1")
     with pytest.raises(InvalidInput) as invalid:
-        items.edit(team_id="T1", item_id=item.id or 0, user_id="U1", category="went_well", text=" ")
+        items.edit(team_id="T1", item_id=item.id, user_id="U1", category="went_well", text=" ")
     assert invalid.value.errors == {ITEM_TEXT_BLOCK: "Write something: an item cannot be empty."}
 
 
@@ -148,7 +147,7 @@ def test_after_the_deadline_the_item_dialogs_say_so(
 ) -> None:
     retro_id = collecting(engine, clock, "C1", "U1")
     with Session(engine) as session:
-        item_id = make_item(session, retro_id=retro_id, author_id="U1").id or 0
+        item_id = make_item(session, retro_id=retro_id, author_id="U1").id
     assert items.add_view(team_id="T1", retro_id=retro_id)["title"]["text"] == "Add an item"
     clock.advance(days=1)
     for view in (
@@ -165,6 +164,6 @@ def test_only_collecting_retros_take_answers_by_dm(
     collecting(engine, clock, "C1", "U1")
     with Session(engine) as session:
         discussing = make_retro(session, channel_id="C2", phase="discussing", created_at=clock())
-        session.add(Participant(team_id="T1", retro_id=discussing.id or 0, user_id="U1"))
+        session.add(Participant(team_id="T1", retro_id=discussing.id, user_id="U1"))
         session.commit()
     assert [r.channel_id for r in items.open_retros_for(team_id="T1", user_id="U1")] == ["C1"]

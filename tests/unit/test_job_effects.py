@@ -46,7 +46,6 @@ def store_retro(engine: Engine, clock: FakeClock, **fields: Unpack[RetroFields])
     }
     with Session(engine, expire_on_commit=False) as session:
         retro = make_retro(session, **(base | fields))
-        assert retro.id is not None
         for user_id in ("U1", "U2"):
             session.add(Participant(team_id=TEAM, retro_id=retro.id, user_id=user_id, tz="UTC"))
         session.add(
@@ -117,13 +116,13 @@ def test_the_deadline_closes_collection_once(
     fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock)
-    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id)
     close_id = job_id(JobKind.CLOSE_COLLECTION, TEAM, retro.id)
     old = jobs.jobs[close_id]
     assert old.run_at == retro.deadline
     # The deadline moves an hour later: a new job is in charge, the old one may still fire.
     update(engine, Retro, retro.id, deadline=retro.deadline + timedelta(hours=1))
-    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id)
     close = jobs.jobs[close_id]
     assert close.run_at == retro.deadline + timedelta(hours=1)
 
@@ -162,7 +161,7 @@ def test_a_nudge_reaches_someone_who_has_not_answered_once(
         answered.tz = "Asia/Tokyo"
         session.add(answered)
         session.commit()
-    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id or 0)
+    services.deadlines.schedule(team_id=TEAM, retro_id=retro.id)
     nudges = {j.parts: j for j in jobs.jobs.values() if j.kind == JobKind.NUDGE}
     # Only the zone of someone who has not answered gets reminders, one job per reminder.
     assert set(nudges) == {(retro.id, "24h", "UTC"), (retro.id, "2h", "UTC")}
@@ -255,7 +254,6 @@ def test_a_scheduled_turn_starts_in_the_morning_once(
     fire: Fire,
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing", title="Q3 <launch>")
-    assert retro.id is not None
     (turn,) = store_turns(
         engine,
         Turn(
@@ -291,7 +289,6 @@ def test_a_turn_does_not_start_while_the_round_robin_is_paused(
     engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing")
-    assert retro.id is not None
     (turn,) = store_turns(
         engine,
         Turn(
@@ -310,7 +307,6 @@ def test_a_turn_times_out_once_and_the_next_one_begins(
     engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing")
-    assert retro.id is not None
     first, second = store_turns(
         engine,
         Turn(
@@ -346,7 +342,6 @@ def test_a_paused_turn_does_not_time_out(
     engine: Engine, clock: FakeClock, gateway: RecordingGateway, fire: Fire
 ) -> None:
     retro = store_retro(engine, clock, phase="discussing")
-    assert retro.id is not None
     (turn,) = store_turns(
         engine,
         Turn(team_id=TEAM, retro_id=retro.id, position=1, user_id="U1", status="active", due_at=clock()),
@@ -381,7 +376,6 @@ def test_voting_closes_once_with_the_results(
 
 
 def store_action(engine: Engine, retro: Retro, clock: FakeClock, due: date, **fields: Any) -> ActionItem:
-    assert retro.id is not None
     with Session(engine, expire_on_commit=False) as session:
         action = ActionItem(
             team_id=TEAM,

@@ -107,7 +107,7 @@ def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[
                 waiting = Turn(
                     id=99,
                     team_id=TEAM,
-                    retro_id=retro.id or 0,
+                    retro_id=retro.id,
                     position=2,
                     user_id="U2",
                     status="scheduled",
@@ -286,7 +286,7 @@ def store_neighbours(engine: Engine, clock: FakeClock) -> Stored:
             )
             session.add_all([scheduled, active])
             stored.retros[retro_id] = retro
-            stored.turns[retro_id] = (scheduled.id or 0, active.id or 0)
+            stored.turns[retro_id] = (scheduled.id, active.id)
         session.flush()
         for action_id in ACTION_IDS:
             action = ActionItem(

@@ -22,7 +22,6 @@ from tests.factories import make_retro
 def retro_id(engine: Engine, clock: FakeClock) -> int:
     with Session(engine) as session:
         retro = make_retro(session, title="R", deadline=clock() + timedelta(days=1), created_at=clock())
-        assert retro.id is not None
         session.add(Participant(team_id="T1", retro_id=retro.id, user_id="U1"))
         session.add(
             Item(

@@ -32,7 +32,6 @@ def ballot(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
             voting_deadline=clock() + timedelta(days=1),
             created_at=clock(),
         )
-        assert retro.id is not None
         items = [
             make_item(session, retro_id=retro.id, category=category, text=text, number=number)
             for number, (category, text) in enumerate(
@@ -40,7 +39,7 @@ def ballot(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
             )
         ]
         make_item(session, retro_id=retro.id, category="went_well", text="Fast review", number=4)
-        return retro.id, [i.id or 0 for i in items]
+        return retro.id, [i.id for i in items]
 
 
 def my_votes(engine: Engine, services: Services, retro_id: int, user_id: str) -> list[int]:
@@ -87,8 +86,8 @@ def test_only_items_on_the_ballot_take_votes(
     with Session(engine) as session:
         went_well = session.exec(select(Item.id).where(Item.category == "went_well")).one()
         other = make_retro(session, channel_id="C2", phase="voting", created_at=clock())
-        elsewhere = make_item(session, retro_id=other.id or 0, category="went_wrong").id
-    for item_id in (went_well or 0, elsewhere or 0):
+        elsewhere = make_item(session, retro_id=other.id, category="went_wrong").id
+    for item_id in (went_well, elsewhere):
         with pytest.raises(DomainError) as refused:
             services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=item_id)
         assert refused.value.message == "That item is not on the ballot."

@@ -1,0 +1,14 @@
+"""Who may do what, with the refusal that says who can."""
+
+from __future__ import annotations
+
+from bot.errors import NotFacilitator
+from messages.text import mention
+from storage.models import Retro
+
+
+def only_facilitator(retro: Retro, user_id: str, may: str) -> None:
+    """Refuse anyone but the retro's facilitator. `may` ends the sentence "Only the facilitator, @them, …",
+    as in "can close *Q3*" or "decides on earlier action items"."""
+    if retro.facilitator_id != user_id:
+        raise NotFacilitator(f"Only the facilitator, {mention(retro.facilitator_id)}, {may}.")
