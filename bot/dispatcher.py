@@ -1,13 +1,14 @@
-"""The dispatcher: worker threads that claim due deliveries from the outbox and carry them out.
+"""The dispatcher: worker threads that claim due deliveries from the outbox, carry them out (bot/delivering.py)
+and record how that went.
 
 - Claiming: the oldest due delivery of each lane whose parent is settled, by priority. On PostgreSQL
   with `FOR UPDATE SKIP LOCKED`, on SQLite by a conditional UPDATE; either way a claimed delivery
-  carries a lease, and one whose process died is claimed again when the lease runs out.
+  carries a lease, and one whose process died is claimed again when the lease runs out. The SQL is in
+  storage/deliveries.py.
 - Pacing: Slack's budgets per workspace, method and channel (bot/pacing.py); a 429 reschedules the
   delivery by its Retry-After. No thread ever sleeps on Slack.
-- Doubt: after a 5xx or a lost connection, or when a lease ran out mid-send, Slack may have posted.
-  A post is then checked (conversations.history for the marker it carries) before it is sent again;
-  an upload cannot be checked and is reported as possibly missing instead of sent twice.
+- Doubt: after a 5xx or a lost connection, or when a lease ran out mid-send, Slack may have posted
+  (see bot/delivering.py for how a post is checked).
 - Failures: permanent errors (`user_not_found`, `not_in_channel`...) and exhausted retries are
   recorded on the delivery and told to its `report_to` person once, in one message per batch.
 - Forgetting: a delivery whose payload says `forget` is deleted once settled (sent, failed or
@@ -20,21 +21,21 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, exists, func, or_, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.clock import Clock
+from bot.delivering import Cancel, Claimed, Defer, Doubt, Sender
 from bot.gateway import SlackCallFailed, SlackGateway
-from bot.outbox import Kind
+from bot.intents import Kind
 from bot.pacing import Pacer
+from storage import deliveries
+from storage import people as user_cache
 from storage.db import unit_of_work
-from storage.models import Delivery, SlackUserCache
+from storage.models import Delivery
 
 if TYPE_CHECKING:
     from bot.tasks import Effects
@@ -45,41 +46,6 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=60)
 TASK_LEASE = timedelta(minutes=5)
 POLL_SECONDS = 1.0  # how often an idle worker looks for work that other processes (or time) made due
-_OPEN = ("pending", "sending")
-_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # a cache row that knows only the DM: look the person up
-_METHOD = {
-    Kind.POST: "chat.postMessage",
-    Kind.EPHEMERAL: "chat.postEphemeral",
-    Kind.TELL: "chat.postEphemeral",
-    Kind.UPDATE: "chat.update",
-    Kind.HOME: "views.publish",
-    Kind.REACT: "reactions.add",
-    Kind.UPLOAD: "files.upload",
-    Kind.UPDATE_VIEW: "views.update",
-}
-
-
-class Defer(Exception):
-    """Not now: try again in `seconds` (pacing, a parent not yet sent). Not an attempt."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"deferred by {seconds:.2f}s")
-        self.seconds = seconds
-
-
-class Cancel(Exception):
-    """Nothing to do any more (its parent failed, the thing it shows is gone)."""
-
-
-class Doubt(Exception):
-    """It may or may not have reached Slack and cannot be checked: record it, tell someone."""
-
-
-@dataclass
-class _Claimed:
-    delivery: Delivery
-    parent: dict[str, Any] | None = None  # what sending the delivery it waits for gave (channel, ts)
-    parent_unsent: bool = False  # it waited for one that failed or was cancelled
 
 
 class Dispatcher:
@@ -99,8 +65,7 @@ class Dispatcher:
         self.effects = effects
         self.workers = workers
         self.pacer = Pacer(lambda: self.clock().timestamp())
-        self.pace = pace  # off only where time stands still (unit tests)
-        self._postgres = engine.dialect.name == "postgresql"
+        self.sender = Sender(engine=engine, gateway=gateway, effects=effects, pacer=self.pacer, pace=pace)
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # workers wait here for work
         self._idle = threading.Condition(lock)  # wait_idle waits here for the workers
@@ -204,69 +169,48 @@ class Dispatcher:
         of one a killed process was sending. Deliveries held back by their lane or parent do not count."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            retry = session.exec(
-                select(Delivery.next_attempt_at)
-                .where(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) > now)
-                .order_by(col(Delivery.next_attempt_at))
-                .limit(1)
-            ).first()
-            lease = session.exec(
-                select(Delivery.lease_until)
-                .where(col(Delivery.state) == "sending", col(Delivery.lease_until) > now)
-                .order_by(col(Delivery.lease_until))
-                .limit(1)
-            ).first()
+            retry = deliveries.earliest_retry(session, now=now)
+            lease = deliveries.earliest_lease_end(session, now=now)
         return min((t for t in (retry, lease) if t is not None), default=None)
 
     # ------------------------------------------------------------ claiming
 
-    def _claim(self) -> _Claimed | None:
+    def _claim(self) -> Claimed | None:
         """One transaction: the delivery, marked as this worker's, and what its parent's sending gave."""
         now = self.clock()
         token = uuid.uuid4().hex
-        query = _POSTGRES_CLAIM if self._postgres else _CLAIM
         with unit_of_work(self.engine) as session:
-            for delivery_id in session.exec(query, params={"now": now}).all():
-                claimed = session.execute(
-                    update(Delivery)
-                    .where(col(Delivery.id) == delivery_id, claimable_row(now))
-                    .values(
-                        state="sending",
-                        claim=token,
-                        lease_until=case(
-                            (col(Delivery.kind) == Kind.TASK.value, now + TASK_LEASE), else_=now + LEASE
-                        ),
-                        attempts=Delivery.attempts + 1,
-                        # A claim after a lapsed lease: the earlier attempt may have reached Slack.
-                        unsure=or_(col(Delivery.unsure), col(Delivery.state) == "sending"),
-                    )
-                )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            for delivery_id in deliveries.due_ids(session, now=now):
+                if not deliveries.take(
+                    session,
+                    delivery_id,
+                    now=now,
+                    token=token,
+                    lease_until=now + LEASE,
+                    task_kind=Kind.TASK.value,
+                    task_lease_until=now + TASK_LEASE,
+                ):
                     continue  # another process took it
                 found = session.get(Delivery, delivery_id)
                 assert found is not None
                 parent = None
                 if found.parent_key is not None:
-                    parent = session.exec(
-                        select(Delivery).where(
-                            Delivery.team_id == found.team_id, Delivery.key == found.parent_key
-                        )
-                    ).first()
+                    parent = deliveries.by_key(session, team_id=found.team_id, key=found.parent_key)
                 session.commit()
                 if found.parent_key is None:
-                    return _Claimed(found)
+                    return Claimed(found)
                 if parent is None or parent.state != "done" or not parent.result:
-                    return _Claimed(found, parent_unsent=True)
-                return _Claimed(found, dict(parent.result))
+                    return Claimed(found, parent_unsent=True)
+                return Claimed(found, dict(parent.result))
             session.rollback()
         return None
 
     # ------------------------------------------------------------ carrying out
 
-    def _process(self, claimed: _Claimed) -> None:
+    def _process(self, claimed: Claimed) -> None:
         delivery = claimed.delivery
         try:
-            result = self._perform(claimed)
+            result = self.sender.perform(claimed)
         except Defer as exc:
             self._finish(delivery, "pending", delay=exc.seconds, count=False)
         except Cancel as exc:
@@ -297,142 +241,6 @@ class Dispatcher:
         else:
             self._finish(delivery, "done", result=result)
 
-    def _perform(self, claimed: _Claimed) -> dict[str, Any] | None:
-        delivery = claimed.delivery
-        kind = Kind(delivery.kind)
-        if kind == Kind.TASK:
-            self.effects.run_task(delivery)
-            return None
-        payload = dict(delivery.payload)
-        if render := payload.get("render"):
-            with unit_of_work(self.engine) as session:
-                rendered = self.effects.render(str(render), session, delivery)
-            if rendered is None:
-                raise Cancel("nothing to show")
-            payload.update(rendered)
-        if claimed.parent_unsent:
-            raise Cancel(f"waited for {delivery.parent_key}, which was not sent")
-        parent = claimed.parent
-        if parent is not None and payload.get("thread_of_parent"):
-            payload["thread_ts"] = parent["ts"]
-        if parent is not None and kind == Kind.UPDATE:
-            payload["channel"], payload["ts"] = parent["channel"], parent["ts"]
-        method = _METHOD.get(kind)
-        if method is not None and self.pace:
-            channel = payload.get("channel") if kind == Kind.POST else None
-            if wait := self.pacer.reserve(delivery.team_id, method, channel):
-                raise Defer(wait)
-        if kind == Kind.POST:
-            return self._post(delivery, payload)
-        if kind == Kind.TELL:
-            return self._tell(delivery, payload)
-        if kind == Kind.EPHEMERAL:
-            self.gateway.post_ephemeral(
-                channel=payload["channel"],
-                user=payload["user"],
-                text=payload["text"],
-                blocks=payload.get("blocks"),
-                thread_ts=payload.get("thread_ts"),
-            )
-        elif kind == Kind.UPDATE:
-            self.gateway.update_message(
-                channel=payload["channel"], ts=payload["ts"], text=payload["text"], blocks=payload["blocks"]
-            )
-        elif kind == Kind.HOME:
-            self.gateway.publish_home(user_id=payload["user_id"], view=payload["view"])
-        elif kind == Kind.RESPOND:
-            self.gateway.respond(
-                response_url=payload["response_url"],
-                text=payload["text"],
-                blocks=payload.get("blocks"),
-                replace_original=bool(payload.get("replace_original", True)),
-            )
-        elif kind == Kind.REACT:
-            self.gateway.add_reaction(channel=payload["channel"], ts=payload["ts"], name=payload["name"])
-        elif kind == Kind.UPDATE_VIEW:
-            self.gateway.update_view(view_id=payload["view_id"], view=payload["view"])
-        elif kind == Kind.UPLOAD:
-            if delivery.unsure:
-                raise Doubt("the upload may not have reached Slack")
-            content = payload["content"]
-            file_id = self.gateway.upload_file(
-                channel=payload["channel"],
-                filename=payload["filename"],
-                content=bytes.fromhex(content) if payload.get("binary") else content,
-                title=payload["title"],
-                initial_comment=payload["initial_comment"],
-            )
-            return {"file_id": file_id}
-        return None
-
-    def _post(self, delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any]:
-        marker = f"{delivery.team_id}:{delivery.id}"
-        thread_ts = payload.get("thread_ts")
-        if delivery.unsure:
-            channel = self._conversation(delivery.team_id, payload["channel"])
-            oldest = f"{delivery.created_at.timestamp() - 60:.6f}"
-            found = self.gateway.find_marked(
-                channel=channel, thread_ts=thread_ts, marker=marker, oldest=oldest
-            )
-            if found is not None:
-                return {"channel": channel, "ts": found}
-        posted = self.gateway.post_message(
-            channel=payload["channel"],
-            text=payload["text"],
-            blocks=payload.get("blocks"),
-            thread_ts=thread_ts,
-            marker=marker,
-        )
-        # A DM's channel is recorded with the outcome (_finish), in the same transaction.
-        return {"channel": posted.channel, "ts": posted.ts}
-
-    def _tell(self, delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any] | None:
-        if payload.get("channel") and not delivery.unsure:
-            try:
-                self.gateway.post_ephemeral(
-                    channel=payload["channel"], user=payload["user"], text=payload["text"]
-                )
-                return None
-            except SlackCallFailed as exc:
-                if exc.transient:
-                    raise
-        return self._post(delivery, {"channel": payload["user"], "text": payload["text"]})
-
-    def _conversation(self, team_id: str, channel: str) -> str:
-        """The DM channel behind a user id, for reading its history."""
-        if not channel.startswith(("U", "W")):
-            return channel
-        with unit_of_work(self.engine) as session:
-            cached = session.get(SlackUserCache, (team_id, channel))
-            if cached is not None and cached.dm_channel:
-                return cached.dm_channel
-        opened = self.gateway.open_dm(user=channel)
-        with unit_of_work(self.engine) as session:
-            self._remember_dm(session, team_id, channel, opened)
-            session.commit()
-        return opened
-
-    def _remember_dm(self, session: Session, team_id: str, user_id: str, dm_channel: str) -> None:
-        """One statement: a person not in the cache yet is added with only the DM known (fetched long ago,
-        so their name and time zone are still looked up)."""
-        table = SlackUserCache.__table__  # type: ignore[attr-defined]
-        insert = (postgresql.insert if self._postgres else sqlite.insert)(table)
-        session.execute(
-            insert.values(
-                team_id=team_id,
-                user_id=user_id,
-                name="",
-                is_bot=False,
-                deleted=False,
-                dm_channel=dm_channel,
-                fetched_at=_LONG_AGO,
-            ).on_conflict_do_update(
-                index_elements=["team_id", "user_id"],
-                set_={"dm_channel": dm_channel},
-                where=or_(table.c.dm_channel.is_(None), table.c.dm_channel != dm_channel),
-            )
-        )
-
     # ------------------------------------------------------------ recording the outcome
 
     def _finish(
@@ -450,40 +258,43 @@ class Dispatcher:
             return  # "killed": the outcome is lost, as it would be
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            values: dict[str, Any] = {"state": state, "claim": None, "lease_until": None}
             if state == "pending":
-                values["next_attempt_at"] = now + timedelta(seconds=delay)
-                values["unsure"] = delivery.unsure or unsure
-                if not count:
-                    values["attempts"] = Delivery.attempts - 1
-                if error:
-                    values["last_error"] = error
-            else:
-                values.update(finished_at=now, last_error=error, result=result, unsure=False)
-            mine = (
-                col(Delivery.id) == delivery.id,
-                col(Delivery.claim) == delivery.claim,
-                col(Delivery.generation) == delivery.generation,
-            )
-            if state != "pending" and delivery.payload.get("forget"):
-                # Not kept once settled: what it said, to whom and when (an answer to an anonymous author).
-                updated = session.execute(delete(Delivery).where(*mine))
-            else:
-                updated = session.execute(update(Delivery).where(*mine).values(**values))
-            if updated.rowcount != 1:  # type: ignore[attr-defined]
-                # Asked for again while it was being sent (a Home tab, a progress note): once more.
-                session.execute(
-                    update(Delivery)
-                    .where(col(Delivery.id) == delivery.id, col(Delivery.claim) == delivery.claim)
-                    .values(state="pending", claim=None, lease_until=None, next_attempt_at=now)
+                updated = deliveries.release(
+                    session,
+                    delivery_id=delivery.id,
+                    claim=delivery.claim,
+                    generation=delivery.generation,
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    unsure=delivery.unsure or unsure,
+                    uncount=not count,
+                    error=error,
                 )
+            elif delivery.payload.get("forget"):
+                # Not kept once settled: what it said, to whom and when (an answer to an anonymous author).
+                updated = deliveries.delete_settled(
+                    session, delivery_id=delivery.id, claim=delivery.claim, generation=delivery.generation
+                )
+            else:
+                updated = deliveries.settle(
+                    session,
+                    delivery_id=delivery.id,
+                    claim=delivery.claim,
+                    generation=delivery.generation,
+                    state=state,
+                    now=now,
+                    error=error,
+                    result=result,
+                )
+            if not updated:
+                # Asked for again while it was being sent (a Home tab, a progress note): once more.
+                deliveries.send_again(session, delivery_id=delivery.id, claim=delivery.claim, now=now)
                 session.commit()
                 self.wake()
                 return
             if state == "done":
                 sent_to = str(delivery.payload.get("channel") or delivery.payload.get("user") or "")
                 if result and result.get("channel") and sent_to.startswith(("U", "W")):
-                    self._remember_dm(session, delivery.team_id, sent_to, str(result["channel"]))
+                    user_cache.remember_dm(session, delivery.team_id, sent_to, str(result["channel"]))
                 self.effects.sent(session, delivery, result or {})
             elif state in ("failed", "doubt"):
                 logger.warning(
@@ -497,71 +308,9 @@ class Dispatcher:
             self.wake()
 
 
-def _claim_query(*, postgres: bool) -> Any:
-    """Up to four due deliveries that nothing holds back: the first open one in its lane, whose parent (if
-    any) is no longer open. Built once; `now` is bound at each claim.
-
-    Two shapes of the same question, each where its planner does well:
-    - SQLite: for each candidate, is there an earlier open one in its lane, is its parent open (correlated
-      NOT EXISTS, answered from the lane and key indexes: a few rows read per candidate; the other shape
-      took 4x as long to fan out to 1,000 people).
-    - PostgreSQL: the open lanes' heads and the open keys, each read once (uncorrelated). With no
-      statistics yet on a table that a fan-out just filled, PostgreSQL planned the correlated shape as
-      every open row against every other: 60-90 ms a claim with 300 open, 1 ms this way.
-    """
-    d = aliased(Delivery)
-    o = aliased(Delivery)
-    next_attempt_at: Any = col(Delivery.next_attempt_at)
-    now = bindparam("now", type_=next_attempt_at.type)
-    claimable = or_(
-        col(d.state) == "pending",
-        and_(col(d.state) == "sending", col(d.lease_until) < now),  # its process died mid-send
-    )
-    if postgres:
-        heads = (
-            select(col(o.team_id), col(o.lane), func.min(col(o.id)))
-            .where(col(o.state).in_(_OPEN), col(o.lane).is_not(None))
-            .group_by(col(o.team_id), col(o.lane))
-        )
-        open_keys = select(col(o.team_id), col(o.key)).where(col(o.state).in_(_OPEN))
-        first_in_lane = or_(col(d.lane).is_(None), tuple_(col(d.team_id), col(d.lane), col(d.id)).in_(heads))
-        parent_settled = or_(
-            col(d.parent_key).is_(None), tuple_(col(d.team_id), col(d.parent_key)).not_in(open_keys)
-        )
-    else:
-        first_in_lane = ~exists().where(
-            col(o.team_id) == col(d.team_id),
-            col(o.lane) == col(d.lane),
-            col(o.id) < col(d.id),
-            col(o.state).in_(_OPEN),
-        )
-        parent_settled = ~exists().where(
-            col(o.team_id) == col(d.team_id), col(o.key) == col(d.parent_key), col(o.state).in_(_OPEN)
-        )
-    query = (
-        select(d.id)
-        .where(claimable, col(d.next_attempt_at) <= now, first_in_lane, parent_settled)
-        .order_by(col(d.priority), col(d.id))
-        .limit(4)
-    )
-    # Several processes can share the table: each skips the rows another is claiming.
-    return query.with_for_update(skip_locked=True, of=d) if postgres else query
-
-
-def claimable_row(now: datetime) -> Any:
-    return or_(
-        col(Delivery.state) == "pending",
-        and_(col(Delivery.state) == "sending", col(Delivery.lease_until) < now),
-    )
-
-
 def backoff(attempts: int) -> float:
     """1, 2, 4... seconds, at most five minutes."""
     return float(min(300, 2 ** max(0, attempts - 1)))
 
 
 DeliveryHook = Callable[[Session, Delivery, dict[str, Any]], None]
-
-
-_CLAIM = _claim_query(postgres=False)
-_POSTGRES_CLAIM = _claim_query(postgres=True)

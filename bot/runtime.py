@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Connection, Engine, event
 
-from bot import jobs, outbox
+from bot import jobs, outbox_writer
 from bot.app import build_app, make_wsgi_app
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
@@ -110,7 +110,7 @@ class Runtime:
         scheduler.start(paused=paused)
         # What a crash lost between a commit and the scheduler is derived again from the retros' state.
         services.timers.reconcile()
-        outbox.on_new_work(dispatcher.wake)
+        outbox_writer.on_new_work(dispatcher.wake)
         dispatcher.start()
         return cls(
             settings=settings,
@@ -129,7 +129,7 @@ class Runtime:
         """What a clean exit does: stop taking work, let deliveries in flight finish (for at most `grace`
         seconds), shut the scheduler down. A crash skips it; the next start resumes from the database.
         True if every delivery in flight finished."""
-        outbox.forget(self.dispatcher.wake)
+        outbox_writer.forget(self.dispatcher.wake)
         finished = self.dispatcher.stop(timeout=grace)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
@@ -140,7 +140,7 @@ class Runtime:
     def kill(self) -> None:
         """For crash tests: stop as `kill -9` would. Nothing this runtime does afterwards reaches the database
         or the job store; the next runtime finds the state exactly as it was."""
-        outbox.forget(self.dispatcher.wake)
+        outbox_writer.forget(self.dispatcher.wake)
         self.dispatcher.halt()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

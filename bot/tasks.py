@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.errors import DomainError
+from bot.intents import Kind, Priority, Purpose
 from bot.jobs import JobKind
-from bot.outbox import Kind, Priority, Purpose
 from storage.models import Delivery
 
 if TYPE_CHECKING:
@@ -160,19 +160,3 @@ class Effects:
             priority=Priority.NORMAL,
             delay=timedelta(seconds=5),
         )
-
-
-def unreported_failures(session: Session, team_id: str, user: str, retro_id: int | None) -> list[Delivery]:
-    return list(
-        session.exec(
-            select(Delivery)
-            .where(
-                Delivery.team_id == team_id,
-                Delivery.report_to == user,
-                Delivery.retro_id == retro_id,
-                col(Delivery.state).in_(("failed", "doubt")),
-                col(Delivery.reported_at).is_(None),
-            )
-            .order_by(col(Delivery.id))
-        ).all()
-    )

@@ -14,7 +14,8 @@ from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
 from bot.errors import DomainError, InvalidInput, NotFacilitator
-from bot.outbox import Outbox, Priority, Purpose
+from bot.intents import Priority, Purpose
+from bot.outbox import Outbox
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People

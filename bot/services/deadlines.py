@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from bot.clock import Clock
 from bot.domain import Phase
 from bot.errors import InvalidInput, NoRetroHere
-from bot.outbox import Outbox, Purpose
+from bot.intents import Purpose
+from bot.outbox import Outbox
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import REMINDERS, Timers, zone_of

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.domain import FORMATS, Anonymity, ItemSource, Phase, TurnStatus
 from bot.errors import DomainError, InvalidInput
-from bot.outbox import Outbox, Priority
+from bot.intents import Priority
+from bot.outbox import Outbox
 from bot.services.home import HomeService
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_channel_retro, require_retro

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.domain import RetroMetrics
 from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.models import Retro
 
 HISTORY_DEPTH = 5  # earlier retros compared in a report
@@ -35,26 +36,13 @@ def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
 
 def earlier_retros(session: Session, retro: Retro, *, limit: int = HISTORY_DEPTH) -> list[Retro]:
     """The channel's retros before this one, oldest first, cancelled ones left out."""
-    found = session.exec(
-        select(Retro)
-        .where(
-            Retro.team_id == retro.team_id,
-            Retro.channel_id == retro.channel_id,
-            col(Retro.id) < retro.id,
-            Retro.phase != "cancelled",
-        )
-        .order_by(col(Retro.id).desc())
-        .limit(limit)
-    ).all()
+    found = retro_queries.earlier_in_channel(
+        session, team_id=retro.team_id, channel_id=retro.channel_id, before_id=retro.id, limit=limit
+    )
     return list(reversed(found))
 
 
 def channel_history(session: Session, *, team_id: str, channel_id: str, limit: int = 10) -> list[Retro]:
     """The channel's last retros, oldest first, cancelled ones included (they are part of the record)."""
-    found = session.exec(
-        select(Retro)
-        .where(Retro.team_id == team_id, Retro.channel_id == channel_id)
-        .order_by(col(Retro.id).desc())
-        .limit(limit)
-    ).all()
+    found = retro_queries.latest_in_channel(session, team_id=team_id, channel_id=channel_id, limit=limit)
     return list(reversed(found))

@@ -6,15 +6,16 @@ five calls for a thousand), which is what lets the first invitation go out withi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.gateway import SlackCallFailed, SlackGateway, SlackUser
+from storage import people as user_cache
 from storage.db import unit_of_work
 from storage.models import SlackUserCache
 
@@ -44,17 +45,6 @@ class People:
             return None
         return _user(row)
 
-    @staticmethod
-    def _rows(session: Session, team_id: str, user_ids: list[str]) -> Iterator[SlackUserCache]:
-        """The cached rows of these people: a query per 500, not one per person."""
-        for start in range(0, len(user_ids), 500):
-            yield from session.exec(
-                select(SlackUserCache).where(
-                    SlackUserCache.team_id == team_id,
-                    col(SlackUserCache.user_id).in_(user_ids[start : start + 500]),
-                )
-            )
-
     def name(self, session: Session, team_id: str, user_id: str) -> str:
         known = self.cached(session, team_id, user_id)
         return known.name if known else ""
@@ -66,7 +56,7 @@ class People:
         found: dict[str, SlackUser] = {}
         fresh_since = self.clock() - FRESH_FOR
         with unit_of_work(self.engine) as session:
-            for row in self._rows(session, team_id, wanted):
+            for row in user_cache.rows(session, team_id, wanted):
                 if row.fetched_at >= fresh_since:
                     found[row.user_id] = _user(row)
         missing = [u for u in wanted if u not in found]
@@ -97,17 +87,7 @@ class People:
     def knows_nobody(self, team_id: str) -> bool:
         """Nothing fresh cached for this workspace (a new install, a long pause)."""
         with unit_of_work(self.engine) as session:
-            return (
-                session.exec(
-                    select(SlackUserCache.user_id)
-                    .where(
-                        SlackUserCache.team_id == team_id,
-                        SlackUserCache.fetched_at >= self.clock() - FRESH_FOR,
-                    )
-                    .limit(1)
-                ).first()
-                is None
-            )
+            return not user_cache.anyone_fetched_since(session, team_id, self.clock() - FRESH_FOR)
 
     def list_everyone(self, team_id: str) -> None:
         """Read every users.list page into the cache (what `resolve` would do for many misses)."""
@@ -131,7 +111,7 @@ class People:
             return
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            existing = {row.user_id: row for row in self._rows(session, team_id, [u.id for u in users])}
+            existing = {row.user_id: row for row in user_cache.rows(session, team_id, [u.id for u in users])}
             for user in users:
                 row = existing.get(user.id) or SlackUserCache(
                     team_id=team_id, user_id=user.id, fetched_at=now

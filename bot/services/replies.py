@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from bot.domain import FORMATS, ItemSource
 from bot.errors import DomainError, InvalidInput
-from bot.outbox import Outbox, Priority
+from bot.intents import Priority
+from bot.outbox import Outbox
 from bot.parsing import parse_reply
 from bot.services.items import ItemService, late_message
 from messages import blocks

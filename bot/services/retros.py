@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
-from bot.dispatcher import Defer
+from bot.delivering import Defer
 from bot.domain import (
     DEFAULT_TURN_HOURS,
     DEFAULT_VOTES,
@@ -30,7 +30,8 @@ from bot.domain import (
 )
 from bot.errors import DomainError, InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
-from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
+from bot.intents import Kind, Priority, Purpose, describe, kickoff_key, started_key
+from bot.outbox import Outbox
 from bot.services.actions import ActionService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
@@ -41,13 +42,13 @@ from bot.services.permissions import only_facilitator
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
-from bot.tasks import unreported_failures
 from messages import blocks
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
 from messages.text import escape
 from storage import repositories as repo
 from storage.db import read_only, unit_of_work
+from storage.deliveries import unreported_failures
 from storage.models import Delivery, Participant, Retro
 
 logger = logging.getLogger(__name__)

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import Phase, TurnStatus
 from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
+from storage import actions as action_queries
 from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import ActionItem, Nudge, Participant, Retro, Turn
+from storage.models import ActionItem, Participant, Retro, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +78,7 @@ class Timers:
         ]
         sent = {
             (n.user_id, n.reminder)
-            for n in session.exec(
-                select(Nudge).where(Nudge.team_id == retro.team_id, Nudge.retro_id == retro.id)
-            )
+            for n in retro_queries.nudges(session, team_id=retro.team_id, retro_id=retro.id)
         }
         waiting = {
             (reminder, zone_of(person.tz))
@@ -221,13 +221,12 @@ class Timers:
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
         people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
-        turns = session.exec(
-            select(Turn.id).where(
-                Turn.team_id == retro.team_id,
-                Turn.retro_id == retro.id,
-                col(Turn.status).in_((TurnStatus.ACTIVE, TurnStatus.SCHEDULED)),
-            )
-        ).all()
+        turns = retro_queries.turn_ids_in(
+            session,
+            team_id=retro.team_id,
+            retro_id=retro.id,
+            statuses=(TurnStatus.ACTIVE, TurnStatus.SCHEDULED),
+        )
         ids = self.collection_ids(retro, people) + self.voting_ids(retro)
         for turn_id in turns:
             ids += self.turn_ids(retro, turn_id)
@@ -254,7 +253,7 @@ class Timers:
         kept: set[tuple[str, str, str]] = set()  # a collecting retro's reminders no job per zone replaces
         missing: list[Job] = []
         with unit_of_work(self.engine) as session:
-            for retro in session.exec(select(Retro).where(col(Retro.phase) != Phase.CANCELLED)):
+            for retro in retro_queries.not_in_phase(session, Phase.CANCELLED):
                 if retro.closed_at is not None and retro.followup_posted_at is not None:
                     continue
                 expected = self.expected_for_retro(session, retro)
@@ -262,9 +261,7 @@ class Timers:
                 if retro.phase == Phase.COLLECTING:
                     replaced = {str(j.parts[1]) for j in expected if j.kind == JobKind.NUDGE}
                     kept |= {(retro.team_id, str(retro.id), r) for r in REMINDERS if r not in replaced}
-            for action in session.exec(
-                select(ActionItem).where(ActionItem.status == "open", col(ActionItem.due_date).is_not(None))
-            ):
+            for action in action_queries.open_with_due_date(session):
                 missing += [j for j in self.action(action) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, delete, select
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
 from bot.errors import DomainError, InvalidInput
-from bot.outbox import Kind, Outbox, Priority
+from bot.intents import Kind, Priority
+from bot.outbox import Outbox
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
