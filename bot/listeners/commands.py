@@ -12,7 +12,7 @@ from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.actions import ActionDraft
 from messages import actions as action_views
-from messages import blocks
+from messages import deadlines, new_retro, usage
 from messages.text import escape
 
 
@@ -22,8 +22,8 @@ def register(app: App, services: Services) -> None:
         subcommand, _, rest = (command.get("text") or "").strip().partition(" ")
         handler = _SUBCOMMANDS.get(subcommand.lower())
         if handler is None:
-            usage = blocks.usage_message(unknown=subcommand or None)
-            ack(text=usage.text, blocks=usage.blocks)
+            reply = usage.usage_message(unknown=subcommand or None)
+            ack(text=reply.text, blocks=reply.blocks)
             return
         try:
             handler(services, ack, command, rest.strip())
@@ -38,7 +38,7 @@ def _new(services: Services, ack: Ack, command: dict[str, Any], title: str) -> N
         return
     services.retros.ensure_can_start(team_id=command["team_id"], channel_id=channel_id)
     ack()
-    view = blocks.new_retro_modal(channel_id=channel_id, title=unescape_slack(title), now=services.clock())
+    view = new_retro.new_retro_modal(channel_id=channel_id, title=unescape_slack(title), now=services.clock())
     services.gateway.open_view(trigger_id=command["trigger_id"], view=view)
 
 
@@ -81,7 +81,7 @@ def _extend(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -
     )
     ack()
     services.gateway.open_view(
-        trigger_id=command["trigger_id"], view=blocks.extend_modal(retro=retro, now=services.clock())
+        trigger_id=command["trigger_id"], view=deadlines.extend_modal(retro=retro, now=services.clock())
     )
 
 
@@ -92,7 +92,7 @@ def _next(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> 
     )
     assert retro.id is not None
     services.discussion.next_step(team_id=team_id, retro_id=retro.id)
-    ack(text=blocks.next_step_text(retro=retro))
+    ack(text=deadlines.next_step_text(retro=retro))
 
 
 def _skip(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
@@ -179,8 +179,8 @@ def _history(services: Services, ack: Ack, command: dict[str, Any], _rest: str) 
 
 
 def _help(services: Services, ack: Ack, command: dict[str, Any], _rest: str) -> None:
-    usage = blocks.usage_message()
-    ack(text=usage.text, blocks=usage.blocks)
+    reply = usage.usage_message()
+    ack(text=reply.text, blocks=reply.blocks)
 
 
 _SUBCOMMANDS = {
