@@ -11,8 +11,7 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
-from messages import actions as action_views
-from messages import common, items, kickoff, replies, rounds
+from messages import action_items, common, items, kickoff, replies, rounds
 from storage.db import unit_of_work
 
 
@@ -106,8 +105,8 @@ def register(app: App, services: Services) -> None:
             if what == "root":
                 view = services.voting.root_cause_view(team_id=team_id, item_id=int(item_id), user_id=user_id)
             else:
-                retro = services.actions.retro_of_item(team_id=team_id, item_id=int(item_id))
-                view = services.actions.new_view(
+                retro = services.action_items.retro_of_item(team_id=team_id, item_id=int(item_id))
+                view = services.action_items.new_view(
                     team_id=team_id, retro_id=retro, user_id=user_id, source_item_id=int(item_id)
                 )
         except DomainError as exc:
@@ -118,7 +117,7 @@ def register(app: App, services: Services) -> None:
     def new_action(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            view = services.actions.new_view(
+            view = services.action_items.new_view(
                 team_id=payloads.team_id(body), retro_id=int(action["value"]), user_id=body["user"]["id"]
             )
         except DomainError as exc:
@@ -131,15 +130,15 @@ def register(app: App, services: Services) -> None:
         decision, _, action_id = action["selected_option"]["value"].partition(":")
         team_id = payloads.team_id(body)
         try:
-            retro_id = services.actions.retro_of_kickoff(
+            retro_id = services.action_items.retro_of_kickoff(
                 team_id=team_id,
                 channel_id=body["container"]["channel_id"],
                 ts=body["container"]["message_ts"],
             )
-            services.actions.decide_previous(
+            services.action_items.decide_previous(
                 team_id=team_id,
                 retro_id=retro_id,
-                action_id=int(action_id),
+                action_item_id=int(action_id),
                 user_id=body["user"]["id"],
                 decision=decision,
             )
@@ -148,28 +147,34 @@ def register(app: App, services: Services) -> None:
             return
         services.retros.refresh_kickoff(team_id=team_id, retro_id=retro_id)
 
-    @app.action(action_views.DONE_ACTION)
+    @app.action(action_items.DONE_ACTION)
     def action_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            done = services.actions.complete(
-                team_id=payloads.team_id(body), action_id=int(action["value"]), user_id=body["user"]["id"]
+            done = services.action_items.complete(
+                team_id=payloads.team_id(body),
+                action_item_id=int(action["value"]),
+                user_id=body["user"]["id"],
             )
         except DomainError as exc:
             _answer(services, body, exc.message, replace=False)
             return
-        _answer(services, body, action_views.status_text(action=done), replace=True)
+        _answer(services, body, action_items.status_text(action=done), replace=True)
 
-    @app.action(action_views.DUE_ACTION)
+    @app.action(action_items.DUE_ACTION)
     def action_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        view = services.actions.due_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
+        view = services.action_items.due_view(
+            team_id=payloads.team_id(body), action_item_id=int(action["value"])
+        )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(action_views.CANT_ACTION)
+    @app.action(action_items.CANT_ACTION)
     def action_cant(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        view = services.actions.cant_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
+        view = services.action_items.cant_view(
+            team_id=payloads.team_id(body), action_item_id=int(action["value"])
+        )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(f"^{replies.PICK_CATEGORY_ACTION}:"))

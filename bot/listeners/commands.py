@@ -10,9 +10,8 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError, InvalidInput
 from bot.parsing import unescape_slack
 from bot.services import Services
-from bot.services.actions import ActionDraft
-from messages import actions as action_views
-from messages import deadlines, new_retro, usage
+from bot.services.action_items import ActionItemDraft
+from messages import action_items, deadlines, new_retro, usage
 from messages.text import escape
 
 
@@ -120,10 +119,10 @@ def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
         ack(text=ACTION_USAGE)
         return
     team_id, user_id = command["team_id"], command["user_id"]
-    retro = services.actions.retro_for_channel(team_id=team_id, channel_id=command["channel_id"])
+    retro = services.action_items.retro_for_channel(team_id=team_id, channel_id=command["channel_id"])
     try:
-        created = services.actions.create(
-            ActionDraft(
+        created = services.action_items.create(
+            ActionItemDraft(
                 team_id=team_id,
                 retro_id=retro.id or 0,
                 created_by=user_id,
@@ -136,7 +135,7 @@ def _action(services: Services, ack: Ack, command: dict[str, Any], rest: str) ->
         problems = escape(" ".join(exc.errors.values()))  # they quote what was typed
         ack(text=f"I couldn't create that action item: {problems}\n{ACTION_USAGE}")
         return
-    ack(text=action_views.created_text(action=created))
+    ack(text=action_items.created_text(action=created))
 
 
 ACTION_USAGE = (
@@ -149,7 +148,7 @@ def _actions(services: Services, ack: Ack, command: dict[str, Any], rest: str) -
     if scope not in ("mine", "all") and not scope.startswith("<@"):
         ack(text="Usage: `/retro actions [mine | @person | all]`.")
         return
-    listing = services.actions.listing(
+    listing = services.action_items.listing(
         team_id=command["team_id"], channel_id=command["channel_id"], user_id=command["user_id"], scope=scope
     )
     ack(text=listing.text, blocks=listing.blocks)

@@ -31,7 +31,7 @@ from bot.domain import (
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.outbox import Kind, Outbox, Priority, Purpose, describe, kickoff_key, started_key
-from bot.services.actions import ActionService
+from bot.services.action_items import ActionItemService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
@@ -104,7 +104,7 @@ class RetroService:
         outbox: Outbox,
         people: People,
         timers: Timers,
-        actions: ActionService,
+        action_items: ActionItemService,
         home: HomeService,
     ) -> None:
         self.home = home
@@ -114,7 +114,7 @@ class RetroService:
         self.outbox = outbox
         self.people = people
         self.timers = timers
-        self.actions = actions
+        self.action_items = action_items
 
     # ------------------------------------------------------------ start
 
@@ -482,7 +482,7 @@ class RetroService:
         )
 
     def _kickoff(self, retro: Retro, participant_ids: list[str]) -> common.Message:
-        previous, previous_items = self.actions.previous_items(retro=retro)
+        previous, previous_items = self.action_items.previous_items(retro=retro)
         recurring: list[tuple[str, int, int]] = []
         if previous is not None:
             with unit_of_work(self.engine) as session:

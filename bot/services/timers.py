@@ -139,7 +139,7 @@ class Timers:
             return []
         return [Job(JobKind.FOLLOWUP, retro.team_id, (retro.id,), followup_at(retro), {"retro_id": retro.id})]
 
-    def action(self, action: ActionItem) -> list[Job]:
+    def action_item(self, action: ActionItem) -> list[Job]:
         """Reminders the working day before and on the due date, an overdue notice the day after."""
         if action.status != "open" or action.due_date is None:
             return []
@@ -203,7 +203,7 @@ class Timers:
         return [job_id(JobKind.FOLLOWUP, retro.team_id, retro.id)]
 
     @staticmethod
-    def action_ids(action: ActionItem) -> list[str]:
+    def action_item_ids(action: ActionItem) -> list[str]:
         return [job_id(JobKind.ACTION_REMINDER, action.team_id, action.id, n) for n in ACTION_NOTICES]
 
     # ------------------------------------------------------------ doing it
@@ -236,9 +236,9 @@ class Timers:
             ids += self.turn_ids(retro, turn_id or 0)
         return ids
 
-    def reschedule_action(self, action: ActionItem) -> None:
-        self.cancel(self.action_ids(action))
-        self.schedule(self.action(action))
+    def reschedule_action_item(self, action: ActionItem) -> None:
+        self.cancel(self.action_item_ids(action))
+        self.schedule(self.action_item(action))
 
     def reconcile(self) -> int:
         """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
@@ -268,7 +268,7 @@ class Timers:
             for action in session.exec(
                 select(ActionItem).where(ActionItem.status == "open", col(ActionItem.due_date).is_not(None))
             ):
-                missing += [j for j in self.action(action) if j.id not in existing]
+                missing += [j for j in self.action_item(action) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:
