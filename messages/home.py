@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from messages.actions import CANT_ACTION, DONE_ACTION, DUE_ACTION, PRIORITY_LABELS
-from messages.blocks import OPEN_SURVEY_ACTION, mrkdwn
+from messages.action_items import CANT_ACTION, DONE_ACTION, DUE_ACTION, PRIORITY_LABELS
+from messages.common import OPEN_SURVEY_ACTION, mrkdwn
 from messages.text import channel_link, clip, escape, slack_date
 from storage.models import ActionItem, Retro
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.domain import FORMATS, RetroMetrics, RetroStats
-from messages.blocks import release_lines
+from messages.new_retro import release_lines
 
 if TYPE_CHECKING:
     from bot.services.recurrence import Recurrence

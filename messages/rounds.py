@@ -24,7 +24,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, MAX_ROOT_CAUSE_LENGTH, Anonymity
-from messages.blocks import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK, VALUE_ACTION, Message, dicts, modal, mrkdwn
+from messages.common import VALUE_ACTION, Message, dicts, modal, mrkdwn
+from messages.items import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
 from messages.text import clip, escape, mention, plural, slack_date
 from storage.models import Item, Retro, Turn
 

@@ -49,9 +49,7 @@ def nudges(session: Session, *, team_id: str, retro_id: int) -> Iterator[Nudge]:
     yield from session.exec(select(Nudge).where(Nudge.team_id == team_id, Nudge.retro_id == retro_id))
 
 
-def turn_ids_in(
-    session: Session, *, team_id: str, retro_id: int, statuses: Sequence[str]
-) -> Sequence[int]:
+def turn_ids_in(session: Session, *, team_id: str, retro_id: int, statuses: Sequence[str]) -> Sequence[int]:
     """The ids of a retro's turns in one of `statuses`."""
     return session.exec(
         select(Turn.id).where(

@@ -10,8 +10,8 @@ from bot.listeners.requests import Command
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
 from bot.services import Services
-from bot.services.actions import ActionDraft
-from messages import actions as action_views
+from bot.services.action_items import ActionItemDraft
+from messages import action_items
 from messages.text import escape
 
 routes = Routes()
@@ -34,9 +34,9 @@ def action(services: Services, request: Command) -> Answer:
     match = _ACTION.match(request.args)
     if match is None or not match.group("what").strip():
         return Reply(ACTION_USAGE)
-    retro = services.actions.retro_for_channel(team_id=request.team_id, channel_id=request.channel_id)
-    created = services.actions.create(
-        ActionDraft(
+    retro = services.action_items.retro_for_channel(team_id=request.team_id, channel_id=request.channel_id)
+    created = services.action_items.create(
+        ActionItemDraft(
             team_id=request.team_id,
             retro_id=retro.id,
             created_by=request.user_id,
@@ -45,7 +45,7 @@ def action(services: Services, request: Command) -> Answer:
             due_text=match.group("due") or None,
         )
     )
-    return Reply(action_views.created_text(action=created))
+    return Reply(action_items.created_text(action=created))
 
 
 @routes.command("actions")
@@ -54,7 +54,7 @@ def actions(services: Services, request: Command) -> Answer:
     scope = words[0] if words else "all"
     if scope not in ("mine", "all") and not scope.startswith("<@"):
         return Reply("Usage: `/retro actions [mine | @person | all]`.")
-    listing = services.actions.listing(
+    listing = services.action_items.listing(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, scope=scope
     )
     return Reply(listing.text, listing.blocks)

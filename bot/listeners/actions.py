@@ -11,13 +11,12 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
-from messages import actions as action_views
-from messages import blocks, rounds
+from messages import action_items, common, items, kickoff, replies, rounds
 from storage.db import unit_of_work
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(blocks.OPEN_SURVEY_ACTION)
+    @app.action(common.OPEN_SURVEY_ACTION)
     def open_survey(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         view = services.surveys.view_for(
@@ -25,13 +24,13 @@ def register(app: App, services: Services) -> None:
         )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.ADD_ITEM_ACTION)
+    @app.action(common.ADD_ITEM_ACTION)
     def open_add_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         view = services.items.add_view(team_id=payloads.team_id(body), retro_id=int(action["value"]))
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.MY_ITEMS_ACTION)
+    @app.action(common.MY_ITEMS_ACTION)
     def open_my_items(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         view = services.items.my_items_view(
@@ -39,7 +38,7 @@ def register(app: App, services: Services) -> None:
         )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.ITEM_EDIT_ACTION)
+    @app.action(items.ITEM_EDIT_ACTION)
     def edit_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -47,10 +46,10 @@ def register(app: App, services: Services) -> None:
                 team_id=payloads.team_id(body), item_id=int(action["value"]), user_id=body["user"]["id"]
             )
         except DomainError as exc:
-            view = blocks.notice_modal(title="My items", text=exc.message)
+            view = common.notice_modal(title="My items", text=exc.message)
         services.gateway.push_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.ITEM_DELETE_ACTION)
+    @app.action(items.ITEM_DELETE_ACTION)
     def delete_item(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         team_id, user_id = payloads.team_id(body), body["user"]["id"]
@@ -58,7 +57,7 @@ def register(app: App, services: Services) -> None:
             retro = services.items.delete(team_id=team_id, item_id=int(action["value"]), user_id=user_id)
             view = services.items.my_items_view(team_id=team_id, retro_id=retro.id, user_id=user_id)
         except DomainError as exc:
-            view = blocks.notice_modal(title="My items", text=exc.message)
+            view = common.notice_modal(title="My items", text=exc.message)
         with unit_of_work(services.engine) as session:
             services.outbox.update_view(session, team_id=team_id, view_id=body["view"]["id"], view=view)
             session.commit()
@@ -105,40 +104,40 @@ def register(app: App, services: Services) -> None:
             if what == "root":
                 view = services.voting.root_cause_view(team_id=team_id, item_id=int(item_id), user_id=user_id)
             else:
-                retro = services.actions.retro_of_item(team_id=team_id, item_id=int(item_id))
-                view = services.actions.new_view(
+                retro = services.action_items.retro_of_item(team_id=team_id, item_id=int(item_id))
+                view = services.action_items.new_view(
                     team_id=team_id, retro_id=retro, user_id=user_id, source_item_id=int(item_id)
                 )
         except DomainError as exc:
-            view = blocks.notice_modal(title="Results", text=exc.message)
+            view = common.notice_modal(title="Results", text=exc.message)
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
     @app.action(rounds.NEW_ACTION_ACTION)
     def new_action(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            view = services.actions.new_view(
+            view = services.action_items.new_view(
                 team_id=payloads.team_id(body), retro_id=int(action["value"]), user_id=body["user"]["id"]
             )
         except DomainError as exc:
-            view = blocks.notice_modal(title="Action items", text=exc.message)
+            view = common.notice_modal(title="Action items", text=exc.message)
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(blocks.PREVIOUS_ACTION)
+    @app.action(kickoff.PREVIOUS_ACTION)
     def previous_action(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         decision, _, action_id = action["selected_option"]["value"].partition(":")
         team_id = payloads.team_id(body)
         try:
-            retro_id = services.actions.retro_of_kickoff(
+            retro_id = services.action_items.retro_of_kickoff(
                 team_id=team_id,
                 channel_id=body["container"]["channel_id"],
                 ts=body["container"]["message_ts"],
             )
-            services.actions.decide_previous(
+            services.action_items.decide_previous(
                 team_id=team_id,
                 retro_id=retro_id,
-                action_id=int(action_id),
+                action_item_id=int(action_id),
                 user_id=body["user"]["id"],
                 decision=decision,
             )
@@ -147,31 +146,37 @@ def register(app: App, services: Services) -> None:
             return
         services.retros.refresh_kickoff(team_id=team_id, retro_id=retro_id)
 
-    @app.action(action_views.DONE_ACTION)
+    @app.action(action_items.DONE_ACTION)
     def action_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            done = services.actions.complete(
-                team_id=payloads.team_id(body), action_id=int(action["value"]), user_id=body["user"]["id"]
+            done = services.action_items.complete(
+                team_id=payloads.team_id(body),
+                action_item_id=int(action["value"]),
+                user_id=body["user"]["id"],
             )
         except DomainError as exc:
             _answer(services, body, exc.message, replace=False)
             return
-        _answer(services, body, action_views.status_text(action=done), replace=True)
+        _answer(services, body, action_items.status_text(action=done), replace=True)
 
-    @app.action(action_views.DUE_ACTION)
+    @app.action(action_items.DUE_ACTION)
     def action_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        view = services.actions.due_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
+        view = services.action_items.due_view(
+            team_id=payloads.team_id(body), action_item_id=int(action["value"])
+        )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(action_views.CANT_ACTION)
+    @app.action(action_items.CANT_ACTION)
     def action_cant(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        view = services.actions.cant_view(team_id=payloads.team_id(body), action_id=int(action["value"]))
+        view = services.action_items.cant_view(
+            team_id=payloads.team_id(body), action_item_id=int(action["value"])
+        )
         services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(re.compile(f"^{blocks.PICK_CATEGORY_ACTION}:"))
+    @app.action(re.compile(f"^{replies.PICK_CATEGORY_ACTION}:"))
     def pick_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         answer = services.replies.pick_category(
@@ -179,7 +184,7 @@ def register(app: App, services: Services) -> None:
         )
         _respond(services, body, answer, replace=True)
 
-    @app.action(re.compile(f"^{blocks.PICK_RETRO_ACTION}:"))
+    @app.action(re.compile(f"^{replies.PICK_RETRO_ACTION}:"))
     def pick_retro(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         _respond(services, body, "Thanks, noted.", replace=True)
@@ -197,7 +202,7 @@ def _open_turn_view(
     try:
         view = build(team_id=payloads.team_id(body), turn_id=turn_id, user_id=body["user"]["id"])
     except DomainError as exc:
-        view = blocks.notice_modal(title="Round-robin", text=exc.message)
+        view = common.notice_modal(title="Round-robin", text=exc.message)
     services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
 
 
@@ -205,7 +210,7 @@ def _ballot_click(
     services: Services,
     body: dict[str, Any],
     action: dict[str, Any],
-    change: Callable[..., list[blocks.Message]],
+    change: Callable[..., list[common.Message]],
 ) -> None:
     retro_id, item_id = (int(part) for part in action["value"].split(":"))
     try:
@@ -228,7 +233,7 @@ def _answer(services: Services, body: dict[str, Any], text: str, *, replace: boo
         _respond(services, body, text, replace=replace)
     elif not replace:
         services.gateway.open_view(
-            trigger_id=body["trigger_id"], view=blocks.notice_modal(title="Rearview", text=text)
+            trigger_id=body["trigger_id"], view=common.notice_modal(title="Rearview", text=text)
         )
 
 

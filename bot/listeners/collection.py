@@ -6,7 +6,7 @@ from bot.listeners.answers import Answer, OpenModal, Reply
 from bot.listeners.requests import Command, HomeOpened, Posted
 from bot.listeners.routing import Routes
 from bot.services import Services
-from messages import blocks
+from messages import deadlines
 
 routes = Routes()
 
@@ -35,7 +35,7 @@ def extend(services: Services, request: Command) -> Answer:
     retro = services.deadlines.check_extend(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
-    return OpenModal(blocks.extend_modal(retro=retro, now=services.clock()))
+    return OpenModal(deadlines.extend_modal(retro=retro, now=services.clock()))
 
 
 @routes.home_opened.append

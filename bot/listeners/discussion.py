@@ -6,7 +6,7 @@ from bot.listeners.answers import Answer, Reply
 from bot.listeners.requests import Command
 from bot.listeners.routing import Routes
 from bot.services import Services
-from messages import blocks
+from messages import deadlines
 
 routes = Routes()
 
@@ -17,7 +17,7 @@ def next_step(services: Services, request: Command) -> Answer:
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
     services.discussion.next_step(team_id=request.team_id, retro_id=retro.id)
-    return Reply(blocks.next_step_text(retro=retro))
+    return Reply(deadlines.next_step_text(retro=retro))
 
 
 @routes.command("skip")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from messages.blocks import VALUE_ACTION
+from messages.common import VALUE_ACTION
 
 
 def field(view: dict[str, Any], block_id: str) -> dict[str, Any]:

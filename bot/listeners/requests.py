@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-# The action_id of the single element inside each input block (messages draw every input with it).
-VALUE_ACTION = "value"
+from messages.common import VALUE_ACTION
 
 
 def team_of(body: Mapping[str, Any]) -> str:

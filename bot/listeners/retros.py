@@ -7,7 +7,7 @@ from bot.listeners.requests import Command
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
 from bot.services import Services
-from messages import blocks
+from messages import new_retro, usage
 from messages.text import escape
 
 routes = Routes()
@@ -19,7 +19,7 @@ def new(services: Services, request: Command) -> Answer:
         return Reply("Run `/retro new` in the team channel where the retro should happen, not in a DM.")
     services.retros.ensure_can_start(team_id=request.team_id, channel_id=request.channel_id)
     return OpenModal(
-        blocks.new_retro_modal(
+        new_retro.new_retro_modal(
             channel_id=request.channel_id, title=unescape_slack(request.args), now=services.clock()
         )
     )
@@ -71,11 +71,11 @@ def history(services: Services, request: Command) -> Answer:
 
 @routes.command("help")
 def help_(services: Services, request: Command) -> Answer:
-    usage = blocks.usage_message()
-    return Reply(usage.text, usage.blocks)
+    reply = usage.usage_message()
+    return Reply(reply.text, reply.blocks)
 
 
 @routes.command("*")
 def unknown(services: Services, request: Command) -> Answer:
-    usage = blocks.usage_message(unknown=request.subcommand or None)
-    return Reply(usage.text, usage.blocks)
+    reply = usage.usage_message(unknown=request.subcommand or None)
+    return Reply(reply.text, reply.blocks)

@@ -21,7 +21,7 @@ from bot.gateway import SlackCallFailed
 from bot.listeners.answers import Answer, OpenModal, RefreshModal, Reply, Respond, ShowModal
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission
 from bot.services import Services
-from messages.blocks import notice_modal
+from messages.common import notice_modal
 from messages.text import open_failed_text
 from storage.db import unit_of_work
 

@@ -12,17 +12,16 @@ from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, FORMAT
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
-from bot.services.actions import ActionDraft
+from bot.services.action_items import ActionItemDraft
 from bot.services.items import CollectionClosed
 from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
-from messages import actions as action_views
-from messages import blocks, rounds
+from messages import action_items, closing, common, deadlines, items, new_retro, rounds, survey
 from storage.db import unit_of_work
 
 
 def register(app: App, services: Services) -> None:
-    @app.view(blocks.NEW_RETRO_CALLBACK)
+    @app.view(new_retro.NEW_RETRO_CALLBACK)
     def new_retro_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
             services.retros.create(_draft(body, view))
@@ -31,17 +30,17 @@ def register(app: App, services: Services) -> None:
             return
         ack()
 
-    @app.view(blocks.SURVEY_CALLBACK)
+    @app.view(survey.SURVEY_CALLBACK)
     def survey_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         retro_id = int(payloads.metadata(view)["retro_id"])
-        rating = payloads.selected(view, blocks.SURVEY_SMOOTHNESS_BLOCK)
+        rating = payloads.selected(view, survey.SURVEY_SMOOTHNESS_BLOCK)
         categories = {c.key for fmt in FORMATS.values() for c in fmt.categories}
         answers = SurveyAnswers(
-            items={key: payloads.text(view, blocks.survey_block_id(key)) for key in categories},
+            items={key: payloads.text(view, survey.survey_block_id(key)) for key in categories},
             smoothness=int(rating) if rating and rating.isdigit() else None,
-            surprise=payloads.text(view, blocks.SURVEY_SURPRISE_BLOCK),
-            custom=[payloads.text(view, blocks.custom_block_id(n)) for n in range(3)],
-            anonymous=blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK),
+            surprise=payloads.text(view, survey.SURVEY_SURPRISE_BLOCK),
+            custom=[payloads.text(view, survey.custom_block_id(n)) for n in range(3)],
+            anonymous=common.ANONYMOUS_VALUE in payloads.checked(view, common.ANONYMOUS_BLOCK),
         )
         try:
             thanks = services.surveys.submit(
@@ -53,12 +52,12 @@ def register(app: App, services: Services) -> None:
         services.home.publish(team_id=payloads.team_id(body), user_id=body["user"]["id"])
         ack(response_action="update", view=thanks)
 
-    @app.view(blocks.ITEM_CALLBACK)
+    @app.view(items.ITEM_CALLBACK)
     def item_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = payloads.metadata(view)
         team_id, user_id = payloads.team_id(body), body["user"]["id"]
-        category = payloads.selected(view, blocks.ITEM_CATEGORY_BLOCK) or ""
-        text = payloads.text(view, blocks.ITEM_TEXT_BLOCK) or ""
+        category = payloads.selected(view, items.ITEM_CATEGORY_BLOCK) or ""
+        text = payloads.text(view, items.ITEM_TEXT_BLOCK) or ""
         try:
             if meta.get("item_id") is None:
                 retro = services.items.add(
@@ -66,7 +65,7 @@ def register(app: App, services: Services) -> None:
                     retro_id=int(meta["retro_id"]),
                     user_id=user_id,
                     entries=[(category, text)],
-                    wants_anonymous=blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK),
+                    wants_anonymous=common.ANONYMOUS_VALUE in payloads.checked(view, common.ANONYMOUS_BLOCK),
                     source=ItemSource.MODAL,
                 )
             else:
@@ -81,20 +80,20 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=exc.errors)
             return
         except CollectionClosed as exc:
-            ack(response_action="errors", errors={blocks.ITEM_TEXT_BLOCK: exc.plain})
+            ack(response_action="errors", errors={items.ITEM_TEXT_BLOCK: exc.plain})
             return
         except DomainError as exc:
-            ack(response_action="errors", errors={blocks.ITEM_TEXT_BLOCK: exc.message})
+            ack(response_action="errors", errors={items.ITEM_TEXT_BLOCK: exc.message})
             return
         if meta.get("item_id") is None:
             label = FORMATS[retro.format].category(category).label
             anonymous = retro.anonymity == Anonymity.ANONYMOUS or (
                 retro.anonymity == Anonymity.OPTIONAL
-                and blocks.ANONYMOUS_VALUE in payloads.checked(view, blocks.ANONYMOUS_BLOCK)
+                and common.ANONYMOUS_VALUE in payloads.checked(view, common.ANONYMOUS_BLOCK)
             )
             ack(
                 response_action="update",
-                view=blocks.item_added_modal(retro=retro, category_label=label, anonymous=anonymous),
+                view=items.item_added_modal(retro=retro, category_label=label, anonymous=anonymous),
             )
             return
         ack()  # closes the edit view and returns to the list, which is refreshed below
@@ -132,10 +131,10 @@ def register(app: App, services: Services) -> None:
                 team_id=payloads.team_id(body),
                 turn_id=int(payloads.metadata(view)["turn_id"]),
                 user_id=body["user"]["id"],
-                category=payloads.selected(view, blocks.ITEM_CATEGORY_BLOCK) or "",
-                text=payloads.text(view, blocks.ITEM_TEXT_BLOCK) or "",
+                category=payloads.selected(view, items.ITEM_CATEGORY_BLOCK) or "",
+                text=payloads.text(view, items.ITEM_TEXT_BLOCK) or "",
             ),
-            error_block=blocks.ITEM_TEXT_BLOCK,
+            error_block=items.ITEM_TEXT_BLOCK,
         )
 
     @app.view(rounds.ROOT_CAUSE_CALLBACK)
@@ -155,34 +154,34 @@ def register(app: App, services: Services) -> None:
             return
         ack()
 
-    @app.view(action_views.ACTION_CALLBACK)
+    @app.view(action_items.ACTION_CALLBACK)
     def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = payloads.metadata(view)
-        draft = ActionDraft(
+        draft = ActionItemDraft(
             team_id=payloads.team_id(body),
             retro_id=int(meta["retro_id"]),
             created_by=body["user"]["id"],
-            text=payloads.text(view, action_views.WHAT_BLOCK) or "",
-            owner_id=payloads.user(view, action_views.OWNER_BLOCK),
-            due_text=payloads.text(view, action_views.DUE_BLOCK),
-            priority=payloads.selected(view, action_views.PRIORITY_BLOCK) or "medium",
-            link=payloads.text(view, action_views.LINK_BLOCK),
+            text=payloads.text(view, action_items.WHAT_BLOCK) or "",
+            owner_id=payloads.user(view, action_items.OWNER_BLOCK),
+            due_text=payloads.text(view, action_items.DUE_BLOCK),
+            priority=payloads.selected(view, action_items.PRIORITY_BLOCK) or "medium",
+            link=payloads.text(view, action_items.LINK_BLOCK),
             source_item_id=meta.get("source_item_id"),
         )
         try:
-            services.actions.create(draft)
+            services.action_items.create(draft)
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         ack()
 
-    @app.view(action_views.DUE_CALLBACK)
+    @app.view(action_items.DUE_CALLBACK)
     def due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        chosen = payloads.date_value(view, action_views.DUE_BLOCK)
+        chosen = payloads.date_value(view, action_items.DUE_BLOCK)
         try:
-            services.actions.change_due(
+            services.action_items.change_due(
                 team_id=payloads.team_id(body),
-                action_id=int(payloads.metadata(view)["action_id"]),
+                action_item_id=int(payloads.metadata(view)["action_id"]),
                 user_id=body["user"]["id"],
                 due=date.fromisoformat(chosen) if chosen else None,
             )
@@ -190,28 +189,28 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=exc.errors)
             return
         except DomainError as exc:
-            ack(response_action="errors", errors={action_views.DUE_BLOCK: exc.message})
+            ack(response_action="errors", errors={action_items.DUE_BLOCK: exc.message})
             return
         ack()
 
-    @app.view(action_views.CANT_CALLBACK)
+    @app.view(action_items.CANT_CALLBACK)
     def cant_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
-            services.actions.cannot_do(
+            services.action_items.cannot_do(
                 team_id=payloads.team_id(body),
-                action_id=int(payloads.metadata(view)["action_id"]),
+                action_item_id=int(payloads.metadata(view)["action_id"]),
                 user_id=body["user"]["id"],
-                reason=payloads.text(view, action_views.REASON_BLOCK) or "",
+                reason=payloads.text(view, action_items.REASON_BLOCK) or "",
             )
         except InvalidInput as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         except DomainError as exc:
-            ack(response_action="errors", errors={action_views.REASON_BLOCK: exc.message})
+            ack(response_action="errors", errors={action_items.REASON_BLOCK: exc.message})
             return
         ack()
 
-    @app.view(blocks.CLOSE_CALLBACK)
+    @app.view(closing.CLOSE_CALLBACK)
     def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id = payloads.team_id(body)
         try:
@@ -219,16 +218,16 @@ def register(app: App, services: Services) -> None:
                 team_id=team_id,
                 retro_id=int(payloads.metadata(view)["retro_id"]),
                 user_id=body["user"]["id"],
-                share_with=payloads.conversation(view, blocks.STAKEHOLDER_BLOCK),
+                share_with=payloads.conversation(view, closing.STAKEHOLDER_BLOCK),
             )
         except DomainError as exc:
-            ack(response_action="errors", errors={blocks.STAKEHOLDER_BLOCK: exc.message})
+            ack(response_action="errors", errors={closing.STAKEHOLDER_BLOCK: exc.message})
             return
         ack()
 
-    @app.view(blocks.EXTEND_CALLBACK)
+    @app.view(deadlines.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        chosen = payloads.timestamp(view, blocks.EXTEND_DEADLINE_BLOCK)
+        chosen = payloads.timestamp(view, deadlines.EXTEND_DEADLINE_BLOCK)
         try:
             services.deadlines.extend(
                 team_id=payloads.team_id(body),
@@ -240,7 +239,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=exc.errors)
             return
         except DomainError as exc:
-            ack(response_action="errors", errors={blocks.EXTEND_DEADLINE_BLOCK: exc.message})
+            ack(response_action="errors", errors={deadlines.EXTEND_DEADLINE_BLOCK: exc.message})
             return
         ack()
 
@@ -260,27 +259,27 @@ def _answer_turn(services: Services, ack: Ack, answer: Callable[[], None], *, er
 
 
 def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
-    deadline = payloads.timestamp(view, blocks.NEW_DEADLINE_BLOCK)
-    deploy = payloads.date_value(view, blocks.RELEASE_BLOCKS["deploy_date"])
+    deadline = payloads.timestamp(view, new_retro.NEW_DEADLINE_BLOCK)
+    deploy = payloads.date_value(view, new_retro.RELEASE_BLOCKS["deploy_date"])
 
     def release(field: str) -> str | None:
-        return (payloads.text(view, blocks.RELEASE_BLOCKS[field]) or "").strip() or None
+        return (payloads.text(view, new_retro.RELEASE_BLOCKS[field]) or "").strip() or None
 
-    questions = [q.strip() for q in (payloads.text(view, blocks.NEW_QUESTIONS_BLOCK) or "").splitlines()]
+    questions = [q.strip() for q in (payloads.text(view, new_retro.NEW_QUESTIONS_BLOCK) or "").splitlines()]
     return RetroDraft(
         team_id=payloads.team_id(body),
         channel_id=str(payloads.metadata(view)["channel_id"]),
         facilitator_id=body["user"]["id"],
-        title=payloads.text(view, blocks.NEW_TITLE_BLOCK) or "",
-        participant_ids=tuple(payloads.users(view, blocks.NEW_PARTICIPANTS_BLOCK)),
+        title=payloads.text(view, new_retro.NEW_TITLE_BLOCK) or "",
+        participant_ids=tuple(payloads.users(view, new_retro.NEW_PARTICIPANTS_BLOCK)),
         deadline=datetime.fromtimestamp(deadline, UTC) if deadline is not None else None,
-        format=payloads.selected(view, blocks.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
-        anonymity=payloads.selected(view, blocks.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
+        format=payloads.selected(view, new_retro.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
+        anonymity=payloads.selected(view, new_retro.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
         custom_questions=tuple(q for q in questions if q),
-        round_robin_scope=payloads.selected(view, blocks.NEW_SCOPE_BLOCK) or "everyone",
-        turn_hours=_int(payloads.selected(view, blocks.NEW_TURN_HOURS_BLOCK), DEFAULT_TURN_HOURS),
-        votes_per_person=_int(payloads.selected(view, blocks.NEW_VOTES_BLOCK), DEFAULT_VOTES),
-        followup_weeks=_int(payloads.selected(view, blocks.NEW_FOLLOWUP_BLOCK), 2),
+        round_robin_scope=payloads.selected(view, new_retro.NEW_SCOPE_BLOCK) or "everyone",
+        turn_hours=_int(payloads.selected(view, new_retro.NEW_TURN_HOURS_BLOCK), DEFAULT_TURN_HOURS),
+        votes_per_person=_int(payloads.selected(view, new_retro.NEW_VOTES_BLOCK), DEFAULT_VOTES),
+        followup_weeks=_int(payloads.selected(view, new_retro.NEW_FOLLOWUP_BLOCK), 2),
         release=ReleaseInfo(
             version=release("version"),
             deploy_date=date.fromisoformat(deploy) if deploy else None,

@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.scheduler import Jobs
-from bot.services.actions import ActionService
+from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
 from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
@@ -41,7 +41,7 @@ class Services:
     replies: ReplyService
     discussion: DiscussionService
     voting: VotingService
-    actions: ActionService
+    action_items: ActionItemService
     home: HomeService
 
     @classmethod
@@ -75,7 +75,7 @@ class Services:
         deadlines = DeadlineService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=discussion
         )
-        actions = ActionService(
+        action_items = ActionItemService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
         )
         return cls(
@@ -92,7 +92,7 @@ class Services:
                 outbox=outbox,
                 people=people,
                 timers=timers,
-                actions=actions,
+                action_items=action_items,
                 home=home,
             ),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
@@ -101,6 +101,6 @@ class Services:
             replies=ReplyService(items=items, outbox=outbox, engine=engine),
             discussion=discussion,
             voting=voting,
-            actions=actions,
+            action_items=action_items,
             home=home,
         )

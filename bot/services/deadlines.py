@@ -19,7 +19,7 @@ from bot.outbox import Outbox
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import REMINDERS, Timers, zone_of
-from messages import blocks
+from messages import common, deadlines
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
@@ -112,7 +112,7 @@ class DeadlineService:
                 and person.user_id not in reminded
                 and (person.user_id in user_ids if user_ids is not None else zone_of(person.tz) == zone)
             ]
-            message = blocks.nudge_message(retro=retro, now=now)
+            message = deadlines.nudge_message(retro=retro, now=now)
             with self.outbox.batch(session):
                 for user_id in due:
                     session.add(
@@ -129,7 +129,7 @@ class DeadlineService:
             return len(due)
 
     def _post_nudge(
-        self, session: Session, retro: Retro, user_id: str, reminder: str, message: blocks.Message
+        self, session: Session, retro: Retro, user_id: str, reminder: str, message: common.Message
     ) -> None:
         self.outbox.post(
             session,
@@ -201,19 +201,21 @@ class DeadlineService:
     def extend(self, *, team_id: str, retro_id: int, user_id: str, deadline: datetime | None) -> Retro:
         now = self.clock()
         if deadline is None or deadline < now + MIN_LEAD_TIME:
-            raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time at least 10 minutes from now."})
+            raise InvalidInput({deadlines.EXTEND_DEADLINE_BLOCK: "Pick a time at least 10 minutes from now."})
         if deadline > now + MAX_LEAD_TIME:
-            raise InvalidInput({blocks.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
+            raise InvalidInput({deadlines.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
             if retro.phase != Phase.COLLECTING:
                 raise InvalidInput(
-                    {blocks.EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."}
+                    {
+                        deadlines.EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."
+                    }
                 )
             retro.deadline = deadline
             session.add(retro)
-            announcement = blocks.deadline_moved_message(retro=retro)
+            announcement = deadlines.deadline_moved_message(retro=retro)
             self.outbox.in_thread(session, retro, text=announcement.text, blocks=announcement.blocks)
             session.commit()
             session.refresh(retro)

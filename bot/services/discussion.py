@@ -23,7 +23,7 @@ from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
 from bot.services.voting import VotingService
 from bot.timing import add_working_hours, next_daytime, zone
-from messages import blocks, rounds
+from messages import deadlines, items, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
@@ -128,7 +128,7 @@ class DiscussionService:
             team_id=team_id,
             user=retro.facilitator_id,
             channel=retro.channel_id,
-            text=blocks.collection_closed_text(retro=retro, stats=stats),
+            text=deadlines.collection_closed_text(retro=retro, stats=stats),
             key=f"collection_closed:{retro_id}",
         )
         self.home.publish_retro(session, retro)  # the surveys are no longer waiting
@@ -290,9 +290,9 @@ class DiscussionService:
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
             retro_id = retro.id
             if category not in {c.key for c in FORMATS[retro.format].categories}:
-                raise InvalidInput({blocks.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
+                raise InvalidInput({items.ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
             if problem := check_text(text):
-                raise InvalidInput({blocks.ITEM_TEXT_BLOCK: problem})
+                raise InvalidInput({items.ITEM_TEXT_BLOCK: problem})
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
 
         def store(session: Session, retro: Retro) -> str | None:

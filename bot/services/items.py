@@ -16,15 +16,15 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
-from messages import blocks
+from messages import common, items
 from messages.text import escape, mention, slack_date
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.models import Item, Participant, ProcessedEvent, Response, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
-ITEM_TEXT_BLOCK = blocks.ITEM_TEXT_BLOCK
-ITEM_CATEGORY_BLOCK = blocks.ITEM_CATEGORY_BLOCK
+ITEM_TEXT_BLOCK = items.ITEM_TEXT_BLOCK
+ITEM_CATEGORY_BLOCK = items.ITEM_CATEGORY_BLOCK
 
 
 class CollectionClosed(DomainError):
@@ -158,18 +158,18 @@ class ItemService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
         if not accepting(retro, self.clock()):
-            return blocks.notice_modal(title="Retro closed", text=late_message(retro))
-        return blocks.item_modal(retro=retro)
+            return common.notice_modal(title="Retro closed", text=late_message(retro))
+        return items.item_modal(retro=retro)
 
     def my_items_view(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
         retro, owned = self.mine(team_id=team_id, retro_id=retro_id, user_id=user_id)
-        return blocks.my_items_modal(retro=retro, items=owned, editable=accepting(retro, self.clock()))
+        return items.my_items_modal(retro=retro, items=owned, editable=accepting(retro, self.clock()))
 
     def edit_view(self, *, team_id: str, item_id: int, user_id: str) -> dict[str, Any]:
         retro, item = self.get_own(team_id=team_id, item_id=item_id, user_id=user_id)
         if not accepting(retro, self.clock()):
-            return blocks.notice_modal(title="Retro closed", text=late_message(retro))
-        return blocks.item_modal(retro=retro, item=item)
+            return common.notice_modal(title="Retro closed", text=late_message(retro))
+        return items.item_modal(retro=retro, item=item)
 
     # ------------------------------------------------------------ one's own items
 

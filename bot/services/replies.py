@@ -14,7 +14,7 @@ from bot.intents import Priority
 from bot.outbox import Outbox
 from bot.parsing import parse_reply
 from bot.services.items import ItemService, late_message
-from messages import blocks
+from messages import common, replies
 from messages.text import escape, plural
 from storage.db import unit_of_work
 from storage.models import Retro
@@ -101,8 +101,8 @@ class ReplyService:
                 "When a facilitator invites you, you can write your items here.",
             )
         elif len(retros) > 1:
-            if blocks.retro_picker_fits(text=text):
-                picker = blocks.retro_picker(retros=retros, text=text)
+            if replies.retro_picker_fits(text=text):
+                picker = replies.retro_picker(retros=retros, text=text)
                 self._dm(team_id, channel_id, picker.text, picker.blocks)
             else:
                 self._dm(team_id, channel_id, _too_long_for_picker())
@@ -190,13 +190,13 @@ class ReplyService:
 
     def _picker(
         self, retro: Retro, lines: list[str], *, anonymous: bool, source: ItemSource
-    ) -> blocks.Message | None:
+    ) -> common.Message | None:
         text = "\n".join(lines)
-        if not blocks.picker_fits(
+        if not replies.picker_fits(
             retro_id=retro.id, category_key=FORMATS[retro.format].categories[-1].key, text=text
         ):
             return None
-        return blocks.category_picker(retro=retro, text=text, anonymous=anonymous, source=source)
+        return replies.category_picker(retro=retro, text=text, anonymous=anonymous, source=source)
 
     def _dm(
         self, team_id: str, channel_id: str, text: str, message_blocks: list[dict[str, Any]] | None = None

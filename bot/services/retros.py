@@ -32,7 +32,7 @@ from bot.errors import DomainError, InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.intents import Kind, Priority, Purpose, describe, kickoff_key, started_key
 from bot.outbox import Outbox
-from bot.services.actions import ActionService
+from bot.services.action_items import ActionItemService
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
@@ -42,7 +42,7 @@ from bot.services.permissions import only_facilitator
 from bot.services.recurrence import recurring_problems
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
-from messages import blocks
+from messages import closing, common, history, kickoff, new_retro, status, survey
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
 from messages.text import escape
@@ -106,7 +106,7 @@ class RetroService:
         outbox: Outbox,
         people: People,
         timers: Timers,
-        actions: ActionService,
+        action_items: ActionItemService,
         home: HomeService,
     ) -> None:
         self.home = home
@@ -116,7 +116,7 @@ class RetroService:
         self.outbox = outbox
         self.people = people
         self.timers = timers
-        self.actions = actions
+        self.action_items = action_items
 
     # ------------------------------------------------------------ start
 
@@ -124,42 +124,42 @@ class RetroService:
         with unit_of_work(self.engine) as session:
             retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             if retro is not None:
-                raise RetroAlreadyOpen(blocks.already_open_text(retro=retro))
+                raise RetroAlreadyOpen(kickoff.already_open_text(retro=retro))
 
     def validate(self, draft: RetroDraft) -> None:
         """Everything that can be checked before the modal closes; raises InvalidInput."""
         errors: dict[str, str] = {}
         title = draft.title.strip()
         if not title:
-            errors[blocks.NEW_TITLE_BLOCK] = "Give the retro a title, for example “Release 2.4”."
+            errors[new_retro.NEW_TITLE_BLOCK] = "Give the retro a title, for example “Release 2.4”."
         elif len(title) > MAX_TITLE_LENGTH:
-            errors[blocks.NEW_TITLE_BLOCK] = f"Keep the title under {MAX_TITLE_LENGTH} characters."
+            errors[new_retro.NEW_TITLE_BLOCK] = f"Keep the title under {MAX_TITLE_LENGTH} characters."
         now = self.clock()
         if draft.deadline is None:
-            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick the date and time when collection should close."
+            errors[new_retro.NEW_DEADLINE_BLOCK] = "Pick the date and time when collection should close."
         elif draft.deadline < now + MIN_LEAD_TIME:
-            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time at least 10 minutes from now."
+            errors[new_retro.NEW_DEADLINE_BLOCK] = "Pick a time at least 10 minutes from now."
         elif draft.deadline > now + MAX_LEAD_TIME:
-            errors[blocks.NEW_DEADLINE_BLOCK] = "Pick a time within the next 90 days."
+            errors[new_retro.NEW_DEADLINE_BLOCK] = "Pick a time within the next 90 days."
         if draft.format not in FORMATS:
-            errors[blocks.NEW_FORMAT_BLOCK] = "Pick one of the listed formats."
+            errors[new_retro.NEW_FORMAT_BLOCK] = "Pick one of the listed formats."
         if draft.round_robin_scope not in ROUND_ROBIN_SCOPES:
-            errors[blocks.NEW_SCOPE_BLOCK] = "Pick who takes part in the round-robin."
+            errors[new_retro.NEW_SCOPE_BLOCK] = "Pick who takes part in the round-robin."
         if draft.turn_hours not in TURN_HOURS:
-            errors[blocks.NEW_TURN_HOURS_BLOCK] = "Pick one of the listed turn times."
+            errors[new_retro.NEW_TURN_HOURS_BLOCK] = "Pick one of the listed turn times."
         if not 1 <= draft.votes_per_person <= MAX_VOTES:
-            errors[blocks.NEW_VOTES_BLOCK] = f"Pick between 1 and {MAX_VOTES} votes."
+            errors[new_retro.NEW_VOTES_BLOCK] = f"Pick between 1 and {MAX_VOTES} votes."
         if draft.followup_weeks not in FOLLOWUP_WEEKS:
-            errors[blocks.NEW_FOLLOWUP_BLOCK] = "Pick 2, 3 or 4 weeks."
+            errors[new_retro.NEW_FOLLOWUP_BLOCK] = "Pick 2, 3 or 4 weeks."
         if draft.anonymity not in set(Anonymity):
-            errors[blocks.NEW_ANONYMITY_BLOCK] = "Pick how anonymous answers should be."
+            errors[new_retro.NEW_ANONYMITY_BLOCK] = "Pick how anonymous answers should be."
         if len(draft.custom_questions) > MAX_CUSTOM_QUESTIONS:
-            errors[blocks.NEW_QUESTIONS_BLOCK] = (
+            errors[new_retro.NEW_QUESTIONS_BLOCK] = (
                 f"Ask at most {MAX_CUSTOM_QUESTIONS} extra questions (one per line); you wrote {len(draft.custom_questions)}."
             )
-        elif any(len(q) > blocks.MAX_QUESTION_LENGTH for q in draft.custom_questions):
-            errors[blocks.NEW_QUESTIONS_BLOCK] = (
-                f"Keep each question under {blocks.MAX_QUESTION_LENGTH} characters."
+        elif any(len(q) > new_retro.MAX_QUESTION_LENGTH for q in draft.custom_questions):
+            errors[new_retro.NEW_QUESTIONS_BLOCK] = (
+                f"Keep each question under {new_retro.MAX_QUESTION_LENGTH} characters."
             )
         if errors:
             raise InvalidInput(errors)
@@ -167,7 +167,7 @@ class RetroService:
             self.ensure_can_start(team_id=draft.team_id, channel_id=draft.channel_id)
         except RetroAlreadyOpen as exc:
             raise InvalidInput(
-                {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
+                {new_retro.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
             ) from exc
 
     def create(self, draft: RetroDraft) -> Retro:
@@ -207,7 +207,7 @@ class RetroService:
             except IntegrityError:
                 # Another submit won the race for this channel.
                 raise InvalidInput(
-                    {blocks.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
+                    {new_retro.NEW_TITLE_BLOCK: "This channel already has an open retro: close it first."}
                 ) from None
             self.outbox.task(
                 session,
@@ -262,19 +262,19 @@ class RetroService:
                         )
                     )
                 with self.outbox.batch(session):  # a statement per kind, not one per person
-                    kickoff = self._kickoff(retro, [i.id for i in invitees])
+                    opening = self._kickoff(retro, [i.id for i in invitees])
                     self.outbox.post(
                         session,
                         team_id=team_id,
                         channel=retro.channel_id,
-                        text=kickoff.text,
-                        blocks=kickoff.blocks,
+                        text=opening.text,
+                        blocks=opening.blocks,
                         key=kickoff_key(retro_id),
                         priority=Priority.URGENT,
                         purpose=Purpose.KICKOFF,
                         retro_id=retro_id,
                     )
-                    invite = blocks.survey_invite_message(retro=retro)
+                    invite = survey.survey_invite_message(retro=retro)
                     for invitee in invitees:
                         self.outbox.post(
                             session,
@@ -295,7 +295,7 @@ class RetroService:
                         session,
                         team_id=team_id,
                         channel=retro.facilitator_id,
-                        text=blocks.start_progress_text(
+                        text=kickoff.start_progress_text(
                             retro=retro, total=len(invitees), invited=0, failed=unreachable
                         ),
                         key=started_key(retro_id),
@@ -353,7 +353,7 @@ class RetroService:
         session.flush()
         session.delete(retro)
         text = (
-            blocks.not_in_channel_text(channel_id=retro.channel_id)
+            kickoff.not_in_channel_text(channel_id=retro.channel_id)
             if error in _CHANNEL_UNUSABLE
             else f"I couldn't start the retro because Slack answered `{escape(error)}`. Please try `/retro new` again."
         )
@@ -400,7 +400,7 @@ class RetroService:
             delay=timedelta(seconds=PROGRESS_EVERY),
         )
 
-    def progress_message(self, session: Session, *, team_id: str, retro_id: int) -> blocks.Message:
+    def progress_message(self, session: Session, *, team_id: str, retro_id: int) -> common.Message:
         retro = require_retro(session, team_id, retro_id)
         people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
         started = session.exec(
@@ -410,7 +410,7 @@ class RetroService:
         failed = [(str(u), str(e)) for u, e in earlier] + [
             (p.user_id, p.invite_error) for p in people if p.invite_error
         ]
-        return blocks.start_progress_message(
+        return kickoff.start_progress_message(
             retro=retro,
             total=len(people),
             invited=sum(1 for p in people if p.invited_at is not None),
@@ -478,19 +478,19 @@ class RetroService:
             failed.reported_at = now
             session.add(failed)
         session.commit()
-        return blocks.delivery_failures_text(
+        return kickoff.delivery_failures_text(
             failures=[(describe(d), d.last_error or d.state) for d in listed]
         )
 
-    def _kickoff(self, retro: Retro, participant_ids: list[str]) -> blocks.Message:
-        previous, previous_items = self.actions.previous_items(retro=retro)
+    def _kickoff(self, retro: Retro, participant_ids: list[str]) -> common.Message:
+        previous, previous_items = self.action_items.previous_items(retro=retro)
         recurring: list[tuple[str, int, int]] = []
         if previous is not None:
             with unit_of_work(self.engine) as session:
                 recurring = [
                     (r.item.text, r.raised_in, r.window) for r in recurring_problems(session, previous)
                 ]
-        return blocks.kickoff_message(
+        return kickoff.kickoff_message(
             retro=retro,
             participant_ids=participant_ids,
             previous=previous,
@@ -533,12 +533,12 @@ class RetroService:
 
     # ------------------------------------------------------------ status
 
-    def status(self, *, team_id: str, channel_id: str) -> blocks.Message:
+    def status(self, *, team_id: str, channel_id: str) -> common.Message:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             stats = compute_stats(session, retro)
             turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
-            return blocks.status_message(
+            return status.status_message(
                 retro=retro,
                 stats=stats,
                 now=self.clock(),
@@ -605,7 +605,7 @@ class RetroService:
             cancel = self.timers.retro_ids(session, retro) + self.timers.followup_ids(retro)
             # Said in the thread and shown on everyone's Home.
             self.outbox.in_thread(
-                session, retro, text=blocks.cancelled_text(retro=retro), key=f"cancelled:{retro.id}"
+                session, retro, text=closing.cancelled_text(retro=retro), key=f"cancelled:{retro.id}"
             )
             self.home.publish_retro(session, retro)
             session.commit()
@@ -617,7 +617,7 @@ class RetroService:
         with unit_of_work(self.engine) as session:
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             self._check_close(retro, user_id)
-        return None if retro.phase == Phase.COMPLETED else blocks.close_modal(retro=retro)
+        return None if retro.phase == Phase.COMPLETED else closing.close_modal(retro=retro)
 
     def share_summary(self, *, team_id: str, retro_id: int, channel_id: str) -> None:
         """The stakeholder summary: highlights, learnings, top improvements, a link to the report."""
@@ -647,7 +647,7 @@ class RetroService:
             ]
             candidates = [i for i in listed if i.category in fmt.vote_on]
             improvements = [i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))]
-        message = blocks.stakeholder_summary(
+        message = closing.stakeholder_summary(
             retro=retro,
             stats=stats,
             highlights=highlights,
@@ -675,7 +675,7 @@ class RetroService:
             stats = compute_stats(session, retro)
             report = self._report(session, retro, stats)
             if retro.summary_ts is None:
-                summary = blocks.close_summary_message(retro=retro, stats=stats)
+                summary = closing.close_summary_message(retro=retro, stats=stats)
                 self.outbox.in_thread(
                     session,
                     retro,
@@ -691,7 +691,7 @@ class RetroService:
                 filename="retrospective.md",
                 content=report,
                 title=f"Retrospective: {retro.title}",
-                initial_comment=blocks.report_comment(retro=retro),
+                initial_comment=closing.report_comment(retro=retro),
                 key=f"report:{retro_id}:{self.clock().isoformat()}",
                 purpose=Purpose.REPORT,
                 retro_id=retro_id,
@@ -750,19 +750,19 @@ class RetroService:
                 filename="retrospective.md",
                 content=report,
                 title=f"Retrospective: {retro.title}",
-                initial_comment=blocks.report_comment(retro=retro),
+                initial_comment=closing.report_comment(retro=retro),
                 retro_id=retro_id,
                 report_to=user_id,
                 what="the report",
             )
             session.commit()
 
-    def history(self, *, team_id: str, channel_id: str) -> tuple[blocks.Message, bool]:
+    def history(self, *, team_id: str, channel_id: str) -> tuple[common.Message, bool]:
         """The channel's last retros with their figures, and whether there are two or more to chart."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
             figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
-        message = blocks.history_message(channel_id=channel_id, retros=retros, metrics=figures)
+        message = history.history_message(channel_id=channel_id, retros=retros, metrics=figures)
         return message, len(figures) >= 2
 
     def request_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:

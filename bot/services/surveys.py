@@ -13,7 +13,7 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource
 from bot.errors import InvalidInput
 from bot.services.items import ItemService, accepting, late_message
 from bot.services.lookup import require_retro
-from messages import blocks
+from messages import common, survey
 from messages.text import split_lines
 from storage import repositories as repo
 from storage.db import unit_of_work
@@ -40,12 +40,12 @@ class SurveyService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, self.clock()):
-                return blocks.notice_modal(title="Retro closed", text=late_message(retro))
+                return common.notice_modal(title="Retro closed", text=late_message(retro))
             answers: dict[str, list[str]] = {}
             for item in self._own_survey_items(session, retro, user_id):
                 answers.setdefault(item.category, []).append(item.text)
             response = self._own_response(session, retro, user_id)
-            return blocks.survey_modal(
+            return survey.survey_modal(
                 retro=retro,
                 answers=answers,
                 smoothness=response.smoothness if response else None,
@@ -60,7 +60,7 @@ class SurveyService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             fmt = FORMATS[retro.format]
-            first_block = blocks.survey_block_id(fmt.categories[0].key)
+            first_block = survey.survey_block_id(fmt.categories[0].key)
             if not accepting(retro, now):
                 raise InvalidInput({first_block: late_message(retro, mrkdwn=False)})
 
@@ -70,21 +70,21 @@ class SurveyService:
                 lines = split_lines(answers.items.get(category.key))
                 too_long = [n for n, line in enumerate(lines, 1) if len(line) > MAX_ITEM_LENGTH]
                 if too_long:
-                    errors[blocks.survey_block_id(category.key)] = (
+                    errors[survey.survey_block_id(category.key)] = (
                         f"Line {too_long[0]} is {len(lines[too_long[0] - 1]):,} characters long: keep each item "
                         f"under {MAX_ITEM_LENGTH:,} characters, or split it over several lines."
                     )
                 parsed[category.key] = lines
             if answers.smoothness is not None and not 1 <= answers.smoothness <= 10:
-                errors[blocks.SURVEY_SMOOTHNESS_BLOCK] = "Pick a rating from 1 to 10."
+                errors[survey.SURVEY_SMOOTHNESS_BLOCK] = "Pick a rating from 1 to 10."
             surprise = (answers.surprise or "").strip() or None
             if surprise and len(surprise) > MAX_ITEM_LENGTH:
-                errors[blocks.SURVEY_SURPRISE_BLOCK] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
+                errors[survey.SURVEY_SURPRISE_BLOCK] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
             custom = [(a or "").strip() or None for a in answers.custom[: len(retro.custom_questions)]]
             custom += [None] * (len(retro.custom_questions) - len(custom))
             for n, answer in enumerate(custom):
                 if answer and len(answer) > MAX_ITEM_LENGTH:
-                    errors[blocks.custom_block_id(n)] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
+                    errors[survey.custom_block_id(n)] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
             empty = (
                 not any(parsed.values())
                 and answers.smoothness is None
@@ -140,7 +140,7 @@ class SurveyService:
             session.add(participant)
             session.commit()
             count = sum(len(lines) for lines in parsed.values())
-            return blocks.survey_thanks_modal(
+            return survey.survey_thanks_modal(
                 retro=retro, item_count=count, smoothness=answers.smoothness, anonymous=who.anonymous
             )
 

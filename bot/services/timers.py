@@ -20,7 +20,7 @@ from bot.domain import Phase, TurnStatus
 from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
-from storage import actions as action_queries
+from storage import action_items as action_item_queries
 from storage import repositories as repo
 from storage import retros as retro_queries
 from storage.db import unit_of_work
@@ -137,7 +137,7 @@ class Timers:
             return []
         return [Job(JobKind.FOLLOWUP, retro.team_id, (retro.id,), followup_at(retro), {"retro_id": retro.id})]
 
-    def action(self, action: ActionItem) -> list[Job]:
+    def action_item(self, action: ActionItem) -> list[Job]:
         """Reminders the working day before and on the due date, an overdue notice the day after."""
         if action.status != "open" or action.due_date is None:
             return []
@@ -201,7 +201,7 @@ class Timers:
         return [job_id(JobKind.FOLLOWUP, retro.team_id, retro.id)]
 
     @staticmethod
-    def action_ids(action: ActionItem) -> list[str]:
+    def action_item_ids(action: ActionItem) -> list[str]:
         return [job_id(JobKind.ACTION_REMINDER, action.team_id, action.id, n) for n in ACTION_NOTICES]
 
     # ------------------------------------------------------------ doing it
@@ -232,9 +232,9 @@ class Timers:
             ids += self.turn_ids(retro, turn_id)
         return ids
 
-    def reschedule_action(self, action: ActionItem) -> None:
-        self.cancel(self.action_ids(action))
-        self.schedule(self.action(action))
+    def reschedule_action_item(self, action: ActionItem) -> None:
+        self.cancel(self.action_item_ids(action))
+        self.schedule(self.action_item(action))
 
     def reconcile(self) -> int:
         """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
@@ -261,8 +261,8 @@ class Timers:
                 if retro.phase == Phase.COLLECTING:
                     replaced = {str(j.parts[1]) for j in expected if j.kind == JobKind.NUDGE}
                     kept |= {(retro.team_id, str(retro.id), r) for r in REMINDERS if r not in replaced}
-            for action in action_queries.open_with_due_date(session):
-                missing += [j for j in self.action(action) if j.id not in existing]
+            for action in action_item_queries.open_with_due_date(session):
+                missing += [j for j in self.action_item(action) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:

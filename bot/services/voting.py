@@ -20,7 +20,7 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
-from messages import blocks, rounds
+from messages import common, rounds
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
@@ -109,14 +109,14 @@ class VotingService:
 
     # ------------------------------------------------------------ ballots
 
-    def ballot(self, *, team_id: str, retro_id: int, user_id: str) -> list[blocks.Message]:
+    def ballot(self, *, team_id: str, retro_id: int, user_id: str) -> list[common.Message]:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             candidates = self._candidates(session, retro)
             mine = self._my_votes(session, retro, user_id)
         return rounds.ballot_messages(retro=retro, candidates=candidates, voted=mine, now=self.clock())
 
-    def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[blocks.Message]:
+    def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[common.Message]:
         """Give a vote; pressing twice counts once. Raises DomainError with what to do."""
         with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
@@ -144,7 +144,7 @@ class VotingService:
                     session.rollback()  # the same click arrived twice: one vote
         return self.ballot(team_id=team_id, retro_id=retro_id, user_id=user_id)
 
-    def unvote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[blocks.Message]:
+    def unvote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[common.Message]:
         with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
             session.exec(

@@ -49,7 +49,7 @@ def missing_jobs(bot: Bot) -> set[str]:
         for retro in session.exec(select(Retro)):
             expected |= {job.id for job in timers.expected_for_retro(session, retro)}
         for action in session.exec(select(ActionItem).where(col(ActionItem.status) == "open")):
-            expected |= {job.id for job in timers.action(action)}
+            expected |= {job.id for job in timers.action_item(action)}
     return expected - stored
 
 

@@ -13,7 +13,7 @@ from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
 from bot.timing import nudge_time, zone
-from messages.blocks import EXTEND_DEADLINE_BLOCK
+from messages.deadlines import EXTEND_DEADLINE_BLOCK
 from storage.models import Nudge, Participant, Retro
 from tests.conftest import FakeClock
 from tests.factories import RetroFields, make_retro

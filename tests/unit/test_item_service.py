@@ -13,7 +13,7 @@ from bot.domain import MAX_ITEM_LENGTH, ItemSource
 from bot.errors import InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.items import CollectionClosed, ItemService, late_message
-from messages.blocks import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
+from messages.items import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
 from storage.models import Item, Participant
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock

@@ -398,7 +398,7 @@ def reminders(
     with Session(engine) as session:
         action = session.get(ActionItem, action_id)
         assert action is not None
-        services.timers.reschedule_action(action)
+        services.timers.reschedule_action_item(action)
     return {str(j.parts[1]): j for j in jobs.jobs.values() if j.parts[0] == action_id}
 
 
@@ -450,7 +450,7 @@ def test_no_reminder_for_a_finished_action_item(
     update(engine, ActionItem, action.id, status="done")
     with Session(engine) as session:
         done = session.get(ActionItem, action.id)
-        assert done is not None and services.timers.action(done) == []
+        assert done is not None and services.timers.action_item(done) == []
     for job in scheduled.values():
         fire(at_its_time(clock, job))
     assert gateway.sent == []

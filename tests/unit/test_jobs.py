@@ -39,8 +39,8 @@ TASK_OF = {
     JobKind.TURN_START: "discussion.turn_start_due",
     JobKind.TURN_TIMEOUT: "discussion.turn_timeout_due",
     JobKind.CLOSE_VOTING: "voting.close",
-    JobKind.ACTION_REMINDER: "actions.remind",
-    JobKind.FOLLOWUP: "actions.followup",
+    JobKind.ACTION_REMINDER: "action_items.remind",
+    JobKind.FOLLOWUP: "action_items.followup",
 }
 
 
@@ -115,7 +115,7 @@ def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[
                 )
                 found += Timers.turn(retro, waiting)
         for action in session.exec(select(ActionItem)):
-            found += timers.action(action)
+            found += timers.action_item(action)
     return found
 
 
@@ -326,16 +326,16 @@ def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
     aps = ApsJobs(scheduler_factory(), engine)
     timers = Timers(engine=engine, jobs=aps, clock=clock)
     of_retro = {r: every_job_of(timers, engine, stored.retros[r], stored.turns[r]) for r in RETRO_IDS}
-    of_action = {a: timers.action(stored.actions[a]) for a in ACTION_IDS}
+    of_action = {a: timers.action_item(stored.actions[a]) for a in ACTION_IDS}
     assert all(len(found) == 3 for found in of_action.values())
     for found in [*of_retro.values(), *of_action.values()]:
         timers.schedule(found)
     ids = {r: {j.id for j in found} for r, found in of_retro.items()}
-    action_ids = {a: {j.id for j in found} for a, found in of_action.items()}
-    everything = set().union(*ids.values(), *action_ids.values())
+    action_item_ids = {a: {j.id for j in found} for a, found in of_action.items()}
+    everything = set().union(*ids.values(), *action_item_ids.values())
     assert aps.existing() == everything
     # No two jobs share an id.
-    assert len(everything) == sum(len(v) for v in [*ids.values(), *action_ids.values()])
+    assert len(everything) == sum(len(v) for v in [*ids.values(), *action_item_ids.values()])
 
     # What the services cancel covers every job the timers build for that retro.
     retro = stored.retros[1]
@@ -358,13 +358,13 @@ def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
         assert ids[other] <= aps.existing(), other
 
     # One action item's reminders go; the other's stay.
-    timers.cancel(Timers.action_ids(stored.actions[1]))
-    assert aps.existing() == everything - ids[1] - action_ids[1]
-    assert action_ids[10] <= aps.existing()
+    timers.cancel(Timers.action_item_ids(stored.actions[1]))
+    assert aps.existing() == everything - ids[1] - action_item_ids[1]
+    assert action_item_ids[10] <= aps.existing()
 
     # What is left still restores from the store, every job by the one reference.
     left = scheduler_factory().get_jobs()
-    assert {j.id for j in left} == everything - ids[1] - action_ids[1]
+    assert {j.id for j in left} == everything - ids[1] - action_item_ids[1]
     assert {j.func_ref for j in left} == {STORED_REFERENCE}
 
 

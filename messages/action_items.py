@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain import MAX_ITEM_LENGTH
-from messages.blocks import VALUE_ACTION, Message, dicts, modal, mrkdwn
+from messages.common import VALUE_ACTION, Message, dicts, modal, mrkdwn
 from messages.text import channel_link, clip, escape, mention, plural
 from storage.models import ActionItem, Item, Retro
 

@@ -1,4 +1,4 @@
-"""ActionService: reminders reach the right owner and record failures; earlier items carried over, done or
+"""ActionItemService: reminders reach the right owner and record failures; earlier items carried over, done or
 dropped by the next retro's facilitator."""
 
 from __future__ import annotations
@@ -71,10 +71,10 @@ def test_a_reminder_is_about_its_own_action_item_and_a_failure_is_recorded(
     first = action(engine, retro_id, "Fix CI", "U1", due)
     second = action(engine, retro_id, "Write the runbook", "U2", due)
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
-    assert services.actions.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}") is True
+    assert services.action_items.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}") is True
     assert gateway.messages_to("U1") == []
     assert notices(engine) == [(second, f"due:{due.isoformat()}", "account_inactive")]
-    services.actions.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
+    services.action_items.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
     (reminder,) = gateway.messages_to("U1")
     assert ">Fix CI" in mrkdwn_text(reminder["blocks"]) and "runbook" not in mrkdwn_text(reminder["blocks"])
 
@@ -88,7 +88,7 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
     gateway.failures[("chat.postMessage", "C1")] = "not_in_channel"
     gateway.failures[("chat.postEphemeral", "C1")] = "not_in_channel"
-    assert services.actions.followup(team_id="T1", retro_id=retro_id) is True
+    assert services.action_items.followup(team_id="T1", retro_id=retro_id) is True
     (ask,) = gateway.messages_to("U1")
     assert buttons(ask["blocks"])
     assert notices(engine) == [(reachable, "followup", None), (unreachable, "followup", "account_inactive")]
@@ -98,7 +98,7 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
     clock.advance(seconds=5)
     (told,) = gateway.messages_to("UFAC")
     assert told["text"] == "I couldn't deliver everything:\n• the follow-up in <#C1>: `not_in_channel`"
-    assert services.actions.followup(team_id="T1", retro_id=retro_id) is False
+    assert services.action_items.followup(team_id="T1", retro_id=retro_id) is False
     clock.advance(seconds=5)
     assert len(gateway.messages_to("UFAC")) == 1
 
@@ -114,14 +114,14 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     dropped = action(engine, earlier, "Rewrite", "U2", future)
     clock.advance(days=1)
     current = retro(engine, clock, "Sprint 12", phase="collecting")
-    decide = services.actions.decide_previous
+    decide = services.action_items.decide_previous
     for action_id, decision in (
         (overdue, "carry"),
         (upcoming, "carry"),
         (finished, "done"),
         (dropped, "drop"),
     ):
-        decide(team_id="T1", retro_id=current, action_id=action_id, user_id="UFAC", decision=decision)
+        decide(team_id="T1", retro_id=current, action_item_id=action_id, user_id="UFAC", decision=decision)
     with Session(engine) as session:
         rows = {a.id: a for a in session.exec(select(ActionItem))}
         now_retro = session.get(Retro, current)
@@ -152,7 +152,7 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     reminded = {job.args["action_id"] for job in jobs.jobs.values()}
     assert reminded == {copies[0].id, copies[1].id}
     with pytest.raises(DomainError, match="already carried"):
-        decide(team_id="T1", retro_id=current, action_id=overdue, user_id="UFAC", decision="done")
+        decide(team_id="T1", retro_id=current, action_item_id=overdue, user_id="UFAC", decision="done")
 
 
 def test_only_the_previous_retros_open_items_can_be_decided_on(
@@ -165,8 +165,8 @@ def test_only_the_previous_retros_open_items_can_be_decided_on(
     clock.advance(days=1)
     current = retro(engine, clock, "Sprint 12", phase="collecting")
     with pytest.raises(DomainError) as refused:
-        services.actions.decide_previous(
-            team_id="T1", retro_id=current, action_id=old_action, user_id="UFAC", decision="done"
+        services.action_items.decide_previous(
+            team_id="T1", retro_id=current, action_item_id=old_action, user_id="UFAC", decision="done"
         )
     assert refused.value.message == "That action item is not from the previous retro."
 
@@ -180,12 +180,14 @@ def test_an_action_item_from_a_result_starts_from_that_result(
             make_item(session, retro_id=retro_id, category="went_wrong", text=text, number=n).id
             for n, text in enumerate(("Flaky CI", "Slow <review>"), 1)
         ]
-    view = services.actions.new_view(
+    view = services.action_items.new_view(
         team_id="T1", retro_id=retro_id, user_id="UFAC", source_item_id=numbers[1]
     )
     assert "From *#2* Slow &lt;review&gt;" in mrkdwn_text(view["blocks"])
     assert "Flaky CI" not in str(view)
     # An item of another retro is no source for this one.
     other = retro(engine, clock, "Sprint 12", phase="actions")
-    view = services.actions.new_view(team_id="T1", retro_id=other, user_id="UFAC", source_item_id=numbers[1])
+    view = services.action_items.new_view(
+        team_id="T1", retro_id=other, user_id="UFAC", source_item_id=numbers[1]
+    )
     assert "review" not in str(view)

@@ -22,7 +22,7 @@ from bot.services.people import People
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
-from messages import actions as views
+from messages import action_items
 from messages.text import escape, mention
 from storage import repositories as repo
 from storage.db import unit_of_work
@@ -35,7 +35,7 @@ STATUSES = ("open", "done", "dropped")
 
 
 @dataclass(frozen=True)
-class ActionDraft:
+class ActionItemDraft:
     team_id: str
     retro_id: int
     created_by: str
@@ -47,7 +47,7 @@ class ActionDraft:
     source_item_id: int | None = None
 
 
-class ActionService:
+class ActionItemService:
     def __init__(
         self,
         *,
@@ -90,31 +90,31 @@ class ActionService:
                         Item.team_id == team_id, Item.id == source_item_id, Item.retro_id == retro_id
                     )
                 ).first()
-            return views.action_modal(retro=retro, source=source, default_due=followup_date(retro))
+            return action_items.action_modal(retro=retro, source=source, default_due=followup_date(retro))
 
-    def create(self, draft: ActionDraft) -> ActionItem:
+    def create(self, draft: ActionItemDraft) -> ActionItem:
         """Validate everything (the owner with one fast users.info) and store; fit for the ack path.
         Raises InvalidInput keyed by modal block."""
         errors: dict[str, str] = {}
         text = draft.text.strip()
         if not text:
-            errors[views.WHAT_BLOCK] = "Say what should be done."
+            errors[action_items.WHAT_BLOCK] = "Say what should be done."
         elif len(text) > MAX_ITEM_LENGTH:
-            errors[views.WHAT_BLOCK] = f"Keep it under {MAX_ITEM_LENGTH:,} characters."
+            errors[action_items.WHAT_BLOCK] = f"Keep it under {MAX_ITEM_LENGTH:,} characters."
         if draft.priority not in PRIORITIES:
-            errors[views.PRIORITY_BLOCK] = "Pick high, medium or low."
+            errors[action_items.PRIORITY_BLOCK] = "Pick high, medium or low."
         link = (draft.link or "").strip() or None
         if link and (not link.startswith(("https://", "http://")) or len(link) > 500):
-            errors[views.LINK_BLOCK] = (
+            errors[action_items.LINK_BLOCK] = (
                 "Give a full link starting with https:// (at most 500 characters), or leave it empty."
             )
         owner_name, owner_tz = "", None
         if not draft.owner_id:
-            errors[views.OWNER_BLOCK] = "Pick an owner: an action item is never left unowned."
+            errors[action_items.OWNER_BLOCK] = "Pick an owner: an action item is never left unowned."
         else:
             problem, owner_name, owner_tz, known = self._check_owner(draft.team_id, draft.owner_id)
             if problem:
-                errors[views.OWNER_BLOCK] = problem
+                errors[action_items.OWNER_BLOCK] = problem
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, draft.team_id, draft.retro_id)
             due = followup_date(retro)
@@ -123,13 +123,13 @@ class ActionService:
                 try:
                     due = parse_due(draft.due_text, today=today)
                 except UnreadableDate as exc:
-                    errors[views.DUE_BLOCK] = str(exc)
+                    errors[action_items.DUE_BLOCK] = str(exc)
             if draft.source_item_id is not None:
                 source = session.exec(
                     select(Item).where(Item.team_id == draft.team_id, Item.id == draft.source_item_id)
                 ).first()
                 if source is None or source.retro_id != draft.retro_id:
-                    errors[views.WHAT_BLOCK] = "The item this came from no longer exists."
+                    errors[action_items.WHAT_BLOCK] = "The item this came from no longer exists."
             if errors:
                 raise InvalidInput(errors)
             assert draft.owner_id is not None
@@ -162,12 +162,12 @@ class ActionService:
                 )
             session.commit()
             session.refresh(action)
-        self.timers.reschedule_action(action)
+        self.timers.reschedule_action_item(action)
         return action
 
     def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
         source = session.get(Item, action.source_item_id) if action.source_item_id else None
-        message = views.assigned_message(retro=retro, action=action, source=source)
+        message = action_items.assigned_message(retro=retro, action=action, source=source)
         self._notice(
             session,
             action,
@@ -182,13 +182,13 @@ class ActionService:
 
     def check_owner(self, *, team_id: str, action_id: int) -> None:
         """Task: look the owner up (a cache miss at creation), store their name and zone, and tell the
-        facilitator if nobody can own it."""
+        facilitator if nobody can own it. `action_id` is named as in the task's stored args."""
         with unit_of_work(self.engine) as session:
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_id)
         resolved = self.people.resolve(team_id, [action.owner_id])
         user = resolved.people.get(action.owner_id)
         with unit_of_work(self.engine) as session:
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_id)
             retro = require_retro(session, team_id, action.retro_id)
             if user is None or user.is_bot or user.deleted:
                 why = (
@@ -218,7 +218,7 @@ class ActionService:
                 session.add(action)
             session.commit()
             session.refresh(action)
-        self.timers.reschedule_action(action)  # moved to the owner's zone, or cancelled if dropped
+        self.timers.reschedule_action_item(action)  # moved to the owner's zone, or cancelled if dropped
 
     def _check_owner(self, team_id: str, user_id: str) -> tuple[str | None, str, str | None, bool]:
         """(problem, name, zone, known) from the people cache: no Slack call, it runs before the ack."""
@@ -250,56 +250,58 @@ class ActionService:
                 raise DomainError("That retro no longer exists.")
             return retro.id
 
-    def due_view(self, *, team_id: str, action_id: int) -> dict[str, object]:
+    def due_view(self, *, team_id: str, action_item_id: int) -> dict[str, object]:
         with unit_of_work(self.engine) as session:
-            return views.due_modal(action=self._action(session, team_id, action_id))
+            return action_items.due_modal(action=self._action_item(session, team_id, action_item_id))
 
-    def cant_view(self, *, team_id: str, action_id: int) -> dict[str, object]:
+    def cant_view(self, *, team_id: str, action_item_id: int) -> dict[str, object]:
         with unit_of_work(self.engine) as session:
-            return views.cant_modal(action=self._action(session, team_id, action_id))
+            return action_items.cant_modal(action=self._action_item(session, team_id, action_item_id))
 
     # ------------------------------------------------------------ changing
 
-    def complete(self, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
-        return self._close(team_id, action_id, user_id, "done", note=None)
+    def complete(self, *, team_id: str, action_item_id: int, user_id: str) -> ActionItem:
+        return self._close(team_id, action_item_id, user_id, "done", note=None)
 
-    def check_change(self, *, team_id: str, action_id: int, user_id: str, reason: str) -> None:
+    def check_change(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> None:
         """What can be checked before a "can't do it" modal closes."""
         if not reason.strip():
-            raise InvalidInput({views.REASON_BLOCK: "Say why, so the facilitator can find another way."})
+            raise InvalidInput(
+                {action_items.REASON_BLOCK: "Say why, so the facilitator can find another way."}
+            )
         with unit_of_work(self.engine) as session:
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_item_id)
             self._may_change(session, action, user_id)
             if action.status != "open":
                 raise DomainError(f"This action item is already {action.status}.")
 
-    def cannot_do(self, *, team_id: str, action_id: int, user_id: str, reason: str) -> ActionItem:
-        self.check_change(team_id=team_id, action_id=action_id, user_id=user_id, reason=reason)
-        return self._close(team_id, action_id, user_id, "dropped", note=reason.strip())
+    def cannot_do(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> ActionItem:
+        self.check_change(team_id=team_id, action_item_id=action_item_id, user_id=user_id, reason=reason)
+        return self._close(team_id, action_item_id, user_id, "dropped", note=reason.strip())
 
-    def change_due(self, *, team_id: str, action_id: int, user_id: str, due: date | None) -> ActionItem:
+    def change_due(self, *, team_id: str, action_item_id: int, user_id: str, due: date | None) -> ActionItem:
         """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
         with unit_of_work(self.engine) as session:
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_item_id)
             self._may_change(session, action, user_id)
             today = self.clock().astimezone(zone(action.owner_tz)).date()
             if due is None or due < today:
-                raise InvalidInput({views.DUE_BLOCK: "Pick today or a later date."})
+                raise InvalidInput({action_items.DUE_BLOCK: "Pick today or a later date."})
             if action.status != "open":
-                raise InvalidInput({views.DUE_BLOCK: f"This action item is already {action.status}."})
+                raise InvalidInput({action_items.DUE_BLOCK: f"This action item is already {action.status}."})
             action.due_date = due
             session.add(action)
             self.home.queue(session, team_id=team_id, user_id=action.owner_id)
             session.commit()
             session.refresh(action)
-        self.timers.reschedule_action(action)
+        self.timers.reschedule_action_item(action)
         return action
 
     def _close(
-        self, team_id: str, action_id: int, user_id: str, status: str, *, note: str | None
+        self, team_id: str, action_item_id: int, user_id: str, status: str, *, note: str | None
     ) -> ActionItem:
         with unit_of_work(self.engine) as session:
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_item_id)
             self._may_change(session, action, user_id)
             if action.status == status:
                 return action  # a double click
@@ -317,11 +319,11 @@ class ActionService:
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=None,
-                    text=views.cannot_do_text(action=action, user_id=user_id),
+                    text=action_items.cannot_do_text(action=action, user_id=user_id),
                 )
             session.commit()
             session.refresh(action)
-        self.timers.cancel(self.timers.action_ids(action))
+        self.timers.cancel(self.timers.action_item_ids(action))
         return action
 
     def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
@@ -348,14 +350,14 @@ class ActionService:
             return previous, listed
 
     def decide_previous(
-        self, *, team_id: str, retro_id: int, action_id: int, user_id: str, decision: str
+        self, *, team_id: str, retro_id: int, action_item_id: int, user_id: str, decision: str
     ) -> None:
         """The new retro's facilitator carries an earlier open item over, marks it done, or drops it."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, "decides on earlier action items")
-            action = self._action(session, team_id, action_id)
+            action = self._action_item(session, team_id, action_item_id)
             previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
             if previous is None or action.retro_id != previous.id:
                 raise DomainError("That action item is not from the previous retro.")
@@ -390,14 +392,15 @@ class ActionService:
                 session.add(carried)
             self.home.queue(session, team_id=team_id, user_id=action.owner_id)
             session.commit()
-        self.timers.cancel(self.timers.action_ids(action))
+        self.timers.cancel(self.timers.action_item_ids(action))
         if carried is not None:
-            self.timers.reschedule_action(carried)
+            self.timers.reschedule_action_item(carried)
 
     # ------------------------------------------------------------ reminders
 
     def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
-        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open."""
+        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open.
+        `action_id` is named as in the job's stored args."""
         with unit_of_work(self.engine) as session:
             action = session.exec(
                 select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)
@@ -412,7 +415,7 @@ class ActionService:
                 action,
                 retro,
                 kind,
-                views.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
+                action_items.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
             ):
                 return False
             if kind.startswith("overdue"):
@@ -421,7 +424,7 @@ class ActionService:
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=None,
-                    text=views.overdue_text(action=action),
+                    text=action_items.overdue_text(action=action),
                     key=f"overdue:{action.id}:{kind}",
                 )
             try:
@@ -454,9 +457,9 @@ class ActionService:
             }
             for action in listed:
                 if action.status == "open" and action.id not in sent:
-                    ask = views.followup_ask_message(action=action, retro=retro)
+                    ask = action_items.followup_ask_message(action=action, retro=retro)
                     self._notice(session, action, retro, "followup", ask)
-            summary = views.followup_summary_message(retro=retro, actions=listed, today=now.date())
+            summary = action_items.followup_summary_message(retro=retro, actions=listed, today=now.date())
             self.outbox.post(
                 session,
                 team_id=team_id,
@@ -466,14 +469,14 @@ class ActionService:
                 key=f"followup:{retro_id}",
                 retro_id=retro_id,
                 report_to=retro.facilitator_id,
-                what=f"the follow-up in {views.channel(retro.channel_id)}",
+                what=f"the follow-up in {action_items.channel(retro.channel_id)}",
             )
             session.commit()
         return True
 
     # ------------------------------------------------------------ listing
 
-    def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> views.Message:
+    def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> action_items.Message:
         """`/retro actions [mine | @user | all]`: open items with owners and due dates."""
         with unit_of_work(self.engine) as session:
             query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.status == "open")
@@ -488,9 +491,9 @@ class ActionService:
                     for r in repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
                 ]
                 query = query.where(col(ActionItem.retro_id).in_(retro_ids))
-                title = f"Open action items in {views.channel(channel_id)}"
+                title = f"Open action items in {action_items.channel(channel_id)}"
             found = list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
-        return views.listing_message(title=title, actions=found, today=self.clock().date())
+        return action_items.listing_message(title=title, actions=found, today=self.clock().date())
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A notice about an action item that could not be delivered: kept on its record."""
@@ -508,9 +511,9 @@ class ActionService:
     # ------------------------------------------------------------ helpers
 
     @staticmethod
-    def _action(session: Session, team_id: str, action_id: int) -> ActionItem:
+    def _action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
         action = session.exec(
-            select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)
+            select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_item_id)
         ).first()
         if action is None:
             raise DomainError("That action item no longer exists.")
@@ -522,7 +525,7 @@ class ActionService:
         action: ActionItem,
         retro: Retro,
         kind: str,
-        message: views.Message,
+        message: action_items.Message,
         *,
         priority: int = Priority.NORMAL,
         report_to: str | None = None,

@@ -1,0 +1,1 @@
+"""Tests of the Block Kit builders in messages/, one module per screen."""
