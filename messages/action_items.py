@@ -41,6 +41,17 @@ PRIORITY_BLOCK = "action_priority"
 LINK_BLOCK = "action_link"
 REASON_BLOCK = "action_reason"
 
+# Each modal's fields (the names services key their InvalidInput by) -> block ids.
+FIELDS = {
+    "text": WHAT_BLOCK,
+    "owner": OWNER_BLOCK,
+    "due": DUE_BLOCK,
+    "priority": PRIORITY_BLOCK,
+    "link": LINK_BLOCK,
+}
+DUE_FIELDS = {"due": DUE_BLOCK}
+CANT_FIELDS = {"reason": REASON_BLOCK}
+
 PRIORITY_LABELS = {
     "high": ":red_circle: High",
     "medium": ":large_yellow_circle: Medium",

@@ -1,17 +1,18 @@
-"""Action items: `/retro action|actions`."""
+"""Action items: `/retro action|actions`, the new-action-item modal, the owner's progress buttons (done, due
+date, can't do it) and the kickoff's decisions on an earlier retro's items."""
 
 from __future__ import annotations
 
 import re
 
 from bot.errors import DomainError, InvalidInput
-from bot.listeners.answers import Answer, Reply
-from bot.listeners.requests import Command
+from bot.listeners.answers import Answer, OpenModal, Reply, Respond
+from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
-from messages import action_items
+from messages import action_items, kickoff, rounds
 from messages.text import escape
 
 routes = Routes()
@@ -58,3 +59,120 @@ def actions(services: Services, request: Command) -> Answer:
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, scope=scope
     )
     return Reply(listing.text, listing.blocks)
+
+
+# ------------------------------------------------------------ clicks
+
+
+@routes.click(rounds.RESULT_MENU_ACTION, shows="open", title="Results")
+def result_menu(services: Services, request: Click) -> Answer:
+    """A result's overflow menu: "root:<item>" notes a root cause, "action:<item>" makes an action item of it."""
+    what, item_id = request.parts()
+    if what == "root":
+        return OpenModal(
+            services.voting.root_cause_view(
+                team_id=request.team_id, item_id=int(item_id), user_id=request.user_id
+            )
+        )
+    retro_id = services.action_items.retro_of_item(team_id=request.team_id, item_id=int(item_id))
+    return OpenModal(
+        services.action_items.new_view(
+            team_id=request.team_id, retro_id=retro_id, user_id=request.user_id, source_item_id=int(item_id)
+        )
+    )
+
+
+@routes.click(rounds.NEW_ACTION_ACTION, shows="open", title="Action items")
+def new_action(services: Services, request: Click) -> Answer:
+    return OpenModal(
+        services.action_items.new_view(
+            team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+        )
+    )
+
+
+@routes.click(kickoff.PREVIOUS_ACTION)
+def previous_action(services: Services, request: Click) -> Answer:
+    """The kickoff's menu on an earlier retro's open item: "<carry|done|drop>:<action item>"."""
+    decision, action_item_id = request.parts()
+    retro_id = services.action_items.retro_of_kickoff(
+        team_id=request.team_id, channel_id=request.channel_id or "", ts=request.message_ts or ""
+    )
+    services.action_items.decide_previous(
+        team_id=request.team_id,
+        retro_id=retro_id,
+        action_item_id=int(action_item_id),
+        user_id=request.user_id,
+        decision=decision,
+    )
+    services.retros.refresh_kickoff(team_id=request.team_id, retro_id=retro_id)
+    return None
+
+
+@routes.click(action_items.DONE_ACTION)
+def action_done(services: Services, request: Click) -> Answer:
+    """In the owner's DM (answered through the response_url) or on the Home tab (which is republished:
+    only a problem is shown, in a notice modal)."""
+    done = services.action_items.complete(
+        team_id=request.team_id, action_item_id=request.int_value(), user_id=request.user_id
+    )
+    return Respond(action_items.status_text(action=done))
+
+
+@routes.click(action_items.DUE_ACTION, shows="open", title="Action items")
+def action_due(services: Services, request: Click) -> Answer:
+    return OpenModal(
+        services.action_items.due_view(team_id=request.team_id, action_item_id=request.int_value())
+    )
+
+
+@routes.click(action_items.CANT_ACTION, shows="open", title="Action items")
+def action_cant(services: Services, request: Click) -> Answer:
+    return OpenModal(
+        services.action_items.cant_view(team_id=request.team_id, action_item_id=request.int_value())
+    )
+
+
+# ------------------------------------------------------------ submissions
+
+
+@routes.submission(action_items.ACTION_CALLBACK, fields=action_items.FIELDS, error_field="text")
+def action_submitted(services: Services, request: Submission) -> Answer:
+    state, fields = request.state, action_items.FIELDS
+    source = request.metadata.get("source_item_id")
+    services.action_items.create(
+        ActionItemDraft(
+            team_id=request.team_id,
+            retro_id=request.meta_int("retro_id"),
+            created_by=request.user_id,
+            text=state.text(fields["text"]) or "",
+            owner_id=state.user(fields["owner"]),
+            due_text=state.text(fields["due"]),
+            priority=state.selected(fields["priority"]) or "medium",
+            link=state.text(fields["link"]),
+            source_item_id=int(source) if source is not None else None,
+        )
+    )
+    return None
+
+
+@routes.submission(action_items.DUE_CALLBACK, fields=action_items.DUE_FIELDS, error_field="due")
+def due_submitted(services: Services, request: Submission) -> Answer:
+    services.action_items.change_due(
+        team_id=request.team_id,
+        action_item_id=request.meta_int("action_id"),
+        user_id=request.user_id,
+        due=request.state.day(action_items.DUE_FIELDS["due"]),
+    )
+    return None
+
+
+@routes.submission(action_items.CANT_CALLBACK, fields=action_items.CANT_FIELDS, error_field="reason")
+def cant_submitted(services: Services, request: Submission) -> Answer:
+    services.action_items.cannot_do(
+        team_id=request.team_id,
+        action_item_id=request.meta_int("action_id"),
+        user_id=request.user_id,
+        reason=request.state.text(action_items.CANT_FIELDS["reason"]) or "",
+    )
+    return None

@@ -12,11 +12,10 @@ from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, FORMAT
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
-from bot.services.action_items import ActionItemDraft
 from bot.services.items import CollectionClosed
 from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
-from messages import action_items, closing, common, deadlines, items, new_retro, rounds, survey
+from messages import closing, common, deadlines, items, new_retro, rounds, survey
 from storage.db import unit_of_work
 
 
@@ -151,62 +150,6 @@ def register(app: App, services: Services) -> None:
             return
         except DomainError as exc:
             ack(response_action="errors", errors={rounds.ROOT_CAUSE_BLOCK: exc.message})
-            return
-        ack()
-
-    @app.view(action_items.ACTION_CALLBACK)
-    def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = payloads.metadata(view)
-        draft = ActionItemDraft(
-            team_id=payloads.team_id(body),
-            retro_id=int(meta["retro_id"]),
-            created_by=body["user"]["id"],
-            text=payloads.text(view, action_items.WHAT_BLOCK) or "",
-            owner_id=payloads.user(view, action_items.OWNER_BLOCK),
-            due_text=payloads.text(view, action_items.DUE_BLOCK),
-            priority=payloads.selected(view, action_items.PRIORITY_BLOCK) or "medium",
-            link=payloads.text(view, action_items.LINK_BLOCK),
-            source_item_id=meta.get("source_item_id"),
-        )
-        try:
-            services.action_items.create(draft)
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        ack()
-
-    @app.view(action_items.DUE_CALLBACK)
-    def due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        chosen = payloads.date_value(view, action_items.DUE_BLOCK)
-        try:
-            services.action_items.change_due(
-                team_id=payloads.team_id(body),
-                action_item_id=int(payloads.metadata(view)["action_id"]),
-                user_id=body["user"]["id"],
-                due=date.fromisoformat(chosen) if chosen else None,
-            )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={action_items.DUE_BLOCK: exc.message})
-            return
-        ack()
-
-    @app.view(action_items.CANT_CALLBACK)
-    def cant_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            services.action_items.cannot_do(
-                team_id=payloads.team_id(body),
-                action_item_id=int(payloads.metadata(view)["action_id"]),
-                user_id=body["user"]["id"],
-                reason=payloads.text(view, action_items.REASON_BLOCK) or "",
-            )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={action_items.REASON_BLOCK: exc.message})
             return
         ack()
 

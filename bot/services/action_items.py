@@ -94,27 +94,27 @@ class ActionItemService:
 
     def create(self, draft: ActionItemDraft) -> ActionItem:
         """Validate everything (the owner with one fast users.info) and store; fit for the ack path.
-        Raises InvalidInput keyed by modal block."""
+        Raises InvalidInput keyed by field name (messages.action_items.FIELDS)."""
         errors: dict[str, str] = {}
         text = draft.text.strip()
         if not text:
-            errors[action_items.WHAT_BLOCK] = "Say what should be done."
+            errors["text"] = "Say what should be done."
         elif len(text) > MAX_ITEM_LENGTH:
-            errors[action_items.WHAT_BLOCK] = f"Keep it under {MAX_ITEM_LENGTH:,} characters."
+            errors["text"] = f"Keep it under {MAX_ITEM_LENGTH:,} characters."
         if draft.priority not in PRIORITIES:
-            errors[action_items.PRIORITY_BLOCK] = "Pick high, medium or low."
+            errors["priority"] = "Pick high, medium or low."
         link = (draft.link or "").strip() or None
         if link and (not link.startswith(("https://", "http://")) or len(link) > 500):
-            errors[action_items.LINK_BLOCK] = (
+            errors["link"] = (
                 "Give a full link starting with https:// (at most 500 characters), or leave it empty."
             )
         owner_name, owner_tz = "", None
         if not draft.owner_id:
-            errors[action_items.OWNER_BLOCK] = "Pick an owner: an action item is never left unowned."
+            errors["owner"] = "Pick an owner: an action item is never left unowned."
         else:
             problem, owner_name, owner_tz, known = self._check_owner(draft.team_id, draft.owner_id)
             if problem:
-                errors[action_items.OWNER_BLOCK] = problem
+                errors["owner"] = problem
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, draft.team_id, draft.retro_id)
             due = followup_date(retro)
@@ -123,13 +123,13 @@ class ActionItemService:
                 try:
                     due = parse_due(draft.due_text, today=today)
                 except UnreadableDate as exc:
-                    errors[action_items.DUE_BLOCK] = str(exc)
+                    errors["due"] = str(exc)
             if draft.source_item_id is not None:
                 source = session.exec(
                     select(Item).where(Item.team_id == draft.team_id, Item.id == draft.source_item_id)
                 ).first()
                 if source is None or source.retro_id != draft.retro_id:
-                    errors[action_items.WHAT_BLOCK] = "The item this came from no longer exists."
+                    errors["text"] = "The item this came from no longer exists."
             if errors:
                 raise InvalidInput(errors)
             assert draft.owner_id is not None
@@ -266,9 +266,7 @@ class ActionItemService:
     def check_change(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> None:
         """What can be checked before a "can't do it" modal closes."""
         if not reason.strip():
-            raise InvalidInput(
-                {action_items.REASON_BLOCK: "Say why, so the facilitator can find another way."}
-            )
+            raise InvalidInput({"reason": "Say why, so the facilitator can find another way."})
         with unit_of_work(self.engine) as session:
             action = self._action_item(session, team_id, action_item_id)
             self._may_change(session, action, user_id)
@@ -286,9 +284,9 @@ class ActionItemService:
             self._may_change(session, action, user_id)
             today = self.clock().astimezone(zone(action.owner_tz)).date()
             if due is None or due < today:
-                raise InvalidInput({action_items.DUE_BLOCK: "Pick today or a later date."})
+                raise InvalidInput({"due": "Pick today or a later date."})
             if action.status != "open":
-                raise InvalidInput({action_items.DUE_BLOCK: f"This action item is already {action.status}."})
+                raise InvalidInput({"due": f"This action item is already {action.status}."})
             action.due_date = due
             session.add(action)
             self.home.queue(session, team_id=team_id, user_id=action.owner_id)
