@@ -274,3 +274,48 @@ def created_text(*, action: ActionItem) -> str:
         f":dart: Action item for {mention(action.owner_id)}, due {_due(action)}:\n>{escape(action.text)}\n"
         "I've told them by DM."
     )
+
+
+ACTION_USAGE = (
+    "Usage: `/retro action <what> @owner [due]`, e.g. `/retro action Automate the rollback @bob next friday`."
+)
+
+
+def not_created_text(*, problems: Sequence[str]) -> str:
+    """`/retro action` refused: what to fix (the problems quote what was typed, so they are escaped)."""
+    return f"I couldn't create that action item: {escape(' '.join(problems))}\n{ACTION_USAGE}"
+
+
+def assigned_what(*, action: ActionItem) -> str:
+    """What the facilitator is told could not be delivered, when the owner's DM fails."""
+    return f"the action item DM to {mention(action.owner_id)}"
+
+
+def followup_what(*, retro: Retro) -> str:
+    return f"the follow-up in {channel(retro.channel_id)}"
+
+
+def cannot_own_text(*, action: ActionItem, why: str) -> str:
+    return (
+        f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: {why}"
+        " Create it again with another owner."
+    )
+
+
+def not_yours_text(*, owner_id: str, facilitator_id: str) -> str:
+    return (
+        f"Only the owner, {mention(owner_id)}, or the facilitator, {mention(facilitator_id)}, "
+        "can change this action item."
+    )
+
+
+def listing_reply(
+    *, owner_id: str | None, channel_id: str, actions: Sequence[ActionItem], today: date
+) -> Message:
+    """`/retro actions`: one owner's open items (`owner_id`), or else those of the channel's retros."""
+    title = (
+        f"Open action items of {mention(owner_id)}"
+        if owner_id is not None
+        else f"Open action items in {channel(channel_id)}"
+    )
+    return listing_message(title=title, actions=actions, today=today)

@@ -1,14 +1,12 @@
-"""Queries on action items.
-
-More of them are still in storage/repositories.py."""
+"""Queries on action items and their notices (workspace-scoped by team_id, as every query)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
-from storage.models import ActionItem
+from storage.models import ActionItem, ActionNotice, Item, Retro
 
 
 def open_with_due_date(session: Session) -> Iterator[ActionItem]:
@@ -16,3 +14,66 @@ def open_with_due_date(session: Session) -> Iterator[ActionItem]:
     yield from session.exec(
         select(ActionItem).where(ActionItem.status == "open", col(ActionItem.due_date).is_not(None))
     )
+
+
+def get(session: Session, *, team_id: str, action_item_id: int) -> ActionItem | None:
+    return session.exec(
+        select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_item_id)
+    ).first()
+
+
+def source_item(session: Session, *, team_id: str, item_id: int, retro_id: int | None = None) -> Item | None:
+    """The result an action item comes from; with `retro_id`, only if it is that retro's."""
+    query = select(Item).where(Item.team_id == team_id, Item.id == item_id)
+    if retro_id is not None:
+        query = query.where(Item.retro_id == retro_id)
+    return session.exec(query).first()
+
+
+def retro_by_kickoff(session: Session, *, team_id: str, channel_id: str, ts: str) -> Retro | None:
+    return session.exec(
+        select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts)
+    ).first()
+
+
+def open_items(
+    session: Session, *, team_id: str, owner_id: str | None = None, retro_ids: Sequence[int] | None = None
+) -> list[ActionItem]:
+    """Open action items of one owner, or of some retros, by due date."""
+    query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.status == "open")
+    if owner_id is not None:
+        query = query.where(ActionItem.owner_id == owner_id)
+    if retro_ids is not None:
+        query = query.where(col(ActionItem.retro_id).in_(retro_ids))
+    return list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
+
+
+def notice(session: Session, *, action_item_id: int | None, kind: str) -> ActionNotice | None:
+    """The record of a notice sent about an action item (its unique key: action item and kind)."""
+    return session.exec(
+        select(ActionNotice).where(ActionNotice.action_id == action_item_id, ActionNotice.kind == kind)
+    ).first()
+
+
+def team_notice(session: Session, *, team_id: str, action_item_id: int, kind: str) -> ActionNotice | None:
+    return session.exec(
+        select(ActionNotice).where(
+            ActionNotice.team_id == team_id,
+            ActionNotice.action_id == action_item_id,
+            ActionNotice.kind == kind,
+        )
+    ).first()
+
+
+def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int | None], kind: str) -> set[int]:
+    """Which of these action items were sent a notice of this kind."""
+    return {
+        n.action_id
+        for n in session.exec(
+            select(ActionNotice).where(
+                ActionNotice.team_id == team_id,
+                col(ActionNotice.action_id).in_(action_item_ids),
+                ActionNotice.kind == kind,
+            )
+        )
+    }

@@ -13,20 +13,16 @@ from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from messages import action_items, kickoff, rounds
-from messages.text import escape
 
 routes = Routes()
 
-ACTION_USAGE = (
-    "Usage: `/retro action <what> @owner [due]`, e.g. `/retro action Automate the rollback @bob next friday`."
-)
+ACTION_USAGE = action_items.ACTION_USAGE
 _ACTION = re.compile(r"^(?P<what>.*?)\s*<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$", re.DOTALL)
 
 
 def _explain_action(exc: DomainError) -> str:
     if isinstance(exc, InvalidInput):
-        problems = escape(" ".join(exc.errors.values()))  # they quote what was typed
-        return f"I couldn't create that action item: {problems}\n{ACTION_USAGE}"
+        return action_items.not_created_text(problems=list(exc.errors.values()))
     return exc.message
 
 
@@ -55,8 +51,11 @@ def actions(services: Services, request: Command) -> Answer:
     scope = words[0] if words else "all"
     if scope not in ("mine", "all") and not scope.startswith("<@"):
         return Reply("Usage: `/retro actions [mine | @person | all]`.")
-    listing = services.action_items.listing(
+    found = services.action_items.listing(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, scope=scope
+    )
+    listing = action_items.listing_reply(
+        owner_id=found.owner_id, channel_id=found.channel_id, actions=found.actions, today=found.today
     )
     return Reply(listing.text, listing.blocks)
 
@@ -75,19 +74,21 @@ def result_menu(services: Services, request: Click) -> Answer:
             )
         )
     retro_id = services.action_items.retro_of_item(team_id=request.team_id, item_id=int(item_id))
+    new = services.action_items.new_item(
+        team_id=request.team_id, retro_id=retro_id, user_id=request.user_id, source_item_id=int(item_id)
+    )
     return OpenModal(
-        services.action_items.new_view(
-            team_id=request.team_id, retro_id=retro_id, user_id=request.user_id, source_item_id=int(item_id)
-        )
+        action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     )
 
 
 @routes.click(rounds.NEW_ACTION_ACTION, shows="open", title="Action items")
 def new_action(services: Services, request: Click) -> Answer:
+    new = services.action_items.new_item(
+        team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+    )
     return OpenModal(
-        services.action_items.new_view(
-            team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
-        )
+        action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     )
 
 
@@ -95,10 +96,10 @@ def new_action(services: Services, request: Click) -> Answer:
 def previous_action(services: Services, request: Click) -> Answer:
     """The kickoff's menu on an earlier retro's open item: "<carry|done|drop>:<action item>"."""
     decision, action_item_id = request.parts()
-    retro_id = services.action_items.retro_of_kickoff(
+    retro_id = services.action_item_carryover.retro_of_kickoff(
         team_id=request.team_id, channel_id=request.channel_id or "", ts=request.message_ts or ""
     )
-    services.action_items.decide_previous(
+    services.action_item_carryover.decide_previous(
         team_id=request.team_id,
         retro_id=retro_id,
         action_item_id=int(action_item_id),
@@ -113,7 +114,7 @@ def previous_action(services: Services, request: Click) -> Answer:
 def action_done(services: Services, request: Click) -> Answer:
     """In the owner's DM (answered through the response_url) or on the Home tab (which is republished:
     only a problem is shown, in a notice modal)."""
-    done = services.action_items.complete(
+    done = services.action_item_progress.complete(
         team_id=request.team_id, action_item_id=request.int_value(), user_id=request.user_id
     )
     return Respond(action_items.status_text(action=done))
@@ -121,16 +122,14 @@ def action_done(services: Services, request: Click) -> Answer:
 
 @routes.click(action_items.DUE_ACTION, shows="open", title="Action items")
 def action_due(services: Services, request: Click) -> Answer:
-    return OpenModal(
-        services.action_items.due_view(team_id=request.team_id, action_item_id=request.int_value())
-    )
+    action = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    return OpenModal(action_items.due_modal(action=action))
 
 
 @routes.click(action_items.CANT_ACTION, shows="open", title="Action items")
 def action_cant(services: Services, request: Click) -> Answer:
-    return OpenModal(
-        services.action_items.cant_view(team_id=request.team_id, action_item_id=request.int_value())
-    )
+    action = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    return OpenModal(action_items.cant_modal(action=action))
 
 
 # ------------------------------------------------------------ submissions
@@ -158,7 +157,7 @@ def action_submitted(services: Services, request: Submission) -> Answer:
 
 @routes.submission(action_items.DUE_CALLBACK, fields=action_items.DUE_FIELDS, error_field="due")
 def due_submitted(services: Services, request: Submission) -> Answer:
-    services.action_items.change_due(
+    services.action_item_progress.change_due(
         team_id=request.team_id,
         action_item_id=request.meta_int("action_id"),
         user_id=request.user_id,
@@ -169,7 +168,7 @@ def due_submitted(services: Services, request: Submission) -> Answer:
 
 @routes.submission(action_items.CANT_CALLBACK, fields=action_items.CANT_FIELDS, error_field="reason")
 def cant_submitted(services: Services, request: Submission) -> Answer:
-    services.action_items.cannot_do(
+    services.action_item_progress.cannot_do(
         team_id=request.team_id,
         action_item_id=request.meta_int("action_id"),
         user_id=request.user_id,

@@ -12,6 +12,8 @@ from bot.clock import Clock
 from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.scheduler import Jobs
+from bot.services.action_item_carryover import ActionItemCarryOver
+from bot.services.action_item_progress import ActionItemProgress
 from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
 from bot.services.deadlines import DeadlineService
@@ -42,6 +44,8 @@ class Services:
     discussion: DiscussionService
     voting: VotingService
     action_items: ActionItemService
+    action_item_progress: ActionItemProgress
+    action_item_carryover: ActionItemCarryOver
     home: HomeService
 
     @classmethod
@@ -78,6 +82,7 @@ class Services:
         action_items = ActionItemService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
         )
+        carryover = ActionItemCarryOver(engine=engine, clock=clock, timers=timers, home=home)
         return cls(
             engine=engine,
             gateway=gateway,
@@ -92,7 +97,7 @@ class Services:
                 outbox=outbox,
                 people=people,
                 timers=timers,
-                action_items=action_items,
+                carryover=carryover,
                 home=home,
             ),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
@@ -102,5 +107,9 @@ class Services:
             discussion=discussion,
             voting=voting,
             action_items=action_items,
+            action_item_progress=ActionItemProgress(
+                engine=engine, outbox=outbox, clock=clock, timers=timers, home=home
+            ),
+            action_item_carryover=carryover,
             home=home,
         )

@@ -8,12 +8,12 @@ from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
-from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.errors import DomainError, InvalidInput
 from bot.intents import Priority, Purpose
 from bot.outbox import Outbox
 from bot.services.home import HomeService
@@ -23,7 +23,7 @@ from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import action_items
-from messages.text import escape, mention
+from storage import action_items as queries
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.models import ActionItem, ActionNotice, Delivery, Item, Retro
@@ -45,6 +45,33 @@ class ActionItemDraft:
     priority: str = "medium"
     link: str | None = None
     source_item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewActionItem:
+    """What the new-action-item modal starts from: the retro, the result it comes from (if any), and the
+    due date an empty field means."""
+
+    retro: Retro
+    source: Item | None
+    default_due: date
+
+
+@dataclass(frozen=True)
+class ActionItemListing:
+    """`/retro actions`: one owner's open items (`owner_id`), or else those of the channel's retros."""
+
+    owner_id: str | None
+    channel_id: str
+    actions: list[ActionItem]
+    today: date
+
+
+def require_action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
+    action = queries.get(session, team_id=team_id, action_item_id=action_item_id)
+    if action is None:
+        raise DomainError("That action item no longer exists.")
+    return action
 
 
 class ActionItemService:
@@ -72,10 +99,10 @@ class ActionItemService:
         with unit_of_work(self.engine) as session:
             return require_channel_retro(session, team_id, channel_id, include_closed=True)
 
-    def new_view(
+    def new_item(
         self, *, team_id: str, retro_id: int, user_id: str, source_item_id: int | None = None
-    ) -> dict[str, object]:
-        """The action-item modal, for the facilitator; prefilled from a result when there is one."""
+    ) -> NewActionItem:
+        """What the action-item modal shows, for the facilitator; from a result when there is one."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(
@@ -85,12 +112,10 @@ class ActionItemService:
             )
             source = None
             if source_item_id is not None:
-                source = session.exec(
-                    select(Item).where(
-                        Item.team_id == team_id, Item.id == source_item_id, Item.retro_id == retro_id
-                    )
-                ).first()
-            return action_items.action_modal(retro=retro, source=source, default_due=followup_date(retro))
+                source = queries.source_item(
+                    session, team_id=team_id, item_id=source_item_id, retro_id=retro_id
+                )
+            return NewActionItem(retro=retro, source=source, default_due=followup_date(retro))
 
     def create(self, draft: ActionItemDraft) -> ActionItem:
         """Validate everything (the owner with one fast users.info) and store; fit for the ack path.
@@ -125,9 +150,7 @@ class ActionItemService:
                 except UnreadableDate as exc:
                     errors["due"] = str(exc)
             if draft.source_item_id is not None:
-                source = session.exec(
-                    select(Item).where(Item.team_id == draft.team_id, Item.id == draft.source_item_id)
-                ).first()
+                source = queries.source_item(session, team_id=draft.team_id, item_id=draft.source_item_id)
                 if source is None or source.retro_id != draft.retro_id:
                     errors["text"] = "The item this came from no longer exists."
             if errors:
@@ -176,7 +199,7 @@ class ActionItemService:
             message,
             priority=Priority.URGENT,
             report_to=retro.facilitator_id,
-            what=f"the action item DM to {mention(action.owner_id)}",
+            what=action_items.assigned_what(action=action),
         )
         self.home.queue(session, team_id=action.team_id, user_id=action.owner_id)
 
@@ -184,11 +207,11 @@ class ActionItemService:
         """Task: look the owner up (a cache miss at creation), store their name and zone, and tell the
         facilitator if nobody can own it. `action_id` is named as in the task's stored args."""
         with unit_of_work(self.engine) as session:
-            action = self._action_item(session, team_id, action_id)
+            action = require_action_item(session, team_id, action_id)
         resolved = self.people.resolve(team_id, [action.owner_id])
         user = resolved.people.get(action.owner_id)
         with unit_of_work(self.engine) as session:
-            action = self._action_item(session, team_id, action_id)
+            action = require_action_item(session, team_id, action_id)
             retro = require_retro(session, team_id, action.retro_id)
             if user is None or user.is_bot or user.deleted:
                 why = (
@@ -203,8 +226,7 @@ class ActionItemService:
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=retro.channel_id,
-                    text=f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: {why}"
-                    " Create it again with another owner.",
+                    text=action_items.cannot_own_text(action=action, why=why),
                     key=f"check_owner:{action.id}:told",
                 )
                 if action.status == "open":
@@ -234,165 +256,15 @@ class ActionItemService:
 
     def retro_of_item(self, *, team_id: str, item_id: int) -> int:
         with unit_of_work(self.engine) as session:
-            item = session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+            item = queries.source_item(session, team_id=team_id, item_id=item_id)
             if item is None:
                 raise DomainError("That item no longer exists.")
             return item.retro_id
 
-    def retro_of_kickoff(self, *, team_id: str, channel_id: str, ts: str) -> int:
+    def get(self, *, team_id: str, action_item_id: int) -> ActionItem:
+        """One action item (for its due-date and can't-do-it modals)."""
         with unit_of_work(self.engine) as session:
-            retro = session.exec(
-                select(Retro).where(
-                    Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts
-                )
-            ).first()
-            if retro is None:
-                raise DomainError("That retro no longer exists.")
-            return retro.id
-
-    def due_view(self, *, team_id: str, action_item_id: int) -> dict[str, object]:
-        with unit_of_work(self.engine) as session:
-            return action_items.due_modal(action=self._action_item(session, team_id, action_item_id))
-
-    def cant_view(self, *, team_id: str, action_item_id: int) -> dict[str, object]:
-        with unit_of_work(self.engine) as session:
-            return action_items.cant_modal(action=self._action_item(session, team_id, action_item_id))
-
-    # ------------------------------------------------------------ changing
-
-    def complete(self, *, team_id: str, action_item_id: int, user_id: str) -> ActionItem:
-        return self._close(team_id, action_item_id, user_id, "done", note=None)
-
-    def check_change(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> None:
-        """What can be checked before a "can't do it" modal closes."""
-        if not reason.strip():
-            raise InvalidInput({"reason": "Say why, so the facilitator can find another way."})
-        with unit_of_work(self.engine) as session:
-            action = self._action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            if action.status != "open":
-                raise DomainError(f"This action item is already {action.status}.")
-
-    def cannot_do(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> ActionItem:
-        self.check_change(team_id=team_id, action_item_id=action_item_id, user_id=user_id, reason=reason)
-        return self._close(team_id, action_item_id, user_id, "dropped", note=reason.strip())
-
-    def change_due(self, *, team_id: str, action_item_id: int, user_id: str, due: date | None) -> ActionItem:
-        """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
-        with unit_of_work(self.engine) as session:
-            action = self._action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            today = self.clock().astimezone(zone(action.owner_tz)).date()
-            if due is None or due < today:
-                raise InvalidInput({"due": "Pick today or a later date."})
-            if action.status != "open":
-                raise InvalidInput({"due": f"This action item is already {action.status}."})
-            action.due_date = due
-            session.add(action)
-            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
-            session.commit()
-            session.refresh(action)
-        self.timers.reschedule_action_item(action)
-        return action
-
-    def _close(
-        self, team_id: str, action_item_id: int, user_id: str, status: str, *, note: str | None
-    ) -> ActionItem:
-        with unit_of_work(self.engine) as session:
-            action = self._action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            if action.status == status:
-                return action  # a double click
-            if action.status != "open":
-                raise DomainError(f"This action item is already {action.status}.")
-            action.status = status
-            action.status_note = note
-            action.closed_at = self.clock()
-            session.add(action)
-            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
-            if status == "dropped" and note is not None:
-                retro = require_retro(session, team_id, action.retro_id)
-                self.outbox.tell(
-                    session,
-                    team_id=team_id,
-                    user=retro.facilitator_id,
-                    channel=None,
-                    text=action_items.cannot_do_text(action=action, user_id=user_id),
-                )
-            session.commit()
-            session.refresh(action)
-        self.timers.cancel(self.timers.action_item_ids(action))
-        return action
-
-    def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
-        retro = require_retro(session, action.team_id, action.retro_id)
-        if user_id not in (action.owner_id, retro.facilitator_id):
-            raise NotFacilitator(
-                f"Only the owner, {mention(action.owner_id)}, or the facilitator, {mention(retro.facilitator_id)}, "
-                "can change this action item."
-            )
-
-    # ------------------------------------------------------------ carry-over
-
-    def previous_items(self, *, retro: Retro) -> tuple[Retro | None, list[ActionItem]]:
-        """The previous retro's action items still open when this retro began (and what became of them)."""
-        with unit_of_work(self.engine) as session:
-            previous = repo.previous_retro(session=session, team_id=retro.team_id, retro=retro)
-            if previous is None:
-                return None, []
-            listed = [
-                a
-                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
-                if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
-            ]
-            return previous, listed
-
-    def decide_previous(
-        self, *, team_id: str, retro_id: int, action_item_id: int, user_id: str, decision: str
-    ) -> None:
-        """The new retro's facilitator carries an earlier open item over, marks it done, or drops it."""
-        now = self.clock()
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            only_facilitator(retro, user_id, "decides on earlier action items")
-            action = self._action_item(session, team_id, action_item_id)
-            previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
-            if previous is None or action.retro_id != previous.id:
-                raise DomainError("That action item is not from the previous retro.")
-            if action.status != "open":
-                raise DomainError(f"That action item is already {action.status}.")
-            action.status = {"carry": "carried", "done": "done", "drop": "dropped"}[decision]
-            action.closed_at = now
-            if decision == "drop":
-                action.status_note = f"Dropped at the next retro, {retro.title}"
-            session.add(action)
-            carried = None
-            if decision == "carry":
-                due = (
-                    action.due_date
-                    if action.due_date and action.due_date >= now.date()
-                    else followup_date(retro)
-                )
-                carried = ActionItem(
-                    team_id=team_id,
-                    retro_id=retro_id,
-                    text=action.text,
-                    owner_id=action.owner_id,
-                    owner_name=action.owner_name,
-                    owner_tz=action.owner_tz,
-                    due_date=due,
-                    priority=action.priority,
-                    link=action.link,
-                    created_by=user_id,
-                    carried_from_id=action.id,
-                    created_at=now,
-                )
-                session.add(carried)
-            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
-            session.commit()
-        self.timers.cancel(self.timers.action_item_ids(action))
-        if carried is not None:
-            self.timers.reschedule_action_item(carried)
+            return require_action_item(session, team_id, action_item_id)
 
     # ------------------------------------------------------------ reminders
 
@@ -400,9 +272,7 @@ class ActionItemService:
         """Job: a reminder or overdue notice, once per kind and due date, only while the item is open.
         `action_id` is named as in the job's stored args."""
         with unit_of_work(self.engine) as session:
-            action = session.exec(
-                select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)
-            ).first()
+            action = queries.get(session, team_id=team_id, action_item_id=action_id)
             if action is None or action.status != "open" or action.due_date is None:
                 return False
             if not kind.endswith(action.due_date.isoformat()):
@@ -443,16 +313,9 @@ class ActionItemService:
             retro.followup_posted_at = now
             session.add(retro)
             listed = list(repo.action_items(session=session, team_id=team_id, retro_id=retro_id))
-            sent = {
-                n.action_id
-                for n in session.exec(
-                    select(ActionNotice).where(
-                        ActionNotice.team_id == team_id,
-                        col(ActionNotice.action_id).in_([a.id for a in listed]),
-                        ActionNotice.kind == "followup",
-                    )
-                )
-            }
+            sent = queries.noticed(
+                session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
+            )
             for action in listed:
                 if action.status == "open" and action.id not in sent:
                     ask = action_items.followup_ask_message(action=action, retro=retro)
@@ -467,55 +330,39 @@ class ActionItemService:
                 key=f"followup:{retro_id}",
                 retro_id=retro_id,
                 report_to=retro.facilitator_id,
-                what=f"the follow-up in {action_items.channel(retro.channel_id)}",
+                what=action_items.followup_what(retro=retro),
             )
             session.commit()
         return True
 
     # ------------------------------------------------------------ listing
 
-    def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> action_items.Message:
+    def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> ActionItemListing:
         """`/retro actions [mine | @user | all]`: open items with owners and due dates."""
         with unit_of_work(self.engine) as session:
-            query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.status == "open")
-            title = "Open action items"
             if scope == "mine" or scope.startswith("<@"):
                 owner = user_id if scope == "mine" else scope[2:].split("|")[0].rstrip(">")
-                query = query.where(ActionItem.owner_id == owner)
-                title = f"Open action items of {mention(owner)}"
-            else:
-                retro_ids = [
-                    r.id
-                    for r in repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
-                ]
-                query = query.where(col(ActionItem.retro_id).in_(retro_ids))
-                title = f"Open action items in {action_items.channel(channel_id)}"
-            found = list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
-        return action_items.listing_message(title=title, actions=found, today=self.clock().date())
+                found = queries.open_items(session, team_id=team_id, owner_id=owner)
+                return ActionItemListing(owner, channel_id, found, self.clock().date())
+            retro_ids = [
+                r.id for r in repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            ]
+            found = queries.open_items(session, team_id=team_id, retro_ids=retro_ids)
+            return ActionItemListing(None, channel_id, found, self.clock().date())
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A notice about an action item that could not be delivered: kept on its record."""
-        notice = session.exec(
-            select(ActionNotice).where(
-                ActionNotice.team_id == delivery.team_id,
-                ActionNotice.action_id == int(delivery.payload.get("action_id") or 0),
-                ActionNotice.kind == str(delivery.payload.get("notice")),
-            )
-        ).first()
+        notice = queries.team_notice(
+            session,
+            team_id=delivery.team_id,
+            action_item_id=int(delivery.payload.get("action_id") or 0),
+            kind=str(delivery.payload.get("notice")),
+        )
         if notice is not None:
             notice.error = error[:100]
             session.add(notice)
 
     # ------------------------------------------------------------ helpers
-
-    @staticmethod
-    def _action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
-        action = session.exec(
-            select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_item_id)
-        ).first()
-        if action is None:
-            raise DomainError("That action item no longer exists.")
-        return action
 
     def _notice(
         self,
@@ -531,10 +378,7 @@ class ActionItemService:
     ) -> bool:
         """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
         a second one. False if it is recorded already."""
-        found = session.exec(
-            select(ActionNotice).where(ActionNotice.action_id == action.id, ActionNotice.kind == kind)
-        ).first()
-        if found is not None:
+        if queries.notice(session, action_item_id=action.id, kind=kind) is not None:
             return False
         session.add(
             ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())

@@ -32,7 +32,7 @@ from bot.errors import DomainError, InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.intents import Kind, Priority, Purpose, describe, kickoff_key, started_key
 from bot.outbox import Outbox
-from bot.services.action_items import ActionItemService
+from bot.services.action_item_carryover import ActionItemCarryOver
 from bot.services.deadlines import MAX_LEAD_TIME, MIN_LEAD_TIME
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
@@ -106,7 +106,7 @@ class RetroService:
         outbox: Outbox,
         people: People,
         timers: Timers,
-        action_items: ActionItemService,
+        carryover: ActionItemCarryOver,
         home: HomeService,
     ) -> None:
         self.home = home
@@ -116,7 +116,7 @@ class RetroService:
         self.outbox = outbox
         self.people = people
         self.timers = timers
-        self.action_items = action_items
+        self.carryover = carryover
 
     # ------------------------------------------------------------ start
 
@@ -483,7 +483,7 @@ class RetroService:
         )
 
     def _kickoff(self, retro: Retro, participant_ids: list[str]) -> common.Message:
-        previous, previous_items = self.action_items.previous_items(retro=retro)
+        previous, previous_items = self.carryover.previous_items(retro=retro)
         recurring: list[tuple[str, int, int]] = []
         if previous is not None:
             with unit_of_work(self.engine) as session:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import DomainError
 from bot.services import Services
+from messages import action_items
 from storage.models import ActionItem, ActionNotice, Retro
 from tests.blockkit import buttons, mrkdwn_text
 from tests.conftest import FakeClock
@@ -114,7 +115,7 @@ def test_the_next_retro_carries_over_closes_or_drops_earlier_items(
     dropped = action(engine, earlier, "Rewrite", "U2", future)
     clock.advance(days=1)
     current = retro(engine, clock, "Sprint 12", phase="collecting")
-    decide = services.action_items.decide_previous
+    decide = services.action_item_carryover.decide_previous
     for action_id, decision in (
         (overdue, "carry"),
         (upcoming, "carry"),
@@ -165,7 +166,7 @@ def test_only_the_previous_retros_open_items_can_be_decided_on(
     clock.advance(days=1)
     current = retro(engine, clock, "Sprint 12", phase="collecting")
     with pytest.raises(DomainError) as refused:
-        services.action_items.decide_previous(
+        services.action_item_carryover.decide_previous(
             team_id="T1", retro_id=current, action_item_id=old_action, user_id="UFAC", decision="done"
         )
     assert refused.value.message == "That action item is not from the previous retro."
@@ -180,14 +181,17 @@ def test_an_action_item_from_a_result_starts_from_that_result(
             make_item(session, retro_id=retro_id, category="went_wrong", text=text, number=n).id
             for n, text in enumerate(("Flaky CI", "Slow <review>"), 1)
         ]
-    view = services.action_items.new_view(
+    new = services.action_items.new_item(
         team_id="T1", retro_id=retro_id, user_id="UFAC", source_item_id=numbers[1]
     )
+    view = action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     assert "From *#2* Slow &lt;review&gt;" in mrkdwn_text(view["blocks"])
     assert "Flaky CI" not in str(view)
     # An item of another retro is no source for this one.
     other = retro(engine, clock, "Sprint 12", phase="actions")
-    view = services.action_items.new_view(
+    new = services.action_items.new_item(
         team_id="T1", retro_id=other, user_id="UFAC", source_item_id=numbers[1]
     )
+    assert new.source is None
+    view = action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     assert "review" not in str(view)

@@ -118,36 +118,34 @@ def test_only_the_owner_or_the_facilitator_answers_for_an_action_item(
     retro_id = retro_in(engine, clock, "actions")
     action_id = store_action(engine, retro_id, clock)
     before = action_state(engine, action_id)
-    action_items = services.action_items
+    progress = services.action_item_progress
     message = "Only the owner, <@U2>, or the facilitator, <@UFAC>, can change this action item."
     later = clock().date() + timedelta(days=9)
-    refused(lambda: action_items.complete(team_id="T1", action_item_id=action_id, user_id="U3"), message)
+    refused(lambda: progress.complete(team_id="T1", action_item_id=action_id, user_id="U3"), message)
     refused(
-        lambda: action_items.check_change(
-            team_id="T1", action_item_id=action_id, user_id="U3", reason="busy"
-        ),
+        lambda: progress.check_change(team_id="T1", action_item_id=action_id, user_id="U3", reason="busy"),
         message,
     )
     refused(
-        lambda: action_items.cannot_do(team_id="T1", action_item_id=action_id, user_id="U3", reason="busy"),
+        lambda: progress.cannot_do(team_id="T1", action_item_id=action_id, user_id="U3", reason="busy"),
         message,
     )
     refused(
-        lambda: action_items.change_due(team_id="T1", action_item_id=action_id, user_id="U3", due=later),
+        lambda: progress.change_due(team_id="T1", action_item_id=action_id, user_id="U3", due=later),
         message,
     )
     assert action_state(engine, action_id) == before
     # Only the facilitator opens the dialog that creates action items from the results.
     refused(
-        lambda: action_items.new_view(team_id="T1", retro_id=retro_id, user_id="U2"),
+        lambda: services.action_items.new_item(team_id="T1", retro_id=retro_id, user_id="U2"),
         "Only the facilitator, <@UFAC>, creates action items here. "
         "Anyone can use `/retro action <what> @owner [due]` in the channel.",
     )
-    action_items.new_view(team_id="T1", retro_id=retro_id, user_id="UFAC")
+    services.action_items.new_item(team_id="T1", retro_id=retro_id, user_id="UFAC")
     # The facilitator may move the date; the owner may close it.
-    action_items.change_due(team_id="T1", action_item_id=action_id, user_id="UFAC", due=later)
+    progress.change_due(team_id="T1", action_item_id=action_id, user_id="UFAC", due=later)
     assert action_state(engine, action_id) == ("open", later)
-    action_items.complete(team_id="T1", action_item_id=action_id, user_id="U2")
+    progress.complete(team_id="T1", action_item_id=action_id, user_id="U2")
     assert action_state(engine, action_id) == ("done", later)
 
 
@@ -165,13 +163,13 @@ def test_only_the_new_facilitator_decides_on_earlier_action_items(
     clock.advance(days=14)
     current = retro_in(engine, clock, "collecting", title="Sprint 12")
     refused(
-        lambda: services.action_items.decide_previous(
+        lambda: services.action_item_carryover.decide_previous(
             team_id="T1", retro_id=current, action_item_id=action_id, user_id="U2", decision="done"
         ),
         "Only the facilitator, <@UFAC>, decides on earlier action items.",
     )
     assert action_state(engine, action_id)[0] == "open"
-    services.action_items.decide_previous(
+    services.action_item_carryover.decide_previous(
         team_id="T1", retro_id=current, action_item_id=action_id, user_id="UFAC", decision="drop"
     )
     assert action_state(engine, action_id)[0] == "dropped"
