@@ -23,6 +23,7 @@ from storage.models import Retro
 
 CLOSE_CALLBACK = "retro_close"
 STAKEHOLDER_BLOCK = "stakeholder_channel"
+FIELDS = {"share_with": STAKEHOLDER_BLOCK}  # the close modal's fields -> their block ids
 
 
 def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:

@@ -1,13 +1,16 @@
-"""Starting, following and ending a retro: `/retro new|status|close|cancel|report|history|help`."""
+"""Starting, following and ending a retro: `/retro new|status|close|cancel|report|history|help`, and the
+new-retro and close modals."""
 
 from __future__ import annotations
 
+from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, Anonymity
 from bot.listeners.answers import Answer, OpenModal, Reply
-from bot.listeners.requests import Command
+from bot.listeners.requests import Command, Submission
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
 from bot.services import Services
-from messages import new_retro, usage
+from bot.services.retros import ReleaseInfo, RetroDraft
+from messages import closing, new_retro, usage
 from messages.text import escape
 
 routes = Routes()
@@ -79,3 +82,53 @@ def help_(services: Services, request: Command) -> Answer:
 def unknown(services: Services, request: Command) -> Answer:
     reply = usage.usage_message(unknown=request.subcommand or None)
     return Reply(reply.text, reply.blocks)
+
+
+@routes.submission(new_retro.NEW_RETRO_CALLBACK, fields=new_retro.FIELDS, error_field="title")
+def new_retro_submitted(services: Services, request: Submission) -> Answer:
+    services.retros.create(_draft(request))
+    return None
+
+
+@routes.submission(closing.CLOSE_CALLBACK, fields=closing.FIELDS, error_field="share_with")
+def close_submitted(services: Services, request: Submission) -> Answer:
+    services.retros.close_by_id(
+        team_id=request.team_id,
+        retro_id=request.meta_int("retro_id"),
+        user_id=request.user_id,
+        share_with=request.state.conversation(closing.STAKEHOLDER_BLOCK),
+    )
+    return None
+
+
+def _draft(request: Submission) -> RetroDraft:
+    state = request.state
+
+    def release(field: str) -> str | None:
+        return (state.text(new_retro.RELEASE_BLOCKS[field]) or "").strip() or None
+
+    questions = [q.strip() for q in (state.text(new_retro.NEW_QUESTIONS_BLOCK) or "").splitlines()]
+    return RetroDraft(
+        team_id=request.team_id,
+        channel_id=str(request.metadata["channel_id"]),
+        facilitator_id=request.user_id,
+        title=state.text(new_retro.NEW_TITLE_BLOCK) or "",
+        participant_ids=tuple(state.users(new_retro.NEW_PARTICIPANTS_BLOCK)),
+        deadline=state.moment(new_retro.NEW_DEADLINE_BLOCK),
+        format=state.selected(new_retro.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
+        anonymity=state.selected(new_retro.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
+        custom_questions=tuple(q for q in questions if q),
+        round_robin_scope=state.selected(new_retro.NEW_SCOPE_BLOCK) or "everyone",
+        turn_hours=state.whole_number(new_retro.NEW_TURN_HOURS_BLOCK, DEFAULT_TURN_HOURS),
+        votes_per_person=state.whole_number(new_retro.NEW_VOTES_BLOCK, DEFAULT_VOTES),
+        followup_weeks=state.whole_number(new_retro.NEW_FOLLOWUP_BLOCK, 2),
+        release=ReleaseInfo(
+            version=release("version"),
+            deploy_date=state.day(new_retro.RELEASE_BLOCKS["deploy_date"]),
+            scope=release("scope"),
+            incidents=release("incidents"),
+            rollbacks=release("rollbacks"),
+            hotfixes=release("hotfixes"),
+            notes=release("notes"),
+        ),
+    )
