@@ -50,6 +50,52 @@ def cancelled_text(*, retro: Retro) -> str:
     )
 
 
+def cancelled_reply_text(*, retro: Retro) -> str:
+    """`/retro cancel`'s answer to the facilitator."""
+    return f"*{escape(retro.title)}* is cancelled. The reason is on record."
+
+
+def may_close(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can close *{escape(retro.title)}*"
+
+
+def may_cancel(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can cancel *{escape(retro.title)}*"
+
+
+def was_cancelled_text(*, retro: Retro) -> str:
+    return f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`."
+
+
+def already_closed_text(*, retro: Retro) -> str:
+    return (
+        f"*{escape(retro.title)}* is already closed and its report is in the channel. "
+        "Start the next one with `/retro new`."
+    )
+
+
+def report_requested_text(*, retro: Retro) -> str:
+    """`/retro report`'s answer while the upload is queued."""
+    return f"Uploading the report of *{escape(retro.title)}*…"
+
+
+def report_title(*, retro: Retro) -> str:
+    """The title of the uploaded retrospective.md (plain text)."""
+    return f"Retrospective: {retro.title}"
+
+
+def report_what(*, retro: Retro) -> str:
+    """What a failed report upload tells the facilitator it could not deliver."""
+    return f"the report of *{escape(retro.title)}* (run `/retro close` again to retry)"
+
+
+def summary_what(*, channel_id: str) -> str:
+    """What a failed stakeholder summary tells the facilitator it could not deliver."""
+    return f"the summary for <#{channel_id}> (invite me there with `/invite @Rearview`)"
+
+
 def report_comment(*, retro: Retro) -> str:
     return f"Report for the retrospective *{escape(retro.title)}*, facilitated by {mention(retro.facilitator_id)}."
 

@@ -69,7 +69,6 @@ FIELDS = {
     "followup_weeks": NEW_FOLLOWUP_BLOCK,
     **{f"release_{name}": block_id for name, block_id in RELEASE_BLOCKS.items()},
 }
-MAX_QUESTION_LENGTH = 200
 
 
 def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:

@@ -14,12 +14,15 @@ from bot.outbox import Outbox
 from bot.scheduler import Jobs
 from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
+from bot.services.closing import ClosingService
 from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
 from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.people import People
 from bot.services.replies import ReplyService
+from bot.services.reports import ReportService
+from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
@@ -35,6 +38,9 @@ class Services:
     timers: Timers
     people: People
     retros: RetroService
+    retro_deliveries: RetroDeliveries
+    closing: ClosingService
+    reports: ReportService
     surveys: SurveyService
     items: ItemService
     deadlines: DeadlineService
@@ -78,6 +84,16 @@ class Services:
         action_items = ActionItemService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
         )
+        retros = RetroService(
+            engine=engine,
+            gateway=gateway,
+            clock=clock,
+            outbox=outbox,
+            people=people,
+            timers=timers,
+            action_items=action_items,
+            home=home,
+        )
         return cls(
             engine=engine,
             gateway=gateway,
@@ -85,16 +101,12 @@ class Services:
             outbox=outbox,
             timers=timers,
             people=people,
-            retros=RetroService(
-                engine=engine,
-                gateway=gateway,
-                clock=clock,
-                outbox=outbox,
-                people=people,
-                timers=timers,
-                action_items=action_items,
-                home=home,
+            retros=retros,
+            retro_deliveries=RetroDeliveries(
+                engine=engine, gateway=gateway, clock=clock, outbox=outbox, retros=retros
             ),
+            closing=ClosingService(engine=engine, clock=clock, outbox=outbox, timers=timers, home=home),
+            reports=ReportService(engine=engine, clock=clock, outbox=outbox),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
             items=items,
             deadlines=deadlines,
