@@ -68,7 +68,7 @@ def _migrate(settings: Settings) -> int:
 
 
 def _report(settings: Settings, retro_id: int, output: str | None) -> int:
-    from bot.services.retros import build_report
+    from bot.services.reports import build_report
     from storage.db import make_engine, unit_of_work
     from storage.models import Retro
 

@@ -57,6 +57,7 @@ ANONYMITY_LABELS = {
 }
 
 MAX_CUSTOM_QUESTIONS = 3
+MAX_QUESTION_LENGTH = 200  # characters in one extra survey question
 # Reply prefixes in the kickoff thread and in DMs, by category position in the format.
 PREFIXES = {"+": 0, "-": 1, "*": 2, ">": 2}
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.errors import DomainError
 from bot.intents import Kind, Priority, Purpose
 from bot.jobs import JobKind
+from messages import kickoff
 from storage.models import Delivery
 
 if TYPE_CHECKING:
@@ -47,18 +48,18 @@ TASKS: dict[str, Task] = {
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),
-    "publish": lambda s, t, a: s.retros.publish(team_id=t, retro_id=a["retro_id"]),
-    "upload_report": lambda s, t, a: s.retros.upload_report(
+    "publish": lambda s, t, a: s.closing.publish(team_id=t, retro_id=a["retro_id"]),
+    "upload_report": lambda s, t, a: s.reports.upload_report(
         team_id=t, retro_id=a["retro_id"], user_id=a["user_id"]
     ),
-    "upload_chart": lambda s, t, a: s.retros.upload_chart(
+    "upload_chart": lambda s, t, a: s.reports.upload_chart(
         team_id=t, channel_id=a["channel_id"], user_id=a["user_id"]
     ),
-    "share_summary": lambda s, t, a: s.retros.share_summary(
+    "share_summary": lambda s, t, a: s.closing.share_summary(
         team_id=t, retro_id=a["retro_id"], channel_id=a["channel_id"]
     ),
     "begin_voting": lambda s, t, a: s.voting.begin(team_id=t, retro_id=a["retro_id"]),
-    "permalink": lambda s, t, a: s.retros.store_permalink(
+    "permalink": lambda s, t, a: s.retro_deliveries.store_permalink(
         team_id=t, retro_id=a["retro_id"], ts=a["ts"], field=a["field"]
     ),
     "check_owner": lambda s, t, a: s.action_items.check_owner(team_id=t, action_id=a["action_id"]),
@@ -100,13 +101,16 @@ class Effects:
                 return None
             return {"text": messages[part].text, "blocks": messages[part].blocks}
         if name == "progress":
-            message = s.retros.progress_message(
+            progress = s.retro_deliveries.progress(
                 session, team_id=delivery.team_id, retro_id=payload["retro_id"]
+            )
+            message = kickoff.start_progress_message(
+                retro=progress.retro, total=progress.total, invited=progress.invited, failed=progress.failed
             )
             return {"text": message.text, "blocks": message.blocks}
         if name == "failures":
-            text = s.retros.failure_report(session, delivery)
-            return None if text is None else {"text": text}
+            failures = s.retro_deliveries.failures(session, delivery)
+            return {"text": kickoff.delivery_failures_text(failures=failures)} if failures else None
         raise DomainError(f"unknown renderer {name}")
 
     # ------------------------------------------------------------ after the outcome
@@ -114,21 +118,21 @@ class Effects:
     def sent(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
         purpose = delivery.purpose
         if purpose == Purpose.KICKOFF:
-            self.services.retros.kickoff_posted(session, delivery, result)
+            self.services.retro_deliveries.kickoff_posted(session, delivery, result)
         elif purpose == Purpose.INVITE:
-            self.services.retros.invite_outcome(session, delivery, error=None)
+            self.services.retro_deliveries.invite_outcome(session, delivery, error=None)
         elif purpose == Purpose.SUMMARY:
-            self.services.retros.summary_posted(session, delivery, result)
+            self.services.retro_deliveries.summary_posted(session, delivery, result)
         elif purpose == Purpose.REPORT:
-            self.services.retros.report_uploaded(session, delivery, result)
+            self.services.retro_deliveries.report_uploaded(session, delivery, result)
 
     def failed(self, session: Session, delivery: Delivery, error: str) -> None:
         purpose = delivery.purpose
         if purpose == Purpose.KICKOFF:
-            self.services.retros.kickoff_failed(session, delivery, error)
+            self.services.retro_deliveries.kickoff_failed(session, delivery, error)
             return
         if purpose == Purpose.INVITE:
-            self.services.retros.invite_outcome(session, delivery, error=error)
+            self.services.retro_deliveries.invite_outcome(session, delivery, error=error)
             return
         if purpose == Purpose.NUDGE:
             self.services.deadlines.record_failure(session, delivery, error)
@@ -139,7 +143,7 @@ class Effects:
 
     def cancelled(self, session: Session, delivery: Delivery) -> None:
         if delivery.purpose == Purpose.INVITE:
-            self.services.retros.invite_outcome(session, delivery, error="not_sent")
+            self.services.retro_deliveries.invite_outcome(session, delivery, error="not_sent")
 
     def report(self, session: Session, delivery: Delivery) -> None:
         """One message to the person in charge, listing every failure not yet told (a few seconds later,
@@ -153,7 +157,7 @@ class Effects:
             payload={
                 "render": "failures",
                 "user": delivery.report_to,
-                "channel": self.services.retros.channel_of(session, delivery),
+                "channel": self.services.retro_deliveries.channel_of(session, delivery),
                 "retro_id": delivery.retro_id,
             },
             lane=f"conv:{delivery.report_to}",

@@ -23,6 +23,7 @@ from storage.models import Retro
 
 CLOSE_CALLBACK = "retro_close"
 STAKEHOLDER_BLOCK = "stakeholder_channel"
+FIELDS = {"share_with": STAKEHOLDER_BLOCK}  # the close modal's fields -> their block ids
 
 
 def close_summary_message(*, retro: Retro, stats: RetroStats) -> Message:
@@ -47,6 +48,52 @@ def cancelled_text(*, retro: Retro) -> str:
         f":no_entry_sign: {mention(retro.facilitator_id)} cancelled *{escape(retro.title)}*: "
         f"{escape(retro.cancel_reason or '')}"
     )
+
+
+def cancelled_reply_text(*, retro: Retro) -> str:
+    """`/retro cancel`'s answer to the facilitator."""
+    return f"*{escape(retro.title)}* is cancelled. The reason is on record."
+
+
+def may_close(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can close *{escape(retro.title)}*"
+
+
+def may_cancel(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can cancel *{escape(retro.title)}*"
+
+
+def was_cancelled_text(*, retro: Retro) -> str:
+    return f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`."
+
+
+def already_closed_text(*, retro: Retro) -> str:
+    return (
+        f"*{escape(retro.title)}* is already closed and its report is in the channel. "
+        "Start the next one with `/retro new`."
+    )
+
+
+def report_requested_text(*, retro: Retro) -> str:
+    """`/retro report`'s answer while the upload is queued."""
+    return f"Uploading the report of *{escape(retro.title)}*…"
+
+
+def report_title(*, retro: Retro) -> str:
+    """The title of the uploaded retrospective.md (plain text)."""
+    return f"Retrospective: {retro.title}"
+
+
+def report_what(*, retro: Retro) -> str:
+    """What a failed report upload tells the facilitator it could not deliver."""
+    return f"the report of *{escape(retro.title)}* (run `/retro close` again to retry)"
+
+
+def summary_what(*, channel_id: str) -> str:
+    """What a failed stakeholder summary tells the facilitator it could not deliver."""
+    return f"the summary for <#{channel_id}> (invite me there with `/invite @Rearview`)"
 
 
 def report_comment(*, retro: Retro) -> str:

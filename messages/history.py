@@ -46,3 +46,13 @@ def history_message(*, channel_id: str, retros: Sequence[Retro], metrics: dict[i
         )
     )
     return Message(text=f"Retro history of {channel_link(channel_id)}", blocks=dicts(blocks))
+
+
+CHART_COMMENT = "Participation, action-item completion and smoothness, retro after retro."
+
+
+def no_match_text(*, which: str) -> str:
+    """`/retro report <which>` when no retro of the channel matches."""
+    return (
+        f"No retro in this channel matches “{escape(which)}”. `/retro history` lists them with their numbers."
+    )

@@ -194,6 +194,13 @@ def not_in_channel_text(*, channel_id: str) -> str:
     )
 
 
+def start_failed_text(*, error: str) -> str:
+    """To the facilitator when Slack refused the retro's start for a reason other than the channel."""
+    return (
+        f"I couldn't start the retro because Slack answered `{escape(error)}`. Please try `/retro new` again."
+    )
+
+
 def _release_section(retro: Retro) -> str:
     lines = release_lines(retro)
     if all(value is None for _, value in lines):

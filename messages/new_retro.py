@@ -55,7 +55,20 @@ RELEASE_BLOCKS = {
     "hotfixes": "release_hotfixes",
     "notes": "release_notes",
 }
-MAX_QUESTION_LENGTH = 200
+# The new-retro modal's fields (RetroService.validate's error keys) -> their block ids.
+FIELDS = {
+    "title": NEW_TITLE_BLOCK,
+    "participants": NEW_PARTICIPANTS_BLOCK,
+    "deadline": NEW_DEADLINE_BLOCK,
+    "format": NEW_FORMAT_BLOCK,
+    "anonymity": NEW_ANONYMITY_BLOCK,
+    "questions": NEW_QUESTIONS_BLOCK,
+    "round_robin_scope": NEW_SCOPE_BLOCK,
+    "turn_hours": NEW_TURN_HOURS_BLOCK,
+    "votes_per_person": NEW_VOTES_BLOCK,
+    "followup_weeks": NEW_FOLLOWUP_BLOCK,
+    **{f"release_{name}": block_id for name, block_id in RELEASE_BLOCKS.items()},
+}
 
 
 def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:

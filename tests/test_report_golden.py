@@ -10,7 +10,7 @@ from typing import Unpack
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.services.retros import build_report
+from bot.services.reports import build_report
 from storage.db import unit_of_work
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
 from tests.factories import RetroFields, make_retro

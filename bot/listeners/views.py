@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, FORMATS, Anonymity, ItemSource
+from bot.domain import FORMATS, Anonymity, ItemSource
 from bot.errors import DomainError, InvalidInput
 from bot.listeners import payloads
 from bot.services import Services
 from bot.services.items import CollectionClosed
-from bot.services.retros import ReleaseInfo, RetroDraft
 from bot.services.surveys import SurveyAnswers
-from messages import closing, common, deadlines, items, new_retro, rounds, survey
+from messages import common, deadlines, items, rounds, survey
 from storage.db import unit_of_work
 
 
 def register(app: App, services: Services) -> None:
-    @app.view(new_retro.NEW_RETRO_CALLBACK)
-    def new_retro_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            services.retros.create(_draft(body, view))
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        ack()
-
     @app.view(survey.SURVEY_CALLBACK)
     def survey_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         retro_id = int(payloads.metadata(view)["retro_id"])
@@ -153,21 +143,6 @@ def register(app: App, services: Services) -> None:
             return
         ack()
 
-    @app.view(closing.CLOSE_CALLBACK)
-    def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        team_id = payloads.team_id(body)
-        try:
-            services.retros.close_by_id(
-                team_id=team_id,
-                retro_id=int(payloads.metadata(view)["retro_id"]),
-                user_id=body["user"]["id"],
-                share_with=payloads.conversation(view, closing.STAKEHOLDER_BLOCK),
-            )
-        except DomainError as exc:
-            ack(response_action="errors", errors={closing.STAKEHOLDER_BLOCK: exc.message})
-            return
-        ack()
-
     @app.view(deadlines.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.timestamp(view, deadlines.EXTEND_DEADLINE_BLOCK)
@@ -199,41 +174,3 @@ def _answer_turn(services: Services, ack: Ack, answer: Callable[[], None], *, er
         ack(response_action="errors", errors={error_block: exc.message})
         return
     ack()
-
-
-def _draft(body: dict[str, Any], view: dict[str, Any]) -> RetroDraft:
-    deadline = payloads.timestamp(view, new_retro.NEW_DEADLINE_BLOCK)
-    deploy = payloads.date_value(view, new_retro.RELEASE_BLOCKS["deploy_date"])
-
-    def release(field: str) -> str | None:
-        return (payloads.text(view, new_retro.RELEASE_BLOCKS[field]) or "").strip() or None
-
-    questions = [q.strip() for q in (payloads.text(view, new_retro.NEW_QUESTIONS_BLOCK) or "").splitlines()]
-    return RetroDraft(
-        team_id=payloads.team_id(body),
-        channel_id=str(payloads.metadata(view)["channel_id"]),
-        facilitator_id=body["user"]["id"],
-        title=payloads.text(view, new_retro.NEW_TITLE_BLOCK) or "",
-        participant_ids=tuple(payloads.users(view, new_retro.NEW_PARTICIPANTS_BLOCK)),
-        deadline=datetime.fromtimestamp(deadline, UTC) if deadline is not None else None,
-        format=payloads.selected(view, new_retro.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
-        anonymity=payloads.selected(view, new_retro.NEW_ANONYMITY_BLOCK) or Anonymity.OPTIONAL,
-        custom_questions=tuple(q for q in questions if q),
-        round_robin_scope=payloads.selected(view, new_retro.NEW_SCOPE_BLOCK) or "everyone",
-        turn_hours=_int(payloads.selected(view, new_retro.NEW_TURN_HOURS_BLOCK), DEFAULT_TURN_HOURS),
-        votes_per_person=_int(payloads.selected(view, new_retro.NEW_VOTES_BLOCK), DEFAULT_VOTES),
-        followup_weeks=_int(payloads.selected(view, new_retro.NEW_FOLLOWUP_BLOCK), 2),
-        release=ReleaseInfo(
-            version=release("version"),
-            deploy_date=date.fromisoformat(deploy) if deploy else None,
-            scope=release("scope"),
-            incidents=release("incidents"),
-            rollbacks=release("rollbacks"),
-            hotfixes=release("hotfixes"),
-            notes=release("notes"),
-        ),
-    )
-
-
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default

@@ -16,12 +16,15 @@ from bot.services.action_item_carryover import ActionItemCarryOver
 from bot.services.action_item_progress import ActionItemProgress
 from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
+from bot.services.closing import ClosingService
 from bot.services.deadlines import DeadlineService
 from bot.services.discussion import DiscussionService
 from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.people import People
 from bot.services.replies import ReplyService
+from bot.services.reports import ReportService
+from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
@@ -37,6 +40,9 @@ class Services:
     timers: Timers
     people: People
     retros: RetroService
+    retro_deliveries: RetroDeliveries
+    closing: ClosingService
+    reports: ReportService
     surveys: SurveyService
     items: ItemService
     deadlines: DeadlineService
@@ -83,6 +89,16 @@ class Services:
             engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
         )
         carryover = ActionItemCarryOver(engine=engine, clock=clock, timers=timers, home=home)
+        retros = RetroService(
+            engine=engine,
+            gateway=gateway,
+            clock=clock,
+            outbox=outbox,
+            people=people,
+            timers=timers,
+            carryover=carryover,
+            home=home,
+        )
         return cls(
             engine=engine,
             gateway=gateway,
@@ -90,16 +106,12 @@ class Services:
             outbox=outbox,
             timers=timers,
             people=people,
-            retros=RetroService(
-                engine=engine,
-                gateway=gateway,
-                clock=clock,
-                outbox=outbox,
-                people=people,
-                timers=timers,
-                carryover=carryover,
-                home=home,
+            retros=retros,
+            retro_deliveries=RetroDeliveries(
+                engine=engine, gateway=gateway, clock=clock, outbox=outbox, retros=retros
             ),
+            closing=ClosingService(engine=engine, clock=clock, outbox=outbox, timers=timers, home=home),
+            reports=ReportService(engine=engine, clock=clock, outbox=outbox),
             surveys=SurveyService(engine=engine, clock=clock, items=items),
             items=items,
             deadlines=deadlines,

@@ -73,9 +73,9 @@ def test_only_the_facilitator_moves_the_round_robin_on(
 
 def test_only_the_facilitator_closes_or_cancels(services: Services, engine: Engine, clock: FakeClock) -> None:
     retro_id = retro_in(engine, clock, "actions")
-    retros = services.retros
+    retros = services.closing
     close = "Only the facilitator, <@UFAC>, can close *Q3 &lt;launch&gt;*."
-    refused(lambda: retros.close_view(team_id="T1", channel_id="C1", user_id="U1"), close)
+    refused(lambda: retros.closable(team_id="T1", channel_id="C1", user_id="U1"), close)
     refused(lambda: retros.close(team_id="T1", channel_id="C1", user_id="U1"), close)
     refused(lambda: retros.close_by_id(team_id="T1", retro_id=retro_id, user_id="U1"), close)
     refused(
@@ -250,16 +250,16 @@ def test_round_robin_controls_and_cancel_need_the_right_retro(
     services: Services, engine: Engine, clock: FakeClock
 ) -> None:
     with pytest.raises(NoRetroHere) as none:
-        services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="x")
+        services.closing.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="x")
     assert none.value.message == "There is no open retro in this channel to cancel."
     with pytest.raises(DomainError) as why:
-        services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="  ")
+        services.closing.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason="  ")
     assert why.value.message == "Say why, so the team knows: `/retro cancel <reason>`."
     retro_id = retro_in(engine, clock, "collecting")
     with pytest.raises(DomainError) as early:
         services.discussion.skip(team_id="T1", channel_id="C1", user_id="UFAC")
     assert early.value.message == "*Q3 &lt;launch&gt;* has no round-robin running (phase: collecting)."
-    services.retros.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason=" " + "r" * 1001)
+    services.closing.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason=" " + "r" * 1001)
     with Session(engine) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.cancel_reason == "r" * 1000
@@ -270,7 +270,7 @@ def test_a_finished_retro_cannot_be_closed_or_moved_on_again(
 ) -> None:
     cancelled = retro_in(engine, clock, "cancelled")
     with pytest.raises(NoRetroHere) as refused:
-        services.retros.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
+        services.closing.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
     assert refused.value.message == "*Q3 &lt;launch&gt;* was cancelled. Start the next one with `/retro new`."
     with Session(engine) as session:
         retro = session.get(Retro, cancelled)
@@ -279,7 +279,7 @@ def test_a_finished_retro_cannot_be_closed_or_moved_on_again(
         session.add(retro)
         session.commit()
     with pytest.raises(NoRetroHere) as refused:
-        services.retros.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
+        services.closing.close_by_id(team_id="T1", retro_id=cancelled, user_id="UFAC")
     assert refused.value.message == (
         "*Q3 &lt;launch&gt;* is already closed and its report is in the channel. Start the next one with `/retro new`."
     )

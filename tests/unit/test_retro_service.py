@@ -13,8 +13,12 @@ from sqlmodel import Session, col, select
 from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
-from bot.services.retros import PROGRESS_EVERY, ReleaseInfo, RetroDraft, RetroService
+from bot.services.closing import ClosingService
+from bot.services.retro_deliveries import PROGRESS_EVERY
+from bot.services.retro_drafts import ReleaseInfo, RetroDraft
+from bot.services.retros import RetroService
 from bot.services.surveys import SurveyAnswers
+from messages.status import status_message
 from storage.models import Delivery, Participant, Retro
 from tests.blockkit import buttons, mrkdwn_text
 from tests.conftest import FakeClock
@@ -36,6 +40,11 @@ def gateway() -> RecordingGateway:
 @pytest.fixture
 def service(services: Services) -> RetroService:
     return services.retros
+
+
+@pytest.fixture
+def closing(services: Services) -> ClosingService:
+    return services.closing
 
 
 def draft(clock: FakeClock, **overrides: Any) -> RetroDraft:
@@ -206,29 +215,47 @@ def test_a_racing_second_start_is_refused_by_the_database(
     assert len(gateway.messages_to(CHANNEL)) == 1
 
 
-def test_status_and_close_are_scoped_to_the_workspace(service: RetroService, clock: FakeClock) -> None:
+def test_status_and_close_are_scoped_to_the_workspace(
+    service: RetroService, services: Services, closing: ClosingService, clock: FakeClock
+) -> None:
     service.create(draft(clock))
     with pytest.raises(NoRetroHere):
-        service.status(team_id="T2", channel_id=CHANNEL)
+        services.reports.status(team_id="T2", channel_id=CHANNEL)
     with pytest.raises(NoRetroHere):
-        service.close(team_id="T2", channel_id=CHANNEL, user_id="UFAC")
-    assert "Sprint 12" in service.status(team_id=TEAM, channel_id=CHANNEL).text
+        closing.close(team_id="T2", channel_id=CHANNEL, user_id="UFAC")
+    found = services.reports.status(team_id=TEAM, channel_id=CHANNEL)
+    message = status_message(
+        retro=found.retro,
+        stats=found.stats,
+        now=found.now,
+        turn_user=found.turn_user,
+        turn_due=found.turn_due,
+    )
+    assert "Sprint 12" in message.text
 
 
 def test_only_the_facilitator_closes(
-    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+    service: RetroService,
+    closing: ClosingService,
+    gateway: RecordingGateway,
+    clock: FakeClock,
+    engine: Engine,
 ) -> None:
     launch(service, gateway, draft(clock))
     sent = len(gateway.sent)
     with pytest.raises(NotFacilitator):
-        service.close(team_id=TEAM, channel_id=CHANNEL, user_id="U1")
+        closing.close(team_id=TEAM, channel_id=CHANNEL, user_id="U1")
     with Session(engine) as session:
         assert session.exec(select(Retro)).one().phase == "collecting"
     assert len(gateway.sent) == sent
 
 
 def test_a_failed_upload_is_reported_and_close_retries_it(
-    service: RetroService, services: Services, gateway: RecordingGateway, clock: FakeClock
+    service: RetroService,
+    closing: ClosingService,
+    services: Services,
+    gateway: RecordingGateway,
+    clock: FakeClock,
 ) -> None:
     retro_id = launch(service, gateway, draft(clock))
     services.surveys.submit(
@@ -238,7 +265,7 @@ def test_a_failed_upload_is_reported_and_close_retries_it(
         answers=SurveyAnswers(items={"start": "Pairing"}, smoothness=6, surprise=None),
     )
     gateway.failures[("files.upload", CHANNEL)] = "internal_error"
-    assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
+    assert closing.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
     gateway.sent  # noqa: B018 - publishing runs: the summary, then an upload that fails
     # Slack may or may not have the file: it is not sent blindly again, the facilitator is told once.
     clock.advance(seconds=1)
@@ -251,7 +278,7 @@ def test_a_failed_upload_is_reported_and_close_retries_it(
 
     del gateway.failures[("files.upload", CHANNEL)]
     clock.advance(seconds=1)
-    assert service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
+    assert closing.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC") == retro_id
     (upload,) = [p for kind, p in gateway.sent if kind == "file"]
     assert "- Pairing" in upload["content"]
     # The thread summary was posted once, not once per attempt; the failure was told once.
@@ -259,7 +286,7 @@ def test_a_failed_upload_is_reported_and_close_retries_it(
     clock.advance(seconds=5)
     assert len(gateway.ephemerals_to("UFAC")) == 1
     with pytest.raises(NoRetroHere, match="already closed"):
-        service.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
+        closing.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
 
 
 def test_start_schedules_the_close_and_nudges_and_close_cancels_them(
@@ -273,7 +300,7 @@ def test_start_schedules_the_close_and_nudges_and_close_cancels_them(
     followup = job_id(JobKind.FOLLOWUP, TEAM, retro_id)
     assert set(jobs.jobs) == {close, followup} | nudges
     assert jobs.jobs[close].run_at == deadline
-    services.retros.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
+    services.closing.close(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC")
     # The follow-up comes weeks after the close; nothing else of the retro is left.
     assert set(jobs.jobs) == {followup}
 
@@ -312,7 +339,7 @@ def test_a_retro_cancelled_while_its_launch_schedules_keeps_no_jobs(
 
     def cancel_first(job: Job) -> None:
         if not jobs.jobs and job.kind == JobKind.CLOSE_COLLECTION:
-            services.retros.cancel(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC", reason="wrong channel")
+            services.closing.cancel(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC", reason="wrong channel")
         schedule(job)
 
     jobs.schedule = cancel_first  # type: ignore[method-assign]

@@ -66,3 +66,33 @@ def test_close_summary_and_notices() -> None:
     ]
     for text in (linked, failed, started):
         assert_escaped(text)
+
+
+def test_the_texts_around_closing_and_cancelling_escape_the_title() -> None:
+    retro = make_retro(None, title=EVIL)
+    assert (
+        closing.cancelled_reply_text(retro=retro)
+        == f"*{ESCAPED_EVIL}* is cancelled. The reason is on record."
+    )
+    assert closing.may_close(retro=retro) == f"can close *{ESCAPED_EVIL}*"
+    assert closing.may_cancel(retro=retro) == f"can cancel *{ESCAPED_EVIL}*"
+    assert closing.was_cancelled_text(retro=retro) == (
+        f"*{ESCAPED_EVIL}* was cancelled. Start the next one with `/retro new`."
+    )
+    assert closing.already_closed_text(retro=retro) == (
+        f"*{ESCAPED_EVIL}* is already closed and its report is in the channel. Start the next one with `/retro new`."
+    )
+    assert closing.report_requested_text(retro=retro) == f"Uploading the report of *{ESCAPED_EVIL}*…"
+    assert closing.report_what(retro=retro) == (
+        f"the report of *{ESCAPED_EVIL}* (run `/retro close` again to retry)"
+    )
+    # A file's title is plain text: not escaped.
+    assert closing.report_title(retro=retro) == f"Retrospective: {EVIL}"
+    assert closing.summary_what(channel_id="C9") == (
+        "the summary for <#C9> (invite me there with `/invite @Rearview`)"
+    )
+
+
+def test_the_close_modal_fields_map_to_its_blocks() -> None:
+    view = closing.close_modal(retro=make_retro(None))
+    assert set(closing.FIELDS.values()) <= {b.get("block_id") for b in view["blocks"]}

@@ -55,3 +55,9 @@ def test_kickoff_caps_the_participant_list() -> None:
     shown = " ".join(f"<@{u}>" for u in participants[:40])
     assert context == f"Participants: {shown} and 260 more"
     assert "<@U0040>" not in all_text(message.blocks)
+
+
+def test_a_failed_start_names_slacks_error_escaped() -> None:
+    assert kickoff.start_failed_text(error="<bad>") == (
+        "I couldn't start the retro because Slack answered `&lt;bad&gt;`. Please try `/retro new` again."
+    )

@@ -107,3 +107,10 @@ def test_new_retro_modal_keeps_a_typed_title_literal_and_omits_an_empty_one() ->
     assert blocks_by_id(view["blocks"])["title"]["element"]["initial_value"] == EVIL
     empty = new_retro.new_retro_modal(channel_id="C1", title="", now=NOW)
     assert "initial_value" not in blocks_by_id(empty["blocks"])["title"]["element"]
+
+
+def test_every_field_of_the_new_retro_modal_maps_to_one_of_its_blocks() -> None:
+    view = new_retro.new_retro_modal(channel_id="C1", title="", now=NOW)
+    block_ids = {b.get("block_id") for b in view["blocks"]}
+    assert set(new_retro.FIELDS.values()) <= block_ids
+    assert {"title", "deadline", "format", "questions", "release_version"} <= set(new_retro.FIELDS)

@@ -1,0 +1,192 @@
+"""Following a retrospective and looking back: `/retro status`, the report (retrospective.md) on request,
+and the channel's history with its chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.domain import Phase, RetroMetrics, RetroStats
+from bot.errors import NoRetroHere
+from bot.outbox import Outbox
+from bot.services.lookup import require_channel_retro, require_retro
+from bot.services.metrics import channel_history, earlier_retros, metrics_for
+from bot.services.recurrence import recurring_problems
+from bot.services.stats import compute_stats
+from messages import closing, history
+from messages.chart import history_chart
+from messages.report import ReportData, render_report
+from storage import repositories as repo
+from storage.db import read_only, unit_of_work
+from storage.models import Retro
+
+
+@dataclass(frozen=True)
+class RetroStatus:
+    """What `/retro status` shows: `turn_user`/`turn_due` are the open round-robin turn's, if any."""
+
+    retro: Retro
+    stats: RetroStats
+    now: datetime
+    turn_user: str | None = None
+    turn_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChannelHistory:
+    """The channel's last retros, newest first, with the figures of those not cancelled."""
+
+    channel_id: str
+    retros: Sequence[Retro]
+    metrics: dict[int, RetroMetrics]
+
+    @property
+    def chartable(self) -> bool:
+        """Two retros or more to draw the chart of."""
+        return len(self.metrics) >= 2
+
+
+class ReportService:
+    def __init__(self, *, engine: Engine, clock: Clock, outbox: Outbox) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.outbox = outbox
+
+    def status(self, *, team_id: str, channel_id: str) -> RetroStatus:
+        """`/retro status`: the channel's retro (its latest, closed or not) and its figures."""
+        with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
+            retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
+            stats = compute_stats(session, retro)
+            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
+            return RetroStatus(
+                retro=retro,
+                stats=stats,
+                now=self.clock(),
+                turn_user=turn.user_id if turn else None,
+                turn_due=turn.due_at if turn else None,
+            )
+
+    def find_for_report(self, *, team_id: str, channel_id: str, which: str) -> Retro:
+        """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
+        with unit_of_work(self.engine) as session:
+            if not which:
+                return require_channel_retro(session, team_id, channel_id, include_closed=True)
+            channel_retros = list(
+                repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            )
+            if which.lstrip("#").isdigit():
+                found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
+            else:
+                found = [r for r in channel_retros if which.lower() in r.title.lower()]
+            if not found:
+                raise NoRetroHere(history.no_match_text(which=which))
+            return found[-1]
+
+    def request_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
+        """`/retro report`: queue the upload; the report is built by a worker, not on the ack path."""
+        with unit_of_work(self.engine) as session:
+            request = self.clock().isoformat()
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="upload_report",
+                args={"retro_id": retro_id, "user_id": user_id},
+                key=f"upload_report:{retro_id}:{user_id}:{request}",
+                retro_id=retro_id,
+            )
+            session.commit()
+
+    def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            report = build_report(session, retro)
+            self.outbox.upload(
+                session,
+                team_id=team_id,
+                channel=retro.channel_id,
+                filename="retrospective.md",
+                content=report,
+                title=closing.report_title(retro=retro),
+                initial_comment=closing.report_comment(retro=retro),
+                retro_id=retro_id,
+                report_to=user_id,
+                what="the report",
+            )
+            session.commit()
+
+    def history(self, *, team_id: str, channel_id: str) -> ChannelHistory:
+        """The channel's last retros with their figures."""
+        with unit_of_work(self.engine) as session:
+            retros = channel_history(session, team_id=team_id, channel_id=channel_id)
+            figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
+        return ChannelHistory(channel_id=channel_id, retros=retros, metrics=figures)
+
+    def request_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        with unit_of_work(self.engine) as session:
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="upload_chart",
+                args={"channel_id": channel_id, "user_id": user_id},
+                key=f"chart:{channel_id}:{self.clock().isoformat()}",
+            )
+            session.commit()
+
+    def upload_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
+        """Task: draw the history chart (matplotlib is slow to start) and queue its upload."""
+        with unit_of_work(self.engine) as session:
+            retros = channel_history(session, team_id=team_id, channel_id=channel_id)
+            plotted = [metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED]
+            if len(plotted) < 2:
+                return
+            self.outbox.upload(
+                session,
+                team_id=team_id,
+                channel=channel_id,
+                filename="retro-history.png",
+                content=history_chart(plotted).hex(),
+                binary=True,
+                title="Retro history",
+                initial_comment=history.CHART_COMMENT,
+                report_to=user_id,
+                what="the history chart",
+            )
+            session.commit()
+
+    def report_markdown(self, *, team_id: str, retro_id: int) -> str:
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            return build_report(session, retro, compute_stats(session, retro))
+
+
+def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
+    """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
+    stats = stats or compute_stats(session, retro)
+    team_id, retro_id = retro.team_id, retro.id
+    previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
+    return render_report(
+        ReportData(
+            retro=retro,
+            participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
+            responses=repo.responses(session=session, team_id=team_id, retro_id=retro_id),
+            items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
+            action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
+            stats=stats,
+            votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+            previous=previous,
+            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id)
+            if previous
+            else [],
+            history=[
+                *(metrics_for(session, r) for r in earlier_retros(session, retro)),
+                metrics_for(session, retro),
+            ],
+            recurring=recurring_problems(session, retro),
+            comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
+        )
+    )
