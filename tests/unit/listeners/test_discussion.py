@@ -33,7 +33,9 @@ def click(action_id: str, value: str, user_id: str = "U1", **fields: Any) -> Cli
     return Click(team_id="T1", user_id=user_id, action_id=action_id, value=value, trigger_id="TR", **fields)
 
 
-def submission(callback_id: str, metadata: dict[str, Any], user_id: str = "U1", **values: Any) -> Submission:
+def submission(
+    callback_id: str, metadata: dict[str, Any], values: dict[str, Any], user_id: str = "U1"
+) -> Submission:
     state = ViewState({block: {VALUE_ACTION: value} for block, value in values.items()})
     return Submission(team_id="T1", user_id=user_id, callback_id=callback_id, metadata=metadata, state=state)
 
@@ -167,7 +169,7 @@ def test_turn_comment_submitted_records_the_comment(
             submission(
                 rounds.TURN_COMMENT_CALLBACK,
                 meta,
-                **{rounds.TURN_ITEM_BLOCK: {"value": "7"}, rounds.TURN_TEXT_BLOCK: {"value": "Agreed"}},
+                {rounds.TURN_ITEM_BLOCK: {"value": "7"}, rounds.TURN_TEXT_BLOCK: {"value": "Agreed"}},
             ),
         )
     assert no_item.value.errors == {"item": "Pick an item from the list (its number, like 12)."}
@@ -177,7 +179,7 @@ def test_turn_comment_submitted_records_the_comment(
         submission(
             rounds.TURN_COMMENT_CALLBACK,
             meta,
-            **{
+            {
                 rounds.TURN_ITEM_BLOCK: {"selected_option": {"value": "1"}},
                 rounds.TURN_TEXT_BLOCK: {"value": " Agreed "},
             },
@@ -200,7 +202,7 @@ def test_turn_add_submitted_adds_a_numbered_item(
             submission(
                 rounds.TURN_ADD_CALLBACK,
                 meta,
-                **{
+                {
                     items.ITEM_CATEGORY_BLOCK: {"selected_option": {"value": "nonsense"}},
                     items.ITEM_TEXT_BLOCK: {"value": "Docs"},
                 },
@@ -213,7 +215,7 @@ def test_turn_add_submitted_adds_a_numbered_item(
         submission(
             rounds.TURN_ADD_CALLBACK,
             meta,
-            **{
+            {
                 items.ITEM_CATEGORY_BLOCK: {"selected_option": {"value": "to_improve"}},
                 items.ITEM_TEXT_BLOCK: {"value": "Docs"},
             },
@@ -281,20 +283,20 @@ def test_root_cause_submitted_notes_it(services: Services, engine: Engine, votin
             submission(
                 rounds.ROOT_CAUSE_CALLBACK,
                 meta,
+                {rounds.ROOT_CAUSE_BLOCK: {"value": "w" * 3001}},
                 user_id="UFAC",
-                **{rounds.ROOT_CAUSE_BLOCK: {"value": "w" * 3001}},
             ),
         )
     assert long.value.errors == {"root_cause": "Keep the note under 3,000 characters."}
     with pytest.raises(NotFacilitator):
         discussion.root_cause_submitted(
             services,
-            submission(rounds.ROOT_CAUSE_CALLBACK, meta, **{rounds.ROOT_CAUSE_BLOCK: {"value": "CI"}}),
+            submission(rounds.ROOT_CAUSE_CALLBACK, meta, {rounds.ROOT_CAUSE_BLOCK: {"value": "CI"}}),
         )
     answer = discussion.root_cause_submitted(
         services,
         submission(
-            rounds.ROOT_CAUSE_CALLBACK, meta, user_id="UFAC", **{rounds.ROOT_CAUSE_BLOCK: {"value": "CI"}}
+            rounds.ROOT_CAUSE_CALLBACK, meta, {rounds.ROOT_CAUSE_BLOCK: {"value": "CI"}}, user_id="UFAC"
         ),
     )
     assert answer is None
