@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.errors import DomainError
 from bot.intents import Kind, Priority, Purpose
 from bot.jobs import JobKind
-from messages import kickoff
+from messages import ballot, kickoff
 from storage.models import Delivery
 
 if TYPE_CHECKING:
@@ -34,10 +34,10 @@ TASKS: dict[str, Task] = {
         # A job of a version that nudged each person on their own names the person.
         **({"user_ids": {a["user_id"]}} if "user_id" in a else {"zone": a["zone"]}),
     ),
-    JobKind.TURN_START: lambda s, t, a: s.discussion.turn_start_due(
+    JobKind.TURN_START: lambda s, t, a: s.round_robin.turn_start_due(
         team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]
     ),
-    JobKind.TURN_TIMEOUT: lambda s, t, a: s.discussion.turn_timeout_due(
+    JobKind.TURN_TIMEOUT: lambda s, t, a: s.round_robin.turn_timeout_due(
         team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]
     ),
     JobKind.CLOSE_VOTING: lambda s, t, a: s.voting.close(team_id=t, retro_id=a["retro_id"]),
@@ -93,8 +93,10 @@ class Effects:
         if name == "home":
             return {"view": s.home.view_for(session, team_id=delivery.team_id, user_id=payload["user_id"])}
         if name == "ballot":
-            messages = s.voting.ballot(
-                team_id=delivery.team_id, retro_id=payload["retro_id"], user_id=payload["user_id"]
+            messages = ballot.ballot_of(
+                s.voting.ballot(
+                    team_id=delivery.team_id, retro_id=payload["retro_id"], user_id=payload["user_id"]
+                )
             )
             part = int(payload.get("part", 0))
             if part >= len(messages):

@@ -1,4 +1,6 @@
-"""Builders for the round-robin and voting: item digests, turn prompts, ballots, results."""
+"""Builders for the round-robin: item digests, turn prompts, the turn modals and the facilitator's replies.
+The Slack ids of the whole discussion (round-robin, ballots, results) are here; voting's builders are in
+messages/ballot.py and messages/results.py."""
 
 from __future__ import annotations
 
@@ -11,26 +13,22 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     InputBlock,
-    MarkdownTextObject,
     NumberInputElement,
     Option,
     OptionGroup,
-    OverflowMenuElement,
     PlainTextInputElement,
-    SectionBlock,
     StaticSelectElement,
 )
 
-from bot.domain import FORMATS, MAX_ITEM_LENGTH, MAX_ROOT_CAUSE_LENGTH, Anonymity
+from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity
 from messages.common import VALUE_ACTION, Message, dicts, modal, mrkdwn
 from messages.items import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
 from messages.text import clip, escape, mention, plural, slack_date
 from storage.models import Item, Retro, Turn
 
 if TYPE_CHECKING:
-    from bot.services.voting import Ranked
+    pass
 
 TURN_COMMENT_ACTION = "turn_comment"
 TURN_ADD_ACTION = "turn_add"
@@ -51,8 +49,12 @@ SECTION_CHARS = 2900  # under the 3000 a section's text may hold
 MAX_SELECT_OPTIONS = 100
 ROOT_CAUSE_RANKS = 3  # the facilitator can note root causes for the top ranks
 
+# The turn modals' fields: domain field name -> block id (adding an item reuses the item modal's blocks).
+TURN_COMMENT_FIELDS = {"item": TURN_ITEM_BLOCK, "text": TURN_TEXT_BLOCK}
+TURN_ADD_FIELDS = {"category": ITEM_CATEGORY_BLOCK, "text": ITEM_TEXT_BLOCK}
 
-def _pack(header: Sequence[Block], body: Sequence[Block], text: str) -> list[Message]:
+
+def pack(header: Sequence[Block], body: Sequence[Block], text: str) -> list[Message]:
     """Split blocks over as many messages as needed; the header opens the first."""
     messages: list[Message] = []
     current: list[Block] = list(header)
@@ -81,7 +83,7 @@ def _lines_to_sections(lines: Sequence[str]) -> list[Block]:
     return sections
 
 
-def _item_line(retro: Retro, item: Item, *, with_author: bool = True) -> str:
+def item_line(retro: Retro, item: Item, *, with_author: bool = True) -> str:
     author = (
         f" — {mention(item.author_id)}"
         if with_author and item.author_id and retro.anonymity != Anonymity.ANONYMOUS
@@ -100,9 +102,9 @@ def items_digest_messages(*, retro: Retro, items: Sequence[Item]) -> list[Messag
     for category in fmt.categories:
         listed = sorted((i for i in items if i.category == category.key), key=lambda i: i.number or 0)
         body.append(mrkdwn(f"{category.emoji} *{category.label}* ({len(listed)})"))
-        body.extend(_lines_to_sections([_item_line(retro, i) for i in listed]) or [mrkdwn("_Nothing here._")])
+        body.extend(_lines_to_sections([item_line(retro, i) for i in listed]) or [mrkdwn("_Nothing here._")])
     header = [mrkdwn(f":inbox_tray: *What came in for {escape(retro.title)}* ({plural(len(items), 'item')})")]
-    return _pack(header, body, text=f"What came in for {escape(retro.title)}")
+    return pack(header, body, text=f"What came in for {escape(retro.title)}")
 
 
 def round_robin_intro_message(*, retro: Retro, order: Sequence[str], now: datetime) -> Message:
@@ -264,120 +266,39 @@ def turn_add_modal(*, retro: Retro, turn: Turn) -> dict[str, Any]:
     )
 
 
-# ---------------------------------------------------------------- voting
-
-
-def voting_open_message(*, retro: Retro, candidates: int) -> Message:
-    closes = slack_date(retro.voting_deadline) if retro.voting_deadline else "when the facilitator closes it"
-    text = (
-        f":ballot_box_with_ballot: *Voting is open* until {closes}: {plural(candidates, 'item')} on the ballot, "
-        f"{plural(retro.votes_per_person, 'vote')} each. Your ballot is in your DMs; you can change your votes "
-        "until voting closes."
-    )
-    return Message(text=text, blocks=dicts([mrkdwn(text)]))
-
-
-def ballot_messages(
-    *, retro: Retro, candidates: Sequence[Item], voted: set[int], now: datetime
-) -> list[Message]:
-    left = retro.votes_per_person - len(voted)
-    closes = slack_date(retro.voting_deadline) if retro.voting_deadline else "soon"
-    header: list[Block] = [
-        mrkdwn(f":ballot_box_with_ballot: *Your ballot for {escape(retro.title)}*"),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"You have *{left} of {retro.votes_per_person}* votes left. Voting closes {closes}."
-                )
-            ]
-        ),
-    ]
-    body: list[Block] = []
-    for item in sorted(candidates, key=lambda i: i.number or 0):
-        mine = item.id in voted
-        body.append(
-            SectionBlock(
-                block_id=f"ballot_{item.id}",
-                text=MarkdownTextObject(
-                    text=clip(("✅ " if mine else "") + _item_line(retro, item, with_author=False), 3000)
-                ),
-                accessory=ButtonElement(
-                    text="Remove vote" if mine else "Vote",
-                    action_id=UNVOTE_ACTION if mine else VOTE_ACTION,
-                    value=f"{retro.id}:{item.id}",
-                    style=None if mine else "primary",
-                ),
-            )
-        )
-    if not body:
-        body.append(mrkdwn("_There is nothing to vote on._"))
-    return _pack(header, body, text=f"Your ballot for {escape(retro.title)}")
-
-
-def results_messages(*, retro: Retro, ranked: Sequence[Ranked]) -> list[Message]:
-    header: list[Block] = [mrkdwn(f":trophy: *Voting results for {escape(retro.title)}*")]
-    body: list[Block] = []
-    for entry in ranked:
-        place = f"={entry.rank}" if entry.tied else f"{entry.rank}"
-        line = (
-            f"*{place}.* {plural(entry.votes, 'vote')} · {_item_line(retro, entry.item, with_author=False)}"
-        )
-        options = [Option(value=f"action:{entry.item.id}", text="Turn into action item")]
-        if entry.rank <= ROOT_CAUSE_RANKS and entry.votes > 0:
-            options.append(Option(value=f"root:{entry.item.id}", text="Add a root cause"))
-        body.append(
-            SectionBlock(
-                block_id=f"result_{entry.item.id}",
-                text=MarkdownTextObject(text=clip(line, 3000)),
-                accessory=OverflowMenuElement(action_id=RESULT_MENU_ACTION, options=options),
-            )
-        )
-    if not body:
-        body.append(mrkdwn("_Nothing was on the ballot._"))
-    body.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Equal counts share a place (=). From each item's menu the facilitator turns it into "
-                    "an action item or notes its root cause."
-                )
-            ]
-        )
-    )
-    body.append(
-        ActionsBlock(
-            elements=[ButtonElement(text="Add action item", action_id=NEW_ACTION_ACTION, value=str(retro.id))]
-        )
-    )
-    return _pack(header, body, text=f"Voting results for {escape(retro.title)}")
-
-
-def root_cause_modal(*, retro: Retro, item: Item) -> dict[str, Any]:
-    return modal(
-        title="Root cause",
-        callback_id=ROOT_CAUSE_CALLBACK,
-        submit="Save",
-        close="Cancel",
-        private_metadata=json.dumps({"item_id": item.id}),
-        blocks=[
-            mrkdwn(f"*#{item.number}* {escape(item.text)}"),
-            InputBlock(
-                block_id=ROOT_CAUSE_BLOCK,
-                label="Why did it happen? (for example 5 whys)",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=VALUE_ACTION,
-                    multiline=True,
-                    max_length=MAX_ROOT_CAUSE_LENGTH,
-                    initial_value=item.root_cause or None,
-                    placeholder="Why? → Why? → Why? → Why? → Why?",
-                ),
-            ),
-        ],
-    )
-
-
 def unreachable_text(*, what: str, failed: Sequence[tuple[str, str]]) -> str:
     lines = [f"I could not send {what} to:"]
     lines.extend(f"• {mention(user)}: `{escape(error)}`" for user, error in failed)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- answers and refusals
+
+
+def passed_text() -> str:
+    return "You passed. Thanks! The next person is up."
+
+
+def turn_dm_what(*, user_id: str) -> str:
+    """How a turn's DM is named to the facilitator if it cannot be delivered."""
+    return f"their turn's DM to {mention(user_id)}"
+
+
+def not_your_turn_text(*, owner_id: str) -> str:
+    return f"This is {mention(owner_id)}'s turn, not yours: you can answer on your own turn."
+
+
+def no_round_robin_text(*, retro: Retro) -> str:
+    return f"*{escape(retro.title)}* has no round-robin running (phase: {retro.phase})."
+
+
+def skipped_text(*, user_id: str) -> str:
+    return f"Skipped {mention(user_id)}'s turn."
+
+
+def paused_text() -> str:
+    return "The round-robin is paused. `/retro resume` continues it where it stopped."
+
+
+def resumed_text() -> str:
+    return "The round-robin continues."

@@ -7,6 +7,7 @@ import re
 
 from bot.errors import DomainError, InvalidInput
 from bot.listeners.answers import Answer, OpenModal, Reply, Respond
+from bot.listeners.discussion import root_cause_modal
 from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
@@ -69,9 +70,7 @@ def result_menu(services: Services, request: Click) -> Answer:
     what, item_id = request.parts()
     if what == "root":
         return OpenModal(
-            services.voting.root_cause_view(
-                team_id=request.team_id, item_id=int(item_id), user_id=request.user_id
-            )
+            root_cause_modal(services, team_id=request.team_id, item_id=int(item_id), user_id=request.user_id)
         )
     retro_id = services.action_items.retro_of_item(team_id=request.team_id, item_id=int(item_id))
     new = services.action_items.new_item(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,7 +10,7 @@ from slack_bolt import Ack, App
 from bot.errors import DomainError
 from bot.listeners import payloads
 from bot.services import Services
-from messages import common, items, replies, rounds
+from messages import common, items, replies
 from storage.db import unit_of_work
 
 
@@ -62,39 +61,6 @@ def register(app: App, services: Services) -> None:
             services.outbox.update_view(session, team_id=team_id, view_id=body["view"]["id"], view=view)
             session.commit()
 
-    @app.action(rounds.TURN_COMMENT_ACTION)
-    def turn_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        _open_turn_view(services, body, services.discussion.comment_view, int(action["value"]))
-
-    @app.action(rounds.TURN_ADD_ACTION)
-    def turn_add(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        _open_turn_view(services, body, services.discussion.add_view, int(action["value"]))
-
-    @app.action(rounds.TURN_PASS_ACTION)
-    def turn_pass(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        try:
-            services.discussion.pass_turn(
-                team_id=payloads.team_id(body),
-                turn_id=int(action["value"]),
-                user_id=body["user"]["id"],
-                response_url=body["response_url"],
-            )
-        except DomainError as exc:
-            _respond(services, body, exc.message, replace=False)
-
-    @app.action(rounds.VOTE_ACTION)
-    def vote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        _ballot_click(services, body, action, services.voting.vote)
-
-    @app.action(rounds.UNVOTE_ACTION)
-    def unvote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        _ballot_click(services, body, action, services.voting.unvote)
-
     @app.action(re.compile(f"^{replies.PICK_CATEGORY_ACTION}:"))
     def pick_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -113,36 +79,6 @@ def register(app: App, services: Services) -> None:
             channel_id=body["container"]["channel_id"],
             value=action["value"],
         )
-
-
-def _open_turn_view(
-    services: Services, body: dict[str, Any], build: Callable[..., dict[str, Any]], turn_id: int
-) -> None:
-    try:
-        view = build(team_id=payloads.team_id(body), turn_id=turn_id, user_id=body["user"]["id"])
-    except DomainError as exc:
-        view = common.notice_modal(title="Round-robin", text=exc.message)
-    services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
-
-
-def _ballot_click(
-    services: Services,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    change: Callable[..., list[common.Message]],
-) -> None:
-    retro_id, item_id = (int(part) for part in action["value"].split(":"))
-    try:
-        ballot = change(
-            team_id=payloads.team_id(body), retro_id=retro_id, user_id=body["user"]["id"], item_id=item_id
-        )
-    except DomainError as exc:
-        _respond(services, body, exc.message, replace=False)
-        return
-    # Replace the clicked ballot message with its new state (a ballot may span several messages).
-    clicked = {b.get("block_id") for b in body["message"]["blocks"]}
-    message = next((m for m in ballot if clicked & {b.get("block_id") for b in m.blocks}), ballot[0])
-    _respond(services, body, message.text, replace=True, message_blocks=message.blocks)
 
 
 def _respond(

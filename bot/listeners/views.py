@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from bot.listeners import payloads
 from bot.services import Services
 from bot.services.items import CollectionClosed
 from bot.services.surveys import SurveyAnswers
-from messages import common, deadlines, items, rounds, survey
+from messages import common, deadlines, items, survey
 from storage.db import unit_of_work
 
 
@@ -93,56 +92,6 @@ def register(app: App, services: Services) -> None:
                 services.outbox.update_view(session, team_id=team_id, view_id=root, view=listing)
                 session.commit()
 
-    @app.view(rounds.TURN_COMMENT_CALLBACK)
-    def turn_comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        number = payloads.selected(view, rounds.TURN_ITEM_BLOCK) or payloads.number(
-            view, rounds.TURN_ITEM_BLOCK
-        )
-        _answer_turn(
-            services,
-            ack,
-            lambda: services.discussion.comment(
-                team_id=payloads.team_id(body),
-                turn_id=int(payloads.metadata(view)["turn_id"]),
-                user_id=body["user"]["id"],
-                item_number=int(number) if number and number.isdigit() else None,
-                text=payloads.text(view, rounds.TURN_TEXT_BLOCK) or "",
-            ),
-            error_block=rounds.TURN_TEXT_BLOCK,
-        )
-
-    @app.view(rounds.TURN_ADD_CALLBACK)
-    def turn_add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        _answer_turn(
-            services,
-            ack,
-            lambda: services.discussion.add(
-                team_id=payloads.team_id(body),
-                turn_id=int(payloads.metadata(view)["turn_id"]),
-                user_id=body["user"]["id"],
-                category=payloads.selected(view, items.ITEM_CATEGORY_BLOCK) or "",
-                text=payloads.text(view, items.ITEM_TEXT_BLOCK) or "",
-            ),
-            error_block=items.ITEM_TEXT_BLOCK,
-        )
-
-    @app.view(rounds.ROOT_CAUSE_CALLBACK)
-    def root_cause_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            services.voting.set_root_cause(
-                team_id=payloads.team_id(body),
-                item_id=int(payloads.metadata(view)["item_id"]),
-                user_id=body["user"]["id"],
-                text=payloads.text(view, rounds.ROOT_CAUSE_BLOCK) or "",
-            )
-        except InvalidInput as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors={rounds.ROOT_CAUSE_BLOCK: exc.message})
-            return
-        ack()
-
     @app.view(deadlines.EXTEND_CALLBACK)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         chosen = payloads.timestamp(view, deadlines.EXTEND_DEADLINE_BLOCK)
@@ -160,17 +109,3 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={deadlines.EXTEND_DEADLINE_BLOCK: exc.message})
             return
         ack()
-
-
-def _answer_turn(services: Services, ack: Ack, answer: Callable[[], None], *, error_block: str) -> None:
-    """Record the answer, end the turn and queue what it causes before the ack: errors go back into the
-    modal, and nothing here waits on Slack."""
-    try:
-        answer()
-    except InvalidInput as exc:
-        ack(response_action="errors", errors=exc.errors)
-        return
-    except DomainError as exc:
-        ack(response_action="errors", errors={error_block: exc.message})
-        return
-    ack()

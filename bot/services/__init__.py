@@ -18,7 +18,7 @@ from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
 from bot.services.closing import ClosingService
 from bot.services.deadlines import DeadlineService
-from bot.services.discussion import DiscussionService
+from bot.services.facilitation import Facilitation
 from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.people import People
@@ -26,8 +26,10 @@ from bot.services.replies import ReplyService
 from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
+from bot.services.round_robin import RoundRobin
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
+from bot.services.turns import TurnService
 from bot.services.voting import VotingService
 
 
@@ -47,7 +49,9 @@ class Services:
     items: ItemService
     deadlines: DeadlineService
     replies: ReplyService
-    discussion: DiscussionService
+    round_robin: RoundRobin  # the turns' order and timing
+    turns: TurnService  # answering a turn
+    facilitation: Facilitation  # /retro next|skip|pause|resume
     voting: VotingService
     action_items: ActionItemService
     action_item_progress: ActionItemProgress
@@ -72,18 +76,11 @@ class Services:
         home = HomeService(engine=engine, outbox=outbox, clock=clock)
         items = ItemService(engine=engine, clock=clock, keys=keys)
         voting = VotingService(engine=engine, outbox=outbox, clock=clock, timers=timers, keys=keys, home=home)
-        discussion = DiscussionService(
-            engine=engine,
-            outbox=outbox,
-            clock=clock,
-            timers=timers,
-            items=items,
-            voting=voting,
-            home=home,
-            rng=rng,
+        round_robin = RoundRobin(
+            engine=engine, outbox=outbox, clock=clock, timers=timers, voting=voting, home=home, rng=rng
         )
         deadlines = DeadlineService(
-            engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=discussion
+            engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=round_robin
         )
         action_items = ActionItemService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
@@ -116,7 +113,18 @@ class Services:
             items=items,
             deadlines=deadlines,
             replies=ReplyService(items=items, outbox=outbox, engine=engine),
-            discussion=discussion,
+            round_robin=round_robin,
+            turns=TurnService(
+                engine=engine, outbox=outbox, clock=clock, items=items, round_robin=round_robin
+            ),
+            facilitation=Facilitation(
+                engine=engine,
+                outbox=outbox,
+                clock=clock,
+                timers=timers,
+                round_robin=round_robin,
+                voting=voting,
+            ),
             voting=voting,
             action_items=action_items,
             action_item_progress=ActionItemProgress(

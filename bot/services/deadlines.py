@@ -26,7 +26,7 @@ from storage.db import unit_of_work
 from storage.models import Delivery, Nudge, Retro
 
 if TYPE_CHECKING:
-    from bot.services.discussion import DiscussionService
+    from bot.services.round_robin import RoundRobin
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class DeadlineService:
         outbox: Outbox,
         clock: Clock,
         timers: Timers,
-        discussion: DiscussionService,
+        discussion: RoundRobin,
     ) -> None:
         self.engine = engine
         self.outbox = outbox

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ROOT_CAUSE_LENGTH, VOTING_TIME_HOURS, Phase
@@ -20,8 +20,8 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
-from messages import common, rounds
-from messages.text import escape, mention
+from messages import ballot, results
+from storage import discussion as queries
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.models import Item, Retro, Vote
@@ -35,6 +35,16 @@ class Ranked:
     tied: bool
     votes: int
     item: Item
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One person's ballot as it stands: what is on it, what they voted for, and when it is drawn."""
+
+    retro: Retro
+    candidates: list[Item]
+    voted: set[int]
+    now: datetime
 
 
 class VotingService:
@@ -79,11 +89,11 @@ class VotingService:
         session.add(retro)
         later.jobs += self.timers.voting(retro)
         candidates = self._candidates(session, retro)
-        opened = rounds.voting_open_message(retro=retro, candidates=len(candidates))
+        opened = ballot.voting_open_message(retro=retro, candidates=len(candidates))
         self.outbox.in_thread(
             session, retro, text=opened.text, blocks=opened.blocks, key=f"voting:{retro_id}"
         )
-        parts = len(rounds.ballot_messages(retro=retro, candidates=candidates, voted=set(), now=now))
+        parts = len(ballot.ballot_messages(retro=retro, candidates=candidates, voted=set(), now=now))
         people = [p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
         for user_id in people:
             for part in range(parts):
@@ -97,7 +107,7 @@ class VotingService:
                         "retro_id": retro_id,
                         "user_id": user_id,
                         "part": part,
-                        "what": f"a ballot to {mention(user_id)}",
+                        "what": ballot.ballot_what(user_id=user_id),
                     },
                     key=f"ballot:{retro_id}:{user_id}:{part}",
                     lane=f"conv:{user_id}",
@@ -109,14 +119,14 @@ class VotingService:
 
     # ------------------------------------------------------------ ballots
 
-    def ballot(self, *, team_id: str, retro_id: int, user_id: str) -> list[common.Message]:
+    def ballot(self, *, team_id: str, retro_id: int, user_id: str) -> Ballot:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             candidates = self._candidates(session, retro)
             mine = self._my_votes(session, retro, user_id)
-        return rounds.ballot_messages(retro=retro, candidates=candidates, voted=mine, now=self.clock())
+        return Ballot(retro=retro, candidates=candidates, voted=mine, now=self.clock())
 
-    def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[common.Message]:
+    def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> Ballot:
         """Give a vote; pressing twice counts once. Raises DomainError with what to do."""
         with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
@@ -144,16 +154,15 @@ class VotingService:
                     session.rollback()  # the same click arrived twice: one vote
         return self.ballot(team_id=team_id, retro_id=retro_id, user_id=user_id)
 
-    def unvote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> list[common.Message]:
+    def unvote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> Ballot:
         with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id)
-            session.exec(
-                delete(Vote).where(
-                    col(Vote.team_id) == team_id,
-                    col(Vote.retro_id) == retro_id,
-                    col(Vote.item_id) == item_id,
-                    col(Vote.voter_hash) == self._voter(retro, user_id),
-                )
+            queries.remove_vote(
+                session,
+                team_id=team_id,
+                retro_id=retro_id,
+                item_id=item_id,
+                voter_hash=self._voter(retro, user_id),
             )
             session.commit()
         return self.ballot(team_id=team_id, retro_id=retro_id, user_id=user_id)
@@ -177,7 +186,7 @@ class VotingService:
         session.add(retro)
         later.cancel += self.timers.voting_ids(retro)
         ranked = self.results(session, retro)
-        for part, message in enumerate(rounds.results_messages(retro=retro, ranked=ranked)):
+        for part, message in enumerate(results.results_messages(retro=retro, ranked=ranked)):
             self.outbox.in_thread(
                 session, retro, text=message.text, blocks=message.blocks, key=f"results:{retro.id}:{part}"
             )
@@ -200,17 +209,16 @@ class VotingService:
 
     # ------------------------------------------------------------ root causes
 
-    def root_cause_view(self, *, team_id: str, item_id: int, user_id: str) -> dict[str, object]:
+    def root_cause_item(self, *, team_id: str, item_id: int, user_id: str) -> tuple[Retro, Item]:
+        """The item whose root cause the facilitator notes, and its retro; only they may."""
         with unit_of_work(self.engine) as session:
             item, retro = self._facilitators_item(session, team_id, item_id, user_id)
-            return rounds.root_cause_modal(retro=retro, item=item)
+            return retro, item
 
     def set_root_cause(self, *, team_id: str, item_id: int, user_id: str, text: str) -> None:
         cleaned = text.strip()
         if len(cleaned) > MAX_ROOT_CAUSE_LENGTH:
-            raise InvalidInput(
-                {rounds.ROOT_CAUSE_BLOCK: f"Keep the note under {MAX_ROOT_CAUSE_LENGTH:,} characters."}
-            )
+            raise InvalidInput({"root_cause": f"Keep the note under {MAX_ROOT_CAUSE_LENGTH:,} characters."})
         with unit_of_work(self.engine) as session:
             item, _retro = self._facilitators_item(session, team_id, item_id, user_id)
             item.root_cause = cleaned or None
@@ -222,7 +230,7 @@ class VotingService:
     def _facilitators_item(
         self, session: Session, team_id: str, item_id: int, user_id: str
     ) -> tuple[Item, Retro]:
-        item = session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+        item = queries.item(session, team_id=team_id, item_id=item_id)
         if item is None:
             raise DomainError("That item no longer exists.")
         retro = require_retro(session, team_id, item.retro_id)
@@ -233,7 +241,7 @@ class VotingService:
         retro = require_retro(session, team_id, retro_id)
         deadline = retro.voting_deadline
         if retro.phase != Phase.VOTING or (deadline is not None and self.clock() >= deadline):
-            raise DomainError(f"Voting for *{escape(retro.title)}* is closed.")
+            raise DomainError(ballot.voting_closed_text(retro=retro))
         return retro
 
     def _candidates(self, session: Session, retro: Retro) -> list[Item]:
@@ -249,10 +257,4 @@ class VotingService:
 
     def _my_votes(self, session: Session, retro: Retro, user_id: str) -> set[int]:
         voter = self._voter(retro, user_id)
-        return set(
-            session.exec(
-                select(Vote.item_id).where(
-                    Vote.team_id == retro.team_id, Vote.retro_id == retro.id, Vote.voter_hash == voter
-                )
-            ).all()
-        )
+        return queries.votes_of(session, team_id=retro.team_id, retro_id=retro.id, voter_hash=voter)

@@ -36,8 +36,8 @@ TEAM = "T1"
 TASK_OF = {
     JobKind.CLOSE_COLLECTION: "deadlines.close_at_deadline",
     JobKind.NUDGE: "deadlines.nudge",
-    JobKind.TURN_START: "discussion.turn_start_due",
-    JobKind.TURN_TIMEOUT: "discussion.turn_timeout_due",
+    JobKind.TURN_START: "round_robin.turn_start_due",
+    JobKind.TURN_TIMEOUT: "round_robin.turn_timeout_due",
     JobKind.CLOSE_VOTING: "voting.close",
     JobKind.ACTION_REMINDER: "action_items.remind",
     JobKind.FOLLOWUP: "action_items.followup",

@@ -51,7 +51,7 @@ def test_only_the_facilitator_moves_the_round_robin_on(
     services: Services, engine: Engine, clock: FakeClock
 ) -> None:
     retro_id = retro_in(engine, clock, "discussing")
-    discussion = services.discussion
+    discussion = services.facilitation
     where = {"team_id": "T1", "channel_id": "C1", "user_id": "U1"}
     refused(lambda: discussion.check_next(**where), "Only the facilitator, <@UFAC>, can move the retro on.")
     refused(lambda: discussion.skip(**where), "Only the facilitator, <@UFAC>, can skip a turn.")
@@ -64,8 +64,8 @@ def test_only_the_facilitator_moves_the_round_robin_on(
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.phase == "discussing" and retro.paused_at is None
     # The facilitator may: pausing works, and the refusals above were about the person.
-    assert services.discussion.check_next(team_id="T1", channel_id="C1", user_id="UFAC").id == retro_id
-    services.discussion.pause(team_id="T1", channel_id="C1", user_id="UFAC")
+    assert services.facilitation.check_next(team_id="T1", channel_id="C1", user_id="UFAC").id == retro_id
+    services.facilitation.pause(team_id="T1", channel_id="C1", user_id="UFAC")
     with Session(engine) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.paused_at is not None
@@ -257,7 +257,7 @@ def test_round_robin_controls_and_cancel_need_the_right_retro(
     assert why.value.message == "Say why, so the team knows: `/retro cancel <reason>`."
     retro_id = retro_in(engine, clock, "collecting")
     with pytest.raises(DomainError) as early:
-        services.discussion.skip(team_id="T1", channel_id="C1", user_id="UFAC")
+        services.facilitation.skip(team_id="T1", channel_id="C1", user_id="UFAC")
     assert early.value.message == "*Q3 &lt;launch&gt;* has no round-robin running (phase: collecting)."
     services.closing.cancel(team_id="T1", channel_id="C1", user_id="UFAC", reason=" " + "r" * 1001)
     with Session(engine) as session:
@@ -285,7 +285,7 @@ def test_a_finished_retro_cannot_be_closed_or_moved_on_again(
     )
     retro_in(engine, clock, "actions", title="Sprint 12")
     with pytest.raises(DomainError) as over:
-        services.discussion.check_next(team_id="T1", channel_id="C1", user_id="UFAC")
+        services.facilitation.check_next(team_id="T1", channel_id="C1", user_id="UFAC")
     assert over.value.message == (
         "Voting is over and the results are in the thread. Run `/retro close` to publish the report."
     )

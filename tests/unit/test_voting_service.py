@@ -12,7 +12,8 @@ from bot.domain import MAX_ROOT_CAUSE_LENGTH
 from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.jobs import JobKind, job_id
 from bot.services import Services
-from messages.rounds import ROOT_CAUSE_BLOCK
+from messages.ballot import ballot_of
+from messages.results import root_cause_modal
 from storage.models import Item, Participant, Retro, Vote
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
@@ -113,7 +114,7 @@ def test_only_the_facilitator_notes_root_causes(
     voting = services.voting
     for who in ("U1", "UFAC "):
         with pytest.raises(NotFacilitator) as refused:
-            voting.root_cause_view(team_id="T1", item_id=first, user_id=who)
+            voting.root_cause_item(team_id="T1", item_id=first, user_id=who)
         assert refused.value.message == "Only the facilitator, <@UFAC>, can add root-cause notes."
         with pytest.raises(NotFacilitator):
             voting.set_root_cause(team_id="T1", item_id=first, user_id=who, text="Nobody owned CI")
@@ -121,7 +122,8 @@ def test_only_the_facilitator_notes_root_causes(
         voting.set_root_cause(team_id="T2", item_id=first, user_id="UFAC", text="Nobody owned CI")
     assert gone.value.message == "That item no longer exists."
 
-    view = voting.root_cause_view(team_id="T1", item_id=second, user_id="UFAC")
+    retro, item = voting.root_cause_item(team_id="T1", item_id=second, user_id="UFAC")
+    view = root_cause_modal(retro=retro, item=item)
     assert "*#2* Pairing" in mrkdwn_text(view["blocks"])
     voting.set_root_cause(
         team_id="T1", item_id=second, user_id="UFAC", text="  " + "w" * MAX_ROOT_CAUSE_LENGTH
@@ -130,7 +132,7 @@ def test_only_the_facilitator_notes_root_causes(
         voting.set_root_cause(
             team_id="T1", item_id=first, user_id="UFAC", text="w" * (MAX_ROOT_CAUSE_LENGTH + 1)
         )
-    assert invalid.value.errors == {ROOT_CAUSE_BLOCK: "Keep the note under 3,000 characters."}
+    assert invalid.value.errors == {"root_cause": "Keep the note under 3,000 characters."}
     with Session(engine) as session:
         notes = {i.id: i.root_cause for i in session.exec(select(Item))}
     assert notes[second] == "w" * MAX_ROOT_CAUSE_LENGTH
@@ -195,11 +197,15 @@ def test_voting_opens_once_with_a_ballot_for_everyone_and_a_job_to_close_it(
 
 def test_each_vote_answers_with_the_updated_ballot(services: Services, ballot: tuple[int, list[int]]) -> None:
     retro_id, (first, second, _third) = ballot
-    (after_vote,) = services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    (after_vote,) = ballot_of(
+        services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    )
     assert "You have *1 of 2* votes left." in mrkdwn_text(after_vote.blocks)
     assert f"ballot_{first}" in str(after_vote.blocks) and "Remove vote" in str(after_vote.blocks)
     services.voting.vote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=second)
-    (after_unvote,) = services.voting.unvote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    (after_unvote,) = ballot_of(
+        services.voting.unvote(team_id="T1", retro_id=retro_id, user_id="U1", item_id=first)
+    )
     assert "You have *1 of 2* votes left." in mrkdwn_text(after_unvote.blocks)
     assert str(after_unvote.blocks).count("Remove vote") == 1
 

@@ -1,0 +1,70 @@
+"""Queries of the discussion: a retro's turns, the items people refer to by number, and votes. Every one
+is scoped to a workspace (`team_id`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from storage.models import Item, Turn, Vote
+
+
+def turns(session: Session, *, team_id: str, retro_id: int) -> list[Turn]:
+    """The retro's turns, in their order."""
+    return list(
+        session.exec(
+            select(Turn)
+            .where(Turn.team_id == team_id, Turn.retro_id == retro_id)
+            .order_by(col(Turn.position))
+        ).all()
+    )
+
+
+def turn_in_retro(session: Session, *, team_id: str, retro_id: int, turn_id: int) -> Turn | None:
+    return session.exec(
+        select(Turn).where(Turn.team_id == team_id, Turn.retro_id == retro_id, Turn.id == turn_id)
+    ).first()
+
+
+def turn(session: Session, *, team_id: str, turn_id: int) -> Turn | None:
+    return session.exec(select(Turn).where(Turn.team_id == team_id, Turn.id == turn_id)).first()
+
+
+def item(session: Session, *, team_id: str, item_id: int) -> Item | None:
+    return session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+
+
+def numbered_item(session: Session, *, team_id: str, retro_id: int, number: int | None) -> Item | None:
+    """The retro's item people call #`number`."""
+    return session.exec(
+        select(Item).where(Item.team_id == team_id, Item.retro_id == retro_id, Item.number == number)
+    ).first()
+
+
+def highest_item_number(session: Session, *, team_id: str, retro_id: int) -> int | None:
+    highest: int | None = session.exec(
+        select(func.max(Item.number)).where(Item.team_id == team_id, Item.retro_id == retro_id)
+    ).one()
+    return highest
+
+
+def votes_of(session: Session, *, team_id: str, retro_id: int, voter_hash: str) -> set[int]:
+    """The items one voter voted for."""
+    return set(
+        session.exec(
+            select(Vote.item_id).where(
+                Vote.team_id == team_id, Vote.retro_id == retro_id, Vote.voter_hash == voter_hash
+            )
+        ).all()
+    )
+
+
+def remove_vote(session: Session, *, team_id: str, retro_id: int, item_id: int, voter_hash: str) -> None:
+    session.exec(
+        delete(Vote).where(
+            col(Vote.team_id) == team_id,
+            col(Vote.retro_id) == retro_id,
+            col(Vote.item_id) == item_id,
+            col(Vote.voter_hash) == voter_hash,
+        )
+    )
