@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain import Anonymity, RetroFormat
-from messages.text import clip
+from messages.text import clip, mention
 from storage.models import Retro
 
 OPEN_SURVEY_ACTION = "survey_open"
@@ -116,3 +116,8 @@ def anonymity_blocks(retro: Retro, *, checked: bool, what: str) -> list[Block]:
         Anonymity.NAMED: "This retro is named: your answers are recorded with your name.",
     }[Anonymity(retro.anonymity)]
     return [ContextBlock(elements=[MarkdownTextObject(text=text)])]
+
+
+def not_facilitator_text(*, facilitator_id: str, may: str) -> str:
+    """A refusal that says who can: `may` ends the sentence, as in "can close *Q3*" (already mrkdwn)."""
+    return f"Only the facilitator, {mention(facilitator_id)}, {may}."

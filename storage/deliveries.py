@@ -93,6 +93,18 @@ def by_key(session: Session, *, team_id: str, key: str) -> Delivery | None:
     return session.exec(select(Delivery).where(Delivery.team_id == team_id, Delivery.key == key)).first()
 
 
+def any_unsent(session: Session, *, team_id: str, keys: Sequence[str]) -> bool:
+    """Whether one of these intents is still waiting or being sent."""
+    found = session.exec(
+        select(Delivery.id).where(
+            Delivery.team_id == team_id,
+            col(Delivery.key).in_(keys),
+            col(Delivery.state).in_(("pending", "sending")),
+        )
+    ).first()
+    return found is not None
+
+
 def earliest_retry(session: Session, *, now: datetime) -> datetime | None:
     """When the first delivery waiting on time (a retry, a rate limit) becomes due."""
     return session.exec(

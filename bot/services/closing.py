@@ -4,7 +4,7 @@ stakeholders, or cancelling it."""
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.delivering import Defer
@@ -19,9 +19,10 @@ from bot.services.reports import build_report
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
 from messages import closing
+from storage import deliveries
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import Delivery, Retro
+from storage.models import Retro
 
 
 class ClosingService:
@@ -111,16 +112,7 @@ class ClosingService:
         with unit_of_work(self.engine) as session:
             retro = self._retro(team_id, retro_id, session)
             linking = [f"summary:{retro_id}", f"permalink:summary:{retro_id}"]
-            if (
-                retro.report_url is None
-                and session.exec(
-                    select(Delivery.id).where(
-                        Delivery.team_id == team_id,
-                        col(Delivery.key).in_(linking),
-                        col(Delivery.state).in_(("pending", "sending")),
-                    )
-                ).first()
-            ):
+            if retro.report_url is None and deliveries.any_unsent(session, team_id=team_id, keys=linking):
                 raise Defer(1.0)  # the summary in the thread, which it links to, is on its way
             stats = compute_stats(session, retro)
             fmt = FORMATS[retro.format]
@@ -189,7 +181,7 @@ class ClosingService:
 
     @staticmethod
     def _mark_purpose(session: Session, team_id: str, key: str, purpose: Purpose) -> None:
-        found = session.exec(select(Delivery).where(Delivery.team_id == team_id, Delivery.key == key)).first()
+        found = deliveries.by_key(session, team_id=team_id, key=key)
         if found is not None and found.purpose is None and found.state == "pending":
             found.purpose = str(purpose)
             session.add(found)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import NotFacilitator
-from messages.text import mention
+from messages.common import not_facilitator_text
 from storage.models import Retro
 
 
@@ -11,4 +11,4 @@ def only_facilitator(retro: Retro, user_id: str, may: str) -> None:
     """Refuse anyone but the retro's facilitator. `may` ends the sentence "Only the facilitator, @them, …",
     as in "can close *Q3*" or "decides on earlier action items"."""
     if retro.facilitator_id != user_id:
-        raise NotFacilitator(f"Only the facilitator, {mention(retro.facilitator_id)}, {may}.")
+        raise NotFacilitator(not_facilitator_text(facilitator_id=retro.facilitator_id, may=may))

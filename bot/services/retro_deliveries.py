@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.gateway import SlackCallFailed, SlackGateway
@@ -17,6 +17,7 @@ from bot.intents import Kind, describe, started_key
 from bot.outbox import Outbox
 from bot.services.lookup import require_retro
 from bot.services.retros import RetroService
+from storage import deliveries
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.deliveries import unreported_failures
@@ -86,9 +87,7 @@ class RetroDeliveries:
         """Where the invitations are, for the facilitator's "started" note."""
         retro = require_retro(session, team_id, retro_id)
         people = repo.participants(session=session, team_id=team_id, retro_id=retro_id)
-        started = session.exec(
-            select(Delivery).where(Delivery.team_id == team_id, Delivery.key == started_key(retro_id))
-        ).first()
+        started = deliveries.by_key(session, team_id=team_id, key=started_key(retro_id))
         earlier = started.payload.get("unreachable", []) if started else []
         failed = [(str(u), str(e)) for u, e in earlier] + [
             (p.user_id, p.invite_error) for p in people if p.invite_error
