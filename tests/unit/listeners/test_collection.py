@@ -16,7 +16,7 @@ from bot.listeners.answers import OpenModal, RefreshModal, Reply, Respond, ShowM
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission, ViewState
 from bot.services import Services
 from messages import common, deadlines, items, replies, survey
-from storage.models import Item, Participant
+from storage.models import Item, Participant, Retro
 from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
@@ -308,8 +308,6 @@ def test_posted_dm_and_thread_reply_become_items_once(
 ) -> None:
     retro_id = collecting(engine, clock, "U1")
     with Session(engine) as session:
-        from storage.models import Retro
-
         retro = session.get(Retro, retro_id)
         assert retro is not None
         retro.kickoff_ts = "100.0"
