@@ -16,6 +16,43 @@ from storage.models import Retro
 EXTEND_CALLBACK = "retro_extend"
 EXTEND_DEADLINE_BLOCK = "deadline"
 
+FIELDS: dict[str, str] = {"deadline": EXTEND_DEADLINE_BLOCK}  # the extend modal's one field
+
+
+def may_change_deadline(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can change the deadline for *{escape(retro.title)}*"
+
+
+def may_remind(*, retro: Retro) -> str:
+    return f"can send reminders for *{escape(retro.title)}*"
+
+
+def deadline_fixed_text(*, retro: Retro) -> str:
+    return (
+        f"Collection for *{escape(retro.title)}* is over (phase: {retro.phase}); "
+        "its deadline can no longer change."
+    )
+
+
+def not_collecting_text(*, retro: Retro) -> str:
+    return f"*{escape(retro.title)}* is no longer collecting answers."
+
+
+def reminding_text(*, queued: int, pending: int) -> str:
+    """`/retro remind`'s answer: `queued` of the `pending` people who have not answered are reminded."""
+    if not pending:
+        return "Everyone has answered already: nobody to remind."
+    return (
+        f"Reminding {queued} of {pending} people who have not answered yet. "
+        "If I can't reach someone, I'll tell you."
+    )
+
+
+def nudge_what(*, user_id: str) -> str:
+    """How a failed reminder is named to the facilitator."""
+    return f"a reminder to {mention(user_id)}"
+
 
 def collection_closed_text(*, retro: Retro, stats: RetroStats) -> str:
     fmt = FORMATS[retro.format]

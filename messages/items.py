@@ -19,9 +19,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain import FORMATS, MAX_ITEM_LENGTH
-from messages.common import VALUE_ACTION, anonymity_blocks, modal, mrkdwn
-from messages.text import clip, escape, slack_date
+from bot.domain import FORMATS, MAX_ITEM_LENGTH, Phase
+from messages.common import VALUE_ACTION, anonymity_blocks, modal, mrkdwn, notice_modal
+from messages.text import clip, escape, mention, slack_date
 from storage.models import Item, Retro
 
 ITEM_CALLBACK = "item_submit"
@@ -31,6 +31,32 @@ MY_ITEMS_CALLBACK = "items_mine_view"
 ITEM_TEXT_BLOCK = "item_text"
 ITEM_CATEGORY_BLOCK = "item_category"
 MAX_LISTED_ITEMS = 40
+
+# The item modal's fields (the discussion area's "add an item during your turn" modal has the same two).
+FIELDS: dict[str, str] = {"category": ITEM_CATEGORY_BLOCK, "text": ITEM_TEXT_BLOCK}
+
+
+def late_message(retro: Retro, *, mrkdwn: bool = True) -> str:
+    """Collection is over: what someone who answers now is told (`mrkdwn=False`: plain, for a modal)."""
+    who = mention(retro.facilitator_id) if mrkdwn else (retro.facilitator_name or "the facilitator")
+    title = escape(retro.title) if mrkdwn else retro.title
+    # When collection ended: at close, at the deadline, or (after /retro next) at a moment not worth naming.
+    closed = retro.closed_at or (retro.deadline if retro.phase == Phase.COLLECTING else None)
+    when = (
+        ""
+        if closed is None
+        else " at " + (slack_date(closed) if mrkdwn else closed.strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    later = " You can still add it on your round-robin turn." if retro.phase == Phase.DISCUSSING else ""
+    return (
+        f"Sorry, collection for “{title}” closed{when}, so I can't add this.{later} "
+        f"If it matters, please tell {who}: they can still bring it up."
+    )
+
+
+def closed_notice(*, retro: Retro) -> dict[str, Any]:
+    """What a button that opens a collection modal shows once collection is over."""
+    return notice_modal(title="Retro closed", text=late_message(retro))
 
 
 def item_modal(*, retro: Retro, item: Item | None = None) -> dict[str, Any]:

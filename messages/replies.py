@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain import FORMATS
 from messages.common import Message, dicts, mrkdwn
-from messages.text import clip, escape
+from messages.text import clip, escape, plural
 from storage.models import Retro
 
 PICK_CATEGORY_ACTION = "item_pick"  # + ":<category>": action ids must be unique within a block
@@ -57,3 +57,35 @@ def retro_picker(*, retros: Sequence[Retro], text: str) -> Message:
         ActionsBlock(elements=buttons),
     ]
     return Message(text="Which retro is this for?", blocks=dicts(blocks))
+
+
+NO_ANONYMOUS_THREAD_REPLIES = (
+    "Thread replies can't be anonymous: Slack shows your name next to them. I didn't add this; "
+    "send it to me in a DM starting with `anon`, or use the *Add item* button."
+)
+NOT_IN_A_RETRO = (
+    "You are not part of any retro that is collecting answers right now. "
+    "When a facilitator invites you, you can write your items here."
+)
+NO_ITEM_FOUND = "I didn't find an item in that message."
+NO_LONGER_COLLECTING = "That retro is no longer collecting answers."
+TOO_LONG_FOR_PICKER = (
+    "That message is too long for me to sort. Start each line with `+`, `-` or `*`, "
+    "or use the *Add item* button."
+)
+
+
+def fix_and_resend_text(*, problem: str) -> str:
+    """An item that could not be added (`problem` says why): nothing of the message was kept."""
+    return f"I couldn't add that: {problem} Nothing was saved; please send it again."
+
+
+def added_text(*, retro: Retro, count: int, anonymous: bool) -> str:
+    return (
+        f":white_check_mark: Added {plural(count, 'item')}{' anonymously' if anonymous else ''} "
+        f"to *{escape(retro.title)}*."
+    )
+
+
+def added_to_category_text(*, retro: Retro, category_label: str) -> str:
+    return f":white_check_mark: Added to *{escape(category_label)}* in *{escape(retro.title)}*."

@@ -36,6 +36,29 @@ SURVEY_SMOOTHNESS_BLOCK = "smoothness"
 SURVEY_SURPRISE_BLOCK = "surprise"
 
 
+def survey_block_id(category_key: str) -> str:
+    return f"cat_{category_key}"
+
+
+def custom_block_id(n: int) -> str:
+    return f"custom_{n}"
+
+
+def custom_field(n: int) -> str:
+    """The field name of the survey's n-th custom question."""
+    return f"custom_{n}"
+
+
+# The survey's fields: each category (by its key), the rating, the surprise and the custom questions.
+FIELDS: dict[str, str] = {
+    **{c.key: survey_block_id(c.key) for fmt in FORMATS.values() for c in fmt.categories},
+    "smoothness": SURVEY_SMOOTHNESS_BLOCK,
+    "surprise": SURVEY_SURPRISE_BLOCK,
+    **{custom_field(n): custom_block_id(n) for n in range(MAX_CUSTOM_QUESTIONS)},
+}
+ERROR_FIELD = next(iter(FIELDS))  # a problem that names no field (the retro is gone) shows on a category
+
+
 def survey_invite_message(*, retro: Retro) -> Message:
     fmt = FORMATS[retro.format]
     deadline = slack_date(retro.deadline)
@@ -63,10 +86,6 @@ def survey_invite_message(*, retro: Retro) -> Message:
         text=f"You're invited to the retrospective {title}: please answer by {deadline}.",
         blocks=dicts(blocks),
     )
-
-
-def survey_block_id(category_key: str) -> str:
-    return f"cat_{category_key}"
 
 
 def survey_modal(
@@ -176,7 +195,3 @@ def survey_thanks_modal(
             )
         ],
     )
-
-
-def custom_block_id(n: int) -> str:
-    return f"custom_{n}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import action_items, actions, collection, discussion, retros, routing, views
+from bot.listeners import action_items, collection, discussion, retros, routing
 from bot.services import Services
 
 AREAS = (retros.routes, collection.routes, discussion.routes, action_items.routes)
@@ -13,5 +13,3 @@ AREAS = (retros.routes, collection.routes, discussion.routes, action_items.route
 
 def register(app: App, services: Services) -> None:
     routing.wire(app, services, AREAS)
-    actions.register(app, services)
-    views.register(app, services)

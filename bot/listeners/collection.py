@@ -1,12 +1,20 @@
-"""Collecting answers: surveys, items, thread replies and DMs, deadlines: `/retro mine|remind|extend`."""
+"""Collecting answers: surveys, items, thread replies and DMs, deadlines: `/retro mine|remind|extend`, the
+survey and item buttons and modals, the pickers, and the Home tab."""
 
 from __future__ import annotations
 
-from bot.listeners.answers import Answer, OpenModal, Reply
-from bot.listeners.requests import Command, HomeOpened, Posted
+import re
+from typing import Any
+
+from bot.domain import FORMATS, ItemSource
+from bot.listeners.answers import Answer, OpenModal, RefreshModal, Reply, Respond, ShowModal
+from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission
 from bot.listeners.routing import Routes
 from bot.services import Services
-from messages import deadlines
+from bot.services.items import is_anonymous
+from bot.services.surveys import SurveyAnswers
+from messages import common, deadlines, items, replies, survey
+from storage.db import unit_of_work
 
 routes = Routes()
 
@@ -16,18 +24,15 @@ def mine(services: Services, request: Command) -> Answer:
     retro = services.items.current_retro(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
-    return OpenModal(
-        services.items.my_items_view(team_id=request.team_id, retro_id=retro.id, user_id=request.user_id)
-    )
+    return OpenModal(_my_items(services, retro.id, request.team_id, request.user_id))
 
 
 @routes.command("remind")
 def remind(services: Services, request: Command) -> Answer:
-    return Reply(
-        services.deadlines.remind_now(
-            team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
-        )
+    reminding = services.deadlines.remind_now(
+        team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
+    return Reply(deadlines.reminding_text(queued=reminding.queued, pending=reminding.pending))
 
 
 @routes.command("extend")
@@ -38,13 +43,167 @@ def extend(services: Services, request: Command) -> Answer:
     return OpenModal(deadlines.extend_modal(retro=retro, now=services.clock()))
 
 
-@routes.home_opened.append
+@routes.click(common.OPEN_SURVEY_ACTION, shows="open", title="Retro survey")
+def open_survey(services: Services, request: Click) -> Answer:
+    saved = services.surveys.saved(
+        team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+    )
+    if not saved.accepting:
+        return OpenModal(items.closed_notice(retro=saved.retro))
+    return OpenModal(
+        survey.survey_modal(
+            retro=saved.retro,
+            answers=saved.answers,
+            smoothness=saved.smoothness,
+            surprise=saved.surprise,
+            custom=saved.custom,
+            anonymous=saved.anonymous,
+        )
+    )
+
+
+@routes.click(common.ADD_ITEM_ACTION, shows="open", title="Add an item")
+def open_add_item(services: Services, request: Click) -> Answer:
+    retro = services.items.retro(team_id=request.team_id, retro_id=request.int_value())
+    if not services.items.accepting(retro):
+        return OpenModal(items.closed_notice(retro=retro))
+    return OpenModal(items.item_modal(retro=retro))
+
+
+@routes.click(common.MY_ITEMS_ACTION, shows="open", title="My items")
+def open_my_items(services: Services, request: Click) -> Answer:
+    return OpenModal(_my_items(services, request.int_value(), request.team_id, request.user_id))
+
+
+@routes.click(items.ITEM_EDIT_ACTION, shows="push", title="My items")
+def edit_item(services: Services, request: Click) -> Answer:
+    retro, item = services.items.get_own(
+        team_id=request.team_id, item_id=request.int_value(), user_id=request.user_id
+    )
+    if not services.items.accepting(retro):
+        return OpenModal(items.closed_notice(retro=retro), push=True)
+    return OpenModal(items.item_modal(retro=retro, item=item), push=True)
+
+
+@routes.click(items.ITEM_DELETE_ACTION, shows="refresh", title="My items")
+def delete_item(services: Services, request: Click) -> Answer:
+    retro = services.items.delete(
+        team_id=request.team_id, item_id=request.int_value(), user_id=request.user_id
+    )
+    return RefreshModal(_my_items(services, retro.id, request.team_id, request.user_id))
+
+
+def _my_items(services: Services, retro_id: int, team_id: str, user_id: str) -> dict[str, Any]:
+    retro, owned = services.items.mine(team_id=team_id, retro_id=retro_id, user_id=user_id)
+    return items.my_items_modal(retro=retro, items=owned, editable=services.items.accepting(retro))
+
+
+@routes.click(re.compile(f"^{replies.PICK_CATEGORY_ACTION}:"))
+def pick_category(services: Services, request: Click) -> Answer:
+    answer = services.replies.pick_category(
+        team_id=request.team_id, user_id=request.user_id, value=request.value
+    )
+    return Respond(answer, replace=True)
+
+
+@routes.click(re.compile(f"^{replies.PICK_RETRO_ACTION}:"))
+def pick_retro(services: Services, request: Click) -> Answer:
+    services.replies.pick_retro(
+        team_id=request.team_id,
+        user_id=request.user_id,
+        channel_id=request.channel_id or "",
+        value=request.value,
+    )
+    return Respond("Thanks, noted.", replace=True)
+
+
+@routes.submission(survey.SURVEY_CALLBACK, fields=survey.FIELDS, error_field=survey.ERROR_FIELD)
+def survey_submitted(services: Services, request: Submission) -> Answer:
+    state = request.state
+    categories = {c.key for fmt in FORMATS.values() for c in fmt.categories}
+    answers = SurveyAnswers(
+        items={key: state.text(survey.survey_block_id(key)) for key in categories},
+        smoothness=_rating(state.selected(survey.SURVEY_SMOOTHNESS_BLOCK)),
+        surprise=state.text(survey.SURVEY_SURPRISE_BLOCK),
+        custom=[state.text(survey.custom_block_id(n)) for n in range(3)],
+        anonymous=common.ANONYMOUS_VALUE in state.checked(common.ANONYMOUS_BLOCK),
+    )
+    saved = services.surveys.submit(
+        team_id=request.team_id,
+        retro_id=request.meta_int("retro_id"),
+        user_id=request.user_id,
+        answers=answers,
+    )
+    services.home.publish(team_id=request.team_id, user_id=request.user_id)
+    return ShowModal(
+        survey.survey_thanks_modal(
+            retro=saved.retro,
+            item_count=saved.item_count,
+            smoothness=saved.smoothness,
+            anonymous=saved.anonymous,
+        )
+    )
+
+
+def _rating(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@routes.submission(items.ITEM_CALLBACK, fields=items.FIELDS, error_field="text")
+def item_submitted(services: Services, request: Submission) -> Answer:
+    category = request.state.selected(items.ITEM_CATEGORY_BLOCK) or ""
+    text = request.state.text(items.ITEM_TEXT_BLOCK) or ""
+    if request.metadata.get("item_id") is None:
+        wants_anonymous = common.ANONYMOUS_VALUE in request.state.checked(common.ANONYMOUS_BLOCK)
+        retro = services.items.add(
+            team_id=request.team_id,
+            retro_id=request.meta_int("retro_id"),
+            user_id=request.user_id,
+            entries=[(category, text)],
+            wants_anonymous=wants_anonymous,
+            source=ItemSource.MODAL,
+        )
+        return ShowModal(
+            items.item_added_modal(
+                retro=retro,
+                category_label=FORMATS[retro.format].category(category).label,
+                anonymous=is_anonymous(retro, wants_anonymous=wants_anonymous),
+            )
+        )
+    retro = services.items.edit(
+        team_id=request.team_id,
+        item_id=request.meta_int("item_id"),
+        user_id=request.user_id,
+        category=category,
+        text=text,
+    )
+    # The edit view closes and returns to the list under it, which is redrawn.
+    if request.stacked and request.root_view_id:
+        listing = _my_items(services, retro.id, request.team_id, request.user_id)
+        with unit_of_work(services.engine) as session:
+            services.outbox.update_view(
+                session, team_id=request.team_id, view_id=request.root_view_id, view=listing
+            )
+            session.commit()
+    return None
+
+
+@routes.submission(deadlines.EXTEND_CALLBACK, fields=deadlines.FIELDS, error_field="deadline")
+def extend_submitted(services: Services, request: Submission) -> Answer:
+    services.deadlines.extend(
+        team_id=request.team_id,
+        retro_id=request.meta_int("retro_id"),
+        user_id=request.user_id,
+        deadline=request.state.moment(deadlines.EXTEND_DEADLINE_BLOCK),
+    )
+    return None
+
+
 def home_opened(services: Services, request: HomeOpened) -> None:
     if request.tab == "home":
         services.home.publish(team_id=request.team_id, user_id=request.user_id)
 
 
-@routes.posted.append
 def posted(services: Services, request: Posted) -> None:
     """A DM to the bot, or a reply in a retro's kickoff thread, is an item."""
     if request.in_dm:
@@ -63,6 +222,10 @@ def posted(services: Services, request: Posted) -> None:
     )
     if retro is not None and _first(services, request):
         services.replies.thread_reply(retro=retro, user_id=request.user_id, ts=request.ts, text=request.text)
+
+
+routes.home_opened.append(home_opened)
+routes.posted.append(posted)
 
 
 def _first(services: Services, request: Posted) -> bool:

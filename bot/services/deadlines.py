@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import Phase
@@ -20,7 +21,7 @@ from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import REMINDERS, Timers, zone_of
 from messages import common, deadlines
-from messages.text import escape, mention
+from storage import items as stored
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.models import Delivery, Nudge, Retro
@@ -33,6 +34,14 @@ logger = logging.getLogger(__name__)
 __all__ = ["MAX_LEAD_TIME", "MIN_LEAD_TIME", "REMINDERS", "DeadlineService"]
 MIN_LEAD_TIME = timedelta(minutes=10)
 MAX_LEAD_TIME = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Reminding:
+    """`/retro remind`: `queued` of the `pending` people who have not answered are reminded."""
+
+    queued: int
+    pending: int
 
 
 class DeadlineService:
@@ -98,13 +107,7 @@ class DeadlineService:
             retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or now >= retro.deadline:
                 return 0
-            reminded = set(
-                session.exec(
-                    select(Nudge.user_id).where(
-                        Nudge.team_id == team_id, Nudge.retro_id == retro_id, Nudge.reminder == reminder
-                    )
-                )
-            )
+            reminded = stored.reminded(session, team_id=team_id, retro_id=retro_id, reminder=reminder)
             due = [
                 person.user_id
                 for person in repo.participants(session=session, team_id=team_id, retro_id=retro_id)
@@ -142,21 +145,20 @@ class DeadlineService:
             retro_id=retro.id,
             report_to=retro.facilitator_id if reminder.startswith("manual") else None,
             extra={"reminder": reminder},
-            what=f"a reminder to {mention(user_id)}",
+            what=deadlines.nudge_what(user_id=user_id),
         )
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A reminder that could not be delivered: kept on its record, for `/retro status` and the report."""
         if delivery.purpose != Purpose.NUDGE:
             return
-        record = session.exec(
-            select(Nudge).where(
-                Nudge.team_id == delivery.team_id,
-                Nudge.retro_id == (delivery.retro_id or 0),
-                Nudge.user_id == str(delivery.payload["channel"]),
-                Nudge.reminder == str(delivery.payload.get("reminder")),
-            )
-        ).first()
+        record = stored.nudge_record(
+            session,
+            team_id=delivery.team_id,
+            retro_id=delivery.retro_id or 0,
+            user_id=str(delivery.payload["channel"]),
+            reminder=str(delivery.payload.get("reminder")),
+        )
         if record is not None:
             record.error = error
             session.add(record)
@@ -165,12 +167,12 @@ class DeadlineService:
 
     def check_remind(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         with unit_of_work(self.engine) as session:
-            self._collecting_retro_of(session, team_id, channel_id, user_id, "send reminders")
+            self._collecting_retro_of(session, team_id, channel_id, user_id)
 
-    def remind_now(self, *, team_id: str, channel_id: str, user_id: str) -> str:
-        """Nudge everyone who has not answered, now. Returns what to tell the facilitator."""
+    def remind_now(self, *, team_id: str, channel_id: str, user_id: str) -> Reminding:
+        """Nudge everyone who has not answered, now."""
         with unit_of_work(self.engine) as session:
-            retro = self._collecting_retro_of(session, team_id, channel_id, user_id, "send reminders")
+            retro = self._collecting_retro_of(session, team_id, channel_id, user_id)
             retro.manual_reminders += 1
             reminder = f"manual-{retro.manual_reminders}"
             session.add(retro)
@@ -181,38 +183,29 @@ class DeadlineService:
                 if p.responded_at is None
             ]
         if not pending:
-            return "Everyone has answered already: nobody to remind."
+            return Reminding(queued=0, pending=0)
         queued = self.nudge(team_id=team_id, retro_id=retro.id, user_ids=set(pending), reminder=reminder)
-        return (
-            f"Reminding {queued} of {len(pending)} people who have not answered yet. "
-            "If I can't reach someone, I'll tell you."
-        )
+        return Reminding(queued=queued, pending=len(pending))
 
     def check_extend(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
             retro = require_channel_retro(session, team_id, channel_id)
-            only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
+            only_facilitator(retro, user_id, deadlines.may_change_deadline(retro=retro))
             if retro.phase != Phase.COLLECTING:
-                raise NoRetroHere(
-                    f"Collection for *{escape(retro.title)}* is over (phase: {retro.phase}); its deadline can no longer change."
-                )
+                raise NoRetroHere(deadlines.deadline_fixed_text(retro=retro))
             return retro
 
     def extend(self, *, team_id: str, retro_id: int, user_id: str, deadline: datetime | None) -> Retro:
         now = self.clock()
         if deadline is None or deadline < now + MIN_LEAD_TIME:
-            raise InvalidInput({deadlines.EXTEND_DEADLINE_BLOCK: "Pick a time at least 10 minutes from now."})
+            raise InvalidInput({"deadline": "Pick a time at least 10 minutes from now."})
         if deadline > now + MAX_LEAD_TIME:
-            raise InvalidInput({deadlines.EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."})
+            raise InvalidInput({"deadline": "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            only_facilitator(retro, user_id, f"can change the deadline for *{escape(retro.title)}*")
+            only_facilitator(retro, user_id, deadlines.may_change_deadline(retro=retro))
             if retro.phase != Phase.COLLECTING:
-                raise InvalidInput(
-                    {
-                        deadlines.EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."
-                    }
-                )
+                raise InvalidInput({"deadline": "Collection is over; the deadline can no longer change."})
             retro.deadline = deadline
             session.add(retro)
             announcement = deadlines.deadline_moved_message(retro=retro)
@@ -222,11 +215,9 @@ class DeadlineService:
         self.schedule(team_id=team_id, retro_id=retro_id)
         return retro
 
-    def _collecting_retro_of(
-        self, session: Session, team_id: str, channel_id: str, user_id: str, action: str
-    ) -> Retro:
+    def _collecting_retro_of(self, session: Session, team_id: str, channel_id: str, user_id: str) -> Retro:
         retro = require_channel_retro(session, team_id, channel_id)
-        only_facilitator(retro, user_id, f"can {action} for *{escape(retro.title)}*")
+        only_facilitator(retro, user_id, deadlines.may_remind(retro=retro))
         if retro.phase != Phase.COLLECTING:
-            raise NoRetroHere(f"*{escape(retro.title)}* is no longer collecting answers.")
+            raise NoRetroHere(deadlines.not_collecting_text(retro=retro))
         return retro

@@ -10,14 +10,14 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import Phase
 from bot.outbox import Outbox
 from messages.home import home_view
+from storage import items as stored
 from storage.db import unit_of_work
-from storage.models import ActionItem, Participant, Retro
+from storage.models import Retro
 
 logger = logging.getLogger(__name__)
 
@@ -38,37 +38,14 @@ class HomeService:
 
     def publish_retro(self, session: Session, retro: Retro) -> None:
         """Everyone whose Home shows this retro: its facilitator and its participants."""
-        people = session.exec(
-            select(Participant.user_id).where(
-                Participant.team_id == retro.team_id, Participant.retro_id == retro.id
-            )
-        ).all()
+        people = stored.participant_ids(session, team_id=retro.team_id, retro_id=retro.id)
         for user_id in dict.fromkeys([retro.facilitator_id, *people]):
             self.outbox.home(session, team_id=retro.team_id, user_id=user_id)
 
     def view_for(self, session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
-        actions = session.exec(
-            select(ActionItem)
-            .where(ActionItem.team_id == team_id, ActionItem.owner_id == user_id, ActionItem.status == "open")
-            .order_by(col(ActionItem.due_date), col(ActionItem.id))
-        ).all()
-        surveys = session.exec(
-            select(Retro)
-            .join(Participant, col(Participant.retro_id) == col(Retro.id))
-            .where(
-                Retro.team_id == team_id,
-                Retro.phase == Phase.COLLECTING,
-                Participant.team_id == team_id,
-                Participant.user_id == user_id,
-                col(Participant.responded_at).is_(None),
-            )
-            .order_by(col(Retro.deadline))
-        ).all()
-        facilitating = session.exec(
-            select(Retro)
-            .where(Retro.team_id == team_id, Retro.facilitator_id == user_id, col(Retro.closed_at).is_(None))
-            .order_by(col(Retro.created_at).desc())
-        ).all()
+        actions = stored.open_action_items_of(session, team_id=team_id, owner_id=user_id)
+        surveys = stored.collecting_retros_of(session, team_id=team_id, user_id=user_id, unanswered=True)
+        facilitating = stored.facilitating(session, team_id=team_id, user_id=user_id)
         return home_view(
             actions=actions, surveys=surveys, facilitating=facilitating, today=self.clock().date()
         )

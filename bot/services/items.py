@@ -1,38 +1,34 @@
-"""Items from every route (modal, kickoff thread, DM), their authors' own view, edits and deletes."""
+"""Items from every route (modal, kickoff thread, DM), their authors' own, edits and deletes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, or_
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
-from messages import common, items
-from messages.text import escape, mention, slack_date
+from messages.items import late_message
+from storage import items as stored
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import Item, Participant, ProcessedEvent, Response, Retro
+from storage.models import Item, ProcessedEvent, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
-ITEM_TEXT_BLOCK = items.ITEM_TEXT_BLOCK
-ITEM_CATEGORY_BLOCK = items.ITEM_CATEGORY_BLOCK
 
 
 class CollectionClosed(DomainError):
     """An answer came after the deadline; the message names the facilitator."""
 
     def __init__(self, retro: Retro) -> None:
-        super().__init__(late_message(retro))
-        self.plain = late_message(retro, mrkdwn=False)  # for modal errors, which are plain text
+        super().__init__(late_message(retro), plain=late_message(retro, mrkdwn=False))
 
 
 @dataclass(frozen=True)
@@ -58,20 +54,10 @@ def accepting(retro: Retro, now: datetime) -> bool:
     return retro.phase == Phase.COLLECTING and now < retro.deadline
 
 
-def late_message(retro: Retro, *, mrkdwn: bool = True) -> str:
-    who = mention(retro.facilitator_id) if mrkdwn else (retro.facilitator_name or "the facilitator")
-    title = escape(retro.title) if mrkdwn else retro.title
-    # When collection ended: at close, at the deadline, or (after /retro next) at a moment not worth naming.
-    closed = retro.closed_at or (retro.deadline if retro.phase == Phase.COLLECTING else None)
-    when = (
-        ""
-        if closed is None
-        else " at " + (slack_date(closed) if mrkdwn else closed.strftime("%Y-%m-%d %H:%M UTC"))
-    )
-    later = " You can still add it on your round-robin turn." if retro.phase == Phase.DISCUSSING else ""
-    return (
-        f"Sorry, collection for “{title}” closed{when}, so I can't add this.{later} "
-        f"If it matters, please tell {who}: they can still bring it up."
+def is_anonymous(retro: Retro, *, wants_anonymous: bool) -> bool:
+    """Whether what this person adds is stored without their name."""
+    return retro.anonymity == Anonymity.ANONYMOUS or (
+        retro.anonymity == Anonymity.OPTIONAL and wants_anonymous
     )
 
 
@@ -84,21 +70,15 @@ class ItemService:
     # ------------------------------------------------------------ who wrote it
 
     def attribution(self, retro: Retro, user_id: str, *, wants_anonymous: bool) -> Attribution:
-        anonymous = retro.anonymity == Anonymity.ANONYMOUS or (
-            retro.anonymity == Anonymity.OPTIONAL and wants_anonymous
-        )
-        if anonymous:
+        if is_anonymous(retro, wants_anonymous=wants_anonymous):
             return Attribution(
                 None, self.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
             )
         return Attribution(user_id, None)
 
-    def authored_by(
-        self, model: type[Item] | type[Response], retro: Retro, user_id: str
-    ) -> ColumnElement[bool]:
-        """A filter for rows this person wrote, named or anonymous (found again through the keyed hash)."""
-        digest = self.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
-        return or_(col(model.author_id) == user_id, col(model.author_hash) == digest)
+    def author_hash(self, retro: Retro, user_id: str) -> str:
+        """The keyed hash this person's anonymous answers in `retro` are stored under."""
+        return self.keys.author_hash(team_id=retro.team_id, retro_id=retro.id, user_id=user_id)
 
     # ------------------------------------------------------------ adding
 
@@ -121,9 +101,9 @@ class ItemService:
             keys = {c.key for c in FORMATS[retro.format].categories}
             for category, text in entries:
                 if category not in keys:
-                    raise InvalidInput({ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
+                    raise InvalidInput({"category": "Pick one of this retro's categories."})
                 if problem := check_text(text):
-                    raise InvalidInput({ITEM_TEXT_BLOCK: problem})
+                    raise InvalidInput({"text": problem})
             who = self.attribution(retro, user_id, wants_anonymous=wants_anonymous)
             for category, text in entries:
                 session.add(
@@ -152,37 +132,28 @@ class ItemService:
             participant.responded_at = now
             session.add(participant)
 
-    # ------------------------------------------------------------ views
+    # ------------------------------------------------------------ what the modals show
 
-    def add_view(self, *, team_id: str, retro_id: int) -> dict[str, Any]:
+    def accepting(self, retro: Retro) -> bool:
+        """Whether `retro` takes answers now."""
+        return accepting(retro, self.clock())
+
+    def retro(self, *, team_id: str, retro_id: int) -> Retro:
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-        if not accepting(retro, self.clock()):
-            return common.notice_modal(title="Retro closed", text=late_message(retro))
-        return items.item_modal(retro=retro)
-
-    def my_items_view(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
-        retro, owned = self.mine(team_id=team_id, retro_id=retro_id, user_id=user_id)
-        return items.my_items_modal(retro=retro, items=owned, editable=accepting(retro, self.clock()))
-
-    def edit_view(self, *, team_id: str, item_id: int, user_id: str) -> dict[str, Any]:
-        retro, item = self.get_own(team_id=team_id, item_id=item_id, user_id=user_id)
-        if not accepting(retro, self.clock()):
-            return common.notice_modal(title="Retro closed", text=late_message(retro))
-        return items.item_modal(retro=retro, item=item)
+            return require_retro(session, team_id, retro_id)
 
     # ------------------------------------------------------------ one's own items
 
     def mine(self, *, team_id: str, retro_id: int, user_id: str) -> tuple[Retro, list[Item]]:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            owned = session.exec(
-                select(Item)
-                .where(
-                    Item.team_id == team_id, Item.retro_id == retro_id, self.authored_by(Item, retro, user_id)
-                )
-                .order_by(col(Item.id))
-            ).all()
+            owned = stored.own_items(
+                session,
+                team_id=team_id,
+                retro_id=retro_id,
+                user_id=user_id,
+                author_hash=self.author_hash(retro, user_id),
+            )
             return retro, list(owned)
 
     def get_own(self, *, team_id: str, item_id: int, user_id: str) -> tuple[Retro, Item]:
@@ -196,9 +167,9 @@ class ItemService:
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
             if category not in {c.key for c in FORMATS[retro.format].categories}:
-                raise InvalidInput({ITEM_CATEGORY_BLOCK: "Pick one of this retro's categories."})
+                raise InvalidInput({"category": "Pick one of this retro's categories."})
             if problem := check_text(text):
-                raise InvalidInput({ITEM_TEXT_BLOCK: problem})
+                raise InvalidInput({"text": problem})
             item.category = category
             item.text = text.strip()
             session.add(item)
@@ -217,7 +188,7 @@ class ItemService:
             return retro
 
     def _own(self, session: Session, team_id: str, item_id: int, user_id: str) -> tuple[Item, Retro]:
-        item = session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+        item = stored.get_item(session, team_id=team_id, item_id=item_id)
         retro = require_retro(session, team_id, item.retro_id) if item else None
         if item is None or retro is None or not self._owns(retro, item, user_id):
             raise NoRetroHere("That item no longer exists, or it is not yours.")
@@ -226,47 +197,25 @@ class ItemService:
     def _owns(self, retro: Retro, item: Item, user_id: str) -> bool:
         if item.author_id is not None:
             return item.author_id == user_id
-        return item.author_hash == self.keys.author_hash(
-            team_id=retro.team_id, retro_id=retro.id, user_id=user_id
-        )
+        return item.author_hash == self.author_hash(retro, user_id)
 
     # ------------------------------------------------------------ finding the retro
 
     def retro_for_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
         with unit_of_work(self.engine) as session:
-            return session.exec(
-                select(Retro).where(
-                    Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == thread_ts
-                )
-            ).first()
+            return stored.retro_by_kickoff(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
+            )
 
     def open_retros_for(self, *, team_id: str, user_id: str) -> list[Retro]:
         """Retros still collecting that this person was invited to, newest first."""
         with unit_of_work(self.engine) as session:
-            found = session.exec(
-                select(Retro)
-                .join(Participant, col(Participant.retro_id) == col(Retro.id))
-                .where(
-                    Retro.team_id == team_id,
-                    Retro.phase == Phase.COLLECTING,
-                    Participant.team_id == team_id,
-                    Participant.user_id == user_id,
-                )
-                .order_by(col(Retro.created_at).desc())
-            ).all()
-            return list(found)
+            return list(stored.collecting_retros_of(session, team_id=team_id, user_id=user_id))
 
     def latest_retro_for(self, *, team_id: str, user_id: str) -> Retro | None:
         """The newest retro, in any phase, that this person was invited to."""
         with unit_of_work(self.engine) as session:
-            return session.exec(
-                select(Retro)
-                .join(Participant, col(Participant.retro_id) == col(Retro.id))
-                .where(
-                    Retro.team_id == team_id, Participant.team_id == team_id, Participant.user_id == user_id
-                )
-                .order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
-            ).first()
+            return stored.latest_retro_of(session, team_id=team_id, user_id=user_id)
 
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
@@ -289,21 +238,11 @@ class ItemService:
         """Record these delivery keys; False if any was seen before (a retry or a duplicate)."""
         hashed = [self.keys.event_key(team_id=team_id, raw=raw) for raw in raw_keys]
         with unit_of_work(self.engine) as session:
-            seen = session.exec(
-                select(ProcessedEvent).where(
-                    ProcessedEvent.team_id == team_id, col(ProcessedEvent.key_hash).in_(hashed)
-                )
-            ).first()
-            if seen is not None:
+            if stored.any_event_seen(session, team_id=team_id, key_hashes=hashed):
                 return False
             now = self.clock()
             # Slack retries within minutes; a week of keys is plenty and keeps the table small.
-            session.exec(
-                delete(ProcessedEvent).where(
-                    col(ProcessedEvent.team_id) == team_id,
-                    col(ProcessedEvent.created_at) < now - KEEP_EVENT_KEYS,
-                )
-            )
+            stored.forget_events_before(session, team_id=team_id, before=now - KEEP_EVENT_KEYS)
             for key in hashed:
                 session.add(ProcessedEvent(team_id=team_id, key_hash=key, created_at=now))
             try:

@@ -13,9 +13,9 @@ from bot.errors import DomainError, InvalidInput
 from bot.intents import Priority
 from bot.outbox import Outbox
 from bot.parsing import parse_reply
-from bot.services.items import ItemService, late_message
+from bot.services.items import ItemService
 from messages import common, replies
-from messages.text import escape, plural
+from messages.items import late_message
 from storage.db import unit_of_work
 from storage.models import Retro
 
@@ -53,10 +53,7 @@ class ReplyService:
                 session.commit()
 
         if parsed.anonymous:
-            whisper(
-                "Thread replies can't be anonymous: Slack shows your name next to them. I didn't add this; "
-                "send it to me in a DM starting with `anon`, or use the *Add item* button."
-            )
+            whisper(replies.NO_ANONYMOUS_THREAD_REPLIES)
             return
         if parsed.items:
             try:
@@ -82,7 +79,7 @@ class ReplyService:
         if parsed.unclassified:
             picker = self._picker(retro, parsed.unclassified, anonymous=False, source=ItemSource.THREAD)
             if picker is None:
-                whisper(_too_long_for_picker())
+                whisper(replies.TOO_LONG_FOR_PICKER)
             else:
                 whisper(picker.text, picker.blocks)
 
@@ -95,17 +92,14 @@ class ReplyService:
             self._dm(
                 team_id,
                 channel_id,
-                late_message(latest)
-                if latest is not None
-                else "You are not part of any retro that is collecting answers right now. "
-                "When a facilitator invites you, you can write your items here.",
+                late_message(latest) if latest is not None else replies.NOT_IN_A_RETRO,
             )
         elif len(retros) > 1:
             if replies.retro_picker_fits(text=text):
                 picker = replies.retro_picker(retros=retros, text=text)
                 self._dm(team_id, channel_id, picker.text, picker.blocks)
             else:
-                self._dm(team_id, channel_id, _too_long_for_picker())
+                self._dm(team_id, channel_id, replies.TOO_LONG_FOR_PICKER)
         else:
             self.add_from_dm(retro=retros[0], channel_id=channel_id, user_id=user_id, text=text)
 
@@ -131,21 +125,18 @@ class ReplyService:
                 self._dm(retro.team_id, channel_id, exc.message)
                 return exc.message
             anonymous = self.items.attribution(retro, user_id, wants_anonymous=parsed.anonymous).anonymous
-            reply = (
-                f":white_check_mark: Added {plural(len(parsed.items), 'item')}{' anonymously' if anonymous else ''} "
-                f"to *{escape(retro.title)}*."
-            )
+            reply = replies.added_text(retro=retro, count=len(parsed.items), anonymous=anonymous)
             self._dm(retro.team_id, channel_id, reply)
         if parsed.unclassified:
             picker = self._picker(
                 retro, parsed.unclassified, anonymous=parsed.anonymous, source=ItemSource.DM
             )
             if picker is None:
-                self._dm(retro.team_id, channel_id, _too_long_for_picker())
+                self._dm(retro.team_id, channel_id, replies.TOO_LONG_FOR_PICKER)
             else:
                 self._dm(retro.team_id, channel_id, picker.text, picker.blocks)
         if not parsed.items and not parsed.unclassified:
-            reply = "I didn't find an item in that message."
+            reply = replies.NO_ITEM_FOUND
             self._dm(retro.team_id, channel_id, reply)
         return reply
 
@@ -169,7 +160,7 @@ class ReplyService:
         except DomainError as exc:
             return exc.message
         label = FORMATS[retro.format].category(str(data["c"])).label
-        return f":white_check_mark: Added to *{escape(label)}* in *{escape(retro.title)}*."
+        return replies.added_to_category_text(retro=retro, category_label=label)
 
     def pick_retro(self, *, team_id: str, user_id: str, channel_id: str, value: str) -> None:
         data = json.loads(value)
@@ -182,7 +173,7 @@ class ReplyService:
             None,
         )
         if retro is None:
-            self._dm(team_id, channel_id, "That retro is no longer collecting answers.")
+            self._dm(team_id, channel_id, replies.NO_LONGER_COLLECTING)
             return
         self.add_from_dm(retro=retro, channel_id=channel_id, user_id=user_id, text=str(data["t"]))
 
@@ -216,12 +207,4 @@ class ReplyService:
 
 
 def _fix_and_resend(exc: InvalidInput) -> str:
-    problem = next(iter(exc.errors.values()))
-    return f"I couldn't add that: {problem} Nothing was saved; please send it again."
-
-
-def _too_long_for_picker() -> str:
-    return (
-        "That message is too long for me to sort. Start each line with `+`, `-` or `*`, "
-        "or use the *Add item* button."
-    )
+    return replies.fix_and_resend_text(problem=next(iter(exc.errors.values())))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource
 from bot.errors import InvalidInput
-from bot.services.items import ItemService, accepting, late_message
+from bot.services.items import ItemService, accepting
 from bot.services.lookup import require_retro
-from messages import common, survey
+from messages.items import late_message
 from messages.text import split_lines
+from storage import items as stored
 from storage import repositories as repo
 from storage.db import unit_of_work
 from storage.models import Item, Participant, Response, Retro
@@ -29,24 +29,51 @@ class SurveyAnswers:
     anonymous: bool = False
 
 
+@dataclass(frozen=True)
+class SavedSurvey:
+    """What the survey modal shows: this person's saved answers (none once collection is over)."""
+
+    retro: Retro
+    accepting: bool
+    answers: dict[str, list[str]] = field(default_factory=dict)  # category key -> items
+    smoothness: int | None = None
+    surprise: str | None = None
+    custom: list[str | None] = field(default_factory=list)
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class SurveySubmitted:
+    retro: Retro
+    item_count: int
+    smoothness: int | None
+    anonymous: bool
+
+
+def custom_field(n: int) -> str:
+    """The field name of the n-th custom question's answer."""
+    return f"custom_{n}"
+
+
 class SurveyService:
     def __init__(self, *, engine: Engine, clock: Clock, items: ItemService) -> None:
         self.engine = engine
         self.clock = clock
         self.items = items
 
-    def view_for(self, *, team_id: str, retro_id: int, user_id: str) -> dict[str, Any]:
-        """The survey modal with this person's saved answers, or a notice once collection is over."""
+    def saved(self, *, team_id: str, retro_id: int, user_id: str) -> SavedSurvey:
+        """This person's saved answers, to open the survey prefilled (nothing once collection is over)."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, self.clock()):
-                return common.notice_modal(title="Retro closed", text=late_message(retro))
+                return SavedSurvey(retro=retro, accepting=False)
             answers: dict[str, list[str]] = {}
             for item in self._own_survey_items(session, retro, user_id):
                 answers.setdefault(item.category, []).append(item.text)
             response = self._own_response(session, retro, user_id)
-            return survey.survey_modal(
+            return SavedSurvey(
                 retro=retro,
+                accepting=True,
                 answers=answers,
                 smoothness=response.smoothness if response else None,
                 surprise=response.surprise if response else None,
@@ -54,15 +81,16 @@ class SurveyService:
                 anonymous=bool(response and response.author_id is None),
             )
 
-    def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> dict[str, Any]:
-        """Validate and store; returns the thank-you view. Raises InvalidInput, changing nothing."""
+    def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> SurveySubmitted:
+        """Validate and store. Raises InvalidInput keyed by field (a category's key, "smoothness",
+        "surprise", "custom_<n>"), changing nothing."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             fmt = FORMATS[retro.format]
-            first_block = survey.survey_block_id(fmt.categories[0].key)
+            first_field = fmt.categories[0].key
             if not accepting(retro, now):
-                raise InvalidInput({first_block: late_message(retro, mrkdwn=False)})
+                raise InvalidInput({first_field: late_message(retro, mrkdwn=False)})
 
             parsed: dict[str, list[str]] = {}
             errors: dict[str, str] = {}
@@ -70,21 +98,21 @@ class SurveyService:
                 lines = split_lines(answers.items.get(category.key))
                 too_long = [n for n, line in enumerate(lines, 1) if len(line) > MAX_ITEM_LENGTH]
                 if too_long:
-                    errors[survey.survey_block_id(category.key)] = (
+                    errors[category.key] = (
                         f"Line {too_long[0]} is {len(lines[too_long[0] - 1]):,} characters long: keep each item "
                         f"under {MAX_ITEM_LENGTH:,} characters, or split it over several lines."
                     )
                 parsed[category.key] = lines
             if answers.smoothness is not None and not 1 <= answers.smoothness <= 10:
-                errors[survey.SURVEY_SMOOTHNESS_BLOCK] = "Pick a rating from 1 to 10."
+                errors["smoothness"] = "Pick a rating from 1 to 10."
             surprise = (answers.surprise or "").strip() or None
             if surprise and len(surprise) > MAX_ITEM_LENGTH:
-                errors[survey.SURVEY_SURPRISE_BLOCK] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
+                errors["surprise"] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
             custom = [(a or "").strip() or None for a in answers.custom[: len(retro.custom_questions)]]
             custom += [None] * (len(retro.custom_questions) - len(custom))
             for n, answer in enumerate(custom):
                 if answer and len(answer) > MAX_ITEM_LENGTH:
-                    errors[survey.custom_block_id(n)] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
+                    errors[custom_field(n)] = f"Keep this under {MAX_ITEM_LENGTH:,} characters."
             empty = (
                 not any(parsed.values())
                 and answers.smoothness is None
@@ -92,7 +120,7 @@ class SurveyService:
                 and not any(custom)
             )
             if not errors and empty:
-                errors[first_block] = "The survey is empty: add at least one item, a rating or an answer."
+                errors[first_field] = "The survey is empty: add at least one item, a rating or an answer."
             if errors:
                 raise InvalidInput(errors)
 
@@ -101,9 +129,7 @@ class SurveyService:
             # items added other ways (thread, DM, Add item) are untouched.
             for item in self._own_survey_items(session, retro, user_id):
                 session.delete(item)
-            session.exec(
-                delete(Response).where(col(Response.id).in_(self._own_response_ids(session, retro, user_id)))
-            )
+            stored.delete_responses(session, ids=self._own_response_ids(session, retro, user_id))
             session.add(
                 Response(
                     team_id=team_id,
@@ -140,22 +166,20 @@ class SurveyService:
             session.add(participant)
             session.commit()
             count = sum(len(lines) for lines in parsed.values())
-            return survey.survey_thanks_modal(
+            return SurveySubmitted(
                 retro=retro, item_count=count, smoothness=answers.smoothness, anonymous=who.anonymous
             )
 
     def _own_survey_items(self, session: Session, retro: Retro, user_id: str) -> list[Item]:
         return list(
-            session.exec(
-                select(Item)
-                .where(
-                    Item.team_id == retro.team_id,
-                    Item.retro_id == retro.id,
-                    Item.source == ItemSource.SURVEY,
-                    self.items.authored_by(Item, retro, user_id),
-                )
-                .order_by(col(Item.id))
-            ).all()
+            stored.own_items(
+                session,
+                team_id=retro.team_id,
+                retro_id=retro.id,
+                user_id=user_id,
+                author_hash=self.items.author_hash(retro, user_id),
+                source=ItemSource.SURVEY,
+            )
         )
 
     def _own_response_ids(self, session: Session, retro: Retro, user_id: str) -> list[int]:
@@ -163,13 +187,13 @@ class SurveyService:
         return [response.id] if response is not None else []
 
     def _own_response(self, session: Session, retro: Retro, user_id: str) -> Response | None:
-        return session.exec(
-            select(Response).where(
-                Response.team_id == retro.team_id,
-                Response.retro_id == retro.id,
-                self.items.authored_by(Response, retro, user_id),
-            )
-        ).first()
+        return stored.own_response(
+            session,
+            team_id=retro.team_id,
+            retro_id=retro.id,
+            user_id=user_id,
+            author_hash=self.items.author_hash(retro, user_id),
+        )
 
 
 def allows_choice(retro: Retro) -> bool:

@@ -13,7 +13,7 @@ from bot.errors import InvalidInput, NoRetroHere, NotFacilitator
 from bot.jobs import Job, JobKind, job_id
 from bot.services import Services
 from bot.timing import nudge_time, zone
-from messages.deadlines import EXTEND_DEADLINE_BLOCK
+from messages.deadlines import reminding_text
 from storage.models import Nudge, Participant, Retro
 from tests.conftest import FakeClock
 from tests.factories import RetroFields, make_retro
@@ -85,7 +85,8 @@ def test_the_facilitator_reminds_those_who_have_not_answered(
     gateway.failures[("chat.postMessage", "U4")] = "account_inactive"
     deadlines = services.deadlines
     deadlines.check_remind(team_id="T1", channel_id="C1", user_id="UFAC")
-    told = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    reminding = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    told = reminding_text(queued=reminding.queued, pending=reminding.pending)
     # Answered at once; who could not be reached is told later, in one message.
     assert told == (
         "Reminding 3 of 3 people who have not answered yet. If I can't reach someone, I'll tell you."
@@ -121,7 +122,8 @@ def test_everyone_answered_means_nobody_to_remind(
     services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
 ) -> None:
     open_retro(engine, clock)
-    told = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    reminding = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    told = reminding_text(queued=reminding.queued, pending=reminding.pending)
     assert told == "Everyone has answered already: nobody to remind."
     assert gateway.sent == []
 
@@ -141,9 +143,7 @@ def test_reminders_and_extensions_need_a_collecting_retro(
         deadlines.extend(
             team_id="T1", retro_id=retro_id, user_id="UFAC", deadline=clock() + timedelta(days=3)
         )
-    assert invalid.value.errors == {
-        EXTEND_DEADLINE_BLOCK: "Collection is over; the deadline can no longer change."
-    }
+    assert invalid.value.errors == {"deadline": "Collection is over; the deadline can no longer change."}
     with pytest.raises(NoRetroHere) as refused:
         deadlines.check_remind(team_id="T1", channel_id="C2", user_id="UFAC")
     assert refused.value.message == (
@@ -178,7 +178,7 @@ def test_a_new_deadline_is_at_least_ten_minutes_and_at_most_ninety_days_away(
             extend(team_id="T1", retro_id=retro_id, user_id="UFAC", deadline=deadline)
         too_far = after is not None and after > timedelta(days=1)
         assert invalid.value.errors == {
-            EXTEND_DEADLINE_BLOCK: "Pick a time within the next 90 days."
+            "deadline": "Pick a time within the next 90 days."
             if too_far
             else "Pick a time at least 10 minutes from now."
         }
@@ -201,7 +201,8 @@ def test_after_the_deadline_a_reminder_reaches_nobody_and_says_so(
 ) -> None:
     open_retro(engine, clock, "U1")
     clock.advance(days=2)  # the closing job has not run yet
-    told = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    reminding = services.deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
+    told = reminding_text(queued=reminding.queued, pending=reminding.pending)
     assert told.startswith("Reminding 0 of 1 people who have not answered yet.")
     assert gateway.sent == []
     with Session(engine) as session:

@@ -12,6 +12,7 @@ from bot.errors import InvalidInput
 from bot.services.authors import AuthorKeys
 from bot.services.items import ItemService
 from bot.services.surveys import SurveyAnswers, SurveyService
+from messages.items import closed_notice
 from storage.models import Item, Participant
 from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
@@ -61,7 +62,7 @@ def test_an_overlong_line_is_refused_and_nothing_changes(
         service.submit(
             team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="ok\n" + "x" * 1001)
         )
-    assert caught.value.errors["cat_went_well"].startswith("Line 2 is 1,001 characters long")
+    assert caught.value.errors["went_well"].startswith("Line 2 is 1,001 characters long")
     assert stored(engine) == [("thread", "via thread"), ("survey", "Good")]
 
 
@@ -78,7 +79,9 @@ def test_after_the_deadline_answers_are_refused(engine: Engine, clock: FakeClock
     with pytest.raises(InvalidInput, match="collection for “R” closed"):
         service.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers(went_well="late"))
     # The survey button now opens a notice instead of the form: no field to type into, who to tell instead.
-    view = service.view_for(team_id="T1", retro_id=retro_id, user_id="U1")
+    saved = service.saved(team_id="T1", retro_id=retro_id, user_id="U1")
+    assert not saved.accepting and saved.answers == {}
+    view = closed_notice(retro=saved.retro)
     assert view["title"]["text"] == "Retro closed"
     assert input_blocks(view) == [] and "submit" not in view
     notice = mrkdwn_text(view)

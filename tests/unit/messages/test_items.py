@@ -64,3 +64,9 @@ def test_my_items_lists_escaped_items_with_edit_and_delete() -> None:
     closed = items.my_items_modal(retro=make_retro(None), items=mine, editable=False)
     assert buttons(closed["blocks"]) == []
     assert "Collection is closed." in mrkdwn_text(closed)
+
+
+def test_the_closed_notice_names_the_facilitator() -> None:
+    view = items.closed_notice(retro=make_retro(None, title="Q3 <launch>"))
+    assert view["title"]["text"] == "Retro closed"
+    assert "Sorry, collection for “Q3 &lt;launch&gt;” closed" in str(view["blocks"])

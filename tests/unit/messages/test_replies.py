@@ -24,3 +24,16 @@ def test_category_picker_carries_the_text_in_its_buttons() -> None:
         ("item_pick:went_wrong", {**payload, "c": "went_wrong"}, "What went wrong"),
         ("item_pick:to_improve", {**payload, "c": "to_improve"}, "What to improve"),
     ]
+
+
+def test_the_answers_to_items_sent_as_messages() -> None:
+    retro = make_retro(None, title="Q3 <launch>")
+    assert replies.added_text(retro=retro, count=2, anonymous=True) == (
+        ":white_check_mark: Added 2 items anonymously to *Q3 &lt;launch&gt;*."
+    )
+    assert replies.added_to_category_text(retro=retro, category_label="A & B") == (
+        ":white_check_mark: Added to *A &amp; B* in *Q3 &lt;launch&gt;*."
+    )
+    assert replies.fix_and_resend_text(problem="Too long.") == (
+        "I couldn't add that: Too long. Nothing was saved; please send it again."
+    )

@@ -154,3 +154,10 @@ def test_thanks_modal_counts_the_items_and_escapes_the_title() -> None:
         survey.survey_thanks_modal(retro=make_retro(None), item_count=1, smoothness=7, anonymous=True)
     )
     assert "are saved: 1 item and rated it 7/10. They are stored anonymously. You can open" in rated
+
+
+def test_the_survey_fields_map_to_its_blocks() -> None:
+    assert survey.FIELDS["went_well"] == survey.survey_block_id("went_well") == "cat_went_well"
+    assert survey.FIELDS["smoothness"] == survey.SURVEY_SMOOTHNESS_BLOCK
+    assert survey.FIELDS[survey.custom_field(2)] == survey.custom_block_id(2)
+    assert survey.ERROR_FIELD in survey.FIELDS
