@@ -77,3 +77,11 @@ def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int | N
             )
         )
     }
+
+
+def action_items(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
+    return session.exec(
+        select(ActionItem)
+        .where(ActionItem.team_id == team_id, ActionItem.retro_id == retro_id)
+        .order_by(col(ActionItem.id))
+    ).all()

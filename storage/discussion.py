@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from storage.models import Item, Turn, Vote
+from storage.models import Comment, Item, Turn, Vote
 
 
 def turns(session: Session, *, team_id: str, retro_id: int) -> list[Turn]:
@@ -68,3 +68,32 @@ def remove_vote(session: Session, *, team_id: str, retro_id: int, item_id: int, 
             col(Vote.voter_hash) == voter_hash,
         )
     )
+
+
+def vote_counts(*, session: Session, team_id: str, retro_id: int) -> dict[int, int]:
+    rows = session.exec(
+        select(Vote.item_id, func.count())
+        .where(Vote.team_id == team_id, Vote.retro_id == retro_id)
+        .group_by(col(Vote.item_id))
+    ).all()
+    return {item_id: count for item_id, count in rows}
+
+
+def comments_by_item(*, session: Session, team_id: str, retro_id: int) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for comment in session.exec(
+        select(Comment)
+        .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
+        .order_by(col(Comment.id))
+    ):
+        found.setdefault(comment.item_id, []).append(comment.text)
+    return found
+
+
+def open_turn(*, session: Session, team_id: str, retro_id: int) -> Turn | None:
+    """The round-robin turn that is running or waiting for the person's morning."""
+    return session.exec(
+        select(Turn).where(
+            Turn.team_id == team_id, Turn.retro_id == retro_id, col(Turn.status).in_(("active", "scheduled"))
+        )
+    ).first()

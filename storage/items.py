@@ -1,9 +1,6 @@
 """Queries on what a retro collects: items, survey responses, the reminders to answer, the keys of the
 Slack deliveries already handled, and what the Home tab lists. Every one is scoped to a workspace
-(`team_id`).
-
-More of the items' queries (all of a retro's, for the discussion and the report) are still in
-storage/repositories.py."""
+(`team_id`)."""
 
 from __future__ import annotations
 
@@ -180,4 +177,18 @@ def facilitating(session: Session, *, team_id: str, user_id: str) -> Sequence[Re
         select(Retro)
         .where(Retro.team_id == team_id, Retro.facilitator_id == user_id, col(Retro.closed_at).is_(None))
         .order_by(col(Retro.created_at).desc())
+    ).all()
+
+
+def items(*, session: Session, team_id: str, retro_id: int) -> Sequence[Item]:
+    return session.exec(
+        select(Item).where(Item.team_id == team_id, Item.retro_id == retro_id).order_by(col(Item.id))
+    ).all()
+
+
+def responses(*, session: Session, team_id: str, retro_id: int) -> Sequence[Response]:
+    return session.exec(
+        select(Response)
+        .where(Response.team_id == team_id, Response.retro_id == retro_id)
+        .order_by(col(Response.id))
     ).all()

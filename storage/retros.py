@@ -1,15 +1,17 @@
 """Queries on retros and what belongs to one alone (its turns, the nudges it sent). Every one is scoped to a
-workspace (`team_id`) but `with_timers`, which start-up runs across workspaces.
-
-More of the retro's queries are still in storage/repositories.py."""
+workspace (`team_id`) but `with_timers`, which start-up runs across workspaces."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from storage.models import Nudge, Retro, Turn
+from storage.models import Item, Nudge, Participant, Response, Retro, Turn
 
 
 def earlier_in_channel(
@@ -58,3 +60,119 @@ def turn_ids_in(session: Session, *, team_id: str, retro_id: int, statuses: Sequ
             col(Turn.status).in_(statuses),
         )
     ).all()
+
+
+def get_retro(*, session: Session, team_id: str, retro_id: int, lock: bool = False) -> Retro | None:
+    query = select(Retro).where(Retro.team_id == team_id, Retro.id == retro_id)
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def current_retro_in_channel(
+    *, session: Session, team_id: str, channel_id: str, include_closed: bool = False
+) -> Retro | None:
+    """The channel's open retro (there is at most one); with `include_closed`, failing that its latest."""
+    in_channel = select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id)
+    retro = session.exec(in_channel.where(col(Retro.closed_at).is_(None))).first()
+    if retro is None and include_closed:
+        latest = in_channel.order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
+        retro = session.exec(latest).first()
+    return retro
+
+
+def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[Participant]:
+    return session.exec(
+        select(Participant)
+        .where(Participant.team_id == team_id, Participant.retro_id == retro_id)
+        .order_by(col(Participant.id))
+    ).all()
+
+
+def mark_invited(
+    *,
+    session: Session,
+    team_id: str,
+    retro_id: int,
+    user_id: str,
+    invited_at: datetime | None,
+    error: str | None,
+) -> bool:
+    """Record how a participant's invitation went, without loading them. False: no such participant."""
+    marked = session.execute(
+        update(Participant)
+        .where(
+            col(Participant.team_id) == team_id,
+            col(Participant.retro_id) == retro_id,
+            col(Participant.user_id) == user_id,
+        )
+        .values(invited_at=invited_at, invite_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]
+
+
+def get_participant(*, session: Session, team_id: str, retro_id: int, user_id: str) -> Participant | None:
+    return session.exec(
+        select(Participant).where(
+            Participant.team_id == team_id,
+            Participant.retro_id == retro_id,
+            Participant.user_id == user_id,
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class Figures:
+    invited: int
+    responded: int
+    average_smoothness: float | None
+    items_by_category: dict[str, int]
+
+
+def figures(*, session: Session, team_id: str, retro_id: int, categories: Sequence[str]) -> Figures:
+    """Counts of a retro, counted by the database in one statement whatever its size (two if an item has a
+    category outside `categories`, the retro's format)."""
+    people = select(func.count()).where(Participant.team_id == team_id, Participant.retro_id == retro_id)
+    items = select(func.count()).where(Item.team_id == team_id, Item.retro_id == retro_id)
+    row: Sequence[Any] = session.exec(
+        select(
+            people.scalar_subquery(),
+            people.where(col(Participant.responded_at).is_not(None)).scalar_subquery(),
+            select(func.avg(Response.smoothness))
+            .where(Response.team_id == team_id, Response.retro_id == retro_id)
+            .scalar_subquery(),
+            items.scalar_subquery(),
+            *(items.where(Item.category == c).scalar_subquery() for c in categories),
+        )
+    ).one()
+    invited, responded, average, total = row[:4]
+    per_category: list[int] = list(row[4:])
+    by_category = dict(zip(categories, per_category, strict=True))
+    if sum(per_category) != total:
+        by_category = {c: 0 for c in categories} | dict(
+            session.exec(
+                select(Item.category, func.count())
+                .where(Item.team_id == team_id, Item.retro_id == retro_id)
+                .group_by(col(Item.category))
+            ).all()
+        )
+    return Figures(
+        invited=invited,
+        responded=responded,
+        average_smoothness=float(average) if average is not None else None,
+        items_by_category=by_category,
+    )
+
+
+def retros_in_channel(*, session: Session, team_id: str, channel_id: str) -> Sequence[Retro]:
+    return session.exec(
+        select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id).order_by(col(Retro.id))
+    ).all()
+
+
+def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | None:
+    """The channel's retro before this one."""
+    return session.exec(
+        select(Retro)
+        .where(Retro.team_id == team_id, Retro.channel_id == retro.channel_id, col(Retro.id) < retro.id)
+        .order_by(col(Retro.id).desc())
+    ).first()

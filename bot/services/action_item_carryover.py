@@ -13,7 +13,7 @@ from bot.services.lookup import require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Timers, followup_date
 from storage import action_items as queries
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, Retro
 
@@ -35,12 +35,12 @@ class ActionItemCarryOver:
     def previous_items(self, *, retro: Retro) -> tuple[Retro | None, list[ActionItem]]:
         """The previous retro's action items still open when this retro began (and what became of them)."""
         with unit_of_work(self.engine) as session:
-            previous = repo.previous_retro(session=session, team_id=retro.team_id, retro=retro)
+            previous = retro_queries.previous_retro(session=session, team_id=retro.team_id, retro=retro)
             if previous is None:
                 return None, []
             listed = [
                 a
-                for a in repo.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
+                for a in queries.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
                 if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
             ]
             return previous, listed
@@ -54,7 +54,7 @@ class ActionItemCarryOver:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, "decides on earlier action items")
             action = require_action_item(session, team_id, action_item_id)
-            previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
+            previous = retro_queries.previous_retro(session=session, team_id=team_id, retro=retro)
             if previous is None or action.retro_id != previous.id:
                 raise DomainError("That action item is not from the previous retro.")
             if action.status != "open":

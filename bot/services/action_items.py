@@ -24,7 +24,7 @@ from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import action_items
 from storage import action_items as queries
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, ActionNotice, Delivery, Item, Retro
 
@@ -312,7 +312,7 @@ class ActionItemService:
                 return False
             retro.followup_posted_at = now
             session.add(retro)
-            listed = list(repo.action_items(session=session, team_id=team_id, retro_id=retro_id))
+            listed = list(queries.action_items(session=session, team_id=team_id, retro_id=retro_id))
             sent = queries.noticed(
                 session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
             )
@@ -345,7 +345,10 @@ class ActionItemService:
                 found = queries.open_items(session, team_id=team_id, owner_id=owner)
                 return ActionItemListing(owner, channel_id, found, self.clock().date())
             retro_ids = [
-                r.id for r in repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+                r.id
+                for r in retro_queries.retros_in_channel(
+                    session=session, team_id=team_id, channel_id=channel_id
+                )
             ]
             found = queries.open_items(session, team_id=team_id, retro_ids=retro_ids)
             return ActionItemListing(None, channel_id, found, self.clock().date())

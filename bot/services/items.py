@@ -17,7 +17,7 @@ from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
 from messages.items import late_message
 from storage import items as stored
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Item, ProcessedEvent, Retro
 
@@ -125,7 +125,7 @@ class ItemService:
             return retro
 
     def _mark_responded(self, session: Session, retro: Retro, user_id: str, now: datetime) -> None:
-        participant = repo.get_participant(
+        participant = retro_queries.get_participant(
             session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         if participant is not None and participant.responded_at is None:
@@ -220,7 +220,9 @@ class ItemService:
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
         with unit_of_work(self.engine) as session:
-            retro = repo.current_retro_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+            retro = retro_queries.current_retro_in_channel(
+                session=session, team_id=team_id, channel_id=channel_id
+            )
         if retro is not None:
             return retro
         mine = self.open_retros_for(team_id=team_id, user_id=user_id)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.errors import NoRetroHere
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.models import Retro
 
 
 def require_retro(session: Session, team_id: str, retro_id: int, *, lock: bool = False) -> Retro:
     """`lock`: for a phase change; on PostgreSQL a second change of the same retro waits for the first."""
-    retro = repo.get_retro(session=session, team_id=team_id, retro_id=retro_id, lock=lock)
+    retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id, lock=lock)
     if retro is None:
         raise NoRetroHere("That retro no longer exists.")
     return retro
@@ -22,7 +22,7 @@ def require_channel_retro(
 ) -> Retro:
     """The channel's open retro; with `include_closed`, failing that its latest (reports and action items
     often come after the close)."""
-    retro = repo.current_retro_in_channel(
+    retro = retro_queries.current_retro_in_channel(
         session=session, team_id=team_id, channel_id=channel_id, include_closed=include_closed
     )
     if retro is None:

@@ -21,7 +21,10 @@ from bot.services.stats import compute_stats
 from messages import closing, history
 from messages.chart import history_chart
 from messages.report import ReportData, render_report
-from storage import repositories as repo
+from storage import action_items as action_item_queries
+from storage import discussion as discussion_queries
+from storage import items as item_queries
+from storage import retros as retro_queries
 from storage.db import read_only, unit_of_work
 from storage.models import Retro
 
@@ -62,7 +65,7 @@ class ReportService:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             stats = compute_stats(session, retro)
-            turn = repo.open_turn(session=session, team_id=team_id, retro_id=retro.id)
+            turn = discussion_queries.open_turn(session=session, team_id=team_id, retro_id=retro.id)
             return RetroStatus(
                 retro=retro,
                 stats=stats,
@@ -77,7 +80,7 @@ class ReportService:
             if not which:
                 return require_channel_retro(session, team_id, channel_id, include_closed=True)
             channel_retros = list(
-                repo.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+                retro_queries.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
             )
             if which.lstrip("#").isdigit():
                 found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
@@ -168,18 +171,22 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
     """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
     stats = stats or compute_stats(session, retro)
     team_id, retro_id = retro.team_id, retro.id
-    previous = repo.previous_retro(session=session, team_id=team_id, retro=retro)
+    previous = retro_queries.previous_retro(session=session, team_id=team_id, retro=retro)
     return render_report(
         ReportData(
             retro=retro,
-            participants=repo.participants(session=session, team_id=team_id, retro_id=retro_id),
-            responses=repo.responses(session=session, team_id=team_id, retro_id=retro_id),
-            items=repo.items(session=session, team_id=team_id, retro_id=retro_id),
-            action_items=repo.action_items(session=session, team_id=team_id, retro_id=retro_id),
+            participants=retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id),
+            responses=item_queries.responses(session=session, team_id=team_id, retro_id=retro_id),
+            items=item_queries.items(session=session, team_id=team_id, retro_id=retro_id),
+            action_items=action_item_queries.action_items(
+                session=session, team_id=team_id, retro_id=retro_id
+            ),
             stats=stats,
-            votes=repo.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+            votes=discussion_queries.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=repo.action_items(session=session, team_id=team_id, retro_id=previous.id)
+            previous_actions=action_item_queries.action_items(
+                session=session, team_id=team_id, retro_id=previous.id
+            )
             if previous
             else [],
             history=[
@@ -187,6 +194,6 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
                 metrics_for(session, retro),
             ],
             recurring=recurring_problems(session, retro),
-            comments=repo.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
+            comments=discussion_queries.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
         )
     )

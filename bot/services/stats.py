@@ -5,13 +5,15 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.domain import FORMATS, RetroStats
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.models import Retro
 
 
 def compute_stats(session: Session, retro: Retro) -> RetroStats:
     categories = [c.key for c in FORMATS[retro.format].categories]
-    found = repo.figures(session=session, team_id=retro.team_id, retro_id=retro.id, categories=categories)
+    found = retro_queries.figures(
+        session=session, team_id=retro.team_id, retro_id=retro.id, categories=categories
+    )
     return RetroStats(
         invited=found.invited,
         responded=found.responded,

@@ -15,7 +15,7 @@ from bot.services.lookup import require_retro
 from messages.items import late_message
 from messages.text import split_lines
 from storage import items as stored
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Item, Participant, Response, Retro
 
@@ -156,7 +156,7 @@ class SurveyService:
                             created_at=created,
                         )
                     )
-            participant = repo.get_participant(
+            participant = retro_queries.get_participant(
                 session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
             )
             if participant is None:

@@ -21,7 +21,7 @@ from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
 from storage import action_items as action_item_queries
-from storage import repositories as repo
+from storage import discussion as discussion_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, Participant, Retro, Turn
@@ -82,7 +82,9 @@ class Timers:
         }
         waiting = {
             (reminder, zone_of(person.tz))
-            for person in repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+            for person in retro_queries.participants(
+                session=session, team_id=retro.team_id, retro_id=retro.id
+            )
             if person.responded_at is None
             for reminder in REMINDERS
             if (person.user_id, reminder) not in sent
@@ -165,7 +167,7 @@ class Timers:
 
     def expected_for_retro(self, session: Session, retro: Retro) -> list[Job]:
         found = [*self.collection(session, retro), *self.voting(retro), *self.followup(retro)]
-        turn = repo.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id)
+        turn = discussion_queries.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id)
         if turn is not None:
             found += self.turn(retro, turn)
         return found
@@ -220,7 +222,7 @@ class Timers:
 
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
-        people = repo.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+        people = retro_queries.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
         turns = retro_queries.turn_ids_in(
             session,
             team_id=retro.team_id,

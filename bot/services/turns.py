@@ -18,7 +18,7 @@ from bot.services.lookup import require_retro
 from bot.services.round_robin import RoundRobin
 from messages import rounds
 from storage import discussion as queries
-from storage import repositories as repo
+from storage import items as item_queries
 from storage.db import unit_of_work
 from storage.models import Comment, Item, Retro, Turn
 
@@ -50,7 +50,9 @@ class TurnService:
         """The person's own running turn, to comment on one of the numbered items."""
         with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            listed = [i for i in repo.items(session=session, team_id=team_id, retro_id=retro.id) if i.number]
+            listed = [
+                i for i in item_queries.items(session=session, team_id=team_id, retro_id=retro.id) if i.number
+            ]
             return TurnToAnswer(retro=retro, turn=turn, items=listed)
 
     def to_add(self, *, team_id: str, turn_id: int, user_id: str) -> TurnToAnswer:

@@ -22,7 +22,8 @@ from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
 from messages import ballot, results
 from storage import discussion as queries
-from storage import repositories as repo
+from storage import items as item_queries
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Item, Retro, Vote
 
@@ -94,7 +95,9 @@ class VotingService:
             session, retro, text=opened.text, blocks=opened.blocks, key=f"voting:{retro_id}"
         )
         parts = len(ballot.ballot_messages(retro=retro, candidates=candidates, voted=set(), now=now))
-        people = [p.user_id for p in repo.participants(session=session, team_id=team_id, retro_id=retro_id)]
+        people = [
+            p.user_id for p in retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
+        ]
         for user_id in people:
             for part in range(parts):
                 self.outbox.add(
@@ -194,7 +197,7 @@ class VotingService:
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:
         """Items on the ballot by votes, most first. Equal counts share a rank and are marked as ties."""
-        counts = repo.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id)
+        counts = queries.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id)
         candidates = sorted(
             self._candidates(session, retro), key=lambda i: (-counts.get(i.id, 0), i.number or 0)
         )
@@ -248,7 +251,7 @@ class VotingService:
         vote_on = FORMATS[retro.format].vote_on
         return [
             i
-            for i in repo.items(session=session, team_id=retro.team_id, retro_id=retro.id)
+            for i in item_queries.items(session=session, team_id=retro.team_id, retro_id=retro.id)
             if i.category in vote_on
         ]
 

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.services.stats import compute_stats
-from storage import repositories as repo
+from storage import retros as retro_queries
 from storage.models import Participant, Response
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
@@ -42,7 +42,7 @@ def test_figures_count_people_answers_and_items_per_category(engine: Engine, clo
 
         # An item under a category the format does not have (a format changed later) still counts.
         make_item(session, retro_id=retro.id, category="kudos")
-        found = repo.figures(
+        found = retro_queries.figures(
             session=session,
             team_id="T1",
             retro_id=retro.id,
@@ -50,7 +50,9 @@ def test_figures_count_people_answers_and_items_per_category(engine: Engine, clo
         )
         assert found.items_by_category == {"went_well": 2, "went_wrong": 1, "to_improve": 0, "kudos": 1}
         # Another workspace's retro of the same id shows nothing of this one.
-        elsewhere = repo.figures(session=session, team_id="T2", retro_id=retro.id, categories=["went_well"])
+        elsewhere = retro_queries.figures(
+            session=session, team_id="T2", retro_id=retro.id, categories=["went_well"]
+        )
         assert (elsewhere.invited, elsewhere.responded, elsewhere.items_by_category) == (
             0,
             0,
