@@ -41,10 +41,10 @@ TASKS: dict[str, Task] = {
         team_id=t, retro_id=a["retro_id"], turn_id=a["turn_id"]
     ),
     JobKind.CLOSE_VOTING: lambda s, t, a: s.voting.close(team_id=t, retro_id=a["retro_id"]),
-    JobKind.ACTION_REMINDER: lambda s, t, a: s.action_items.remind(
+    JobKind.ACTION_REMINDER: lambda s, t, a: s.action_item_notices.remind(
         team_id=t, action_id=a["action_id"], kind=a["kind"]
     ),
-    JobKind.FOLLOWUP: lambda s, t, a: s.action_items.followup(team_id=t, retro_id=a["retro_id"]),
+    JobKind.FOLLOWUP: lambda s, t, a: s.action_item_notices.followup(team_id=t, retro_id=a["retro_id"]),
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),
@@ -139,7 +139,7 @@ class Effects:
         if purpose == Purpose.NUDGE:
             self.services.deadlines.record_failure(session, delivery, error)
         elif purpose == Purpose.NOTICE:
-            self.services.action_items.record_failure(session, delivery, error)
+            self.services.action_item_notices.record_failure(session, delivery, error)
         if delivery.report_to:
             self.report(session, delivery)
 

@@ -13,6 +13,7 @@ from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.scheduler import Jobs
 from bot.services.action_item_carryover import ActionItemCarryOver
+from bot.services.action_item_notices import ActionItemNotices
 from bot.services.action_item_progress import ActionItemProgress
 from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
@@ -54,6 +55,7 @@ class Services:
     facilitation: Facilitation  # /retro next|skip|pause|resume
     voting: VotingService
     action_items: ActionItemService
+    action_item_notices: ActionItemNotices
     action_item_progress: ActionItemProgress
     action_item_carryover: ActionItemCarryOver
     home: HomeService
@@ -82,8 +84,15 @@ class Services:
         deadlines = DeadlineService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=round_robin
         )
+        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock)
         action_items = ActionItemService(
-            engine=engine, outbox=outbox, clock=clock, timers=timers, people=people, home=home
+            engine=engine,
+            outbox=outbox,
+            clock=clock,
+            timers=timers,
+            people=people,
+            home=home,
+            notices=notices,
         )
         carryover = ActionItemCarryOver(engine=engine, clock=clock, timers=timers, home=home)
         retros = RetroService(
@@ -127,6 +136,7 @@ class Services:
             ),
             voting=voting,
             action_items=action_items,
+            action_item_notices=notices,
             action_item_progress=ActionItemProgress(
                 engine=engine, outbox=outbox, clock=clock, timers=timers, home=home
             ),

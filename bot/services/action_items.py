@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.dates import UnreadableDate, parse_due
 from bot.domain import MAX_ITEM_LENGTH
 from bot.errors import DomainError, InvalidInput
-from bot.intents import Priority, Purpose
+from bot.intents import Priority
 from bot.outbox import Outbox
+from bot.services.action_item_notices import ActionItemNotices
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
@@ -26,7 +26,7 @@ from messages import action_items
 from storage import action_items as queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import ActionItem, ActionNotice, Delivery, Item, Retro
+from storage.models import ActionItem, Item, Retro
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,9 @@ class ActionItemService:
         timers: Timers,
         people: People,
         home: HomeService,
+        notices: ActionItemNotices,
     ) -> None:
+        self.notices = notices
         self.home = home
         self.engine = engine
         self.outbox = outbox
@@ -191,7 +193,7 @@ class ActionItemService:
     def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
         source = session.get(Item, action.source_item_id) if action.source_item_id else None
         message = action_items.assigned_message(retro=retro, action=action, source=source)
-        self._notice(
+        self.notices.notice(
             session,
             action,
             retro,
@@ -266,75 +268,6 @@ class ActionItemService:
         with unit_of_work(self.engine) as session:
             return require_action_item(session, team_id, action_item_id)
 
-    # ------------------------------------------------------------ reminders
-
-    def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
-        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open.
-        `action_id` is named as in the job's stored args."""
-        with unit_of_work(self.engine) as session:
-            action = queries.get(session, team_id=team_id, action_item_id=action_id)
-            if action is None or action.status != "open" or action.due_date is None:
-                return False
-            if not kind.endswith(action.due_date.isoformat()):
-                return False  # the due date changed since this was scheduled
-            retro = require_retro(session, team_id, action.retro_id)
-            if not self._notice(
-                session,
-                action,
-                retro,
-                kind,
-                action_items.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
-            ):
-                return False
-            if kind.startswith("overdue"):
-                self.outbox.tell(
-                    session,
-                    team_id=team_id,
-                    user=retro.facilitator_id,
-                    channel=None,
-                    text=action_items.overdue_text(action=action),
-                    key=f"overdue:{action.id}:{kind}",
-                )
-            try:
-                session.commit()
-            except IntegrityError:
-                return False  # sent already (a restart, a double fire)
-        return True
-
-    # ------------------------------------------------------------ follow-up
-
-    def followup(self, *, team_id: str, retro_id: int) -> bool:
-        """Job: ask each owner of an open item for news and post the summary in the channel, once."""
-        now = self.clock()
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            if retro.followup_posted_at is not None:
-                return False
-            retro.followup_posted_at = now
-            session.add(retro)
-            listed = list(queries.action_items(session=session, team_id=team_id, retro_id=retro_id))
-            sent = queries.noticed(
-                session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
-            )
-            for action in listed:
-                if action.status == "open" and action.id not in sent:
-                    ask = action_items.followup_ask_message(action=action, retro=retro)
-                    self._notice(session, action, retro, "followup", ask)
-            summary = action_items.followup_summary_message(retro=retro, actions=listed, today=now.date())
-            self.outbox.post(
-                session,
-                team_id=team_id,
-                channel=retro.channel_id,
-                text=summary.text,
-                blocks=summary.blocks,
-                key=f"followup:{retro_id}",
-                retro_id=retro_id,
-                report_to=retro.facilitator_id,
-                what=action_items.followup_what(retro=retro),
-            )
-            session.commit()
-        return True
-
     # ------------------------------------------------------------ listing
 
     def listing(self, *, team_id: str, channel_id: str, user_id: str, scope: str) -> ActionItemListing:
@@ -352,52 +285,3 @@ class ActionItemService:
             ]
             found = queries.open_items(session, team_id=team_id, retro_ids=retro_ids)
             return ActionItemListing(None, channel_id, found, self.clock().date())
-
-    def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
-        """A notice about an action item that could not be delivered: kept on its record."""
-        notice = queries.team_notice(
-            session,
-            team_id=delivery.team_id,
-            action_item_id=int(delivery.payload.get("action_id") or 0),
-            kind=str(delivery.payload.get("notice")),
-        )
-        if notice is not None:
-            notice.error = error[:100]
-            session.add(notice)
-
-    # ------------------------------------------------------------ helpers
-
-    def _notice(
-        self,
-        session: Session,
-        action: ActionItem,
-        retro: Retro,
-        kind: str,
-        message: action_items.Message,
-        *,
-        priority: int = Priority.NORMAL,
-        report_to: str | None = None,
-        what: str | None = None,
-    ) -> bool:
-        """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
-        a second one. False if it is recorded already."""
-        if queries.notice(session, action_item_id=action.id, kind=kind) is not None:
-            return False
-        session.add(
-            ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())
-        )
-        self.outbox.post(
-            session,
-            team_id=action.team_id,
-            channel=action.owner_id,
-            text=message.text,
-            blocks=message.blocks,
-            key=f"notice:{action.id}:{kind}",
-            priority=priority,
-            purpose=Purpose.NOTICE,
-            retro_id=retro.id,
-            report_to=report_to,
-            extra={"notice": kind, "action_id": action.id},
-            what=what,
-        )
-        return True

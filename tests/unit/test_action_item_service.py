@@ -72,10 +72,13 @@ def test_a_reminder_is_about_its_own_action_item_and_a_failure_is_recorded(
     first = action(engine, retro_id, "Fix CI", "U1", due)
     second = action(engine, retro_id, "Write the runbook", "U2", due)
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
-    assert services.action_items.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}") is True
+    assert (
+        services.action_item_notices.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}")
+        is True
+    )
     assert gateway.messages_to("U1") == []
     assert notices(engine) == [(second, f"due:{due.isoformat()}", "account_inactive")]
-    services.action_items.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
+    services.action_item_notices.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
     (reminder,) = gateway.messages_to("U1")
     assert ">Fix CI" in mrkdwn_text(reminder["blocks"]) and "runbook" not in mrkdwn_text(reminder["blocks"])
 
@@ -89,7 +92,7 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
     gateway.failures[("chat.postMessage", "C1")] = "not_in_channel"
     gateway.failures[("chat.postEphemeral", "C1")] = "not_in_channel"
-    assert services.action_items.followup(team_id="T1", retro_id=retro_id) is True
+    assert services.action_item_notices.followup(team_id="T1", retro_id=retro_id) is True
     (ask,) = gateway.messages_to("U1")
     assert buttons(ask["blocks"])
     assert notices(engine) == [(reachable, "followup", None), (unreachable, "followup", "account_inactive")]
@@ -99,7 +102,7 @@ def test_the_follow_up_asks_with_buttons_and_records_who_could_not_be_asked(
     clock.advance(seconds=5)
     (told,) = gateway.messages_to("UFAC")
     assert told["text"] == "I couldn't deliver everything:\n• the follow-up in <#C1>: `not_in_channel`"
-    assert services.action_items.followup(team_id="T1", retro_id=retro_id) is False
+    assert services.action_item_notices.followup(team_id="T1", retro_id=retro_id) is False
     clock.advance(seconds=5)
     assert len(gateway.messages_to("UFAC")) == 1
 

@@ -39,8 +39,8 @@ TASK_OF = {
     JobKind.TURN_START: "round_robin.turn_start_due",
     JobKind.TURN_TIMEOUT: "round_robin.turn_timeout_due",
     JobKind.CLOSE_VOTING: "voting.close",
-    JobKind.ACTION_REMINDER: "action_items.remind",
-    JobKind.FOLLOWUP: "action_items.followup",
+    JobKind.ACTION_REMINDER: "action_item_notices.remind",
+    JobKind.FOLLOWUP: "action_item_notices.followup",
 }
 
 

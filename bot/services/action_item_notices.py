@@ -1,0 +1,142 @@
+"""What Rearview tells an action item's owner after creating it: reminders before and after the due date,
+the follow-up 2-4 weeks after the retro, each recorded once (table `action_notice`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.intents import Priority, Purpose
+from bot.outbox import Outbox
+from bot.services.lookup import require_retro
+from messages import action_items
+from storage import action_items as queries
+from storage.db import unit_of_work
+from storage.models import ActionItem, ActionNotice, Delivery, Retro
+
+
+class ActionItemNotices:
+    def __init__(self, *, engine: Engine, outbox: Outbox, clock: Clock) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.clock = clock
+
+    # ------------------------------------------------------------ reminders
+
+    def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
+        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open.
+        `action_id` is named as in the job's stored args."""
+        with unit_of_work(self.engine) as session:
+            action = queries.get(session, team_id=team_id, action_item_id=action_id)
+            if action is None or action.status != "open" or action.due_date is None:
+                return False
+            if not kind.endswith(action.due_date.isoformat()):
+                return False  # the due date changed since this was scheduled
+            retro = require_retro(session, team_id, action.retro_id)
+            if not self.notice(
+                session,
+                action,
+                retro,
+                kind,
+                action_items.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
+            ):
+                return False
+            if kind.startswith("overdue"):
+                self.outbox.tell(
+                    session,
+                    team_id=team_id,
+                    user=retro.facilitator_id,
+                    channel=None,
+                    text=action_items.overdue_text(action=action),
+                    key=f"overdue:{action.id}:{kind}",
+                )
+            try:
+                session.commit()
+            except IntegrityError:
+                return False  # sent already (a restart, a double fire)
+        return True
+
+    # ------------------------------------------------------------ follow-up
+
+    def followup(self, *, team_id: str, retro_id: int) -> bool:
+        """Job: ask each owner of an open item for news and post the summary in the channel, once."""
+        now = self.clock()
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if retro.followup_posted_at is not None:
+                return False
+            retro.followup_posted_at = now
+            session.add(retro)
+            listed = list(queries.action_items(session=session, team_id=team_id, retro_id=retro_id))
+            sent = queries.noticed(
+                session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
+            )
+            for action in listed:
+                if action.status == "open" and action.id not in sent:
+                    ask = action_items.followup_ask_message(action=action, retro=retro)
+                    self.notice(session, action, retro, "followup", ask)
+            summary = action_items.followup_summary_message(retro=retro, actions=listed, today=now.date())
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=retro.channel_id,
+                text=summary.text,
+                blocks=summary.blocks,
+                key=f"followup:{retro_id}",
+                retro_id=retro_id,
+                report_to=retro.facilitator_id,
+                what=action_items.followup_what(retro=retro),
+            )
+            session.commit()
+        return True
+
+    def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
+        """A notice about an action item that could not be delivered: kept on its record."""
+        notice = queries.team_notice(
+            session,
+            team_id=delivery.team_id,
+            action_item_id=int(delivery.payload.get("action_id") or 0),
+            kind=str(delivery.payload.get("notice")),
+        )
+        if notice is not None:
+            notice.error = error[:100]
+            session.add(notice)
+
+    # ------------------------------------------------------------ helpers
+
+    def notice(
+        self,
+        session: Session,
+        action: ActionItem,
+        retro: Retro,
+        kind: str,
+        message: action_items.Message,
+        *,
+        priority: int = Priority.NORMAL,
+        report_to: str | None = None,
+        what: str | None = None,
+    ) -> bool:
+        """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
+        a second one. False if it is recorded already."""
+        if queries.notice(session, action_item_id=action.id, kind=kind) is not None:
+            return False
+        session.add(
+            ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())
+        )
+        self.outbox.post(
+            session,
+            team_id=action.team_id,
+            channel=action.owner_id,
+            text=message.text,
+            blocks=message.blocks,
+            key=f"notice:{action.id}:{kind}",
+            priority=priority,
+            purpose=Purpose.NOTICE,
+            retro_id=retro.id,
+            report_to=report_to,
+            extra={"notice": kind, "action_id": action.id},
+            what=what,
+        )
+        return True
