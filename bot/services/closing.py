@@ -15,7 +15,7 @@ from bot.outbox import Outbox
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
-from bot.services.reports import build_report
+from bot.services.reports import build_report, queue_report
 from bot.services.stats import compute_stats
 from bot.services.timers import Timers
 from messages import closing
@@ -167,18 +167,14 @@ class ClosingService:
                     key=f"summary:{retro_id}",
                 )
                 self._mark_purpose(session, team_id, f"summary:{retro_id}", Purpose.SUMMARY)
-            self.outbox.upload(
+            queue_report(
+                self.outbox,
                 session,
-                team_id=team_id,
-                channel=retro.channel_id,
-                filename="retrospective.md",
-                content=report,
-                title=closing.report_title(retro=retro),
-                initial_comment=closing.report_comment(retro=retro),
+                retro,
+                report,
+                report_to=retro.facilitator_id,
                 key=f"report:{retro_id}:{self.clock().isoformat()}",
                 purpose=Purpose.REPORT,
-                retro_id=retro_id,
-                report_to=retro.facilitator_id,
                 what=closing.report_what(retro=retro),
             )
             session.commit()

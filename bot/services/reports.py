@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.domain import Phase, RetroMetrics, RetroStats
 from bot.errors import NoRetroHere
+from bot.intents import Purpose
 from bot.outbox import Outbox
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.metrics import channel_history, earlier_retros, metrics_for
@@ -107,19 +108,7 @@ class ReportService:
     def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            report = build_report(session, retro)
-            self.outbox.upload(
-                session,
-                team_id=team_id,
-                channel=retro.channel_id,
-                filename="retrospective.md",
-                content=report,
-                title=closing.report_title(retro=retro),
-                initial_comment=closing.report_comment(retro=retro),
-                retro_id=retro_id,
-                report_to=user_id,
-                what="the report",
-            )
+            queue_report(self.outbox, session, retro, build_report(session, retro), report_to=user_id)
             session.commit()
 
     def history(self, *, team_id: str, channel_id: str) -> ChannelHistory:
@@ -165,6 +154,34 @@ class ReportService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             return build_report(session, retro, compute_stats(session, retro))
+
+
+def queue_report(
+    outbox: Outbox,
+    session: Session,
+    retro: Retro,
+    report: str,
+    *,
+    report_to: str,
+    key: str | None = None,
+    purpose: Purpose | None = None,
+    what: str = "the report",
+) -> None:
+    """retrospective.md, uploaded to the retro's channel: at the close, and again on request."""
+    outbox.upload(
+        session,
+        team_id=retro.team_id,
+        channel=retro.channel_id,
+        filename="retrospective.md",
+        content=report,
+        title=closing.report_title(retro=retro),
+        initial_comment=closing.report_comment(retro=retro),
+        key=key,
+        purpose=purpose,
+        retro_id=retro.id,
+        report_to=report_to,
+        what=what,
+    )
 
 
 def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
