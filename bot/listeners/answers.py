@@ -32,7 +32,8 @@ class ShowModal:
 
 @dataclass(frozen=True)
 class RefreshModal:
-    """Redraw the modal the click came from (by the outbox: no Slack call on the request thread)."""
+    """Redraw the modal the click came from; from a submission, close it and redraw the modal under it
+    (by the outbox: no Slack call on the request thread)."""
 
     view: dict[str, Any]
 

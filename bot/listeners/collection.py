@@ -14,7 +14,6 @@ from bot.services import Services
 from bot.services.items import is_anonymous
 from bot.services.surveys import SurveyAnswers
 from messages import common, deadlines, items, replies, survey
-from storage.db import unit_of_work
 
 routes = Routes()
 
@@ -178,14 +177,9 @@ def item_submitted(services: Services, request: Submission) -> Answer:
         text=text,
     )
     # The edit view closes and returns to the list under it, which is redrawn.
-    if request.stacked and request.root_view_id:
-        listing = _my_items(services, retro.id, request.team_id, request.user_id)
-        with unit_of_work(services.engine) as session:
-            services.outbox.update_view(
-                session, team_id=request.team_id, view_id=request.root_view_id, view=listing
-            )
-            session.commit()
-    return None
+    if not request.stacked:
+        return None
+    return RefreshModal(_my_items(services, retro.id, request.team_id, request.user_id))
 
 
 @routes.submission(deadlines.EXTEND_CALLBACK, fields=deadlines.FIELDS, error_field="deadline")

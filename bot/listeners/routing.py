@@ -223,6 +223,15 @@ def answer_submission(
         return
     if isinstance(answer, ShowModal):
         ack(response_action="update", view=answer.view)
+    elif isinstance(answer, RefreshModal):
+        # This modal closes and the one under it, still open, is redrawn.
+        if request.stacked and request.root_view_id:
+            with unit_of_work(services.engine) as session:
+                services.outbox.update_view(
+                    session, team_id=request.team_id, view_id=request.root_view_id, view=answer.view
+                )
+                session.commit()
+        ack()
     elif answer is None:
         ack()
     else:

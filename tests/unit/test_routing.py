@@ -259,3 +259,16 @@ def test_posted_keeps_only_peoples_own_words() -> None:
 def _no_services() -> Services:
     """Submissions answer in their ack only: the router needs no services for them."""
     return None  # type: ignore[return-value]
+
+
+def test_a_submission_can_close_and_redraw_the_modal_under_it(
+    services: Services, gateway: RecordingGateway
+) -> None:
+    route = SubmissionRoute("cb", _answers(RefreshModal(VIEW)), {"f": "b"}, "f")
+    ack = Acks()
+    stacked = Submission(team_id="T1", user_id="U1", callback_id="cb", view_id="V2", root_view_id="V1")
+    alone = Submission(team_id="T1", user_id="U1", callback_id="cb", view_id="V3", root_view_id="V3")
+    answer_submission(services, route, stacked, ack)
+    answer_submission(services, route, alone, ack)
+    assert ack.calls == [{}, {}]
+    assert gateway.sent == [("view_update", {"view_id": "V1", "view": VIEW})]

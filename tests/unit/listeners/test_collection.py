@@ -246,10 +246,11 @@ def test_item_submitted_adds_or_edits(services: Services, engine: Engine, clock:
     stacked = submission(
         items.ITEM_CALLBACK, {"retro_id": retro_id, "item_id": item_id}, edit, view_id="V2", root_view_id="V1"
     )
-    assert collection.item_submitted(services, stacked) is None
+    redraw = collection.item_submitted(services, stacked)
     assert stored_items(engine) == [("went_well", "Pair programming")]
-    assert services.gateway.sent[-1][0] == "view_update"  # type: ignore[attr-defined]
-    assert services.gateway.sent[-1][1]["view_id"] == "V1"  # type: ignore[attr-defined]
+    # The edit view closes; the list under it is redrawn with the edited text.
+    assert isinstance(redraw, RefreshModal) and redraw.view["title"]["text"] == "My items"
+    assert "Pair programming" in str(redraw.view["blocks"])
 
 
 def test_item_submitted_errors_are_keyed_by_field(
