@@ -57,6 +57,13 @@ ANONYMITY_LABELS = {
 }
 
 MAX_CUSTOM_QUESTIONS = 3
+
+
+def custom_field(n: int) -> str:
+    """The field name of the survey's answer to the n-th custom question."""
+    return f"custom_{n}"
+
+
 MAX_QUESTION_LENGTH = 200  # characters in one extra survey question
 # Reply prefixes in the kickoff thread and in DMs, by category position in the format.
 PREFIXES = {"+": 0, "-": 1, "*": 2, ">": 2}

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, MAX_ITEM_LENGTH
+from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, MAX_ITEM_LENGTH, custom_field
 from messages.common import (
     VALUE_ACTION,
     Message,
@@ -41,11 +41,6 @@ def survey_block_id(category_key: str) -> str:
 
 
 def custom_block_id(n: int) -> str:
-    return f"custom_{n}"
-
-
-def custom_field(n: int) -> str:
-    """The field name of the survey's n-th custom question."""
     return f"custom_{n}"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.domain import FORMATS, ItemSource
+from bot.domain import FORMATS, MAX_CUSTOM_QUESTIONS, ItemSource
 from bot.listeners.answers import Answer, OpenModal, RefreshModal, Reply, Respond, ShowModal
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission
 from bot.listeners.routing import Routes
@@ -124,7 +124,7 @@ def survey_submitted(services: Services, request: Submission) -> Answer:
         items={key: state.text(survey.survey_block_id(key)) for key in categories},
         smoothness=_rating(state.selected(survey.SURVEY_SMOOTHNESS_BLOCK)),
         surprise=state.text(survey.SURVEY_SURPRISE_BLOCK),
-        custom=[state.text(survey.custom_block_id(n)) for n in range(3)],
+        custom=[state.text(survey.custom_block_id(n)) for n in range(MAX_CUSTOM_QUESTIONS)],
         anonymous=common.ANONYMOUS_VALUE in state.checked(common.ANONYMOUS_BLOCK),
     )
     saved = services.surveys.submit(

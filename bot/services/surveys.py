@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource
+from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, custom_field
 from bot.errors import InvalidInput
 from bot.services.items import ItemService, accepting
 from bot.services.lookup import require_retro
@@ -48,11 +48,6 @@ class SurveySubmitted:
     item_count: int
     smoothness: int | None
     anonymous: bool
-
-
-def custom_field(n: int) -> str:
-    """The field name of the n-th custom question's answer."""
-    return f"custom_{n}"
 
 
 class SurveyService:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.domain import FORMATS
+from bot.domain import FORMATS, custom_field
 from messages import survey
 from tests.blockkit import (
     assert_valid_message,
@@ -159,5 +159,5 @@ def test_thanks_modal_counts_the_items_and_escapes_the_title() -> None:
 def test_the_survey_fields_map_to_its_blocks() -> None:
     assert survey.FIELDS["went_well"] == survey.survey_block_id("went_well") == "cat_went_well"
     assert survey.FIELDS["smoothness"] == survey.SURVEY_SMOOTHNESS_BLOCK
-    assert survey.FIELDS[survey.custom_field(2)] == survey.custom_block_id(2)
+    assert survey.FIELDS[custom_field(2)] == survey.custom_block_id(2)
     assert survey.ERROR_FIELD in survey.FIELDS
