@@ -7,12 +7,17 @@ the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from sqlmodel import Session
 
+from bot.services.retro_drafts import RetroDraft
+from bot.services.retros import RetroService
 from storage.models import Item, Retro
+from tests.recording import RecordingGateway
 
 NOW = datetime(
     2026, 11, 23, 9, 17, 43, tzinfo=UTC
@@ -113,3 +118,38 @@ def make_item(session: Session | None, **overrides: Unpack[ItemFields]) -> Item:
         session.add(item)
         session.commit()
     return item
+
+
+# A channel of a workspace, as the service tests use it: the facilitator, two people and a bot.
+TEAM = "T1"
+CHANNEL = "C1"
+
+
+def channel_gateway() -> RecordingGateway:
+    gateway = RecordingGateway(members={CHANNEL: ["UFAC", "U1", "U2", "UBOT"]})
+    for user in ("UFAC", "U1", "U2"):
+        gateway.human(user)
+    gateway.human("UBOT", is_bot=True)
+    return gateway
+
+
+def draft(clock: Callable[[], datetime], **overrides: Any) -> RetroDraft:
+    """A valid draft for C1; `dataclasses.replace` refuses names RetroDraft does not have."""
+    base = RetroDraft(
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        facilitator_id="UFAC",
+        title="Sprint 12",
+        participant_ids=(),
+        deadline=clock() + timedelta(days=1),
+        format="start_stop_continue",
+    )
+    return replace(base, **overrides)
+
+
+def launch(service: RetroService, gateway: RecordingGateway, draft: RetroDraft) -> int:
+    """Submit the new-retro dialog: the retro is stored at once, its launch runs when workers get to it
+    (here, when the transcript is read)."""
+    retro = service.create(draft)
+    gateway.sent  # noqa: B018 - delivers what is due: the launch task and what it queues
+    return retro.id
