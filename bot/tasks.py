@@ -42,7 +42,7 @@ TASKS: dict[str, Task] = {
     ),
     JobKind.CLOSE_VOTING: lambda s, t, a: s.voting.close(team_id=t, retro_id=a["retro_id"]),
     JobKind.ACTION_REMINDER: lambda s, t, a: s.action_item_notices.remind(
-        team_id=t, action_id=a["action_id"], kind=a["kind"]
+        team_id=t, action_item_id=a["action_id"], kind=a["kind"]
     ),
     JobKind.FOLLOWUP: lambda s, t, a: s.action_item_notices.followup(team_id=t, retro_id=a["retro_id"]),
     "launch": lambda s, t, a: s.retros.launch(
@@ -62,7 +62,7 @@ TASKS: dict[str, Task] = {
     "permalink": lambda s, t, a: s.retro_deliveries.store_permalink(
         team_id=t, retro_id=a["retro_id"], ts=a["ts"], field=a["field"]
     ),
-    "check_owner": lambda s, t, a: s.action_items.check_owner(team_id=t, action_id=a["action_id"]),
+    "check_owner": lambda s, t, a: s.action_items.check_owner(team_id=t, action_item_id=a["action_id"]),
 }
 
 

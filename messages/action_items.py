@@ -63,16 +63,16 @@ def channel(channel_id: str) -> str:
     return channel_link(channel_id)
 
 
-def _due(action: ActionItem, today: date | None = None) -> str:
-    if action.due_date is None:
+def _due(action_item: ActionItem, today: date | None = None) -> str:
+    if action_item.due_date is None:
         return "no due date"
-    shown = action.due_date.strftime("%a %d %b %Y")
-    if today is not None and action.status == "open" and action.due_date < today:
+    shown = action_item.due_date.strftime("%a %d %b %Y")
+    if today is not None and action_item.status == "open" and action_item.due_date < today:
         return f"*{shown} (overdue)*"
     return shown
 
 
-def action_modal(*, retro: Retro, source: Item | None, default_due: date) -> dict[str, Any]:
+def new_action_item_modal(*, retro: Retro, source: Item | None, default_due: date) -> dict[str, Any]:
     priorities = [Option(value=key, text=label) for key, label in PRIORITY_LABELS.items()]
     blocks: list[Block] = []
     if source is not None:
@@ -128,31 +128,35 @@ def action_modal(*, retro: Retro, source: Item | None, default_due: date) -> dic
     )
 
 
-def _buttons(action: ActionItem) -> ActionsBlock:
+def _buttons(action_item: ActionItem) -> ActionsBlock:
     return ActionsBlock(
-        block_id=f"action_{action.id}",
+        block_id=f"action_{action_item.id}",
         elements=[
-            ButtonElement(text="Done", action_id=DONE_ACTION, value=str(action.id), style="primary"),
-            ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action.id)),
-            ButtonElement(text="Can't do it", action_id=CANT_ACTION, value=str(action.id), style="danger"),
+            ButtonElement(text="Done", action_id=DONE_ACTION, value=str(action_item.id), style="primary"),
+            ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action_item.id)),
+            ButtonElement(
+                text="Can't do it", action_id=CANT_ACTION, value=str(action_item.id), style="danger"
+            ),
         ],
     )
 
 
-def assigned_message(*, retro: Retro, action: ActionItem, source: Item | None) -> Message:
+def assigned_message(*, retro: Retro, action_item: ActionItem, source: Item | None) -> Message:
     why = f"\n*Why:* #{source.number} {escape(clip(source.text, 1000))}" if source is not None else ""
-    link = f"\n*Changes:* <{action.link}|the procedure>" if action.link else ""
+    link = f"\n*Changes:* <{action_item.link}|the procedure>" if action_item.link else ""
     blocks: list[Block] = [
         mrkdwn(
             f":dart: *New action item for you* from the retro *{escape(retro.title)}* in {channel_link(retro.channel_id)}:\n"
-            f">{escape(action.text)}{why}\n*Due:* {_due(action)} · *Priority:* {PRIORITY_LABELS[action.priority]}{link}"
+            f">{escape(action_item.text)}{why}\n*Due:* {_due(action_item)} · *Priority:* {PRIORITY_LABELS[action_item.priority]}{link}"
         ),
-        _buttons(action),
+        _buttons(action_item),
     ]
-    return Message(text=f"New action item for you: {escape(clip(action.text, 200))}", blocks=dicts(blocks))
+    return Message(
+        text=f"New action item for you: {escape(clip(action_item.text, 200))}", blocks=dicts(blocks)
+    )
 
 
-def reminder_message(*, action: ActionItem, retro: Retro, kind: str) -> Message:
+def reminder_message(*, action_item: ActionItem, retro: Retro, kind: str) -> Message:
     lead = {
         "before": ":alarm_clock: Due tomorrow (next working day)",
         "due": ":alarm_clock: Due today",
@@ -160,54 +164,54 @@ def reminder_message(*, action: ActionItem, retro: Retro, kind: str) -> Message:
     }.get(kind, "Reminder")
     blocks: list[Block] = [
         mrkdwn(
-            f"{lead}: your action item from *{escape(retro.title)}*\n>{escape(action.text)}\n*Due:* {_due(action)}"
+            f"{lead}: your action item from *{escape(retro.title)}*\n>{escape(action_item.text)}\n*Due:* {_due(action_item)}"
         ),
-        _buttons(action),
+        _buttons(action_item),
     ]
-    return Message(text=f"{lead}: {escape(clip(action.text, 200))}", blocks=dicts(blocks))
+    return Message(text=f"{lead}: {escape(clip(action_item.text, 200))}", blocks=dicts(blocks))
 
 
-def overdue_text(*, action: ActionItem) -> str:
-    return f":warning: {mention(action.owner_id)}'s action item is overdue (due {_due(action)}):\n>{escape(action.text)}"
+def overdue_text(*, action_item: ActionItem) -> str:
+    return f":warning: {mention(action_item.owner_id)}'s action item is overdue (due {_due(action_item)}):\n>{escape(action_item.text)}"
 
 
-def cannot_do_text(*, action: ActionItem, user_id: str) -> str:
+def cannot_do_text(*, action_item: ActionItem, user_id: str) -> str:
     return (
-        f"{mention(user_id)} can't do the action item owned by {mention(action.owner_id)}:\n>{escape(action.text)}\n"
-        f"*Reason:* {escape(action.status_note or '')}\nIt is marked as dropped; create a new one if it still matters."
+        f"{mention(user_id)} can't do the action item owned by {mention(action_item.owner_id)}:\n>{escape(action_item.text)}\n"
+        f"*Reason:* {escape(action_item.status_note or '')}\nIt is marked as dropped; create a new one if it still matters."
     )
 
 
-def due_modal(*, action: ActionItem) -> dict[str, Any]:
+def due_modal(*, action_item: ActionItem) -> dict[str, Any]:
     return modal(
         title="Change due date",
         callback_id=DUE_CALLBACK,
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"action_id": action.id}),
+        private_metadata=json.dumps({"action_id": action_item.id}),
         blocks=[
-            mrkdwn(f">{escape(clip(action.text, 2500))}"),
+            mrkdwn(f">{escape(clip(action_item.text, 2500))}"),
             InputBlock(
                 block_id=DUE_BLOCK,
                 label="New due date",
                 element=DatePickerElement(
                     action_id=VALUE_ACTION,
-                    initial_date=action.due_date.isoformat() if action.due_date else None,
+                    initial_date=action_item.due_date.isoformat() if action_item.due_date else None,
                 ),
             ),
         ],
     )
 
 
-def cant_modal(*, action: ActionItem) -> dict[str, Any]:
+def cant_modal(*, action_item: ActionItem) -> dict[str, Any]:
     return modal(
         title="Can't do it",
         callback_id=CANT_CALLBACK,
         submit="Tell the facilitator",
         close="Cancel",
-        private_metadata=json.dumps({"action_id": action.id}),
+        private_metadata=json.dumps({"action_id": action_item.id}),
         blocks=[
-            mrkdwn(f">{escape(clip(action.text, 2500))}"),
+            mrkdwn(f">{escape(clip(action_item.text, 2500))}"),
             InputBlock(
                 block_id=REASON_BLOCK,
                 label="Why not?",
@@ -217,32 +221,34 @@ def cant_modal(*, action: ActionItem) -> dict[str, Any]:
     )
 
 
-def status_text(*, action: ActionItem) -> str:
+def status_text(*, action_item: ActionItem) -> str:
     return {
-        "done": f":white_check_mark: Done: {escape(clip(action.text, 300))}. Thank you!",
-        "dropped": f":no_entry_sign: Dropped: {escape(clip(action.text, 300))}. The facilitator has been told why.",
-    }.get(action.status, f"Due date is now {_due(action)}: {escape(clip(action.text, 300))}.")
+        "done": f":white_check_mark: Done: {escape(clip(action_item.text, 300))}. Thank you!",
+        "dropped": f":no_entry_sign: Dropped: {escape(clip(action_item.text, 300))}. The facilitator has been told why.",
+    }.get(action_item.status, f"Due date is now {_due(action_item)}: {escape(clip(action_item.text, 300))}.")
 
 
-def followup_ask_message(*, action: ActionItem, retro: Retro) -> Message:
+def followup_ask_message(*, action_item: ActionItem, retro: Retro) -> Message:
     blocks: list[Block] = [
         mrkdwn(
-            f":mag: Follow-up on *{escape(retro.title)}*: how is your action item going?\n>{escape(action.text)}\n"
-            f"*Due:* {_due(action)}"
+            f":mag: Follow-up on *{escape(retro.title)}*: how is your action item going?\n>{escape(action_item.text)}\n"
+            f"*Due:* {_due(action_item)}"
         ),
-        _buttons(action),
+        _buttons(action_item),
     ]
-    return Message(text=f"Follow-up: how is {escape(clip(action.text, 150))} going?", blocks=dicts(blocks))
+    return Message(
+        text=f"Follow-up: how is {escape(clip(action_item.text, 150))} going?", blocks=dicts(blocks)
+    )
 
 
-def followup_summary_message(*, retro: Retro, actions: Sequence[ActionItem], today: date) -> Message:
+def followup_summary_message(*, retro: Retro, action_items: Sequence[ActionItem], today: date) -> Message:
     groups: dict[str, list[ActionItem]] = {"done": [], "open": [], "overdue": [], "dropped": []}
-    for action in actions:
-        key = action.status
-        if key == "open" and action.due_date is not None and action.due_date < today:
+    for action_item in action_items:
+        key = action_item.status
+        if key == "open" and action_item.due_date is not None and action_item.due_date < today:
             key = "overdue"
-        groups.setdefault(key, []).append(action)
-    lines = [f":mag: *Follow-up on {escape(retro.title)}*: {plural(len(actions), 'action item')}"]
+        groups.setdefault(key, []).append(action_item)
+    lines = [f":mag: *Follow-up on {escape(retro.title)}*: {plural(len(action_items), 'action item')}"]
     for key, label in (("done", "Done"), ("open", "Open"), ("overdue", "Overdue"), ("dropped", "Dropped")):
         lines.append(f"*{label}* ({len(groups[key])})")
         lines.extend(
@@ -252,26 +258,28 @@ def followup_summary_message(*, retro: Retro, actions: Sequence[ActionItem], tod
     return Message(text=f"Follow-up on {escape(retro.title)}", blocks=dicts([mrkdwn(text)]))
 
 
-def listing_message(*, title: str, actions: Sequence[ActionItem], today: date) -> Message:
-    if not actions:
+def listing_message(*, title: str, action_items: Sequence[ActionItem], today: date) -> Message:
+    if not action_items:
         text = f"*{title}*\n_Nothing open. Nice._"
         return Message(text=text, blocks=dicts([mrkdwn(text)]))
-    blocks: list[Block] = [mrkdwn(f"*{title}* ({len(actions)})")]
-    for action in actions[:40]:
+    blocks: list[Block] = [mrkdwn(f"*{title}* ({len(action_items)})")]
+    for action_item in action_items[:40]:
         blocks.append(
             mrkdwn(
-                f"{PRIORITY_LABELS[action.priority].split()[0]} {escape(clip(action.text, 500))}\n"
-                f"{mention(action.owner_id)} · due {_due(action, today)}"
+                f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\n"
+                f"{mention(action_item.owner_id)} · due {_due(action_item, today)}"
             )
         )
-    if len(actions) > 40:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(actions) - 40} more.")]))
+    if len(action_items) > 40:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(action_items) - 40} more.")])
+        )
     return Message(text=title, blocks=dicts(blocks))
 
 
-def created_text(*, action: ActionItem) -> str:
+def created_text(*, action_item: ActionItem) -> str:
     return (
-        f":dart: Action item for {mention(action.owner_id)}, due {_due(action)}:\n>{escape(action.text)}\n"
+        f":dart: Action item for {mention(action_item.owner_id)}, due {_due(action_item)}:\n>{escape(action_item.text)}\n"
         "I've told them by DM."
     )
 
@@ -286,18 +294,18 @@ def not_created_text(*, problems: Sequence[str]) -> str:
     return f"I couldn't create that action item: {escape(' '.join(problems))}\n{ACTION_USAGE}"
 
 
-def assigned_what(*, action: ActionItem) -> str:
+def assigned_what(*, action_item: ActionItem) -> str:
     """What the facilitator is told could not be delivered, when the owner's DM fails."""
-    return f"the action item DM to {mention(action.owner_id)}"
+    return f"the action item DM to {mention(action_item.owner_id)}"
 
 
 def followup_what(*, retro: Retro) -> str:
     return f"the follow-up in {channel(retro.channel_id)}"
 
 
-def cannot_own_text(*, action: ActionItem, why: str) -> str:
+def cannot_own_text(*, action_item: ActionItem, why: str) -> str:
     return (
-        f"{mention(action.owner_id)} can't own “{escape(action.text[:200])}”: {why}"
+        f"{mention(action_item.owner_id)} can't own “{escape(action_item.text[:200])}”: {why}"
         " Create it again with another owner."
     )
 
@@ -310,7 +318,7 @@ def not_yours_text(*, owner_id: str, facilitator_id: str) -> str:
 
 
 def listing_reply(
-    *, owner_id: str | None, channel_id: str, actions: Sequence[ActionItem], today: date
+    *, owner_id: str | None, channel_id: str, action_items: Sequence[ActionItem], today: date
 ) -> Message:
     """`/retro actions`: one owner's open items (`owner_id`), or else those of the channel's retros."""
     title = (
@@ -318,4 +326,4 @@ def listing_reply(
         if owner_id is not None
         else f"Open action items in {channel(channel_id)}"
     )
-    return listing_message(title=title, actions=actions, today=today)
+    return listing_message(title=title, action_items=action_items, today=today)

@@ -27,36 +27,38 @@ MAX_LISTED = 25  # three sections share the Home tab's 100 blocks
 
 def home_view(
     *,
-    actions: Sequence[ActionItem],
+    action_items: Sequence[ActionItem],
     surveys: Sequence[Retro],
     facilitating: Sequence[Retro],
     today: date,
 ) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="Your action items")]
-    if not actions:
+    if not action_items:
         blocks.append(mrkdwn("_Nothing open. Nice._"))
-    for action in actions[:MAX_LISTED]:
-        due = action.due_date.strftime("%a %d %b %Y") if action.due_date else "no due date"
-        if action.due_date is not None and action.due_date < today:
+    for action_item in action_items[:MAX_LISTED]:
+        due = action_item.due_date.strftime("%a %d %b %Y") if action_item.due_date else "no due date"
+        if action_item.due_date is not None and action_item.due_date < today:
             due = f"*{due} (overdue)*"
         blocks.append(
             mrkdwn(
-                f"{PRIORITY_LABELS[action.priority].split()[0]} {escape(clip(action.text, 500))}\nDue {due}"
+                f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\nDue {due}"
             )
         )
         blocks.append(
             ActionsBlock(
-                block_id=f"home_action_{action.id}",
+                block_id=f"home_action_{action_item.id}",
                 elements=[
-                    ButtonElement(text="Done", action_id=DONE_ACTION, value=str(action.id), style="primary"),
-                    ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action.id)),
-                    ButtonElement(text="Can't do it", action_id=CANT_ACTION, value=str(action.id)),
+                    ButtonElement(
+                        text="Done", action_id=DONE_ACTION, value=str(action_item.id), style="primary"
+                    ),
+                    ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action_item.id)),
+                    ButtonElement(text="Can't do it", action_id=CANT_ACTION, value=str(action_item.id)),
                 ],
             )
         )
-    if len(actions) > MAX_LISTED:
+    if len(action_items) > MAX_LISTED:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(actions) - MAX_LISTED} more.")])
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(action_items) - MAX_LISTED} more.")])
         )
 
     blocks += [DividerBlock(), HeaderBlock(text="Surveys waiting for you")]

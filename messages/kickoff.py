@@ -50,22 +50,22 @@ def _previous_blocks(previous: Retro | None, items: Sequence[ActionItem]) -> lis
     if previous is None or not items:
         return []
     out: list[Block] = [mrkdwn(f"*Open action items from {escape(previous.title)}*")]
-    for action in items[:MAX_PREVIOUS]:
-        due = action.due_date.isoformat() if action.due_date else "no due date"
-        line = f"• {escape(clip(action.text, 500))} — {mention(action.owner_id)}, due {due}"
-        if action.status != "open":
-            out.append(mrkdwn(f"{line} · _{_DECIDED.get(action.status, action.status)}_"))
+    for action_item in items[:MAX_PREVIOUS]:
+        due = action_item.due_date.isoformat() if action_item.due_date else "no due date"
+        line = f"• {escape(clip(action_item.text, 500))} — {mention(action_item.owner_id)}, due {due}"
+        if action_item.status != "open":
+            out.append(mrkdwn(f"{line} · _{_DECIDED.get(action_item.status, action_item.status)}_"))
             continue
         out.append(
             SectionBlock(
-                block_id=f"previous_{action.id}",
+                block_id=f"previous_{action_item.id}",
                 text=MarkdownTextObject(text=line),
                 accessory=OverflowMenuElement(
                     action_id=PREVIOUS_ACTION,
                     options=[
-                        Option(value=f"carry:{action.id}", text="Carry over"),
-                        Option(value=f"done:{action.id}", text="Mark done"),
-                        Option(value=f"drop:{action.id}", text="Drop"),
+                        Option(value=f"carry:{action_item.id}", text="Carry over"),
+                        Option(value=f"done:{action_item.id}", text="Mark done"),
+                        Option(value=f"drop:{action_item.id}", text="Drop"),
                     ],
                 ),
             )

@@ -79,7 +79,8 @@ def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int | N
     }
 
 
-def action_items(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
+def of_retro(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
+    """One retro's action items, in the order they were created."""
     return session.exec(
         select(ActionItem)
         .where(ActionItem.team_id == team_id, ActionItem.retro_id == retro_id)

@@ -7,31 +7,31 @@ import re
 
 from bot.errors import DomainError, InvalidInput
 from bot.listeners.answers import Answer, OpenModal, Reply, Respond
-from bot.listeners.discussion import root_cause_modal
 from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
 from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
-from messages import action_items, kickoff, rounds
+from messages import action_items, kickoff, results, rounds
 
 routes = Routes()
 
-ACTION_USAGE = action_items.ACTION_USAGE
-_ACTION = re.compile(r"^(?P<what>.*?)\s*<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$", re.DOTALL)
+_CREATE_ARGS = re.compile(
+    r"^(?P<what>.*?)\s*<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$", re.DOTALL
+)
 
 
-def _explain_action(exc: DomainError) -> str:
+def _explain_create(exc: DomainError) -> str:
     if isinstance(exc, InvalidInput):
         return action_items.not_created_text(problems=list(exc.errors.values()))
     return exc.message
 
 
-@routes.command("action", explain=_explain_action)
-def action(services: Services, request: Command) -> Answer:
-    match = _ACTION.match(request.args)
+@routes.command("action", explain=_explain_create)
+def create(services: Services, request: Command) -> Answer:
+    match = _CREATE_ARGS.match(request.args)
     if match is None or not match.group("what").strip():
-        return Reply(ACTION_USAGE)
+        return Reply(action_items.ACTION_USAGE)
     retro = services.action_items.retro_for_channel(team_id=request.team_id, channel_id=request.channel_id)
     created = services.action_items.create(
         ActionItemDraft(
@@ -43,11 +43,11 @@ def action(services: Services, request: Command) -> Answer:
             due_text=match.group("due") or None,
         )
     )
-    return Reply(action_items.created_text(action=created))
+    return Reply(action_items.created_text(action_item=created))
 
 
 @routes.command("actions")
-def actions(services: Services, request: Command) -> Answer:
+def listing(services: Services, request: Command) -> Answer:
     words = request.args.split()
     scope = words[0] if words else "all"
     if scope not in ("mine", "all") and not scope.startswith("<@"):
@@ -55,10 +55,13 @@ def actions(services: Services, request: Command) -> Answer:
     found = services.action_items.listing(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, scope=scope
     )
-    listing = action_items.listing_reply(
-        owner_id=found.owner_id, channel_id=found.channel_id, actions=found.actions, today=found.today
+    reply = action_items.listing_reply(
+        owner_id=found.owner_id,
+        channel_id=found.channel_id,
+        action_items=found.action_items,
+        today=found.today,
     )
-    return Reply(listing.text, listing.blocks)
+    return Reply(reply.text, reply.blocks)
 
 
 # ------------------------------------------------------------ clicks
@@ -69,30 +72,31 @@ def result_menu(services: Services, request: Click) -> Answer:
     """A result's overflow menu: "root:<item>" notes a root cause, "action:<item>" makes an action item of it."""
     what, item_id = request.parts()
     if what == "root":
-        return OpenModal(
-            root_cause_modal(services, team_id=request.team_id, item_id=int(item_id), user_id=request.user_id)
+        retro, item = services.voting.root_cause_item(
+            team_id=request.team_id, item_id=int(item_id), user_id=request.user_id
         )
+        return OpenModal(results.root_cause_modal(retro=retro, item=item))
     retro_id = services.action_items.retro_of_item(team_id=request.team_id, item_id=int(item_id))
     new = services.action_items.new_item(
         team_id=request.team_id, retro_id=retro_id, user_id=request.user_id, source_item_id=int(item_id)
     )
     return OpenModal(
-        action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
+        action_items.new_action_item_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     )
 
 
 @routes.click(rounds.NEW_ACTION_ACTION, shows="open", title="Action items")
-def new_action(services: Services, request: Click) -> Answer:
+def new_action_item(services: Services, request: Click) -> Answer:
     new = services.action_items.new_item(
         team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
     )
     return OpenModal(
-        action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
+        action_items.new_action_item_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     )
 
 
 @routes.click(kickoff.PREVIOUS_ACTION)
-def previous_action(services: Services, request: Click) -> Answer:
+def previous_action_item(services: Services, request: Click) -> Answer:
     """The kickoff's menu on an earlier retro's open item: "<carry|done|drop>:<action item>"."""
     decision, action_item_id = request.parts()
     retro_id = services.action_item_carryover.retro_of_kickoff(
@@ -105,37 +109,36 @@ def previous_action(services: Services, request: Click) -> Answer:
         user_id=request.user_id,
         decision=decision,
     )
-    services.retros.refresh_kickoff(team_id=request.team_id, retro_id=retro_id)
     return None
 
 
 @routes.click(action_items.DONE_ACTION)
-def action_done(services: Services, request: Click) -> Answer:
+def done(services: Services, request: Click) -> Answer:
     """In the owner's DM (answered through the response_url) or on the Home tab (which is republished:
     only a problem is shown, in a notice modal)."""
-    done = services.action_item_progress.complete(
+    completed = services.action_item_progress.complete(
         team_id=request.team_id, action_item_id=request.int_value(), user_id=request.user_id
     )
-    return Respond(action_items.status_text(action=done))
+    return Respond(action_items.status_text(action_item=completed))
 
 
 @routes.click(action_items.DUE_ACTION, shows="open", title="Action items")
-def action_due(services: Services, request: Click) -> Answer:
-    action = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
-    return OpenModal(action_items.due_modal(action=action))
+def change_due(services: Services, request: Click) -> Answer:
+    action_item = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    return OpenModal(action_items.due_modal(action_item=action_item))
 
 
 @routes.click(action_items.CANT_ACTION, shows="open", title="Action items")
-def action_cant(services: Services, request: Click) -> Answer:
-    action = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
-    return OpenModal(action_items.cant_modal(action=action))
+def cannot_do(services: Services, request: Click) -> Answer:
+    action_item = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    return OpenModal(action_items.cant_modal(action_item=action_item))
 
 
 # ------------------------------------------------------------ submissions
 
 
 @routes.submission(action_items.ACTION_CALLBACK, fields=action_items.FIELDS, error_field="text")
-def action_submitted(services: Services, request: Submission) -> Answer:
+def submitted(services: Services, request: Submission) -> Answer:
     state, fields = request.state, action_items.FIELDS
     source = request.metadata.get("source_item_id")
     services.action_items.create(

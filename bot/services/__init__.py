@@ -94,7 +94,7 @@ class Services:
             home=home,
             notices=notices,
         )
-        carryover = ActionItemCarryOver(engine=engine, clock=clock, timers=timers, home=home)
+        carryover = ActionItemCarryOver(engine=engine, outbox=outbox, clock=clock, timers=timers, home=home)
         retros = RetroService(
             engine=engine,
             gateway=gateway,
@@ -102,7 +102,6 @@ class Services:
             outbox=outbox,
             people=people,
             timers=timers,
-            carryover=carryover,
             home=home,
         )
         return cls(

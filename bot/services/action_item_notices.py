@@ -25,22 +25,21 @@ class ActionItemNotices:
 
     # ------------------------------------------------------------ reminders
 
-    def remind(self, *, team_id: str, action_id: int, kind: str) -> bool:
-        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open.
-        `action_id` is named as in the job's stored args."""
+    def remind(self, *, team_id: str, action_item_id: int, kind: str) -> bool:
+        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open."""
         with unit_of_work(self.engine) as session:
-            action = queries.get(session, team_id=team_id, action_item_id=action_id)
-            if action is None or action.status != "open" or action.due_date is None:
+            action_item = queries.get(session, team_id=team_id, action_item_id=action_item_id)
+            if action_item is None or action_item.status != "open" or action_item.due_date is None:
                 return False
-            if not kind.endswith(action.due_date.isoformat()):
+            if not kind.endswith(action_item.due_date.isoformat()):
                 return False  # the due date changed since this was scheduled
-            retro = require_retro(session, team_id, action.retro_id)
+            retro = require_retro(session, team_id, action_item.retro_id)
             if not self.notice(
                 session,
-                action,
+                action_item,
                 retro,
                 kind,
-                action_items.reminder_message(action=action, retro=retro, kind=kind.split(":")[0]),
+                action_items.reminder_message(action_item=action_item, retro=retro, kind=kind.split(":")[0]),
             ):
                 return False
             if kind.startswith("overdue"):
@@ -49,8 +48,8 @@ class ActionItemNotices:
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=None,
-                    text=action_items.overdue_text(action=action),
-                    key=f"overdue:{action.id}:{kind}",
+                    text=action_items.overdue_text(action_item=action_item),
+                    key=f"overdue:{action_item.id}:{kind}",
                 )
             try:
                 session.commit()
@@ -69,15 +68,17 @@ class ActionItemNotices:
                 return False
             retro.followup_posted_at = now
             session.add(retro)
-            listed = list(queries.action_items(session=session, team_id=team_id, retro_id=retro_id))
+            listed = list(queries.of_retro(session=session, team_id=team_id, retro_id=retro_id))
             sent = queries.noticed(
                 session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
             )
-            for action in listed:
-                if action.status == "open" and action.id not in sent:
-                    ask = action_items.followup_ask_message(action=action, retro=retro)
-                    self.notice(session, action, retro, "followup", ask)
-            summary = action_items.followup_summary_message(retro=retro, actions=listed, today=now.date())
+            for action_item in listed:
+                if action_item.status == "open" and action_item.id not in sent:
+                    ask = action_items.followup_ask_message(action_item=action_item, retro=retro)
+                    self.notice(session, action_item, retro, "followup", ask)
+            summary = action_items.followup_summary_message(
+                retro=retro, action_items=listed, today=now.date()
+            )
             self.outbox.post(
                 session,
                 team_id=team_id,
@@ -109,7 +110,7 @@ class ActionItemNotices:
     def notice(
         self,
         session: Session,
-        action: ActionItem,
+        action_item: ActionItem,
         retro: Retro,
         kind: str,
         message: action_items.Message,
@@ -120,23 +121,25 @@ class ActionItemNotices:
     ) -> bool:
         """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
         a second one. False if it is recorded already."""
-        if queries.notice(session, action_item_id=action.id, kind=kind) is not None:
+        if queries.notice(session, action_item_id=action_item.id, kind=kind) is not None:
             return False
         session.add(
-            ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())
+            ActionNotice(
+                team_id=action_item.team_id, action_id=action_item.id, kind=kind, sent_at=self.clock()
+            )
         )
         self.outbox.post(
             session,
-            team_id=action.team_id,
-            channel=action.owner_id,
+            team_id=action_item.team_id,
+            channel=action_item.owner_id,
             text=message.text,
             blocks=message.blocks,
-            key=f"notice:{action.id}:{kind}",
+            key=f"notice:{action_item.id}:{kind}",
             priority=priority,
             purpose=Purpose.NOTICE,
             retro_id=retro.id,
             report_to=report_to,
-            extra={"notice": kind, "action_id": action.id},
+            extra={"notice": kind, "action_id": action_item.id},
             what=what,
         )
         return True

@@ -39,10 +39,10 @@ class ActionItemProgress:
         if not reason.strip():
             raise InvalidInput({"reason": "Say why, so the facilitator can find another way."})
         with unit_of_work(self.engine) as session:
-            action = require_action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            if action.status != "open":
-                raise DomainError(f"This action item is already {action.status}.")
+            action_item = require_action_item(session, team_id, action_item_id)
+            self._may_change(session, action_item, user_id)
+            if action_item.status != "open":
+                raise DomainError(f"This action item is already {action_item.status}.")
 
     def cannot_do(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> ActionItem:
         self.check_change(team_id=team_id, action_item_id=action_item_id, user_id=user_id, reason=reason)
@@ -51,53 +51,55 @@ class ActionItemProgress:
     def change_due(self, *, team_id: str, action_item_id: int, user_id: str, due: date | None) -> ActionItem:
         """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
         with unit_of_work(self.engine) as session:
-            action = require_action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            today = self.clock().astimezone(zone(action.owner_tz)).date()
+            action_item = require_action_item(session, team_id, action_item_id)
+            self._may_change(session, action_item, user_id)
+            today = self.clock().astimezone(zone(action_item.owner_tz)).date()
             if due is None or due < today:
                 raise InvalidInput({"due": "Pick today or a later date."})
-            if action.status != "open":
-                raise InvalidInput({"due": f"This action item is already {action.status}."})
-            action.due_date = due
-            session.add(action)
-            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
+            if action_item.status != "open":
+                raise InvalidInput({"due": f"This action item is already {action_item.status}."})
+            action_item.due_date = due
+            session.add(action_item)
+            self.home.queue(session, team_id=team_id, user_id=action_item.owner_id)
             session.commit()
-            session.refresh(action)
-        self.timers.reschedule_action_item(action)
-        return action
+            session.refresh(action_item)
+        self.timers.reschedule_action_item(action_item)
+        return action_item
 
     def _close(
         self, team_id: str, action_item_id: int, user_id: str, status: str, *, note: str | None
     ) -> ActionItem:
         with unit_of_work(self.engine) as session:
-            action = require_action_item(session, team_id, action_item_id)
-            self._may_change(session, action, user_id)
-            if action.status == status:
-                return action  # a double click
-            if action.status != "open":
-                raise DomainError(f"This action item is already {action.status}.")
-            action.status = status
-            action.status_note = note
-            action.closed_at = self.clock()
-            session.add(action)
-            self.home.queue(session, team_id=team_id, user_id=action.owner_id)
+            action_item = require_action_item(session, team_id, action_item_id)
+            self._may_change(session, action_item, user_id)
+            if action_item.status == status:
+                return action_item  # a double click
+            if action_item.status != "open":
+                raise DomainError(f"This action item is already {action_item.status}.")
+            action_item.status = status
+            action_item.status_note = note
+            action_item.closed_at = self.clock()
+            session.add(action_item)
+            self.home.queue(session, team_id=team_id, user_id=action_item.owner_id)
             if status == "dropped" and note is not None:
-                retro = require_retro(session, team_id, action.retro_id)
+                retro = require_retro(session, team_id, action_item.retro_id)
                 self.outbox.tell(
                     session,
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=None,
-                    text=action_items.cannot_do_text(action=action, user_id=user_id),
+                    text=action_items.cannot_do_text(action_item=action_item, user_id=user_id),
                 )
             session.commit()
-            session.refresh(action)
-        self.timers.cancel(self.timers.action_item_ids(action))
-        return action
+            session.refresh(action_item)
+        self.timers.cancel(self.timers.action_item_ids(action_item))
+        return action_item
 
-    def _may_change(self, session: Session, action: ActionItem, user_id: str) -> None:
-        retro = require_retro(session, action.team_id, action.retro_id)
-        if user_id not in (action.owner_id, retro.facilitator_id):
+    def _may_change(self, session: Session, action_item: ActionItem, user_id: str) -> None:
+        retro = require_retro(session, action_item.team_id, action_item.retro_id)
+        if user_id not in (action_item.owner_id, retro.facilitator_id):
             raise NotFacilitator(
-                action_items.not_yours_text(owner_id=action.owner_id, facilitator_id=retro.facilitator_id)
+                action_items.not_yours_text(
+                    owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id
+                )
             )

@@ -31,7 +31,6 @@ from storage.models import ActionItem, Item, Retro
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("high", "medium", "low")
-STATUSES = ("open", "done", "dropped")
 
 
 @dataclass(frozen=True)
@@ -63,15 +62,15 @@ class ActionItemListing:
 
     owner_id: str | None
     channel_id: str
-    actions: list[ActionItem]
+    action_items: list[ActionItem]
     today: date
 
 
 def require_action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
-    action = queries.get(session, team_id=team_id, action_item_id=action_item_id)
-    if action is None:
+    action_item = queries.get(session, team_id=team_id, action_item_id=action_item_id)
+    if action_item is None:
         raise DomainError("That action item no longer exists.")
-    return action
+    return action_item
 
 
 class ActionItemService:
@@ -158,7 +157,7 @@ class ActionItemService:
             if errors:
                 raise InvalidInput(errors)
             assert draft.owner_id is not None
-            action = ActionItem(
+            action_item = ActionItem(
                 team_id=draft.team_id,
                 retro_id=draft.retro_id,
                 text=text,
@@ -172,49 +171,49 @@ class ActionItemService:
                 created_by=draft.created_by,
                 created_at=self.clock(),
             )
-            session.add(action)
+            session.add(action_item)
             session.flush()
             # The owner hears at once: what, why, when, where, with buttons to answer.
-            self._tell_owner(session, action, retro)
+            self._tell_owner(session, action_item, retro)
             if not known:
                 # Not in the cache: the owner is checked after the ack, and the facilitator hears if it fails.
                 self.outbox.task(
                     session,
-                    team_id=action.team_id,
+                    team_id=action_item.team_id,
                     name="check_owner",
-                    args={"action_id": action.id},
-                    key=f"check_owner:{action.id}",
+                    args={"action_id": action_item.id},
+                    key=f"check_owner:{action_item.id}",
                 )
             session.commit()
-            session.refresh(action)
-        self.timers.reschedule_action_item(action)
-        return action
+            session.refresh(action_item)
+        self.timers.reschedule_action_item(action_item)
+        return action_item
 
-    def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
-        source = session.get(Item, action.source_item_id) if action.source_item_id else None
-        message = action_items.assigned_message(retro=retro, action=action, source=source)
+    def _tell_owner(self, session: Session, action_item: ActionItem, retro: Retro) -> None:
+        source = session.get(Item, action_item.source_item_id) if action_item.source_item_id else None
+        message = action_items.assigned_message(retro=retro, action_item=action_item, source=source)
         self.notices.notice(
             session,
-            action,
+            action_item,
             retro,
             "assigned",
             message,
             priority=Priority.URGENT,
             report_to=retro.facilitator_id,
-            what=action_items.assigned_what(action=action),
+            what=action_items.assigned_what(action_item=action_item),
         )
-        self.home.queue(session, team_id=action.team_id, user_id=action.owner_id)
+        self.home.queue(session, team_id=action_item.team_id, user_id=action_item.owner_id)
 
-    def check_owner(self, *, team_id: str, action_id: int) -> None:
+    def check_owner(self, *, team_id: str, action_item_id: int) -> None:
         """Task: look the owner up (a cache miss at creation), store their name and zone, and tell the
-        facilitator if nobody can own it. `action_id` is named as in the task's stored args."""
+        facilitator if nobody can own it."""
         with unit_of_work(self.engine) as session:
-            action = require_action_item(session, team_id, action_id)
-        resolved = self.people.resolve(team_id, [action.owner_id])
-        user = resolved.people.get(action.owner_id)
+            action_item = require_action_item(session, team_id, action_item_id)
+        resolved = self.people.resolve(team_id, [action_item.owner_id])
+        user = resolved.people.get(action_item.owner_id)
         with unit_of_work(self.engine) as session:
-            action = require_action_item(session, team_id, action_id)
-            retro = require_retro(session, team_id, action.retro_id)
+            action_item = require_action_item(session, team_id, action_item_id)
+            retro = require_retro(session, team_id, action_item.retro_id)
             if user is None or user.is_bot or user.deleted:
                 why = (
                     "I can't find them in this workspace."
@@ -228,21 +227,21 @@ class ActionItemService:
                     team_id=team_id,
                     user=retro.facilitator_id,
                     channel=retro.channel_id,
-                    text=action_items.cannot_own_text(action=action, why=why),
-                    key=f"check_owner:{action.id}:told",
+                    text=action_items.cannot_own_text(action_item=action_item, why=why),
+                    key=f"check_owner:{action_item.id}:told",
                 )
-                if action.status == "open":
+                if action_item.status == "open":
                     # Nobody can own it: it is not kept open, reminded or followed up.
-                    action.status = "dropped"
-                    action.status_note = f"Nobody can own it: {why}"
-                    action.closed_at = self.clock()
-                    session.add(action)
+                    action_item.status = "dropped"
+                    action_item.status_note = f"Nobody can own it: {why}"
+                    action_item.closed_at = self.clock()
+                    session.add(action_item)
             else:
-                action.owner_name, action.owner_tz = user.name, user.tz
-                session.add(action)
+                action_item.owner_name, action_item.owner_tz = user.name, user.tz
+                session.add(action_item)
             session.commit()
-            session.refresh(action)
-        self.timers.reschedule_action_item(action)  # moved to the owner's zone, or cancelled if dropped
+            session.refresh(action_item)
+        self.timers.reschedule_action_item(action_item)  # moved to the owner's zone, or cancelled if dropped
 
     def _check_owner(self, team_id: str, user_id: str) -> tuple[str | None, str, str | None, bool]:
         """(problem, name, zone, known) from the people cache: no Slack call, it runs before the ack."""

@@ -43,9 +43,9 @@ class HomeService:
             self.outbox.home(session, team_id=retro.team_id, user_id=user_id)
 
     def view_for(self, session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
-        actions = stored.open_action_items_of(session, team_id=team_id, owner_id=user_id)
+        action_items = stored.open_action_items_of(session, team_id=team_id, owner_id=user_id)
         surveys = stored.collecting_retros_of(session, team_id=team_id, user_id=user_id, unanswered=True)
         facilitating = stored.facilitating(session, team_id=team_id, user_id=user_id)
         return home_view(
-            actions=actions, surveys=surveys, facilitating=facilitating, today=self.clock().date()
+            action_items=action_items, surveys=surveys, facilitating=facilitating, today=self.clock().date()
         )

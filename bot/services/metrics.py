@@ -16,7 +16,7 @@ HISTORY_DEPTH = 5  # earlier retros compared in a report
 def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
     team_id, retro_id = retro.team_id, retro.id
     people = retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
-    actions = action_item_queries.action_items(session=session, team_id=team_id, retro_id=retro_id)
+    actions = action_item_queries.of_retro(session=session, team_id=team_id, retro_id=retro_id)
     responses = item_queries.responses(session=session, team_id=team_id, retro_id=retro_id)
     ratings = [r.smoothness for r in responses if r.smoothness is not None]
     done = [a for a in actions if a.status == "done"]

@@ -195,13 +195,11 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
             participants=retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id),
             responses=item_queries.responses(session=session, team_id=team_id, retro_id=retro_id),
             items=item_queries.items(session=session, team_id=team_id, retro_id=retro_id),
-            action_items=action_item_queries.action_items(
-                session=session, team_id=team_id, retro_id=retro_id
-            ),
+            action_items=action_item_queries.of_retro(session=session, team_id=team_id, retro_id=retro_id),
             stats=stats,
             votes=discussion_queries.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=action_item_queries.action_items(
+            previous_actions=action_item_queries.of_retro(
                 session=session, team_id=team_id, retro_id=previous.id
             )
             if previous

@@ -1,5 +1,5 @@
 """Starting a retrospective: the new-retro draft checked and stored, and its launch (participants, kickoff,
-invitations), which runs as a task; and redrawing the kickoff."""
+invitations), which runs as a task."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from bot.errors import InvalidInput, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.intents import Priority, Purpose, kickoff_key, started_key
 from bot.outbox import Outbox
-from bot.services.action_item_carryover import ActionItemCarryOver
+from bot.services.action_item_carryover import kickoff_message
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
 from bot.services.people import People
-from bot.services.recurrence import recurring_problems
 from bot.services.retro_drafts import ALREADY_OPEN, ReleaseInfo, RetroDraft, draft_errors
 from bot.services.timers import Timers
 from messages import common, kickoff, survey
@@ -46,7 +45,6 @@ class RetroService:
         outbox: Outbox,
         people: People,
         timers: Timers,
-        carryover: ActionItemCarryOver,
         home: HomeService,
     ) -> None:
         self.home = home
@@ -56,7 +54,6 @@ class RetroService:
         self.outbox = outbox
         self.people = people
         self.timers = timers
-        self.carryover = carryover
 
     # ------------------------------------------------------------ start
 
@@ -269,43 +266,8 @@ class RetroService:
             self.outbox.home(session, team_id=retro.team_id, user_id=person.user_id)
 
     def _kickoff(self, retro: Retro, participant_ids: list[str]) -> common.Message:
-        previous, previous_items = self.carryover.previous_items(retro=retro)
-        recurring: list[tuple[str, int, int]] = []
-        if previous is not None:
-            with unit_of_work(self.engine) as session:
-                recurring = [
-                    (r.item.text, r.raised_in, r.window) for r in recurring_problems(session, previous)
-                ]
-        return kickoff.kickoff_message(
-            retro=retro,
-            participant_ids=participant_ids,
-            previous=previous,
-            previous_items=previous_items,
-            recurring=recurring,
-        )
-
-    def refresh_kickoff(self, *, team_id: str, retro_id: int) -> None:
-        """Redraw the kickoff after a change it shows (decisions on earlier action items)."""
         with unit_of_work(self.engine) as session:
-            retro = self._retro(team_id, retro_id, session)
-            people = [
-                p.user_id
-                for p in retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
-            ]
-        if retro.kickoff_ts is None:
-            return
-        message = self._kickoff(retro, people)
-        with unit_of_work(self.engine) as session:
-            self.outbox.update(
-                session,
-                team_id=team_id,
-                channel=retro.channel_id,
-                ts=retro.kickoff_ts,
-                text=message.text,
-                blocks=message.blocks,
-                key=f"redraw:kickoff:{retro_id}",
-            )
-            session.commit()
+            return kickoff_message(session, retro, participant_ids)
 
     # ------------------------------------------------------------ helpers
 

@@ -139,13 +139,13 @@ class Timers:
             return []
         return [Job(JobKind.FOLLOWUP, retro.team_id, (retro.id,), followup_at(retro), {"retro_id": retro.id})]
 
-    def action_item(self, action: ActionItem) -> list[Job]:
+    def action_item(self, action_item: ActionItem) -> list[Job]:
         """Reminders the working day before and on the due date, an overdue notice the day after."""
-        if action.status != "open" or action.due_date is None:
+        if action_item.status != "open" or action_item.due_date is None:
             return []
-        tz = zone(action.owner_tz)
+        tz = zone(action_item.owner_tz)
         now = self.clock()
-        due = action.due_date
+        due = action_item.due_date
         day_before = due - timedelta(days=1)
         while day_before.weekday() >= 5:  # the working day before
             day_before -= timedelta(days=1)
@@ -157,10 +157,10 @@ class Timers:
             found.append(
                 Job(
                     JobKind.ACTION_REMINDER,
-                    action.team_id,
-                    (action.id, notice),
+                    action_item.team_id,
+                    (action_item.id, notice),
                     when,
-                    {"action_id": action.id, "kind": f"{notice}:{due.isoformat()}"},
+                    {"action_id": action_item.id, "kind": f"{notice}:{due.isoformat()}"},
                 )
             )
         return found
@@ -203,8 +203,10 @@ class Timers:
         return [job_id(JobKind.FOLLOWUP, retro.team_id, retro.id)]
 
     @staticmethod
-    def action_item_ids(action: ActionItem) -> list[str]:
-        return [job_id(JobKind.ACTION_REMINDER, action.team_id, action.id, n) for n in ACTION_NOTICES]
+    def action_item_ids(action_item: ActionItem) -> list[str]:
+        return [
+            job_id(JobKind.ACTION_REMINDER, action_item.team_id, action_item.id, n) for n in ACTION_NOTICES
+        ]
 
     # ------------------------------------------------------------ doing it
 
@@ -234,9 +236,9 @@ class Timers:
             ids += self.turn_ids(retro, turn_id)
         return ids
 
-    def reschedule_action_item(self, action: ActionItem) -> None:
-        self.cancel(self.action_item_ids(action))
-        self.schedule(self.action_item(action))
+    def reschedule_action_item(self, action_item: ActionItem) -> None:
+        self.cancel(self.action_item_ids(action_item))
+        self.schedule(self.action_item(action_item))
 
     def reconcile(self) -> int:
         """Re-create the jobs that open retros and action items should have and do not. Returns how many."""
@@ -263,8 +265,8 @@ class Timers:
                 if retro.phase == Phase.COLLECTING:
                     replaced = {str(j.parts[1]) for j in expected if j.kind == JobKind.NUDGE}
                     kept |= {(retro.team_id, str(retro.id), r) for r in REMINDERS if r not in replaced}
-            for action in action_item_queries.open_with_due_date(session):
-                missing += [j for j in self.action_item(action) if j.id not in existing]
+            for action_item in action_item_queries.open_with_due_date(session):
+                missing += [j for j in self.action_item(action_item) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:

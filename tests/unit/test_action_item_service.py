@@ -73,12 +73,14 @@ def test_a_reminder_is_about_its_own_action_item_and_a_failure_is_recorded(
     second = action(engine, retro_id, "Write the runbook", "U2", due)
     gateway.failures[("chat.postMessage", "U2")] = "account_inactive"
     assert (
-        services.action_item_notices.remind(team_id="T1", action_id=second, kind=f"due:{due.isoformat()}")
+        services.action_item_notices.remind(
+            team_id="T1", action_item_id=second, kind=f"due:{due.isoformat()}"
+        )
         is True
     )
     assert gateway.messages_to("U1") == []
     assert notices(engine) == [(second, f"due:{due.isoformat()}", "account_inactive")]
-    services.action_item_notices.remind(team_id="T1", action_id=first, kind=f"before:{due.isoformat()}")
+    services.action_item_notices.remind(team_id="T1", action_item_id=first, kind=f"before:{due.isoformat()}")
     (reminder,) = gateway.messages_to("U1")
     assert ">Fix CI" in mrkdwn_text(reminder["blocks"]) and "runbook" not in mrkdwn_text(reminder["blocks"])
 
@@ -187,7 +189,7 @@ def test_an_action_item_from_a_result_starts_from_that_result(
     new = services.action_items.new_item(
         team_id="T1", retro_id=retro_id, user_id="UFAC", source_item_id=numbers[1]
     )
-    view = action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
+    view = action_items.new_action_item_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     assert "From *#2* Slow &lt;review&gt;" in mrkdwn_text(view["blocks"])
     assert "Flaky CI" not in str(view)
     # An item of another retro is no source for this one.
@@ -196,5 +198,5 @@ def test_an_action_item_from_a_result_starts_from_that_result(
         team_id="T1", retro_id=other, user_id="UFAC", source_item_id=numbers[1]
     )
     assert new.source is None
-    view = action_items.action_modal(retro=new.retro, source=new.source, default_due=new.default_due)
+    view = action_items.new_action_item_modal(retro=new.retro, source=new.source, default_due=new.default_due)
     assert "review" not in str(view)

@@ -31,7 +31,9 @@ def _retro(engine: Engine, **overrides: Any) -> Retro:
         return retro
 
 
-def _action(engine: Engine, retro_id: int, *, owner: str = "U1", text: str = "Fix <CI>", **extra: Any) -> int:
+def _action_item(
+    engine: Engine, retro_id: int, *, owner: str = "U1", text: str = "Fix <CI>", **extra: Any
+) -> int:
     with Session(engine) as session:
         row = ActionItem(
             team_id="T1",
@@ -48,9 +50,9 @@ def _action(engine: Engine, retro_id: int, *, owner: str = "U1", text: str = "Fi
         return row.id
 
 
-def _row(engine: Engine, action_id: int) -> ActionItem:
+def _row(engine: Engine, action_item_id: int) -> ActionItem:
     with Session(engine) as session:
-        row = session.get(ActionItem, action_id)
+        row = session.get(ActionItem, action_item_id)
         assert row is not None
         return row
 
@@ -93,7 +95,7 @@ def _command(subcommand: str, args: str, user: str = "UFAC") -> Command:
 
 def test_retro_action_creates_and_says_whom_it_told(services: Services, engine: Engine) -> None:
     _retro(engine)
-    answer = handlers.action(services, _command("action", "Automate the <rollback> <@U2> tomorrow"))
+    answer = handlers.create(services, _command("action", "Automate the <rollback> <@U2> tomorrow"))
     assert isinstance(answer, Reply)
     assert answer.text.startswith(":dart: Action item for <@U2>, due ")
     assert ">Automate the &lt;rollback&gt;\nI've told them by DM." in answer.text
@@ -108,28 +110,28 @@ def test_retro_action_creates_and_says_whom_it_told(services: Services, engine: 
 
 def test_retro_action_without_an_owner_shows_the_usage(services: Services, engine: Engine) -> None:
     _retro(engine)
-    assert handlers.action(services, _command("action", "Automate it")) == Reply(handlers.ACTION_USAGE)
+    assert handlers.create(services, _command("action", "Automate it")) == Reply(action_items.ACTION_USAGE)
 
 
 def test_retro_action_explains_what_to_fix(services: Services, engine: Engine) -> None:
     _retro(engine)
     with pytest.raises(InvalidInput) as caught:
-        handlers.action(services, _command("action", "Fix it <@U2> someday <maybe>"))
+        handlers.create(services, _command("action", "Fix it <@U2> someday <maybe>"))
     assert list(caught.value.errors) == ["due"]
-    explained = handlers._explain_action(caught.value)
+    explained = handlers._explain_create(caught.value)
     assert explained.startswith("I couldn't create that action item: ")
     assert "&lt;maybe&gt;" in explained and "<maybe>" not in explained
-    assert explained.endswith(handlers.ACTION_USAGE)
+    assert explained.endswith(action_items.ACTION_USAGE)
 
 
 def test_retro_actions_lists_the_open_ones(services: Services, engine: Engine) -> None:
     retro = _retro(engine)
-    _action(engine, retro.id)
-    answer = handlers.actions(services, _command("actions", "mine", user="U1"))
+    _action_item(engine, retro.id)
+    answer = handlers.listing(services, _command("actions", "mine", user="U1"))
     assert isinstance(answer, Reply)
     assert answer.text == "Open action items of <@U1>"
     assert answer.blocks is not None and "Fix &lt;CI&gt;" in mrkdwn_text(answer.blocks)
-    assert handlers.actions(services, _command("actions", "everything")) == Reply(
+    assert handlers.listing(services, _command("actions", "everything")) == Reply(
         "Usage: `/retro actions [mine | @person | all]`."
     )
 
@@ -155,65 +157,65 @@ def test_a_results_menu_opens_the_action_item_modal_from_that_result(
         handlers.result_menu(services, _click(rounds.RESULT_MENU_ACTION, "action:999"))
 
 
-def test_new_action_is_for_the_facilitator(services: Services, engine: Engine) -> None:
+def test_new_action_item_is_for_the_facilitator(services: Services, engine: Engine) -> None:
     retro = _retro(engine, phase="actions")
-    answer = handlers.new_action(services, _click(rounds.NEW_ACTION_ACTION, str(retro.id)))
+    answer = handlers.new_action_item(services, _click(rounds.NEW_ACTION_ACTION, str(retro.id)))
     assert isinstance(answer, OpenModal) and answer.view["callback_id"] == action_items.ACTION_CALLBACK
     with pytest.raises(NotFacilitator):
-        handlers.new_action(services, _click(rounds.NEW_ACTION_ACTION, str(retro.id), user_id="U9"))
+        handlers.new_action_item(services, _click(rounds.NEW_ACTION_ACTION, str(retro.id), user_id="U9"))
 
 
-def test_previous_action_decides_and_redraws_the_kickoff(
+def test_previous_action_item_decides_and_redraws_the_kickoff(
     services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
 ) -> None:
     earlier = _retro(engine, title="Sprint 11", phase="completed", closed_at=NOW)
-    open_one = _action(engine, earlier.id)
+    open_one = _action_item(engine, earlier.id)
     clock.advance(days=1)
     current = _retro(engine, title="Sprint 12", created_at=clock(), kickoff_ts="1.1")
     click = _click(kickoff.PREVIOUS_ACTION, f"done:{open_one}")
-    assert handlers.previous_action(services, click) is None
+    assert handlers.previous_action_item(services, click) is None
     assert _row(engine, open_one).status == "done"
     assert [p["ts"] for kind, p in gateway.sent if kind == "update"] == ["1.1"]
     with pytest.raises(DomainError, match="That action item is already done"):
-        handlers.previous_action(services, click)
+        handlers.previous_action_item(services, click)
     with pytest.raises(DomainError, match="That retro no longer exists"):
-        handlers.previous_action(
+        handlers.previous_action_item(
             services, _click(kickoff.PREVIOUS_ACTION, f"done:{open_one}", message_ts="9.9")
         )
     assert current.id is not None
 
 
-def test_action_done_answers_in_place(services: Services, engine: Engine) -> None:
+def test_done_answers_in_place(services: Services, engine: Engine) -> None:
     retro = _retro(engine)
-    action_id = _action(engine, retro.id)
-    answer = handlers.action_done(services, _click(action_items.DONE_ACTION, str(action_id), user_id="U1"))
+    action_item_id = _action_item(engine, retro.id)
+    answer = handlers.done(services, _click(action_items.DONE_ACTION, str(action_item_id), user_id="U1"))
     assert answer == Respond(":white_check_mark: Done: Fix &lt;CI&gt;. Thank you!")
-    assert _row(engine, action_id).status == "done"
+    assert _row(engine, action_item_id).status == "done"
     with pytest.raises(NotFacilitator) as refused:
-        handlers.action_done(services, _click(action_items.DONE_ACTION, str(action_id), user_id="U9"))
+        handlers.done(services, _click(action_items.DONE_ACTION, str(action_item_id), user_id="U9"))
     assert refused.value.message == (
         "Only the owner, <@U1>, or the facilitator, <@UFAC>, can change this action item."
     )
 
 
-def test_action_due_and_cant_open_their_modals(services: Services, engine: Engine) -> None:
+def test_change_due_and_cannot_do_open_their_modals(services: Services, engine: Engine) -> None:
     retro = _retro(engine)
-    action_id = _action(engine, retro.id)
-    due = handlers.action_due(services, _click(action_items.DUE_ACTION, str(action_id), user_id="U1"))
+    action_item_id = _action_item(engine, retro.id)
+    due = handlers.change_due(services, _click(action_items.DUE_ACTION, str(action_item_id), user_id="U1"))
     assert isinstance(due, OpenModal) and due.view["callback_id"] == action_items.DUE_CALLBACK
     assert ">Fix &lt;CI&gt;" in mrkdwn_text(due.view["blocks"])
-    cant = handlers.action_cant(services, _click(action_items.CANT_ACTION, str(action_id), user_id="U1"))
+    cant = handlers.cannot_do(services, _click(action_items.CANT_ACTION, str(action_item_id), user_id="U1"))
     assert isinstance(cant, OpenModal) and cant.view["callback_id"] == action_items.CANT_CALLBACK
     with pytest.raises(DomainError, match="That action item no longer exists"):
-        handlers.action_due(services, _click(action_items.DUE_ACTION, "999"))
+        handlers.change_due(services, _click(action_items.DUE_ACTION, "999"))
     with pytest.raises(DomainError, match="That action item no longer exists"):
-        handlers.action_cant(services, _click(action_items.CANT_ACTION, "999"))
+        handlers.cannot_do(services, _click(action_items.CANT_ACTION, "999"))
 
 
 # ------------------------------------------------------------ submissions
 
 
-def _action_form(**overrides: Any) -> dict[str, Any]:
+def _action_item_form(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         action_items.WHAT_BLOCK: {"value": "Automate the rollback"},
         action_items.OWNER_BLOCK: {"selected_user": "U2"},
@@ -225,14 +227,14 @@ def _action_form(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def test_action_submitted_creates_the_action_item(
+def test_submitted_creates_the_action_item(
     services: Services, engine: Engine, gateway: RecordingGateway
 ) -> None:
     retro = _retro(engine, phase="actions")
     submitted = _submission(
-        action_items.ACTION_CALLBACK, {"retro_id": retro.id, "source_item_id": None}, _action_form()
+        action_items.ACTION_CALLBACK, {"retro_id": retro.id, "source_item_id": None}, _action_item_form()
     )
-    assert handlers.action_submitted(services, submitted) is None
+    assert handlers.submitted(services, submitted) is None
     with Session(engine) as session:
         (row,) = session.exec(select(ActionItem)).all()
     assert (row.text, row.owner_id, row.priority, row.link) == (
@@ -245,9 +247,9 @@ def test_action_submitted_creates_the_action_item(
     assert told["text"] == "New action item for you: Automate the rollback"
 
 
-def test_action_submitted_errors_are_keyed_by_field(services: Services, engine: Engine) -> None:
+def test_submitted_errors_are_keyed_by_field(services: Services, engine: Engine) -> None:
     retro = _retro(engine, phase="actions")
-    form = _action_form(
+    form = _action_item_form(
         **{
             action_items.WHAT_BLOCK: {"value": " "},
             action_items.OWNER_BLOCK: {},
@@ -257,9 +259,7 @@ def test_action_submitted_errors_are_keyed_by_field(services: Services, engine: 
         }
     )
     with pytest.raises(InvalidInput) as caught:
-        handlers.action_submitted(
-            services, _submission(action_items.ACTION_CALLBACK, {"retro_id": retro.id}, form)
-        )
+        handlers.submitted(services, _submission(action_items.ACTION_CALLBACK, {"retro_id": retro.id}, form))
     assert set(caught.value.errors) == {"text", "owner", "due", "priority", "link"}
     assert set(caught.value.errors) <= set(action_items.FIELDS)
     assert caught.value.errors["owner"] == "Pick an owner: an action item is never left unowned."
@@ -267,25 +267,25 @@ def test_action_submitted_errors_are_keyed_by_field(services: Services, engine: 
 
 def test_due_submitted_moves_the_date_or_says_why_not(services: Services, engine: Engine) -> None:
     retro = _retro(engine)
-    action_id = _action(engine, retro.id)
+    action_item_id = _action_item(engine, retro.id)
     later = NOW.date() + timedelta(days=20)
     chosen = {action_items.DUE_BLOCK: {"selected_date": later.isoformat()}}
     assert (
         handlers.due_submitted(
-            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_id}, chosen, "U1")
+            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_item_id}, chosen, "U1")
         )
         is None
     )
-    assert _row(engine, action_id).due_date == later
+    assert _row(engine, action_item_id).due_date == later
     past = {action_items.DUE_BLOCK: {"selected_date": date(2020, 1, 1).isoformat()}}
     with pytest.raises(InvalidInput) as caught:
         handlers.due_submitted(
-            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_id}, past, "U1")
+            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_item_id}, past, "U1")
         )
     assert caught.value.errors == {"due": "Pick today or a later date."}
     with pytest.raises(NotFacilitator):
         handlers.due_submitted(
-            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_id}, chosen, "U9")
+            services, _submission(action_items.DUE_CALLBACK, {"action_id": action_item_id}, chosen, "U9")
         )
 
 
@@ -293,25 +293,25 @@ def test_cant_submitted_drops_it_and_tells_the_facilitator(
     services: Services, engine: Engine, gateway: RecordingGateway
 ) -> None:
     retro = _retro(engine)
-    action_id = _action(engine, retro.id)
+    action_item_id = _action_item(engine, retro.id)
     empty = {action_items.REASON_BLOCK: {"value": "  "}}
     with pytest.raises(InvalidInput) as caught:
         handlers.cant_submitted(
-            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_id}, empty, "U1")
+            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_item_id}, empty, "U1")
         )
     assert caught.value.errors == {"reason": "Say why, so the facilitator can find another way."}
     reason = {action_items.REASON_BLOCK: {"value": "No <access>"}}
     assert (
         handlers.cant_submitted(
-            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_id}, reason, "U1")
+            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_item_id}, reason, "U1")
         )
         is None
     )
-    row = _row(engine, action_id)
+    row = _row(engine, action_item_id)
     assert (row.status, row.status_note) == ("dropped", "No <access>")
     (told,) = gateway.messages_to("UFAC")
     assert "*Reason:* No &lt;access&gt;" in told["text"]
     with pytest.raises(DomainError, match="This action item is already dropped"):
         handlers.cant_submitted(
-            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_id}, reason, "U1")
+            services, _submission(action_items.CANT_CALLBACK, {"action_id": action_item_id}, reason, "U1")
         )

@@ -11,7 +11,7 @@ from tests.factories import make_retro
 
 def test_the_home_tab_lists_surveys_and_retros_with_titles_escaped() -> None:
     retro = make_retro(None, title="Q3 <launch>")
-    view = home.home_view(actions=[], surveys=[retro], facilitating=[retro], today=date(2026, 11, 23))
+    view = home.home_view(action_items=[], surveys=[retro], facilitating=[retro], today=date(2026, 11, 23))
     assert view["type"] == "home"
     text = mrkdwn_text(view["blocks"])
     assert "_Nothing open. Nice._" in text
@@ -20,7 +20,7 @@ def test_the_home_tab_lists_surveys_and_retros_with_titles_escaped() -> None:
 
 
 def test_an_empty_home_tab_says_so() -> None:
-    view = home.home_view(actions=[], surveys=[], facilitating=[], today=date(2026, 11, 23))
+    view = home.home_view(action_items=[], surveys=[], facilitating=[], today=date(2026, 11, 23))
     text = mrkdwn_text(view["blocks"])
     assert "_None right now._" in text
     assert "Start one with `/retro new` in a team channel." in text
