@@ -27,7 +27,9 @@ class ActionItemCarryOver:
 
     def retro_of_kickoff(self, *, team_id: str, channel_id: str, ts: str) -> int:
         with unit_of_work(self.engine) as session:
-            retro = queries.retro_by_kickoff(session, team_id=team_id, channel_id=channel_id, ts=ts)
+            retro = retro_queries.retro_by_kickoff(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=ts
+            )
             if retro is None:
                 raise DomainError("That retro no longer exists.")
             return retro.id
@@ -35,12 +37,12 @@ class ActionItemCarryOver:
     def previous_items(self, *, retro: Retro) -> tuple[Retro | None, list[ActionItem]]:
         """The previous retro's action items still open when this retro began (and what became of them)."""
         with unit_of_work(self.engine) as session:
-            previous = retro_queries.previous_retro(session=session, team_id=retro.team_id, retro=retro)
+            previous = retro_queries.previous_retro(session, team_id=retro.team_id, retro=retro)
             if previous is None:
                 return None, []
             listed = [
                 a
-                for a in queries.action_items(session=session, team_id=retro.team_id, retro_id=previous.id)
+                for a in queries.action_items(session, team_id=retro.team_id, retro_id=previous.id)
                 if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
             ]
             return previous, listed
@@ -54,7 +56,7 @@ class ActionItemCarryOver:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, "decides on earlier action items")
             action = require_action_item(session, team_id, action_item_id)
-            previous = retro_queries.previous_retro(session=session, team_id=team_id, retro=retro)
+            previous = retro_queries.previous_retro(session, team_id=team_id, retro=retro)
             if previous is None or action.retro_id != previous.id:
                 raise DomainError("That action item is not from the previous retro.")
             if action.status != "open":

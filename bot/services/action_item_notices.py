@@ -69,7 +69,7 @@ class ActionItemNotices:
                 return False
             retro.followup_posted_at = now
             session.add(retro)
-            listed = list(queries.action_items(session=session, team_id=team_id, retro_id=retro_id))
+            listed = list(queries.action_items(session, team_id=team_id, retro_id=retro_id))
             sent = queries.noticed(
                 session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
             )
@@ -94,7 +94,7 @@ class ActionItemNotices:
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A notice about an action item that could not be delivered: kept on its record."""
-        notice = queries.team_notice(
+        notice = queries.notice(
             session,
             team_id=delivery.team_id,
             action_item_id=int(delivery.payload.get("action_id") or 0),
@@ -120,7 +120,7 @@ class ActionItemNotices:
     ) -> bool:
         """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
         a second one. False if it is recorded already."""
-        if queries.notice(session, action_item_id=action.id, kind=kind) is not None:
+        if queries.notice(session, team_id=action.team_id, action_item_id=action.id, kind=kind) is not None:
             return False
         session.add(
             ActionNotice(team_id=action.team_id, action_id=action.id, kind=kind, sent_at=self.clock())

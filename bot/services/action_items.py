@@ -191,7 +191,11 @@ class ActionItemService:
         return action
 
     def _tell_owner(self, session: Session, action: ActionItem, retro: Retro) -> None:
-        source = session.get(Item, action.source_item_id) if action.source_item_id else None
+        source = (
+            queries.source_item(session, team_id=action.team_id, item_id=action.source_item_id)
+            if action.source_item_id
+            else None
+        )
         message = action_items.assigned_message(retro=retro, action=action, source=source)
         self.notices.notice(
             session,
@@ -278,10 +282,7 @@ class ActionItemService:
                 found = queries.open_items(session, team_id=team_id, owner_id=owner)
                 return ActionItemListing(owner, channel_id, found, self.clock().date())
             retro_ids = [
-                r.id
-                for r in retro_queries.retros_in_channel(
-                    session=session, team_id=team_id, channel_id=channel_id
-                )
+                r.id for r in retro_queries.retros_in_channel(session, team_id=team_id, channel_id=channel_id)
             ]
             found = queries.open_items(session, team_id=team_id, retro_ids=retro_ids)
             return ActionItemListing(None, channel_id, found, self.clock().date())
