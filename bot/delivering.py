@@ -181,11 +181,11 @@ class Sender:
         if not channel.startswith(("U", "W")):
             return channel
         with unit_of_work(self.engine) as session:
-            known = user_cache.dm_channel(session, team_id, channel)
+            known = user_cache.dm_channel(session, team_id=team_id, user_id=channel)
             if known is not None:
                 return known
         opened = self.gateway.open_dm(user=channel)
         with unit_of_work(self.engine) as session:
-            user_cache.remember_dm(session, team_id, channel, opened)
+            user_cache.remember_dm(session, team_id=team_id, user_id=channel, dm_channel=opened)
             session.commit()
         return opened

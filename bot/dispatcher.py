@@ -183,7 +183,7 @@ class Dispatcher:
             for delivery_id in deliveries.due_ids(session, now=now):
                 if not deliveries.take(
                     session,
-                    delivery_id,
+                    delivery_id=delivery_id,
                     now=now,
                     token=token,
                     lease_until=now + LEASE,
@@ -294,7 +294,9 @@ class Dispatcher:
             if state == "done":
                 sent_to = str(delivery.payload.get("channel") or delivery.payload.get("user") or "")
                 if result and result.get("channel") and sent_to.startswith(("U", "W")):
-                    user_cache.remember_dm(session, delivery.team_id, sent_to, str(result["channel"]))
+                    user_cache.remember_dm(
+                        session, team_id=delivery.team_id, user_id=sent_to, dm_channel=str(result["channel"])
+                    )
                 self.effects.sent(session, delivery, result or {})
             elif state in ("failed", "doubt"):
                 logger.warning(

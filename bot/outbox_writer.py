@@ -145,7 +145,7 @@ def _flush(session: Session, rows: list[tuple[str, dict[str, Any]]]) -> None:
             # of an `add` wins, as it would one by one; the last of an `again`.
             if how == "again" or values["key"] not in by_key:
                 by_key[values["key"]] = values
-        deliveries.write(session, how, list(by_key.values()))
+        deliveries.write(session, how=how, rows=list(by_key.values()))
     if rows:
         _wake_after_commit(session)
 

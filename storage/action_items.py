@@ -1,4 +1,5 @@
-"""Queries on action items and their notices (workspace-scoped by team_id, as every query)."""
+"""Queries on action items and their notices. Every one is scoped to a workspace (`team_id`) but
+`open_with_due_date`, which start-up runs across workspaces."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
-from storage.models import ActionItem, ActionNotice, Item, Retro
+from storage.models import ActionItem, ActionNotice, Item
 
 
 def open_with_due_date(session: Session) -> Iterator[ActionItem]:
@@ -30,12 +31,6 @@ def source_item(session: Session, *, team_id: str, item_id: int, retro_id: int |
     return session.exec(query).first()
 
 
-def retro_by_kickoff(session: Session, *, team_id: str, channel_id: str, ts: str) -> Retro | None:
-    return session.exec(
-        select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == ts)
-    ).first()
-
-
 def open_items(
     session: Session, *, team_id: str, owner_id: str | None = None, retro_ids: Sequence[int] | None = None
 ) -> list[ActionItem]:
@@ -48,14 +43,8 @@ def open_items(
     return list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
 
 
-def notice(session: Session, *, action_item_id: int | None, kind: str) -> ActionNotice | None:
+def notice(session: Session, *, team_id: str, action_item_id: int, kind: str) -> ActionNotice | None:
     """The record of a notice sent about an action item (its unique key: action item and kind)."""
-    return session.exec(
-        select(ActionNotice).where(ActionNotice.action_id == action_item_id, ActionNotice.kind == kind)
-    ).first()
-
-
-def team_notice(session: Session, *, team_id: str, action_item_id: int, kind: str) -> ActionNotice | None:
     return session.exec(
         select(ActionNotice).where(
             ActionNotice.team_id == team_id,
@@ -65,7 +54,7 @@ def team_notice(session: Session, *, team_id: str, action_item_id: int, kind: st
     ).first()
 
 
-def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int | None], kind: str) -> set[int]:
+def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int], kind: str) -> set[int]:
     """Which of these action items were sent a notice of this kind."""
     return {
         n.action_id
@@ -79,7 +68,7 @@ def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int | N
     }
 
 
-def of_retro(*, session: Session, team_id: str, retro_id: int) -> Sequence[ActionItem]:
+def of_retro(session: Session, *, team_id: str, retro_id: int) -> Sequence[ActionItem]:
     """One retro's action items, in the order they were created."""
     return session.exec(
         select(ActionItem)

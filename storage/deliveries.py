@@ -24,7 +24,7 @@ OPEN = ("pending", "sending")
 # ------------------------------------------------------------ writing intents
 
 
-def write(session: Session, how: str, rows: list[dict[str, Any]]) -> None:
+def write(session: Session, *, how: str, rows: list[dict[str, Any]]) -> None:
     """One statement for these rows. `add`: a key already there is left alone; `again`: a key already
     there is asked for once more (see bot.outbox.Outbox.again)."""
     session.execute(_write_statement(session, how), rows)
@@ -64,8 +64,8 @@ def due_ids(session: Session, *, now: datetime) -> Sequence[int]:
 
 def take(
     session: Session,
-    delivery_id: int,
     *,
+    delivery_id: int,
     now: datetime,
     token: str,
     lease_until: datetime,
@@ -130,7 +130,7 @@ def earliest_lease_end(session: Session, *, now: datetime) -> datetime | None:
 # generation) and says whether it did.
 
 
-def _claimed(delivery_id: int | None, claim: str | None, generation: int) -> tuple[Any, ...]:
+def _claimed(delivery_id: int, claim: str | None, generation: int) -> tuple[Any, ...]:
     return (
         col(Delivery.id) == delivery_id,
         col(Delivery.claim) == claim,
@@ -141,7 +141,7 @@ def _claimed(delivery_id: int | None, claim: str | None, generation: int) -> tup
 def release(
     session: Session,
     *,
-    delivery_id: int | None,
+    delivery_id: int,
     claim: str | None,
     generation: int,
     next_attempt_at: datetime,
@@ -170,7 +170,7 @@ def release(
 def settle(
     session: Session,
     *,
-    delivery_id: int | None,
+    delivery_id: int,
     claim: str | None,
     generation: int,
     state: str,
@@ -187,13 +187,13 @@ def settle(
     return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def delete_settled(session: Session, *, delivery_id: int | None, claim: str | None, generation: int) -> bool:
+def delete_settled(session: Session, *, delivery_id: int, claim: str | None, generation: int) -> bool:
     """Settled and not kept: the row goes."""
     deleted = session.execute(delete(Delivery).where(*_claimed(delivery_id, claim, generation)))
     return bool(deleted.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def send_again(session: Session, *, delivery_id: int | None, claim: str | None, now: datetime) -> None:
+def send_again(session: Session, *, delivery_id: int, claim: str | None, now: datetime) -> None:
     """Pending at once: it was asked for again (a new generation) while this claim was sending it."""
     session.execute(
         update(Delivery)
@@ -205,7 +205,7 @@ def send_again(session: Session, *, delivery_id: int | None, claim: str | None, 
 # ------------------------------------------------------------ failures
 
 
-def unreported_failures(session: Session, team_id: str, user: str, retro_id: int | None) -> list[Delivery]:
+def unreported_failures(session: Session, *, team_id: str, user: str, retro_id: int | None) -> list[Delivery]:
     return list(
         session.exec(
             select(Delivery)

@@ -30,10 +30,6 @@ def turn(session: Session, *, team_id: str, turn_id: int) -> Turn | None:
     return session.exec(select(Turn).where(Turn.team_id == team_id, Turn.id == turn_id)).first()
 
 
-def item(session: Session, *, team_id: str, item_id: int) -> Item | None:
-    return session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
-
-
 def numbered_item(session: Session, *, team_id: str, retro_id: int, number: int | None) -> Item | None:
     """The retro's item people call #`number`."""
     return session.exec(
@@ -70,7 +66,7 @@ def remove_vote(session: Session, *, team_id: str, retro_id: int, item_id: int, 
     )
 
 
-def vote_counts(*, session: Session, team_id: str, retro_id: int) -> dict[int, int]:
+def vote_counts(session: Session, *, team_id: str, retro_id: int) -> dict[int, int]:
     rows = session.exec(
         select(Vote.item_id, func.count())
         .where(Vote.team_id == team_id, Vote.retro_id == retro_id)
@@ -79,7 +75,7 @@ def vote_counts(*, session: Session, team_id: str, retro_id: int) -> dict[int, i
     return {item_id: count for item_id, count in rows}
 
 
-def comments_by_item(*, session: Session, team_id: str, retro_id: int) -> dict[int, list[str]]:
+def comments_by_item(session: Session, *, team_id: str, retro_id: int) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for comment in session.exec(
         select(Comment)
@@ -90,7 +86,7 @@ def comments_by_item(*, session: Session, team_id: str, retro_id: int) -> dict[i
     return found
 
 
-def open_turn(*, session: Session, team_id: str, retro_id: int) -> Turn | None:
+def open_turn(session: Session, *, team_id: str, retro_id: int) -> Turn | None:
     """The round-robin turn that is running or waiting for the person's morning."""
     return session.exec(
         select(Turn).where(

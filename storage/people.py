@@ -15,7 +15,7 @@ from storage.models import SlackUserCache
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # a cache row that knows only the DM: look the person up
 
 
-def rows(session: Session, team_id: str, user_ids: list[str]) -> Iterator[SlackUserCache]:
+def rows(session: Session, *, team_id: str, user_ids: list[str]) -> Iterator[SlackUserCache]:
     """The cached rows of these people: a query per 500, not one per person."""
     for start in range(0, len(user_ids), 500):
         yield from session.exec(
@@ -26,7 +26,7 @@ def rows(session: Session, team_id: str, user_ids: list[str]) -> Iterator[SlackU
         )
 
 
-def anyone_fetched_since(session: Session, team_id: str, since: datetime) -> bool:
+def anyone_fetched_since(session: Session, *, team_id: str, since: datetime) -> bool:
     """Someone of this workspace was looked up at `since` or later."""
     return (
         session.exec(
@@ -38,13 +38,13 @@ def anyone_fetched_since(session: Session, team_id: str, since: datetime) -> boo
     )
 
 
-def dm_channel(session: Session, team_id: str, user_id: str) -> str | None:
+def dm_channel(session: Session, *, team_id: str, user_id: str) -> str | None:
     """The DM channel a message to this person went to, if one did."""
     cached = session.get(SlackUserCache, (team_id, user_id))
     return cached.dm_channel if cached is not None and cached.dm_channel else None
 
 
-def remember_dm(session: Session, team_id: str, user_id: str, dm_channel: str) -> None:
+def remember_dm(session: Session, *, team_id: str, user_id: str, dm_channel: str) -> None:
     """One statement: a person not in the cache yet is added with only the DM known (fetched long ago,
     so their name and time zone are still looked up)."""
     table = SlackUserCache.__table__  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """Queries on retros and what belongs to one alone (its turns, the nudges it sent). Every one is scoped to a
-workspace (`team_id`) but `with_timers`, which start-up runs across workspaces."""
+workspace (`team_id`) but `not_in_phase`, which start-up runs across workspaces."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def latest_in_channel(session: Session, *, team_id: str, channel_id: str, limit:
     ).all()
 
 
-def not_in_phase(session: Session, phase: str) -> Iterator[Retro]:
+def not_in_phase(session: Session, *, phase: str) -> Iterator[Retro]:
     """Every workspace's retros but those in `phase`."""
     yield from session.exec(select(Retro).where(col(Retro.phase) != phase))
 
@@ -62,13 +62,13 @@ def turn_ids_in(session: Session, *, team_id: str, retro_id: int, statuses: Sequ
     ).all()
 
 
-def get_retro(*, session: Session, team_id: str, retro_id: int, lock: bool = False) -> Retro | None:
+def get_retro(session: Session, *, team_id: str, retro_id: int, lock: bool = False) -> Retro | None:
     query = select(Retro).where(Retro.team_id == team_id, Retro.id == retro_id)
     return session.exec(query.with_for_update() if lock else query).first()
 
 
 def current_retro_in_channel(
-    *, session: Session, team_id: str, channel_id: str, include_closed: bool = False
+    session: Session, *, team_id: str, channel_id: str, include_closed: bool = False
 ) -> Retro | None:
     """The channel's open retro (there is at most one); with `include_closed`, failing that its latest."""
     in_channel = select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id)
@@ -79,7 +79,58 @@ def current_retro_in_channel(
     return retro
 
 
-def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[Participant]:
+def retro_by_kickoff(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
+    """The retro whose kickoff message starts this thread."""
+    return session.exec(
+        select(Retro).where(
+            Retro.team_id == team_id, Retro.channel_id == channel_id, Retro.kickoff_ts == thread_ts
+        )
+    ).first()
+
+
+def collecting_retros_of(
+    session: Session, *, team_id: str, user_id: str, unanswered: bool = False
+) -> Sequence[Retro]:
+    """Retros still collecting that this person was invited to: newest first; or, with `unanswered`,
+    those they have not answered yet, the first deadline first (the Home tab's surveys waiting)."""
+    query = (
+        select(Retro)
+        .join(Participant, col(Participant.retro_id) == col(Retro.id))
+        .where(
+            Retro.team_id == team_id,
+            Retro.phase == "collecting",
+            Participant.team_id == team_id,
+            Participant.user_id == user_id,
+        )
+    )
+    if unanswered:
+        query = query.where(col(Participant.responded_at).is_(None)).order_by(col(Retro.deadline))
+    else:
+        query = query.order_by(col(Retro.created_at).desc())
+    return session.exec(query).all()
+
+
+def latest_retro_of(session: Session, *, team_id: str, user_id: str) -> Retro | None:
+    """The newest retro, in any phase, that this person was invited to."""
+    return session.exec(
+        select(Retro)
+        .join(Participant, col(Participant.retro_id) == col(Retro.id))
+        .where(Retro.team_id == team_id, Participant.team_id == team_id, Participant.user_id == user_id)
+        .order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
+    ).first()
+
+
+def facilitating(session: Session, *, team_id: str, user_id: str) -> Sequence[Retro]:
+    """The retros this person runs that are not closed, newest first."""
+    return session.exec(
+        select(Retro)
+        .where(Retro.team_id == team_id, Retro.facilitator_id == user_id, col(Retro.closed_at).is_(None))
+        .order_by(col(Retro.created_at).desc())
+    ).all()
+
+
+def participants(session: Session, *, team_id: str, retro_id: int) -> Sequence[Participant]:
+    """A retro's participants, in the order they were added."""
     return session.exec(
         select(Participant)
         .where(Participant.team_id == team_id, Participant.retro_id == retro_id)
@@ -88,8 +139,8 @@ def participants(*, session: Session, team_id: str, retro_id: int) -> Sequence[P
 
 
 def mark_invited(
-    *,
     session: Session,
+    *,
     team_id: str,
     retro_id: int,
     user_id: str,
@@ -110,7 +161,7 @@ def mark_invited(
     return bool(marked.rowcount)  # type: ignore[attr-defined]
 
 
-def get_participant(*, session: Session, team_id: str, retro_id: int, user_id: str) -> Participant | None:
+def get_participant(session: Session, *, team_id: str, retro_id: int, user_id: str) -> Participant | None:
     return session.exec(
         select(Participant).where(
             Participant.team_id == team_id,
@@ -128,7 +179,7 @@ class Figures:
     items_by_category: dict[str, int]
 
 
-def figures(*, session: Session, team_id: str, retro_id: int, categories: Sequence[str]) -> Figures:
+def figures(session: Session, *, team_id: str, retro_id: int, categories: Sequence[str]) -> Figures:
     """Counts of a retro, counted by the database in one statement whatever its size (two if an item has a
     category outside `categories`, the retro's format)."""
     people = select(func.count()).where(Participant.team_id == team_id, Participant.retro_id == retro_id)
@@ -163,13 +214,13 @@ def figures(*, session: Session, team_id: str, retro_id: int, categories: Sequen
     )
 
 
-def retros_in_channel(*, session: Session, team_id: str, channel_id: str) -> Sequence[Retro]:
+def retros_in_channel(session: Session, *, team_id: str, channel_id: str) -> Sequence[Retro]:
     return session.exec(
         select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id).order_by(col(Retro.id))
     ).all()
 
 
-def previous_retro(*, session: Session, team_id: str, retro: Retro) -> Retro | None:
+def previous_retro(session: Session, *, team_id: str, retro: Retro) -> Retro | None:
     """The channel's retro before this one."""
     return session.exec(
         select(Retro)

@@ -24,12 +24,12 @@ from storage.models import ActionItem, Retro
 
 def previous_items(session: Session, retro: Retro) -> tuple[Retro | None, list[ActionItem]]:
     """The previous retro's action items still open when this retro began (and what became of them)."""
-    previous = retro_queries.previous_retro(session=session, team_id=retro.team_id, retro=retro)
+    previous = retro_queries.previous_retro(session, team_id=retro.team_id, retro=retro)
     if previous is None:
         return None, []
     listed = [
         a
-        for a in queries.of_retro(session=session, team_id=retro.team_id, retro_id=previous.id)
+        for a in queries.of_retro(session, team_id=retro.team_id, retro_id=previous.id)
         if a.status == "open" or (a.closed_at is not None and a.closed_at >= retro.created_at)
     ]
     return previous, listed
@@ -56,8 +56,7 @@ def queue_kickoff_redraw(session: Session, outbox: Outbox, retro: Retro) -> None
     if retro.kickoff_ts is None:
         return
     people = [
-        p.user_id
-        for p in retro_queries.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+        p.user_id for p in retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id)
     ]
     message = kickoff_message(session, retro, people)
     outbox.update(
@@ -83,7 +82,9 @@ class ActionItemCarryOver:
 
     def retro_of_kickoff(self, *, team_id: str, channel_id: str, ts: str) -> int:
         with unit_of_work(self.engine) as session:
-            retro = queries.retro_by_kickoff(session, team_id=team_id, channel_id=channel_id, ts=ts)
+            retro = retro_queries.retro_by_kickoff(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=ts
+            )
             if retro is None:
                 raise DomainError("That retro no longer exists.")
             return retro.id
@@ -98,7 +99,7 @@ class ActionItemCarryOver:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, "decides on earlier action items")
             action_item = require_action_item(session, team_id, action_item_id)
-            previous = retro_queries.previous_retro(session=session, team_id=team_id, retro=retro)
+            previous = retro_queries.previous_retro(session, team_id=team_id, retro=retro)
             if previous is None or action_item.retro_id != previous.id:
                 raise DomainError("That action item is not from the previous retro.")
             if action_item.status != "open":

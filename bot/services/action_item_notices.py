@@ -68,7 +68,7 @@ class ActionItemNotices:
                 return False
             retro.followup_posted_at = now
             session.add(retro)
-            listed = list(queries.of_retro(session=session, team_id=team_id, retro_id=retro_id))
+            listed = list(queries.of_retro(session, team_id=team_id, retro_id=retro_id))
             sent = queries.noticed(
                 session, team_id=team_id, action_item_ids=[a.id for a in listed], kind="followup"
             )
@@ -95,7 +95,7 @@ class ActionItemNotices:
 
     def record_failure(self, session: Session, delivery: Delivery, error: str) -> None:
         """A notice about an action item that could not be delivered: kept on its record."""
-        notice = queries.team_notice(
+        notice = queries.notice(
             session,
             team_id=delivery.team_id,
             action_item_id=int(delivery.payload.get("action_id") or 0),
@@ -121,7 +121,10 @@ class ActionItemNotices:
     ) -> bool:
         """Record a notice and queue it, in the caller's transaction: the record's unique key is what stops
         a second one. False if it is recorded already."""
-        if queries.notice(session, action_item_id=action_item.id, kind=kind) is not None:
+        if (
+            queries.notice(session, team_id=action_item.team_id, action_item_id=action_item.id, kind=kind)
+            is not None
+        ):
             return False
         session.add(
             ActionNotice(

@@ -190,7 +190,11 @@ class ActionItemService:
         return action_item
 
     def _tell_owner(self, session: Session, action_item: ActionItem, retro: Retro) -> None:
-        source = session.get(Item, action_item.source_item_id) if action_item.source_item_id else None
+        source = (
+            queries.source_item(session, team_id=action_item.team_id, item_id=action_item.source_item_id)
+            if action_item.source_item_id
+            else None
+        )
         message = action_items.assigned_message(retro=retro, action_item=action_item, source=source)
         self.notices.notice(
             session,
@@ -277,10 +281,7 @@ class ActionItemService:
                 found = queries.open_items(session, team_id=team_id, owner_id=owner)
                 return ActionItemListing(owner, channel_id, found, self.clock().date())
             retro_ids = [
-                r.id
-                for r in retro_queries.retros_in_channel(
-                    session=session, team_id=team_id, channel_id=channel_id
-                )
+                r.id for r in retro_queries.retros_in_channel(session, team_id=team_id, channel_id=channel_id)
             ]
             found = queries.open_items(session, team_id=team_id, retro_ids=retro_ids)
             return ActionItemListing(None, channel_id, found, self.clock().date())

@@ -83,9 +83,7 @@ class ClosingService:
         if not reason.strip():
             raise DomainError("Say why, so the team knows: `/retro cancel <reason>`.")
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.current_retro_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id
-            )
+            retro = retro_queries.current_retro_in_channel(session, team_id=team_id, channel_id=channel_id)
             if retro is None:
                 raise NoRetroHere("There is no open retro in this channel to cancel.")
             only_facilitator(retro, user_id, closing.may_cancel(retro=retro))
@@ -120,12 +118,12 @@ class ClosingService:
                 raise Defer(1.0)  # the summary in the thread, which it links to, is on its way
             stats = compute_stats(session, retro)
             fmt = FORMATS[retro.format]
-            listed = item_queries.items(session=session, team_id=team_id, retro_id=retro_id)
-            votes = discussion_queries.vote_counts(session=session, team_id=team_id, retro_id=retro_id)
+            listed = item_queries.items(session, team_id=team_id, retro_id=retro_id)
+            votes = discussion_queries.vote_counts(session, team_id=team_id, retro_id=retro_id)
             highlights = [i.text for i in listed if i.category == fmt.categories[0].key]
             learnings = [
                 r.surprise
-                for r in item_queries.responses(session=session, team_id=team_id, retro_id=retro_id)
+                for r in item_queries.responses(session, team_id=team_id, retro_id=retro_id)
                 if r.surprise
             ]
             candidates = [i for i in listed if i.category in fmt.vote_on]

@@ -66,7 +66,7 @@ class DeadlineService:
         """(Re)schedule the closing job and every pending nudge; safe to call again after a change."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            people = retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
+            people = retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
             self.timers.cancel(self.timers.collection_ids(retro, people))
             self.timers.schedule(self.timers.collection(session, retro))
 
@@ -75,7 +75,7 @@ class DeadlineService:
     def close_at_deadline(self, *, team_id: str, retro_id: int) -> None:
         """Runs at the deadline (or once on start-up if it was missed). Does nothing the second time."""
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or self.clock() < retro.deadline:
                 return  # already moved on, or the deadline moved: a newer job is in charge
         self.discussion.begin(team_id=team_id, retro_id=retro_id)
@@ -104,13 +104,13 @@ class DeadlineService:
     ) -> int:
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or now >= retro.deadline:
                 return 0
             reminded = stored.reminded(session, team_id=team_id, retro_id=retro_id, reminder=reminder)
             due = [
                 person.user_id
-                for person in retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
+                for person in retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
                 if person.responded_at is None
                 and person.user_id not in reminded
                 and (person.user_id in user_ids if user_ids is not None else zone_of(person.tz) == zone)
@@ -179,7 +179,7 @@ class DeadlineService:
             session.commit()
             pending = [
                 p.user_id
-                for p in retro_queries.participants(session=session, team_id=team_id, retro_id=retro.id)
+                for p in retro_queries.participants(session, team_id=team_id, retro_id=retro.id)
                 if p.responded_at is None
             ]
         if not pending:

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.outbox import Outbox
 from messages.home import home_view
-from storage import items as stored
+from storage import action_items as action_item_queries
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Retro
 
@@ -38,14 +39,18 @@ class HomeService:
 
     def publish_retro(self, session: Session, retro: Retro) -> None:
         """Everyone whose Home shows this retro: its facilitator and its participants."""
-        people = stored.participant_ids(session, team_id=retro.team_id, retro_id=retro.id)
+        people = [
+            p.user_id for p in retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id)
+        ]
         for user_id in dict.fromkeys([retro.facilitator_id, *people]):
             self.outbox.home(session, team_id=retro.team_id, user_id=user_id)
 
     def view_for(self, session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
-        action_items = stored.open_action_items_of(session, team_id=team_id, owner_id=user_id)
-        surveys = stored.collecting_retros_of(session, team_id=team_id, user_id=user_id, unanswered=True)
-        facilitating = stored.facilitating(session, team_id=team_id, user_id=user_id)
+        action_items = action_item_queries.open_items(session, team_id=team_id, owner_id=user_id)
+        surveys = retro_queries.collecting_retros_of(
+            session, team_id=team_id, user_id=user_id, unanswered=True
+        )
+        facilitating = retro_queries.facilitating(session, team_id=team_id, user_id=user_id)
         return home_view(
             action_items=action_items, surveys=surveys, facilitating=facilitating, today=self.clock().date()
         )

@@ -126,7 +126,7 @@ class ItemService:
 
     def _mark_responded(self, session: Session, retro: Retro, user_id: str, now: datetime) -> None:
         participant = retro_queries.get_participant(
-            session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
+            session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         if participant is not None and participant.responded_at is None:
             participant.responded_at = now
@@ -203,26 +203,24 @@ class ItemService:
 
     def retro_for_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
         with unit_of_work(self.engine) as session:
-            return stored.retro_by_kickoff(
+            return retro_queries.retro_by_kickoff(
                 session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
             )
 
     def open_retros_for(self, *, team_id: str, user_id: str) -> list[Retro]:
         """Retros still collecting that this person was invited to, newest first."""
         with unit_of_work(self.engine) as session:
-            return list(stored.collecting_retros_of(session, team_id=team_id, user_id=user_id))
+            return list(retro_queries.collecting_retros_of(session, team_id=team_id, user_id=user_id))
 
     def latest_retro_for(self, *, team_id: str, user_id: str) -> Retro | None:
         """The newest retro, in any phase, that this person was invited to."""
         with unit_of_work(self.engine) as session:
-            return stored.latest_retro_of(session, team_id=team_id, user_id=user_id)
+            return retro_queries.latest_retro_of(session, team_id=team_id, user_id=user_id)
 
     def current_retro(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         """The channel's open retro, or in a DM the person's only open retro."""
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.current_retro_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id
-            )
+            retro = retro_queries.current_retro_in_channel(session, team_id=team_id, channel_id=channel_id)
         if retro is not None:
             return retro
         mine = self.open_retros_for(team_id=team_id, user_id=user_id)

@@ -11,7 +11,7 @@ from storage.models import Retro
 
 def require_retro(session: Session, team_id: str, retro_id: int, *, lock: bool = False) -> Retro:
     """`lock`: for a phase change; on PostgreSQL a second change of the same retro waits for the first."""
-    retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id, lock=lock)
+    retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id, lock=lock)
     if retro is None:
         raise NoRetroHere("That retro no longer exists.")
     return retro
@@ -23,7 +23,7 @@ def require_channel_retro(
     """The channel's open retro; with `include_closed`, failing that its latest (reports and action items
     often come after the close)."""
     retro = retro_queries.current_retro_in_channel(
-        session=session, team_id=team_id, channel_id=channel_id, include_closed=include_closed
+        session, team_id=team_id, channel_id=channel_id, include_closed=include_closed
     )
     if retro is None:
         raise NoRetroHere(

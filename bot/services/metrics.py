@@ -15,9 +15,9 @@ HISTORY_DEPTH = 5  # earlier retros compared in a report
 
 def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
     team_id, retro_id = retro.team_id, retro.id
-    people = retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
-    actions = action_item_queries.of_retro(session=session, team_id=team_id, retro_id=retro_id)
-    responses = item_queries.responses(session=session, team_id=team_id, retro_id=retro_id)
+    people = retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
+    actions = action_item_queries.of_retro(session, team_id=team_id, retro_id=retro_id)
+    responses = item_queries.responses(session, team_id=team_id, retro_id=retro_id)
     ratings = [r.smoothness for r in responses if r.smoothness is not None]
     done = [a for a in actions if a.status == "done"]
     on_time = [a for a in done if a.closed_at and a.due_date and a.closed_at.date() <= a.due_date]
@@ -27,7 +27,7 @@ def metrics_for(session: Session, retro: Retro) -> RetroMetrics:
         day=retro.created_at.date().isoformat(),
         invited=len(people),
         responded=sum(1 for p in people if p.responded_at is not None),
-        items=len(item_queries.items(session=session, team_id=team_id, retro_id=retro_id)),
+        items=len(item_queries.items(session, team_id=team_id, retro_id=retro_id)),
         actions_created=len([a for a in actions if a.status != "carried"]),
         actions_done=len(done),
         actions_on_time=len(on_time),

@@ -56,7 +56,7 @@ class People:
         found: dict[str, SlackUser] = {}
         fresh_since = self.clock() - FRESH_FOR
         with unit_of_work(self.engine) as session:
-            for row in user_cache.rows(session, team_id, wanted):
+            for row in user_cache.rows(session, team_id=team_id, user_ids=wanted):
                 if row.fetched_at >= fresh_since:
                     found[row.user_id] = _user(row)
         missing = [u for u in wanted if u not in found]
@@ -87,7 +87,9 @@ class People:
     def knows_nobody(self, team_id: str) -> bool:
         """Nothing fresh cached for this workspace (a new install, a long pause)."""
         with unit_of_work(self.engine) as session:
-            return not user_cache.anyone_fetched_since(session, team_id, self.clock() - FRESH_FOR)
+            return not user_cache.anyone_fetched_since(
+                session, team_id=team_id, since=self.clock() - FRESH_FOR
+            )
 
     def list_everyone(self, team_id: str) -> None:
         """Read every users.list page into the cache (what `resolve` would do for many misses)."""
@@ -111,7 +113,10 @@ class People:
             return
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            existing = {row.user_id: row for row in user_cache.rows(session, team_id, [u.id for u in users])}
+            existing = {
+                row.user_id: row
+                for row in user_cache.rows(session, team_id=team_id, user_ids=[u.id for u in users])
+            }
             for user in users:
                 row = existing.get(user.id) or SlackUserCache(
                     team_id=team_id, user_id=user.id, fetched_at=now

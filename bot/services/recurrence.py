@@ -33,11 +33,11 @@ def recurring_problems(session: Session, retro: Retro, *, depth: int = HISTORY_D
     earlier_items = [
         (r, i)
         for r in before
-        for i in item_queries.items(session=session, team_id=r.team_id, retro_id=r.id)
+        for i in item_queries.items(session, team_id=r.team_id, retro_id=r.id)
         if i.category in FORMATS[r.format].problems
     ]
     found: list[Recurrence] = []
-    for item in item_queries.items(session=session, team_id=retro.team_id, retro_id=retro.id):
+    for item in item_queries.items(session, team_id=retro.team_id, retro_id=retro.id):
         if item.category not in FORMATS[retro.format].problems:
             continue
         matches = tuple(

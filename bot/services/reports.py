@@ -66,7 +66,7 @@ class ReportService:
         with read_only(self.engine) as session:  # an ack: it need not wait for the workers' writes
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             stats = compute_stats(session, retro)
-            turn = discussion_queries.open_turn(session=session, team_id=team_id, retro_id=retro.id)
+            turn = discussion_queries.open_turn(session, team_id=team_id, retro_id=retro.id)
             return RetroStatus(
                 retro=retro,
                 stats=stats,
@@ -81,7 +81,7 @@ class ReportService:
             if not which:
                 return require_channel_retro(session, team_id, channel_id, include_closed=True)
             channel_retros = list(
-                retro_queries.retros_in_channel(session=session, team_id=team_id, channel_id=channel_id)
+                retro_queries.retros_in_channel(session, team_id=team_id, channel_id=channel_id)
             )
             if which.lstrip("#").isdigit():
                 found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
@@ -188,20 +188,18 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
     """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
     stats = stats or compute_stats(session, retro)
     team_id, retro_id = retro.team_id, retro.id
-    previous = retro_queries.previous_retro(session=session, team_id=team_id, retro=retro)
+    previous = retro_queries.previous_retro(session, team_id=team_id, retro=retro)
     return render_report(
         ReportData(
             retro=retro,
-            participants=retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id),
-            responses=item_queries.responses(session=session, team_id=team_id, retro_id=retro_id),
-            items=item_queries.items(session=session, team_id=team_id, retro_id=retro_id),
-            action_items=action_item_queries.of_retro(session=session, team_id=team_id, retro_id=retro_id),
+            participants=retro_queries.participants(session, team_id=team_id, retro_id=retro_id),
+            responses=item_queries.responses(session, team_id=team_id, retro_id=retro_id),
+            items=item_queries.items(session, team_id=team_id, retro_id=retro_id),
+            action_items=action_item_queries.of_retro(session, team_id=team_id, retro_id=retro_id),
             stats=stats,
-            votes=discussion_queries.vote_counts(session=session, team_id=team_id, retro_id=retro_id),
+            votes=discussion_queries.vote_counts(session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=action_item_queries.of_retro(
-                session=session, team_id=team_id, retro_id=previous.id
-            )
+            previous_actions=action_item_queries.of_retro(session, team_id=team_id, retro_id=previous.id)
             if previous
             else [],
             history=[
@@ -209,6 +207,6 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
                 metrics_for(session, retro),
             ],
             recurring=recurring_problems(session, retro),
-            comments=discussion_queries.comments_by_item(session=session, team_id=team_id, retro_id=retro_id),
+            comments=discussion_queries.comments_by_item(session, team_id=team_id, retro_id=retro_id),
         )
     )

@@ -20,7 +20,6 @@ from bot.services.retros import RetroService
 from storage import deliveries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.deliveries import unreported_failures
 from storage.models import Delivery, Retro
 
 PROGRESS_EVERY = 2.0  # seconds between redraws of the facilitator's "started" note
@@ -52,9 +51,7 @@ class RetroDeliveries:
         )
 
     def kickoff_failed(self, session: Session, delivery: Delivery, error: str) -> None:
-        retro = retro_queries.get_retro(
-            session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0
-        )
+        retro = retro_queries.get_retro(session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
         if retro is not None and retro.kickoff_ts is None:
             self.retros.discard(session, retro, error)
 
@@ -63,7 +60,7 @@ class RetroDeliveries:
         team_id, retro_id = delivery.team_id, delivery.retro_id or 0
         invited_at = None if error else self.clock()
         if not retro_queries.mark_invited(
-            session=session,
+            session,
             team_id=team_id,
             retro_id=retro_id,
             user_id=str(delivery.payload["channel"]),
@@ -88,7 +85,7 @@ class RetroDeliveries:
     def progress(self, session: Session, *, team_id: str, retro_id: int) -> Progress:
         """Where the invitations are, for the facilitator's "started" note."""
         retro = require_retro(session, team_id, retro_id)
-        people = retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
+        people = retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
         started = deliveries.by_key(session, team_id=team_id, key=started_key(retro_id))
         earlier = started.payload.get("unreachable", []) if started else []
         failed = [(str(u), str(e)) for u, e in earlier] + [
@@ -108,9 +105,7 @@ class RetroDeliveries:
         self, session: Session, delivery: Delivery, ts: str, *, ts_field: str, link_field: str
     ) -> None:
         """Keep a posted message's ts on the retro and fetch its permalink into `link_field`."""
-        retro = retro_queries.get_retro(
-            session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0
-        )
+        retro = retro_queries.get_retro(session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
         if retro is None:
             return
         setattr(retro, ts_field, ts)
@@ -125,9 +120,7 @@ class RetroDeliveries:
         )
 
     def report_uploaded(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
-        retro = retro_queries.get_retro(
-            session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0
-        )
+        retro = retro_queries.get_retro(session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
         if retro is None:
             return
         retro.report_file_id = str(result["file_id"])
@@ -151,15 +144,16 @@ class RetroDeliveries:
             session.commit()
 
     def channel_of(self, session: Session, delivery: Delivery) -> str | None:
-        retro = retro_queries.get_retro(
-            session=session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0
-        )
+        retro = retro_queries.get_retro(session, team_id=delivery.team_id, retro_id=delivery.retro_id or 0)
         return retro.channel_id if retro else None
 
     def failures(self, session: Session, delivery: Delivery) -> list[tuple[str, str]]:
         """One failure report's lines, (what, Slack's error), marking what it lists as told."""
-        listed = unreported_failures(
-            session, delivery.team_id, str(delivery.payload["user"]), delivery.payload.get("retro_id")
+        listed = deliveries.unreported_failures(
+            session,
+            team_id=delivery.team_id,
+            user=str(delivery.payload["user"]),
+            retro_id=delivery.payload.get("retro_id"),
         )
         if not listed:
             return []

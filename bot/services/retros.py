@@ -59,9 +59,7 @@ class RetroService:
 
     def ensure_can_start(self, *, team_id: str, channel_id: str) -> None:
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.current_retro_in_channel(
-                session=session, team_id=team_id, channel_id=channel_id
-            )
+            retro = retro_queries.current_retro_in_channel(session, team_id=team_id, channel_id=channel_id)
             if retro is not None:
                 raise RetroAlreadyOpen(kickoff.already_open_text(retro=retro))
 
@@ -128,10 +126,10 @@ class RetroService:
         """Task: find the participants, then queue the kickoff, every invitation, the facilitator's note and
         the Home tabs in one transaction. Runs again after a crash and does each part once."""
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING:
                 return
-            launched = bool(retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id))
+            launched = bool(retro_queries.participants(session, team_id=team_id, retro_id=retro_id))
         if not launched:
             try:
                 candidates = chosen or self._channel_members(team_id, retro.channel_id)
@@ -149,7 +147,7 @@ class RetroService:
             unreachable = [(u, e) for u, e in resolved.unreachable if u in candidates]
             with unit_of_work(self.engine) as session:
                 retro = require_retro(session, team_id, retro_id)
-                if retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id):
+                if retro_queries.participants(session, team_id=team_id, retro_id=retro_id):
                     return  # another worker got here first
                 if not retro.facilitator_name and retro.facilitator_id in resolved.people:
                     retro.facilitator_name = resolved.people[retro.facilitator_id].name
@@ -213,14 +211,14 @@ class RetroService:
                         self.outbox.home(session, team_id=team_id, user_id=user_id)
                 session.commit()
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             jobs = [*self.timers.collection(session, retro), *self.timers.followup(retro)] if retro else []
         # Scheduled outside any transaction: the deliveries go out meanwhile. A kickoff that failed in the
         # meantime discarded the retro (a `/retro cancel` ended it) and cancelled what existed then; what
         # it could not see goes now.
         self.timers.schedule(jobs)
         with unit_of_work(self.engine) as session:
-            current = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            current = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             gone = current is None or current.phase == Phase.CANCELLED
         if jobs and gone:
             self.timers.cancel(job.id for job in jobs)
@@ -239,7 +237,7 @@ class RetroService:
     def _abandon(self, team_id: str, retro_id: int, error: str) -> None:
         """The channel cannot be used: forget the retro and tell the facilitator why."""
         with unit_of_work(self.engine) as session:
-            retro = retro_queries.get_retro(session=session, team_id=team_id, retro_id=retro_id)
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             if retro is None:
                 return
             self.discard(session, retro, error)
@@ -247,7 +245,7 @@ class RetroService:
 
     def discard(self, session: Session, retro: Retro, error: str) -> None:
         """Forget a retro that could not start (its kickoff failed) and tell the facilitator why."""
-        people = list(retro_queries.participants(session=session, team_id=retro.team_id, retro_id=retro.id))
+        people = list(retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id))
         ids = self.timers.collection_ids(retro, people) + self.timers.followup_ids(retro)
         # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
         # the job store's own connection would wait on SQLite's lock.

@@ -76,14 +76,14 @@ class RoundRobin:
         retro.phase = Phase.DISCUSSING
         session.add(retro)
         self._number_items(session, retro)
-        people = retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
+        people = retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
         chosen = [p.user_id for p in people if retro.round_robin_scope != "respondents" or p.responded_at]
         self.rng.shuffle(chosen)
         for position, user_id in enumerate(chosen, 1):
             session.add(Turn(team_id=team_id, retro_id=retro_id, position=position, user_id=user_id))
         session.flush()
         stats = compute_stats(session, retro)
-        listed = list(item_queries.items(session=session, team_id=team_id, retro_id=retro_id))
+        listed = list(item_queries.items(session, team_id=team_id, retro_id=retro_id))
         later.cancel += self.timers.collection_ids(retro, people)
         for part, message in enumerate(rounds.items_digest_messages(retro=retro, items=listed)):
             self.outbox.in_thread(
@@ -106,7 +106,7 @@ class RoundRobin:
         """Give every item a stable number, category by category, for people to refer to."""
         order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
         listed = sorted(
-            item_queries.items(session=session, team_id=retro.team_id, retro_id=retro.id),
+            item_queries.items(session, team_id=retro.team_id, retro_id=retro.id),
             key=lambda i: (order.get(i.category, 99), i.id),
         )
         for number, item in enumerate(listed, 1):
@@ -260,6 +260,6 @@ class RoundRobin:
     @staticmethod
     def _tz(session: Session, retro: Retro, user_id: str) -> ZoneInfo:
         person = retro_queries.get_participant(
-            session=session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
+            session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         return zone(person.tz if person else None)

@@ -11,9 +11,7 @@ from storage.models import Retro
 
 def compute_stats(session: Session, retro: Retro) -> RetroStats:
     categories = [c.key for c in FORMATS[retro.format].categories]
-    found = retro_queries.figures(
-        session=session, team_id=retro.team_id, retro_id=retro.id, categories=categories
-    )
+    found = retro_queries.figures(session, team_id=retro.team_id, retro_id=retro.id, categories=categories)
     return RetroStats(
         invited=found.invited,
         responded=found.responded,

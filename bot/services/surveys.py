@@ -124,7 +124,9 @@ class SurveyService:
             # items added other ways (thread, DM, Add item) are untouched.
             for item in self._own_survey_items(session, retro, user_id):
                 session.delete(item)
-            stored.delete_responses(session, ids=self._own_response_ids(session, retro, user_id))
+            stored.delete_responses(
+                session, team_id=team_id, ids=self._own_response_ids(session, retro, user_id)
+            )
             session.add(
                 Response(
                     team_id=team_id,
@@ -152,7 +154,7 @@ class SurveyService:
                         )
                     )
             participant = retro_queries.get_participant(
-                session=session, team_id=team_id, retro_id=retro_id, user_id=user_id
+                session, team_id=team_id, retro_id=retro_id, user_id=user_id
             )
             if participant is None:
                 # Someone who was not invited answered from the kickoff button: welcome them in.

@@ -82,9 +82,7 @@ class Timers:
         }
         waiting = {
             (reminder, zone_of(person.tz))
-            for person in retro_queries.participants(
-                session=session, team_id=retro.team_id, retro_id=retro.id
-            )
+            for person in retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id)
             if person.responded_at is None
             for reminder in REMINDERS
             if (person.user_id, reminder) not in sent
@@ -167,7 +165,7 @@ class Timers:
 
     def expected_for_retro(self, session: Session, retro: Retro) -> list[Job]:
         found = [*self.collection(session, retro), *self.voting(retro), *self.followup(retro)]
-        turn = discussion_queries.open_turn(session=session, team_id=retro.team_id, retro_id=retro.id)
+        turn = discussion_queries.open_turn(session, team_id=retro.team_id, retro_id=retro.id)
         if turn is not None:
             found += self.turn(retro, turn)
         return found
@@ -224,7 +222,7 @@ class Timers:
 
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
-        people = retro_queries.participants(session=session, team_id=retro.team_id, retro_id=retro.id)
+        people = retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id)
         turns = retro_queries.turn_ids_in(
             session,
             team_id=retro.team_id,
@@ -257,7 +255,7 @@ class Timers:
         kept: set[tuple[str, str, str]] = set()  # a collecting retro's reminders no job per zone replaces
         missing: list[Job] = []
         with unit_of_work(self.engine) as session:
-            for retro in retro_queries.not_in_phase(session, Phase.CANCELLED):
+            for retro in retro_queries.not_in_phase(session, phase=Phase.CANCELLED):
                 if retro.closed_at is not None and retro.followup_posted_at is not None:
                     continue
                 expected = self.expected_for_retro(session, retro)

@@ -50,9 +50,7 @@ class TurnService:
         """The person's own running turn, to comment on one of the numbered items."""
         with unit_of_work(self.engine) as session:
             retro, turn = self._own_active_turn(session, team_id, turn_id, user_id)
-            listed = [
-                i for i in item_queries.items(session=session, team_id=team_id, retro_id=retro.id) if i.number
-            ]
+            listed = [i for i in item_queries.items(session, team_id=team_id, retro_id=retro.id) if i.number]
             return TurnToAnswer(retro=retro, turn=turn, items=listed)
 
     def to_add(self, *, team_id: str, turn_id: int, user_id: str) -> TurnToAnswer:

@@ -95,9 +95,7 @@ class VotingService:
             session, retro, text=opened.text, blocks=opened.blocks, key=f"voting:{retro_id}"
         )
         parts = len(ballot.ballot_messages(retro=retro, candidates=candidates, voted=set(), now=now))
-        people = [
-            p.user_id for p in retro_queries.participants(session=session, team_id=team_id, retro_id=retro_id)
-        ]
+        people = [p.user_id for p in retro_queries.participants(session, team_id=team_id, retro_id=retro_id)]
         for user_id in people:
             for part in range(parts):
                 self.outbox.add(
@@ -197,7 +195,7 @@ class VotingService:
 
     def results(self, session: Session, retro: Retro) -> list[Ranked]:
         """Items on the ballot by votes, most first. Equal counts share a rank and are marked as ties."""
-        counts = queries.vote_counts(session=session, team_id=retro.team_id, retro_id=retro.id)
+        counts = queries.vote_counts(session, team_id=retro.team_id, retro_id=retro.id)
         candidates = sorted(
             self._candidates(session, retro), key=lambda i: (-counts.get(i.id, 0), i.number or 0)
         )
@@ -233,7 +231,7 @@ class VotingService:
     def _facilitators_item(
         self, session: Session, team_id: str, item_id: int, user_id: str
     ) -> tuple[Item, Retro]:
-        item = queries.item(session, team_id=team_id, item_id=item_id)
+        item = item_queries.get_item(session, team_id=team_id, item_id=item_id)
         if item is None:
             raise DomainError("That item no longer exists.")
         retro = require_retro(session, team_id, item.retro_id)
@@ -251,7 +249,7 @@ class VotingService:
         vote_on = FORMATS[retro.format].vote_on
         return [
             i
-            for i in item_queries.items(session=session, team_id=retro.team_id, retro_id=retro.id)
+            for i in item_queries.items(session, team_id=retro.team_id, retro_id=retro.id)
             if i.category in vote_on
         ]
 

@@ -43,16 +43,14 @@ def test_figures_count_people_answers_and_items_per_category(engine: Engine, clo
         # An item under a category the format does not have (a format changed later) still counts.
         make_item(session, retro_id=retro.id, category="kudos")
         found = retro_queries.figures(
-            session=session,
+            session,
             team_id="T1",
             retro_id=retro.id,
             categories=["went_well", "went_wrong", "to_improve"],
         )
         assert found.items_by_category == {"went_well": 2, "went_wrong": 1, "to_improve": 0, "kudos": 1}
         # Another workspace's retro of the same id shows nothing of this one.
-        elsewhere = retro_queries.figures(
-            session=session, team_id="T2", retro_id=retro.id, categories=["went_well"]
-        )
+        elsewhere = retro_queries.figures(session, team_id="T2", retro_id=retro.id, categories=["went_well"])
         assert (elsewhere.invited, elsewhere.responded, elsewhere.items_by_category) == (
             0,
             0,
