@@ -32,7 +32,3 @@ class NotFacilitator(DomainError):
 
 class RetroAlreadyOpen(DomainError):
     pass
-
-
-class RetroClosed(DomainError):
-    pass

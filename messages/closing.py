@@ -55,9 +55,9 @@ def cancelled_reply_text(*, retro: Retro) -> str:
     return f"*{escape(retro.title)}* is cancelled. The reason is on record."
 
 
-def may_close(*, retro: Retro) -> str:
-    """Ends "Only the facilitator, @them, …"."""
-    return f"can close *{escape(retro.title)}*"
+def may_close(*, retro: Retro, mrkdwn: bool = True) -> str:
+    """Ends "Only the facilitator, @them, …" (`mrkdwn=False`: plain, for a modal)."""
+    return f"can close *{escape(retro.title)}*" if mrkdwn else f"can close {retro.title}"
 
 
 def may_cancel(*, retro: Retro) -> str:
@@ -65,15 +65,23 @@ def may_cancel(*, retro: Retro) -> str:
     return f"can cancel *{escape(retro.title)}*"
 
 
-def was_cancelled_text(*, retro: Retro) -> str:
-    return f"*{escape(retro.title)}* was cancelled. Start the next one with `/retro new`."
+def was_cancelled_text(*, retro: Retro, mrkdwn: bool = True) -> str:
+    """`mrkdwn=False`: plain, for the close modal's inline error."""
+    title = f"*{escape(retro.title)}*" if mrkdwn else retro.title
+    return f"{title} was cancelled. Start the next one with `/retro new`."
 
 
-def already_closed_text(*, retro: Retro) -> str:
+def already_closed_text(*, retro: Retro, mrkdwn: bool = True) -> str:
+    """`mrkdwn=False`: plain, for the close modal's inline error."""
+    title = f"*{escape(retro.title)}*" if mrkdwn else retro.title
     return (
-        f"*{escape(retro.title)}* is already closed and its report is in the channel. "
-        "Start the next one with `/retro new`."
+        f"{title} is already closed and its report is in the channel. Start the next one with `/retro new`."
     )
+
+
+def publishing_again_text() -> str:
+    """`/retro close` on a retro that closed but whose report did not get out."""
+    return "Publishing the report again…"
 
 
 def report_requested_text(*, retro: Retro) -> str:
@@ -98,13 +106,6 @@ def summary_what(*, channel_id: str) -> str:
 
 def report_comment(*, retro: Retro) -> str:
     return f"Report for the retrospective *{escape(retro.title)}*, facilitated by {mention(retro.facilitator_id)}."
-
-
-def publish_failed_text(*, retro: Retro, error: str) -> str:
-    return (
-        f"*{escape(retro.title)}* is closed, but I couldn't publish its report (`{escape(error)}`). "
-        "Run `/retro close` again to retry."
-    )
 
 
 def close_modal(*, retro: Retro) -> dict[str, Any]:

@@ -121,3 +121,11 @@ def anonymity_blocks(retro: Retro, *, checked: bool, what: str) -> list[Block]:
 def not_facilitator_text(*, facilitator_id: str, may: str) -> str:
     """A refusal that says who can: `may` ends the sentence, as in "can close *Q3*" (already mrkdwn)."""
     return f"Only the facilitator, {mention(facilitator_id)}, {may}."
+
+
+def not_facilitator_plain(*, retro: Retro, may: str) -> str:
+    """The same refusal in plain text, for a modal's inline errors: the facilitator by name (Slack shows no
+    mention there), and `may` written plain too, as in "can close Q3"."""
+    if not retro.facilitator_name:
+        return f"Only the facilitator {may}."
+    return f"Only the facilitator, {retro.facilitator_name}, {may}."

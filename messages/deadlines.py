@@ -19,9 +19,10 @@ EXTEND_DEADLINE_BLOCK = "deadline"
 FIELDS: dict[str, str] = {"deadline": EXTEND_DEADLINE_BLOCK}  # the extend modal's one field
 
 
-def may_change_deadline(*, retro: Retro) -> str:
-    """Ends "Only the facilitator, @them, …"."""
-    return f"can change the deadline for *{escape(retro.title)}*"
+def may_change_deadline(*, retro: Retro, mrkdwn: bool = True) -> str:
+    """Ends "Only the facilitator, @them, …" (`mrkdwn=False`: plain, for a modal)."""
+    title = f"*{escape(retro.title)}*" if mrkdwn else retro.title
+    return f"can change the deadline for {title}"
 
 
 def may_remind(*, retro: Retro) -> str:

@@ -145,15 +145,6 @@ def already_open_text(*, retro: Retro) -> str:
     )
 
 
-def start_report_text(*, retro: Retro, invited: Sequence[str], failed: Sequence[tuple[str, str]]) -> str:
-    lines = [f"*{escape(retro.title)}* has started: survey sent to {plural(len(invited), 'participant')}."]
-    if failed:
-        lines.append("I could not reach these people, so they got no survey:")
-        lines.extend(f"• {mention(user)}: `{escape(error)}`" for user, error in failed)
-        lines.append("They can still answer with the *Fill in the survey* button on the kickoff message.")
-    return "\n".join(lines)
-
-
 def start_progress_text(*, retro: Retro, total: int, invited: int, failed: Sequence[tuple[str, str]]) -> str:
     """The facilitator's "started" note, redrawn as invitations go out."""
     waiting = total - invited - len(failed)

@@ -71,6 +71,11 @@ FIELDS = {
 }
 
 
+def not_in_a_dm_text() -> str:
+    """`/retro new` typed in a DM."""
+    return "Run `/retro new` in the team channel where the retro should happen, not in a DM."
+
+
 def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:
     default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(
         hours=1

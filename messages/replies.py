@@ -75,6 +75,11 @@ TOO_LONG_FOR_PICKER = (
 )
 
 
+def noted_text() -> str:
+    """Replaces the retro picker once a retro is picked."""
+    return "Thanks, noted."
+
+
 def fix_and_resend_text(*, problem: str) -> str:
     """An item that could not be added (`problem` says why): nothing of the message was kept."""
     return f"I couldn't add that: {problem} Nothing was saved; please send it again."

@@ -266,12 +266,6 @@ def turn_add_modal(*, retro: Retro, turn: Turn) -> dict[str, Any]:
     )
 
 
-def unreachable_text(*, what: str, failed: Sequence[tuple[str, str]]) -> str:
-    lines = [f"I could not send {what} to:"]
-    lines.extend(f"• {mention(user)}: `{escape(error)}`" for user, error in failed)
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------- answers and refusals
 
 

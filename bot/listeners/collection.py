@@ -11,7 +11,6 @@ from bot.listeners.answers import Answer, OpenModal, RefreshModal, Reply, Respon
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission
 from bot.listeners.routing import Routes
 from bot.services import Services
-from bot.services.items import is_anonymous
 from bot.services.surveys import SurveyAnswers
 from messages import common, deadlines, items, replies, survey
 
@@ -99,10 +98,12 @@ def _my_items(services: Services, retro_id: int, team_id: str, user_id: str) -> 
 
 @routes.click(re.compile(f"^{replies.PICK_CATEGORY_ACTION}:"))
 def pick_category(services: Services, request: Click) -> Answer:
-    answer = services.replies.pick_category(
+    picked = services.replies.pick_category(
         team_id=request.team_id, user_id=request.user_id, value=request.value
     )
-    return Respond(answer, replace=True)
+    return Respond(
+        replies.added_to_category_text(retro=picked.retro, category_label=picked.category.label), replace=True
+    )
 
 
 @routes.click(re.compile(f"^{replies.PICK_RETRO_ACTION}:"))
@@ -112,8 +113,9 @@ def pick_retro(services: Services, request: Click) -> Answer:
         user_id=request.user_id,
         channel_id=request.channel_id or "",
         value=request.value,
+        response_url=request.response_url,
     )
-    return Respond("Thanks, noted.", replace=True)
+    return None
 
 
 @routes.submission(survey.SURVEY_CALLBACK, fields=survey.FIELDS, error_field=survey.ERROR_FIELD)
@@ -133,7 +135,6 @@ def survey_submitted(services: Services, request: Submission) -> Answer:
         user_id=request.user_id,
         answers=answers,
     )
-    services.home.publish(team_id=request.team_id, user_id=request.user_id)
     return ShowModal(
         survey.survey_thanks_modal(
             retro=saved.retro,
@@ -154,7 +155,7 @@ def item_submitted(services: Services, request: Submission) -> Answer:
     text = request.state.text(items.ITEM_TEXT_BLOCK) or ""
     if request.metadata.get("item_id") is None:
         wants_anonymous = common.ANONYMOUS_VALUE in request.state.checked(common.ANONYMOUS_BLOCK)
-        retro = services.items.add(
+        added = services.items.add(
             team_id=request.team_id,
             retro_id=request.meta_int("retro_id"),
             user_id=request.user_id,
@@ -164,9 +165,9 @@ def item_submitted(services: Services, request: Submission) -> Answer:
         )
         return ShowModal(
             items.item_added_modal(
-                retro=retro,
-                category_label=FORMATS[retro.format].category(category).label,
-                anonymous=is_anonymous(retro, wants_anonymous=wants_anonymous),
+                retro=added.retro,
+                category_label=FORMATS[added.retro.format].category(category).label,
+                anonymous=added.anonymous,
             )
         )
     retro = services.items.edit(

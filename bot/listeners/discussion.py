@@ -21,10 +21,9 @@ routes = Routes()
 
 @routes.command("next")
 def next_step(services: Services, request: Command) -> Answer:
-    retro = services.facilitation.check_next(
+    retro = services.facilitation.next_step(
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
-    services.facilitation.next_step(team_id=request.team_id, retro_id=retro.id)
     return Reply(deadlines.next_step_text(retro=retro))
 
 

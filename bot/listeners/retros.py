@@ -20,7 +20,7 @@ routes = Routes()
 @routes.command("new")
 def new(services: Services, request: Command) -> Answer:
     if request.in_dm:
-        return Reply("Run `/retro new` in the team channel where the retro should happen, not in a DM.")
+        return Reply(new_retro.not_in_a_dm_text())
     services.retros.ensure_can_start(team_id=request.team_id, channel_id=request.channel_id)
     return OpenModal(
         new_retro.new_retro_modal(
@@ -49,16 +49,15 @@ def close(services: Services, request: Command) -> Answer:
     if retro.phase == Phase.COMPLETED:
         # Closed already, but its report did not get out: try again.
         services.closing.close(**where)
-        return Reply("Publishing the report again…")
+        return Reply(closing.publishing_again_text())
     return OpenModal(closing.close_modal(retro=retro))
 
 
 @routes.command("report")
 def report(services: Services, request: Command) -> Answer:
-    retro = services.reports.find_for_report(
-        team_id=request.team_id, channel_id=request.channel_id, which=request.args
+    retro = services.reports.request_report_in(
+        team_id=request.team_id, channel_id=request.channel_id, which=request.args, user_id=request.user_id
     )
-    services.reports.request_report(team_id=request.team_id, retro_id=retro.id, user_id=request.user_id)
     return Reply(closing.report_requested_text(retro=retro))
 
 
@@ -72,11 +71,9 @@ def cancel(services: Services, request: Command) -> Answer:
 
 @routes.command("history")
 def history(services: Services, request: Command) -> Answer:
-    found = services.reports.history(team_id=request.team_id, channel_id=request.channel_id)
-    if found.chartable:
-        services.reports.request_chart(
-            team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
-        )
+    found = services.reports.history(
+        team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
+    )
     message = history_message(channel_id=found.channel_id, retros=found.retros, metrics=found.metrics)
     return Reply(message.text, message.blocks)
 

@@ -195,7 +195,8 @@ def answer_click(services: Services, route: ClickRoute, request: Click) -> None:
         elif isinstance(answer, Respond) and not answer.replace:
             # From the Home tab (which the service republishes) only problems need saying.
             session.rollback()
-            _open(services, OpenModal(notice_modal(title=route.title, text=answer.text)), request.trigger_id)
+            notice = OpenModal(notice_modal(title=route.title, text=answer.text))
+            _open(services, notice, request.trigger_id, team_id=request.team_id, user_id=request.user_id)
             return
         session.commit()
 

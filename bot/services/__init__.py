@@ -82,7 +82,7 @@ class Services:
             engine=engine, outbox=outbox, clock=clock, timers=timers, voting=voting, home=home, rng=rng
         )
         deadlines = DeadlineService(
-            engine=engine, outbox=outbox, clock=clock, timers=timers, discussion=round_robin
+            engine=engine, outbox=outbox, clock=clock, timers=timers, round_robin=round_robin
         )
         notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock)
         action_items = ActionItemService(
@@ -117,7 +117,7 @@ class Services:
             ),
             closing=ClosingService(engine=engine, clock=clock, outbox=outbox, timers=timers, home=home),
             reports=ReportService(engine=engine, clock=clock, outbox=outbox),
-            surveys=SurveyService(engine=engine, clock=clock, items=items),
+            surveys=SurveyService(engine=engine, clock=clock, items=items, home=home),
             items=items,
             deadlines=deadlines,
             replies=ReplyService(items=items, outbox=outbox, engine=engine),

@@ -186,11 +186,22 @@ class ClosingService:
 
     @staticmethod
     def _check_close(retro: Retro, user_id: str) -> None:
-        only_facilitator(retro, user_id, closing.may_close(retro=retro))
+        only_facilitator(
+            retro,
+            user_id,
+            closing.may_close(retro=retro),
+            may_plain=closing.may_close(retro=retro, mrkdwn=False),
+        )
         if retro.phase == Phase.CANCELLED:
-            raise NoRetroHere(closing.was_cancelled_text(retro=retro))
+            raise NoRetroHere(
+                closing.was_cancelled_text(retro=retro),
+                plain=closing.was_cancelled_text(retro=retro, mrkdwn=False),
+            )
         if retro.phase == Phase.COMPLETED and retro.report_file_id is not None:
-            raise NoRetroHere(closing.already_closed_text(retro=retro))
+            raise NoRetroHere(
+                closing.already_closed_text(retro=retro),
+                plain=closing.already_closed_text(retro=retro, mrkdwn=False),
+            )
 
     def _retro(self, team_id: str, retro_id: int, session: Session) -> Retro:
         return require_retro(session, team_id, retro_id)

@@ -52,13 +52,13 @@ class DeadlineService:
         outbox: Outbox,
         clock: Clock,
         timers: Timers,
-        discussion: RoundRobin,
+        round_robin: RoundRobin,
     ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.clock = clock
         self.timers = timers
-        self.discussion = discussion
+        self.round_robin = round_robin
 
     # ------------------------------------------------------------ scheduling
 
@@ -78,7 +78,7 @@ class DeadlineService:
             retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
             if retro is None or retro.phase != Phase.COLLECTING or self.clock() < retro.deadline:
                 return  # already moved on, or the deadline moved: a newer job is in charge
-        self.discussion.begin(team_id=team_id, retro_id=retro_id)
+        self.round_robin.begin(team_id=team_id, retro_id=retro_id)
 
     def nudge(
         self,
@@ -165,10 +165,6 @@ class DeadlineService:
 
     # ------------------------------------------------------------ facilitator commands
 
-    def check_remind(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        with unit_of_work(self.engine) as session:
-            self._collecting_retro_of(session, team_id, channel_id, user_id)
-
     def remind_now(self, *, team_id: str, channel_id: str, user_id: str) -> Reminding:
         """Nudge everyone who has not answered, now."""
         with unit_of_work(self.engine) as session:
@@ -203,7 +199,12 @@ class DeadlineService:
             raise InvalidInput({"deadline": "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
-            only_facilitator(retro, user_id, deadlines.may_change_deadline(retro=retro))
+            only_facilitator(
+                retro,
+                user_id,
+                deadlines.may_change_deadline(retro=retro),
+                may_plain=deadlines.may_change_deadline(retro=retro, mrkdwn=False),
+            )
             if retro.phase != Phase.COLLECTING:
                 raise InvalidInput({"deadline": "Collection is over; the deadline can no longer change."})
             retro.deadline = deadline

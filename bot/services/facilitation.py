@@ -42,7 +42,14 @@ class Facilitation:
 
     # ------------------------------------------------------------ /retro next
 
-    def check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
+    def next_step(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
+        """The facilitator's `/retro next`: collection → round-robin → voting → results, one step per call.
+        Returns the retro as it was before the step."""
+        retro = self._check_next(team_id=team_id, channel_id=channel_id, user_id=user_id)
+        self._step(team_id=team_id, retro_id=retro.id)
+        return retro
+
+    def _check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
             retro = require_channel_retro(session, team_id, channel_id)
             only_facilitator(retro, user_id, "can move the retro on")
@@ -52,8 +59,7 @@ class Facilitation:
                 )
             return retro
 
-    def next_step(self, *, team_id: str, retro_id: int) -> None:
-        """Collection → round-robin → voting → results, one step per call."""
+    def _step(self, *, team_id: str, retro_id: int) -> None:
         later = Later()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id, lock=True)
@@ -101,12 +107,6 @@ class Facilitation:
             self.outbox.in_thread(session, retro, text=note.text, blocks=note.blocks)
             session.commit()
         self.timers.cancel(cancel)
-
-    def check_resume(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        with unit_of_work(self.engine) as session:
-            retro = self._discussing(session, team_id, channel_id, user_id, "resume the round-robin")
-            if retro.paused_at is None:
-                raise DomainError("The round-robin is not paused.")
 
     def resume(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         now = self.clock()

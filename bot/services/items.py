@@ -41,6 +41,14 @@ class Attribution:
         return self.author_id is None
 
 
+@dataclass(frozen=True)
+class Added:
+    """What `ItemService.add` stored: the retro (as it is now) and whether the items carry no name."""
+
+    retro: Retro
+    anonymous: bool
+
+
 def check_text(text: str) -> str | None:
     """What is wrong with one item's text, or None."""
     if not text.strip():
@@ -91,7 +99,7 @@ class ItemService:
         entries: Sequence[tuple[str, str]],
         wants_anonymous: bool,
         source: ItemSource,
-    ) -> Retro:
+    ) -> Added:
         """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
@@ -122,7 +130,7 @@ class ItemService:
             self._mark_responded(session, retro, user_id, now)
             session.commit()
             session.refresh(retro)
-            return retro
+            return Added(retro, who.anonymous)
 
     def _mark_responded(self, session: Session, retro: Retro, user_id: str, now: datetime) -> None:
         participant = retro_queries.get_participant(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.domain import FORMATS, ItemSource
+from bot.domain import FORMATS, Category, ItemSource
 from bot.errors import DomainError, InvalidInput
 from bot.intents import Priority
 from bot.outbox import Outbox
@@ -22,6 +23,14 @@ from storage.models import Retro
 logger = logging.getLogger(__name__)
 
 CONFIRM_REACTION = "white_check_mark"
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Where a picker's text went."""
+
+    retro: Retro
+    category: Category
 
 
 class ReplyService:
@@ -103,13 +112,12 @@ class ReplyService:
         else:
             self.add_from_dm(retro=retros[0], channel_id=channel_id, user_id=user_id, text=text)
 
-    def add_from_dm(self, *, retro: Retro, channel_id: str, user_id: str, text: str) -> str:
-        """Add what a DM says to `retro`; returns (and sends) what the person is told."""
+    def add_from_dm(self, *, retro: Retro, channel_id: str, user_id: str, text: str) -> None:
+        """Add what a DM says to `retro`, and answer it in the DM."""
         parsed = parse_reply(text, FORMATS[retro.format])
-        reply = ""
         if parsed.items:
             try:
-                retro = self.items.add(
+                added = self.items.add(
                     team_id=retro.team_id,
                     retro_id=retro.id,
                     user_id=user_id,
@@ -118,15 +126,17 @@ class ReplyService:
                     source=ItemSource.DM,
                 )
             except InvalidInput as exc:
-                reply = _fix_and_resend(exc)
-                self._dm(retro.team_id, channel_id, reply)
-                return reply
+                self._dm(retro.team_id, channel_id, _fix_and_resend(exc))
+                return
             except DomainError as exc:
                 self._dm(retro.team_id, channel_id, exc.message)
-                return exc.message
-            anonymous = self.items.attribution(retro, user_id, wants_anonymous=parsed.anonymous).anonymous
-            reply = replies.added_text(retro=retro, count=len(parsed.items), anonymous=anonymous)
-            self._dm(retro.team_id, channel_id, reply)
+                return
+            retro = added.retro
+            self._dm(
+                retro.team_id,
+                channel_id,
+                replies.added_text(retro=retro, count=len(parsed.items), anonymous=added.anonymous),
+            )
         if parsed.unclassified:
             picker = self._picker(
                 retro, parsed.unclassified, anonymous=parsed.anonymous, source=ItemSource.DM
@@ -136,18 +146,17 @@ class ReplyService:
             else:
                 self._dm(retro.team_id, channel_id, picker.text, picker.blocks)
         if not parsed.items and not parsed.unclassified:
-            reply = replies.NO_ITEM_FOUND
-            self._dm(retro.team_id, channel_id, reply)
-        return reply
+            self._dm(retro.team_id, channel_id, replies.NO_ITEM_FOUND)
 
     # ------------------------------------------------------------ answers to the pickers
 
-    def pick_category(self, *, team_id: str, user_id: str, value: str) -> str:
-        """Store the text a picker carried, in the chosen category; returns the answer to show."""
+    def pick_category(self, *, team_id: str, user_id: str, value: str) -> Picked:
+        """Store the text a picker carried, in the chosen category. Raises DomainError (its message is
+        what the person is told) when it cannot be added."""
         data = json.loads(value)
         lines = [line.strip() for line in str(data["t"]).splitlines() if line.strip()]
         try:
-            retro = self.items.add(
+            added = self.items.add(
                 team_id=team_id,
                 retro_id=int(data["r"]),
                 user_id=user_id,
@@ -156,13 +165,24 @@ class ReplyService:
                 source=ItemSource(data.get("s", ItemSource.DM)),
             )
         except InvalidInput as exc:
-            return _fix_and_resend(exc)
-        except DomainError as exc:
-            return exc.message
-        label = FORMATS[retro.format].category(str(data["c"])).label
-        return replies.added_to_category_text(retro=retro, category_label=label)
+            raise DomainError(_fix_and_resend(exc)) from exc
+        return Picked(added.retro, FORMATS[added.retro.format].category(str(data["c"])))
 
-    def pick_retro(self, *, team_id: str, user_id: str, channel_id: str, value: str) -> None:
+    def pick_retro(
+        self, *, team_id: str, user_id: str, channel_id: str, value: str, response_url: str | None
+    ) -> None:
+        """Add a DM's text to the retro picked for it. The picker is first replaced by a thank-you (through
+        `response_url`), then the DM is answered as if it had gone to that retro."""
+        if response_url:
+            with unit_of_work(self.engine) as session:
+                self.outbox.respond(
+                    session,
+                    team_id=team_id,
+                    response_url=response_url,
+                    text=replies.noted_text(),
+                    replace_original=True,
+                )
+                session.commit()
         data = json.loads(value)
         retro = next(
             (

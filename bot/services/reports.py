@@ -75,35 +75,36 @@ class ReportService:
                 turn_due=turn.due_at if turn else None,
             )
 
-    def find_for_report(self, *, team_id: str, channel_id: str, which: str) -> Retro:
-        """`/retro report [retro]`: by number, by words of its title, or the channel's current one."""
+    def request_report_in(self, *, team_id: str, channel_id: str, which: str, user_id: str) -> Retro:
+        """`/retro report [retro]`: find the retro (by number, by words of its title, or the channel's
+        current one) and queue the upload; the report is built by a worker, not on the ack path."""
         with unit_of_work(self.engine) as session:
-            if not which:
-                return require_channel_retro(session, team_id, channel_id, include_closed=True)
-            channel_retros = list(
-                retro_queries.retros_in_channel(session, team_id=team_id, channel_id=channel_id)
-            )
-            if which.lstrip("#").isdigit():
-                found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
-            else:
-                found = [r for r in channel_retros if which.lower() in r.title.lower()]
-            if not found:
-                raise NoRetroHere(history.no_match_text(which=which))
-            return found[-1]
-
-    def request_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
-        """`/retro report`: queue the upload; the report is built by a worker, not on the ack path."""
-        with unit_of_work(self.engine) as session:
+            retro = self._find_for_report(session, team_id=team_id, channel_id=channel_id, which=which)
             request = self.clock().isoformat()
             self.outbox.task(
                 session,
                 team_id=team_id,
                 name="upload_report",
-                args={"retro_id": retro_id, "user_id": user_id},
-                key=f"upload_report:{retro_id}:{user_id}:{request}",
-                retro_id=retro_id,
+                args={"retro_id": retro.id, "user_id": user_id},
+                key=f"upload_report:{retro.id}:{user_id}:{request}",
+                retro_id=retro.id,
             )
             session.commit()
+            return retro
+
+    def _find_for_report(self, session: Session, *, team_id: str, channel_id: str, which: str) -> Retro:
+        if not which:
+            return require_channel_retro(session, team_id, channel_id, include_closed=True)
+        channel_retros = list(
+            retro_queries.retros_in_channel(session, team_id=team_id, channel_id=channel_id)
+        )
+        if which.lstrip("#").isdigit():
+            found = [r for r in channel_retros if r.id == int(which.lstrip("#"))]
+        else:
+            found = [r for r in channel_retros if which.lower() in r.title.lower()]
+        if not found:
+            raise NoRetroHere(history.no_match_text(which=which))
+        return found[-1]
 
     def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
         with unit_of_work(self.engine) as session:
@@ -111,23 +112,23 @@ class ReportService:
             queue_report(self.outbox, session, retro, build_report(session, retro), report_to=user_id)
             session.commit()
 
-    def history(self, *, team_id: str, channel_id: str) -> ChannelHistory:
-        """The channel's last retros with their figures."""
+    def history(self, *, team_id: str, channel_id: str, user_id: str) -> ChannelHistory:
+        """`/retro history`: the channel's last retros with their figures; when there are two or more to
+        draw, the chart is queued too (drawn by a worker, for `user_id` to hear about if it fails)."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
             figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
-        return ChannelHistory(channel_id=channel_id, retros=retros, metrics=figures)
-
-    def request_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
-        with unit_of_work(self.engine) as session:
-            self.outbox.task(
-                session,
-                team_id=team_id,
-                name="upload_chart",
-                args={"channel_id": channel_id, "user_id": user_id},
-                key=f"chart:{channel_id}:{self.clock().isoformat()}",
-            )
-            session.commit()
+            found = ChannelHistory(channel_id=channel_id, retros=retros, metrics=figures)
+            if found.chartable:
+                self.outbox.task(
+                    session,
+                    team_id=team_id,
+                    name="upload_chart",
+                    args={"channel_id": channel_id, "user_id": user_id},
+                    key=f"chart:{channel_id}:{self.clock().isoformat()}",
+                )
+                session.commit()
+        return found
 
     def upload_chart(self, *, team_id: str, channel_id: str, user_id: str) -> None:
         """Task: draw the history chart (matplotlib is slow to start) and queue its upload."""
@@ -149,11 +150,6 @@ class ReportService:
                 what="the history chart",
             )
             session.commit()
-
-    def report_markdown(self, *, team_id: str, retro_id: int) -> str:
-        with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
-            return build_report(session, retro, compute_stats(session, retro))
 
 
 def queue_report(

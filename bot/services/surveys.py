@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, custom_field
+from bot.domain import FORMATS, MAX_ITEM_LENGTH, ItemSource, custom_field
 from bot.errors import InvalidInput
+from bot.services.home import HomeService
 from bot.services.items import ItemService, accepting
 from bot.services.lookup import require_retro
 from messages.items import late_message
@@ -51,10 +52,11 @@ class SurveySubmitted:
 
 
 class SurveyService:
-    def __init__(self, *, engine: Engine, clock: Clock, items: ItemService) -> None:
+    def __init__(self, *, engine: Engine, clock: Clock, items: ItemService, home: HomeService) -> None:
         self.engine = engine
         self.clock = clock
         self.items = items
+        self.home = home
 
     def saved(self, *, team_id: str, retro_id: int, user_id: str) -> SavedSurvey:
         """This person's saved answers, to open the survey prefilled (nothing once collection is over)."""
@@ -77,8 +79,8 @@ class SurveyService:
             )
 
     def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> SurveySubmitted:
-        """Validate and store. Raises InvalidInput keyed by field (a category's key, "smoothness",
-        "surprise", "custom_<n>"), changing nothing."""
+        """Validate and store, and refresh this person's Home tab. Raises InvalidInput keyed by field (a
+        category's key, "smoothness", "surprise", "custom_<n>"), changing nothing."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
@@ -161,6 +163,7 @@ class SurveyService:
                 participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
             participant.responded_at = now
             session.add(participant)
+            self.home.queue(session, team_id=team_id, user_id=user_id)
             session.commit()
             count = sum(len(lines) for lines in parsed.values())
             return SurveySubmitted(
@@ -191,7 +194,3 @@ class SurveyService:
             user_id=user_id,
             author_hash=self.items.author_hash(retro, user_id),
         )
-
-
-def allows_choice(retro: Retro) -> bool:
-    return retro.anonymity == Anonymity.OPTIONAL

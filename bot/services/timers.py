@@ -215,11 +215,6 @@ class Timers:
     def cancel(self, ids: Iterable[str]) -> None:
         self.jobs.cancel(ids)
 
-    def cancel_retro(self, session: Session, retro: Retro) -> None:
-        """Every timed job of a retro but its follow-up: at close, cancel and between phases. Not inside a
-        transaction that has written: the job store's own connection would wait on its lock (SQLite)."""
-        self.cancel(self.retro_ids(session, retro))
-
     def retro_ids(self, session: Session, retro: Retro) -> list[str]:
         """The ids of every timed job of a retro but its follow-up, to cancel once the caller committed."""
         people = retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id)

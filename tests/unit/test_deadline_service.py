@@ -51,9 +51,6 @@ def test_only_the_facilitator_reminds_and_moves_the_deadline(
     remind = "Only the facilitator, <@UFAC>, can send reminders for *Q3 &lt;launch&gt;*."
     move = "Only the facilitator, <@UFAC>, can change the deadline for *Q3 &lt;launch&gt;*."
     with pytest.raises(NotFacilitator) as refused:
-        deadlines.check_remind(**where)
-    assert refused.value.message == remind
-    with pytest.raises(NotFacilitator) as refused:
         deadlines.remind_now(**where)
     assert refused.value.message == remind
     with pytest.raises(NotFacilitator) as refused:
@@ -84,7 +81,6 @@ def test_the_facilitator_reminds_those_who_have_not_answered(
     gateway.failures[("chat.postMessage", "U3")] = "user_not_found"
     gateway.failures[("chat.postMessage", "U4")] = "account_inactive"
     deadlines = services.deadlines
-    deadlines.check_remind(team_id="T1", channel_id="C1", user_id="UFAC")
     reminding = deadlines.remind_now(team_id="T1", channel_id="C1", user_id="UFAC")
     told = reminding_text(queued=reminding.queued, pending=reminding.pending)
     # Answered at once; who could not be reached is told later, in one message.
@@ -145,7 +141,7 @@ def test_reminders_and_extensions_need_a_collecting_retro(
         )
     assert invalid.value.errors == {"deadline": "Collection is over; the deadline can no longer change."}
     with pytest.raises(NoRetroHere) as refused:
-        deadlines.check_remind(team_id="T1", channel_id="C2", user_id="UFAC")
+        deadlines.remind_now(team_id="T1", channel_id="C2", user_id="UFAC")
     assert refused.value.message == (
         "There is no open retro in this channel. Start one with `/retro new [title]`."
     )

@@ -353,7 +353,7 @@ def test_cancelling_one_retros_or_action_items_jobs_leaves_every_other_ones(
 
     # Closing retro 1: every job of it but the follow-up goes; retros 10, 11 and 100 keep all of theirs.
     with Session(engine) as session:
-        timers.cancel_retro(session, retro)
+        timers.cancel(timers.retro_ids(session, retro))
     followup_1 = job_id(JobKind.FOLLOWUP, TEAM, 1)
     assert aps.existing() == everything - ids[1] | {followup_1}
     timers.cancel(Timers.followup_ids(retro))

@@ -53,22 +53,19 @@ def test_only_the_facilitator_moves_the_round_robin_on(
     retro_id = retro_in(engine, clock, "discussing")
     discussion = services.facilitation
     where = {"team_id": "T1", "channel_id": "C1", "user_id": "U1"}
-    refused(lambda: discussion.check_next(**where), "Only the facilitator, <@UFAC>, can move the retro on.")
+    refused(lambda: discussion.next_step(**where), "Only the facilitator, <@UFAC>, can move the retro on.")
     refused(lambda: discussion.skip(**where), "Only the facilitator, <@UFAC>, can skip a turn.")
     refused(lambda: discussion.pause(**where), "Only the facilitator, <@UFAC>, can pause the round-robin.")
-    refused(
-        lambda: discussion.check_resume(**where), "Only the facilitator, <@UFAC>, can resume the round-robin."
-    )
     refused(lambda: discussion.resume(**where), "Only the facilitator, <@UFAC>, can resume the round-robin.")
     with Session(engine) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.phase == "discussing" and retro.paused_at is None
     # The facilitator may: pausing works, and the refusals above were about the person.
-    assert services.facilitation.check_next(team_id="T1", channel_id="C1", user_id="UFAC").id == retro_id
     services.facilitation.pause(team_id="T1", channel_id="C1", user_id="UFAC")
     with Session(engine) as session:
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.paused_at is not None
+    assert services.facilitation.next_step(team_id="T1", channel_id="C1", user_id="UFAC").id == retro_id
 
 
 def test_only_the_facilitator_closes_or_cancels(services: Services, engine: Engine, clock: FakeClock) -> None:
@@ -285,7 +282,7 @@ def test_a_finished_retro_cannot_be_closed_or_moved_on_again(
     )
     retro_in(engine, clock, "actions", title="Sprint 12")
     with pytest.raises(DomainError) as over:
-        services.facilitation.check_next(team_id="T1", channel_id="C1", user_id="UFAC")
+        services.facilitation.next_step(team_id="T1", channel_id="C1", user_id="UFAC")
     assert over.value.message == (
         "Voting is over and the results are in the thread. Run `/retro close` to publish the report."
     )

@@ -155,6 +155,18 @@ def test_a_click_in_a_message_shows_problems_ephemerally_and_from_home_in_a_moda
     assert second[0] == "view" and "Voting is over." in str(second[1]["blocks"])
 
 
+def test_a_problem_notice_that_does_not_open_on_the_home_tab_is_told_by_dm(
+    services: Services, gateway: RecordingGateway
+) -> None:
+    gateway.failures[("views.open", "trig")] = "expired_trigger_id"
+    answer_click(
+        services, ClickRoute("a", _raises(DomainError("Voting is over."))), _click(response_url=None)
+    )
+    [(kind, payload)] = gateway.sent
+    assert kind == "message" and payload["channel"] == "U1"
+    assert "expired_trigger_id" in payload["text"] and "try again" in payload["text"]
+
+
 def test_a_submission_maps_field_errors_to_the_modals_blocks() -> None:
     route = SubmissionRoute(
         "cb",

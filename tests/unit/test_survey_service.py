@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.errors import InvalidInput
+from bot.outbox import Outbox
 from bot.services.authors import AuthorKeys
+from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.surveys import SurveyAnswers, SurveyService
 from messages.items import closed_notice
@@ -41,7 +43,8 @@ def retro_id(engine: Engine, clock: FakeClock) -> int:
 
 def survey_service(engine: Engine, clock: FakeClock) -> SurveyService:
     items = ItemService(engine=engine, clock=clock, keys=AuthorKeys(engine=engine, master_secret=None))
-    return SurveyService(engine=engine, clock=clock, items=items)
+    home = HomeService(engine=engine, outbox=Outbox(clock=clock), clock=clock)
+    return SurveyService(engine=engine, clock=clock, items=items, home=home)
 
 
 def answers(**items: str | None) -> SurveyAnswers:

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator
 from bot.listeners import collection
 from bot.listeners.answers import OpenModal, RefreshModal, Reply, Respond, ShowModal
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission, ViewState
+from bot.listeners.routing import answer_click
 from bot.services import Services
 from messages import common, deadlines, items, replies, survey
-from storage.models import Item, Participant, Retro
+from storage.models import Delivery, Item, Participant, Retro
 from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
 from tests.factories import make_item, make_retro
@@ -177,15 +178,40 @@ def test_delete_item_redraws_the_list(services: Services, engine: Engine, clock:
         collection.delete_item(services, click(items.ITEM_DELETE_ACTION, mine, view_id="V1"))
 
 
-def test_pick_category_adds_the_text_it_carries(services: Services, engine: Engine, clock: FakeClock) -> None:
+def test_pick_category_adds_the_text_it_carries(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
     retro_id = collecting(engine, clock, "U1")
     value = json.dumps({"r": retro_id, "c": "went_wrong", "t": "Flaky CI\n", "a": False, "s": "dm"})
     answer = collection.pick_category(services, click(f"{replies.PICK_CATEGORY_ACTION}:went_wrong", value))
     assert answer == Respond(":white_check_mark: Added to *What went wrong* in *C1*.", replace=True)
     assert stored_items(engine) == [("went_wrong", "Flaky CI")]
     clock.advance(days=1)
-    late = collection.pick_category(services, click(f"{replies.PICK_CATEGORY_ACTION}:went_wrong", value))
-    assert isinstance(late, Respond) and late.replace and late.text.startswith("Sorry, collection for “C1”")
+    with pytest.raises(DomainError) as late:
+        collection.pick_category(services, click(f"{replies.PICK_CATEGORY_ACTION}:went_wrong", value))
+    assert late.value.message.startswith("Sorry, collection for “C1”")
+    # The router shows it as an ephemeral answer to the click.
+    route = next(r for r in collection.routes.clicks if r.handler is collection.pick_category)
+    answer_click(
+        services,
+        route,
+        click(f"{replies.PICK_CATEGORY_ACTION}:went_wrong", value, response_url="https://hooks.example/r"),
+    )
+    [(_, payload)] = [sent for sent in gateway.sent if sent[0] == "response"]
+    assert payload["text"].startswith("Sorry, collection for “C1”") and payload["replace_original"] is False
+
+
+def test_pick_category_asks_to_resend_what_it_cannot_add(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    retro_id = collecting(engine, clock, "U1")
+    value = json.dumps({"r": retro_id, "c": "nope", "t": "Flaky CI", "a": False, "s": "dm"})
+    with pytest.raises(DomainError) as refused:
+        collection.pick_category(services, click(f"{replies.PICK_CATEGORY_ACTION}:nope", value))
+    assert refused.value.message == replies.fix_and_resend_text(
+        problem="Pick one of this retro's categories."
+    )
+    assert stored_items(engine) == []
 
 
 def test_pick_retro_adds_the_dm_to_the_chosen_retro(
@@ -195,11 +221,23 @@ def test_pick_retro_adds_the_dm_to_the_chosen_retro(
     second = collecting(engine, clock, "U1", channel="C2")
     value = json.dumps({"r": second, "t": "- Flaky emulator"})
     answer = collection.pick_retro(
-        services, click(f"{replies.PICK_RETRO_ACTION}:{second}", value, channel_id="D1")
+        services,
+        click(
+            f"{replies.PICK_RETRO_ACTION}:{second}",
+            value,
+            channel_id="D1",
+            response_url="https://hooks.example/r",
+        ),
     )
-    assert answer == Respond("Thanks, noted.", replace=True)
+    assert answer is None
     assert stored_items(engine) == [("went_wrong", "Flaky emulator")]
     assert gateway.messages_to("D1")[-1]["text"] == ":white_check_mark: Added 1 item to *C2*."
+    # The picker is replaced first, then the DM is answered.
+    with Session(engine) as session:
+        queued = session.exec(select(Delivery).order_by(col(Delivery.id))).all()
+    (noted,) = [d for d in queued if d.kind == "respond"]
+    assert noted.payload["text"] == "Thanks, noted." and noted.payload["replace_original"] is True
+    assert [kind for kind, _ in gateway.sent if kind in ("response", "message")] == ["response", "message"]
 
 
 # ------------------------------------------------------------ modals

@@ -13,6 +13,7 @@ from bot.errors import DomainError, InvalidInput, NoRetroHere, NotFacilitator, R
 from bot.listeners import retros
 from bot.listeners.answers import OpenModal, Reply
 from bot.listeners.requests import Command, Submission, ViewState
+from bot.listeners.routing import answer_submission
 from bot.services import Services
 from messages import closing, new_retro
 from messages.common import VALUE_ACTION
@@ -249,3 +250,32 @@ def test_close_submitted_by_someone_else_is_refused(services: Services, engine: 
         retros.close_submitted(services, close_submission(retro.id, user_id="U1"))
     assert reload(engine, retro.id).phase == "collecting"
     assert tasks(engine, "publish:") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Fay", "Only the facilitator, Fay, can close Q3 <launch> & co."),
+        ("", "Only the facilitator can close Q3 <launch> & co."),
+    ],
+)
+def test_a_refusal_in_the_close_modal_is_plain_text(
+    services: Services, engine: Engine, name: str, expected: str
+) -> None:
+    """Slack shows a modal's inline errors as plain text: no mention, no bold, no escaped title."""
+    retro = stored(engine, title="Q3 <launch> & co", facilitator_name=name)
+    route = next(r for r in retros.routes.submissions if r.callback_id == closing.CLOSE_CALLBACK)
+    acks: list[dict[str, Any]] = []
+    answer_submission(services, route, close_submission(retro.id, user_id="U1"), lambda **kw: acks.append(kw))
+    assert acks == [{"response_action": "errors", "errors": {closing.STAKEHOLDER_BLOCK: expected}}]
+    with Session(engine) as session:
+        cancelled = session.get(Retro, retro.id)
+        assert cancelled is not None
+        cancelled.phase = "cancelled"
+        session.add(cancelled)
+        session.commit()
+    acks.clear()
+    answer_submission(services, route, close_submission(retro.id), lambda **kw: acks.append(kw))
+    assert acks[0]["errors"] == {
+        closing.STAKEHOLDER_BLOCK: "Q3 <launch> & co was cancelled. Start the next one with `/retro new`."
+    }
