@@ -317,6 +317,13 @@ def not_yours_text(*, owner_id: str, facilitator_id: str) -> str:
     )
 
 
+def not_yours_plain(*, owner_name: str, facilitator_name: str) -> str:
+    """The same refusal for a modal's inline errors, which show no mentions: people by name."""
+    owner = f"the owner, {owner_name}," if owner_name else "the owner"
+    facilitator = f"the facilitator, {facilitator_name}," if facilitator_name else "the facilitator"
+    return f"Only {owner} or {facilitator} can change this action item."
+
+
 def listing_reply(
     *, owner_id: str | None, channel_id: str, action_items: Sequence[ActionItem], today: date
 ) -> Message:

@@ -282,6 +282,12 @@ def not_your_turn_text(*, owner_id: str) -> str:
     return f"This is {mention(owner_id)}'s turn, not yours: you can answer on your own turn."
 
 
+def not_your_turn_plain(*, owner_name: str) -> str:
+    """The same, for a modal's inline errors (no mentions there): the person by name."""
+    whose = f"{owner_name}'s" if owner_name else "someone else's"
+    return f"This is {whose} turn, not yours: you can answer on your own turn."
+
+
 def no_round_robin_text(*, retro: Retro) -> str:
     return f"*{escape(retro.title)}* has no round-robin running (phase: {retro.phase})."
 

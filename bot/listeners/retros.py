@@ -44,11 +44,10 @@ def status(services: Services, request: Command) -> Answer:
 
 @routes.command("close")
 def close(services: Services, request: Command) -> Answer:
-    where = {"team_id": request.team_id, "channel_id": request.channel_id, "user_id": request.user_id}
-    retro = services.closing.closable(**where)
-    if retro.phase == Phase.COMPLETED:
-        # Closed already, but its report did not get out: try again.
-        services.closing.close(**where)
+    retro = services.closing.start_close(
+        team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
+    )
+    if retro.phase == Phase.COMPLETED:  # closed already, but its report did not get out: it goes again
         return Reply(closing.publishing_again_text())
     return OpenModal(closing.close_modal(retro=retro))
 

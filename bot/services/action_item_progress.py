@@ -101,5 +101,8 @@ class ActionItemProgress:
             raise NotFacilitator(
                 action_items.not_yours_text(
                     owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id
-                )
+                ),
+                plain=action_items.not_yours_plain(
+                    owner_name=action_item.owner_name, facilitator_name=retro.facilitator_name
+                ),
             )

@@ -101,12 +101,14 @@ class ClosingService:
         self.timers.cancel(cancel)
         return retro
 
-    def closable(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
-        """The channel's retro, if this person may close it: open (the close modal follows), or closed already
-        with its report not out yet (only the report needs publishing)."""
+    def start_close(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
+        """`/retro close`, for the facilitator: an open retro is returned for the close modal; one closed
+        already, whose report did not get out, has its report published again."""
         with unit_of_work(self.engine) as session:
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
             self._check_close(retro, user_id)
+        if retro.phase == Phase.COMPLETED:
+            self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
         return retro
 
     def share_summary(self, *, team_id: str, retro_id: int, channel_id: str) -> None:

@@ -19,6 +19,7 @@ from bot.services.round_robin import RoundRobin
 from messages import rounds
 from storage import discussion as queries
 from storage import items as item_queries
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Comment, Item, Retro, Turn
 
@@ -157,7 +158,13 @@ class TurnService:
             raise TurnGone("That turn no longer exists.")
         retro = require_retro(session, team_id, turn.retro_id)
         if turn.user_id != user_id:
-            raise TurnGone(rounds.not_your_turn_text(owner_id=turn.user_id))
+            owner = retro_queries.get_participant(
+                session, team_id=team_id, retro_id=retro.id, user_id=turn.user_id
+            )
+            raise TurnGone(
+                rounds.not_your_turn_text(owner_id=turn.user_id),
+                plain=rounds.not_your_turn_plain(owner_name=owner.display_name if owner else ""),
+            )
         if turn.status != TurnStatus.ACTIVE or retro.phase != Phase.DISCUSSING:
             raise TurnGone(
                 "That turn has passed. Thanks anyway: anything important can still go to the facilitator."

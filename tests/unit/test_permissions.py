@@ -72,7 +72,7 @@ def test_only_the_facilitator_closes_or_cancels(services: Services, engine: Engi
     retro_id = retro_in(engine, clock, "actions")
     retros = services.closing
     close = "Only the facilitator, <@UFAC>, can close *Q3 &lt;launch&gt;*."
-    refused(lambda: retros.closable(team_id="T1", channel_id="C1", user_id="U1"), close)
+    refused(lambda: retros.start_close(team_id="T1", channel_id="C1", user_id="U1"), close)
     refused(lambda: retros.close(team_id="T1", channel_id="C1", user_id="U1"), close)
     refused(lambda: retros.close_by_id(team_id="T1", retro_id=retro_id, user_id="U1"), close)
     refused(

@@ -196,6 +196,7 @@ def test_done_answers_in_place(services: Services, engine: Engine) -> None:
     assert refused.value.message == (
         "Only the owner, <@U1>, or the facilitator, <@UFAC>, can change this action item."
     )
+    assert "<@" not in refused.value.plain and "can change this action item" in refused.value.plain
 
 
 def test_change_due_and_cannot_do_open_their_modals(services: Services, engine: Engine) -> None:

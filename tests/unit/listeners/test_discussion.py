@@ -131,6 +131,9 @@ def test_turn_comment_opens_the_comment_modal(services: Services, turn: tuple[in
     with pytest.raises(TurnGone) as theirs:
         discussion.turn_comment(services, click(rounds.TURN_COMMENT_ACTION, str(turn_id), user_id="U2"))
     assert theirs.value.message == "This is <@U1>'s turn, not yours: you can answer on your own turn."
+    assert "<@" not in theirs.value.plain and theirs.value.plain.endswith(
+        "not yours: you can answer on your own turn."
+    )
 
 
 def test_turn_add_opens_the_item_modal(services: Services, turn: tuple[int, int, int]) -> None:

@@ -115,3 +115,12 @@ def test_reminders_and_follow_ups_quote_the_item() -> None:
     assert action_items.overdue_text(action_item=_action_item()) == (
         ":warning: <@U2>'s action item is overdue (due Fri 06 Mar 2026):\n>Fix &lt;CI&gt; &amp; docs"
     )
+
+
+def test_the_refusal_to_change_an_action_item_names_people_in_plain_text() -> None:
+    assert action_items.not_yours_plain(owner_name="Bob <b>", facilitator_name="Fay") == (
+        "Only the owner, Bob <b>, or the facilitator, Fay, can change this action item."
+    )
+    assert action_items.not_yours_plain(owner_name="", facilitator_name="") == (
+        "Only the owner or the facilitator can change this action item."
+    )

@@ -91,3 +91,10 @@ def test_the_results_and_the_root_cause_modal() -> None:
     (note,) = input_blocks(view)
     assert note["block_id"] == results.ROOT_CAUSE_FIELDS["root_cause"]
     assert note["element"]["initial_value"] == "Nobody owned CI"
+
+
+def test_someone_elses_turn_in_plain_text() -> None:
+    assert rounds.not_your_turn_plain(owner_name="Ann") == (
+        "This is Ann's turn, not yours: you can answer on your own turn."
+    )
+    assert rounds.not_your_turn_plain(owner_name="").startswith("This is someone else's turn")
