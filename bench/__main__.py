@@ -1,4 +1,4 @@
-"""`python -m bench [fanout] [--people N] [--latency S] [--failures F] [--workers W]`."""
+"""`python -m bench [fanout] [--people N] [--latency S] [--failures F] [--workers W] [--rounds R]`."""
 
 from __future__ import annotations
 
@@ -17,11 +17,26 @@ def main(argv: list[str] | None = None) -> int:
         "--failures", type=float, default=0.05, help="share of 429/5xx answers (default 0.05)"
     )
     parser.add_argument("--workers", type=int, default=8, help="delivery workers (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="bound/Rearview pairs, alternated (default 3)")
     args = parser.parse_args(argv)
-    if args.people < 1 or args.workers < 1 or not 0 <= args.failures < 1 or args.latency < 0:
-        print("bench: --people and --workers must be positive, --failures in [0, 1)", file=sys.stderr)
+    if (
+        args.people < 1
+        or args.workers < 1
+        or args.rounds < 1
+        or not 0 <= args.failures < 1
+        or args.latency < 0
+    ):
+        print(
+            "bench: --people, --workers and --rounds must be positive, --failures in [0, 1)", file=sys.stderr
+        )
         return 2
-    return fanout.run(people=args.people, latency=args.latency, failures=args.failures, workers=args.workers)
+    return fanout.run(
+        people=args.people,
+        latency=args.latency,
+        failures=args.failures,
+        workers=args.workers,
+        rounds=args.rounds,
+    )
 
 
 if __name__ == "__main__":
