@@ -128,9 +128,11 @@ class VotingService:
         return Ballot(retro=retro, candidates=candidates, voted=mine, now=self.clock())
 
     def vote(self, *, team_id: str, retro_id: int, user_id: str, item_id: int) -> Ballot:
-        """Give a vote; pressing twice counts once. Raises DomainError with what to do."""
+        """Give a vote; pressing twice counts once. Raises DomainError with what to do. The count and the
+        insert are one transaction holding the retro's row lock (on SQLite, the process's one writer turn), so
+        clicks at once cannot each see a vote left and all insert."""
         with unit_of_work(self.engine) as session:
-            retro = self._open_ballot(session, team_id, retro_id)
+            retro = self._open_ballot(session, team_id, retro_id, lock=True)
             if item_id not in {i.id for i in self._candidates(session, retro)}:
                 raise DomainError("That item is not on the ballot.")
             voter = self._voter(retro, user_id)
@@ -238,8 +240,8 @@ class VotingService:
         only_facilitator(retro, user_id, "can add root-cause notes")
         return item, retro
 
-    def _open_ballot(self, session: Session, team_id: str, retro_id: int) -> Retro:
-        retro = require_retro(session, team_id, retro_id)
+    def _open_ballot(self, session: Session, team_id: str, retro_id: int, *, lock: bool = False) -> Retro:
+        retro = require_retro(session, team_id, retro_id, lock=lock)
         deadline = retro.voting_deadline
         if retro.phase != Phase.VOTING or (deadline is not None and self.clock() >= deadline):
             raise DomainError(ballot.voting_closed_text(retro=retro))
