@@ -17,10 +17,9 @@ def open_with_due_date(session: Session) -> Iterator[ActionItem]:
     )
 
 
-def get(session: Session, *, team_id: str, action_item_id: int) -> ActionItem | None:
-    return session.exec(
-        select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_item_id)
-    ).first()
+def get(session: Session, *, team_id: str, action_item_id: int, lock: bool = False) -> ActionItem | None:
+    query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_item_id)
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def source_item(session: Session, *, team_id: str, item_id: int, retro_id: int | None = None) -> Item | None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Item, Nudge, ProcessedEvent, Response
@@ -120,3 +121,17 @@ def forget_events_before(session: Session, *, team_id: str, before: datetime) ->
             col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.created_at) < before
         )
     )
+
+
+def claim_key(session: Session, *, team_id: str, key_hash: str, created_at: datetime) -> bool:
+    """Record a key in this transaction; False if it is there already. On PostgreSQL a transaction that
+    recorded the same key and has not committed yet is waited for: then False, or True if it rolled back."""
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    claimed = session.execute(
+        insert.values(team_id=team_id, key_hash=key_hash, created_at=created_at)
+        .on_conflict_do_nothing(index_elements=["team_id", "key_hash"])
+        .returning(table.c.id)  # PostgreSQL's rowcount is -1 with the RETURNING it adds anyway
+    )
+    return claimed.first() is not None

@@ -43,6 +43,8 @@ def create(services: Services, request: Command) -> Answer:
             due_text=match.group("due") or None,
         )
     )
+    if created is None:  # only a modal submitted twice stores nothing: a command has no view
+        return None
     return Reply(action_items.created_text(action_item=created))
 
 
@@ -152,6 +154,7 @@ def submitted(services: Services, request: Submission) -> Answer:
             priority=state.selected(fields["priority"]) or "medium",
             link=state.text(fields["link"]),
             source_item_id=int(source) if source is not None else None,
+            view_id=request.view_id,
         )
     )
     return None

@@ -162,6 +162,7 @@ def item_submitted(services: Services, request: Submission) -> Answer:
             entries=[(category, text)],
             wants_anonymous=wants_anonymous,
             source=ItemSource.MODAL,
+            view_id=request.view_id,
         )
         return ShowModal(
             items.item_added_modal(

@@ -94,6 +94,7 @@ def turn_comment_submitted(services: Services, request: Submission) -> Answer:
         user_id=request.user_id,
         item_number=int(number) if number and number.isdigit() else None,
         text=request.state.text(rounds.TURN_TEXT_BLOCK) or "",
+        view_id=request.view_id,
     )
     return None
 
@@ -106,6 +107,7 @@ def turn_add_submitted(services: Services, request: Submission) -> Answer:
         user_id=request.user_id,
         category=request.state.selected(items.ITEM_CATEGORY_BLOCK) or "",
         text=request.state.text(items.ITEM_TEXT_BLOCK) or "",
+        view_id=request.view_id,
     )
     return None
 

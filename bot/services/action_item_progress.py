@@ -51,7 +51,7 @@ class ActionItemProgress:
     def change_due(self, *, team_id: str, action_item_id: int, user_id: str, due: date | None) -> ActionItem:
         """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
         with unit_of_work(self.engine) as session:
-            action_item = require_action_item(session, team_id, action_item_id)
+            action_item = require_action_item(session, team_id, action_item_id, lock=True)
             self._may_change(session, action_item, user_id)
             today = self.clock().astimezone(zone(action_item.owner_tz)).date()
             if due is None or due < today:
@@ -70,7 +70,8 @@ class ActionItemProgress:
         self, team_id: str, action_item_id: int, user_id: str, status: str, *, note: str | None
     ) -> ActionItem:
         with unit_of_work(self.engine) as session:
-            action_item = require_action_item(session, team_id, action_item_id)
+            # Locked: two clicks at once on PostgreSQL would both see it open and tell the facilitator twice.
+            action_item = require_action_item(session, team_id, action_item_id, lock=True)
             self._may_change(session, action_item, user_id)
             if action_item.status == status:
                 return action_item  # a double click

@@ -20,6 +20,7 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
 from bot.services.permissions import only_facilitator
+from bot.services.submissions import first_submission
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import action_items
@@ -44,6 +45,7 @@ class ActionItemDraft:
     priority: str = "medium"
     link: str | None = None
     source_item_id: int | None = None
+    view_id: str | None = None  # the modal this came from: submitted again, it stores nothing more
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,11 @@ class ActionItemListing:
     today: date
 
 
-def require_action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
-    action_item = queries.get(session, team_id=team_id, action_item_id=action_item_id)
+def require_action_item(
+    session: Session, team_id: str, action_item_id: int, *, lock: bool = False
+) -> ActionItem:
+    """`lock`: for a change of status; on PostgreSQL a second change waits for the first."""
+    action_item = queries.get(session, team_id=team_id, action_item_id=action_item_id, lock=lock)
     if action_item is None:
         raise DomainError("That action item no longer exists.")
     return action_item
@@ -118,9 +123,10 @@ class ActionItemService:
                 )
             return NewActionItem(retro=retro, source=source, default_due=followup_date(retro))
 
-    def create(self, draft: ActionItemDraft) -> ActionItem:
+    def create(self, draft: ActionItemDraft) -> ActionItem | None:
         """Validate everything (the owner with one fast users.info) and store; fit for the ack path.
-        Raises InvalidInput keyed by field name (messages.action_items.FIELDS)."""
+        Raises InvalidInput keyed by field name (messages.action_items.FIELDS). None: the same modal
+        (`draft.view_id`) was stored already, and nothing more is."""
         errors: dict[str, str] = {}
         text = draft.text.strip()
         if not text:
@@ -157,6 +163,8 @@ class ActionItemService:
             if errors:
                 raise InvalidInput(errors)
             assert draft.owner_id is not None
+            if not first_submission(session, team_id=draft.team_id, view_id=draft.view_id, now=self.clock()):
+                return None
             action_item = ActionItem(
                 team_id=draft.team_id,
                 retro_id=draft.retro_id,

@@ -15,6 +15,7 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
+from bot.services.submissions import first_submission
 from messages.items import late_message
 from storage import items as stored
 from storage import retros as retro_queries
@@ -99,8 +100,10 @@ class ItemService:
         entries: Sequence[tuple[str, str]],
         wants_anonymous: bool,
         source: ItemSource,
+        view_id: str | None = None,
     ) -> Added:
-        """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput."""
+        """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput. The same
+        modal (`view_id`) submitted again stores nothing more and gets the same answer."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
@@ -113,6 +116,8 @@ class ItemService:
                 if problem := check_text(text):
                     raise InvalidInput({"text": problem})
             who = self.attribution(retro, user_id, wants_anonymous=wants_anonymous)
+            if not first_submission(session, team_id=team_id, view_id=view_id, now=now):
+                return Added(retro, who.anonymous)
             for category, text in entries:
                 session.add(
                     Item(

@@ -80,10 +80,14 @@ class SurveyService:
 
     def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> SurveySubmitted:
         """Validate and store, and refresh this person's Home tab. Raises InvalidInput keyed by field (a
-        category's key, "smoothness", "surprise", "custom_<n>"), changing nothing."""
+        category's key, "smoothness", "surprise", "custom_<n>"), changing nothing.
+
+        A submission replaces this person's earlier answers, so the same modal submitted again is an update
+        that leaves the same answers. Submissions to one retro take turns (the retro's row lock; on SQLite
+        the process's one writer turn): two at once would each delete nothing and both insert."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             fmt = FORMATS[retro.format]
             first_field = fmt.categories[0].key
             if not accepting(retro, now):

@@ -16,6 +16,7 @@ from bot.outbox import Outbox
 from bot.services.items import ItemService, check_text
 from bot.services.lookup import require_retro
 from bot.services.round_robin import RoundRobin
+from bot.services.submissions import first_submission, submitted_before
 from messages import rounds
 from storage import discussion as queries
 from storage import items as item_queries
@@ -61,11 +62,21 @@ class TurnService:
             return TurnToAnswer(retro=retro, turn=turn, items=[])
 
     def comment(
-        self, *, team_id: str, turn_id: int, user_id: str, item_number: int | None, text: str
+        self,
+        *,
+        team_id: str,
+        turn_id: int,
+        user_id: str,
+        item_number: int | None,
+        text: str,
+        view_id: str | None = None,
     ) -> None:
-        """Record a comment and end the turn, in one transaction (fit for a modal's ack)."""
+        """Record a comment and end the turn, in one transaction (fit for a modal's ack). The same modal
+        (`view_id`) submitted again changes nothing and is no error."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
+            if submitted_before(session, team_id=team_id, view_id=view_id):
+                return
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
             retro_id = retro.id
             item = queries.numbered_item(session, team_id=team_id, retro_id=retro.id, number=item_number)
@@ -77,6 +88,7 @@ class TurnService:
             item_id, summary = item.id, rounds.comment_summary(item=item, text=text.strip())
 
         def store(session: Session, retro: Retro) -> str | None:
+            first_submission(session, team_id=team_id, view_id=view_id, now=now)
             session.add(
                 Comment(
                     team_id=team_id,
@@ -90,12 +102,24 @@ class TurnService:
             )
             return summary
 
-        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store)
+        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store, view_id)
 
-    def add(self, *, team_id: str, turn_id: int, user_id: str, category: str, text: str) -> None:
-        """Record a new item and end the turn, in one transaction (fit for a modal's ack)."""
+    def add(
+        self,
+        *,
+        team_id: str,
+        turn_id: int,
+        user_id: str,
+        category: str,
+        text: str,
+        view_id: str | None = None,
+    ) -> None:
+        """Record a new item and end the turn, in one transaction (fit for a modal's ack). The same modal
+        (`view_id`) submitted again changes nothing and is no error."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
+            if submitted_before(session, team_id=team_id, view_id=view_id):
+                return
             retro, _turn = self._own_active_turn(session, team_id, turn_id, user_id)
             retro_id = retro.id
             if category not in {c.key for c in FORMATS[retro.format].categories}:
@@ -105,6 +129,7 @@ class TurnService:
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
 
         def store(session: Session, retro: Retro) -> str | None:
+            first_submission(session, team_id=team_id, view_id=view_id, now=now)
             highest = queries.highest_item_number(session, team_id=team_id, retro_id=retro_id)
             item = Item(
                 team_id=team_id,
@@ -120,7 +145,7 @@ class TurnService:
             session.add(item)
             return rounds.added_summary(retro=retro, item=item)
 
-        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store)
+        self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store, view_id)
 
     def pass_turn(self, *, team_id: str, turn_id: int, user_id: str, response_url: str | None = None) -> None:
         """End the turn as passed; the person's answer goes out with the next person's prompt."""
@@ -144,11 +169,15 @@ class TurnService:
         turn_id: int,
         status: TurnStatus,
         store: Callable[[Session, Retro], str | None],
+        view_id: str | None = None,
     ) -> None:
         ended = self.round_robin.end_turn(
             team_id, retro_id, turn_id, status, summary=None, before_commit=store
         )
         if ended is None:
+            with unit_of_work(self.engine) as session:
+                if submitted_before(session, team_id=team_id, view_id=view_id):
+                    return  # the same modal, submitted at once twice: the other one ended the turn
             raise TurnGone("That turn has passed.")
 
     @staticmethod
