@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial
@@ -39,6 +40,7 @@ def make_engine(url: str, *, pool_size: int = 10, take_turns: bool = True) -> En
         # at a time: a connection is held from checkout to checkin, which the Session does per transaction.
         if take_turns:
             turnstile = _Turnstile()
+            _turnstiles[engine] = turnstile
             event.listen(engine, "checkout", partial(_check_out, turnstile))
             event.listen(engine, "checkin", partial(_check_in, turnstile))
         return engine
@@ -46,6 +48,15 @@ def make_engine(url: str, *, pool_size: int = 10, take_turns: bool = True) -> En
 
 
 _reading = threading.local()
+_turnstiles: weakref.WeakKeyDictionary[Engine, _Turnstile] = weakref.WeakKeyDictionary()
+
+
+def holds_turn(engine: Engine) -> bool:
+    """Whether this thread is inside one of the engine's SQLite transactions. The scheduler's job store
+    writes to the same file through a connection of its own, so a scheduler call made here would wait for
+    this transaction's write lock, up to the 30 s busy timeout: schedule after committing."""
+    turnstile = _turnstiles.get(engine)
+    return turnstile is not None and turnstile.held_here()
 
 
 @contextmanager
@@ -95,6 +106,10 @@ class _Turnstile:
             self._cond.wait_for(lambda: self._owner in (None, me))
             self._owner = me
             self._depth += 1
+
+    def held_here(self) -> bool:
+        with self._cond:
+            return self._owner == threading.get_ident()
 
     def leave(self) -> None:
         with self._cond:

@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot.gateway import PostedMessage, SlackCallFailed, SlackGateway, SlackUser
 from bot.jobs import Job
 from bot.scheduler import Jobs
+from storage.db import holds_turn
 
 
 @dataclass
@@ -163,13 +166,22 @@ class RecordingJobs:
     """Jobs kept in memory: what the services asked to schedule, by exact job id."""
 
     jobs: dict[str, Job] = field(default_factory=dict)
+    # The application's database: a scheduler call from inside one of its SQLite transactions fails the
+    # test, as it would stall production (storage.db.holds_turn).
+    engine: Engine | None = None
 
     def schedule(self, job: Job) -> None:
+        self._outside_transactions()
         self.jobs[job.id] = job
 
     def cancel(self, job_ids: Iterable[str]) -> None:
+        self._outside_transactions()
         for job_id in job_ids:
             self.jobs.pop(job_id, None)
+
+    def _outside_transactions(self) -> None:
+        if self.engine is not None and holds_turn(self.engine):
+            raise AssertionError("a scheduler call inside a database transaction: schedule after the commit")
 
     def existing(self) -> set[str]:
         return set(self.jobs)

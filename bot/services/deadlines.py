@@ -67,8 +67,11 @@ class DeadlineService:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             people = retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
-            self.timers.cancel(self.timers.collection_ids(retro, people))
-            self.timers.schedule(self.timers.collection(session, retro))
+            stale = self.timers.collection_ids(retro, people)
+            jobs = self.timers.collection(session, retro)
+        # Outside the transaction: the job store writes through a connection of its own.
+        self.timers.cancel(stale)
+        self.timers.schedule(jobs)
 
     # ------------------------------------------------------------ jobs
 

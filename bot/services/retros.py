@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from bot.clock import Clock
@@ -247,9 +248,17 @@ class RetroService:
         """Forget a retro that could not start (its kickoff failed) and tell the facilitator why."""
         people = list(retro_queries.participants(session, team_id=retro.team_id, retro_id=retro.id))
         ids = self.timers.collection_ids(retro, people) + self.timers.followup_ids(retro)
-        # Once the caller committed: inside its transaction (it may have written: the dispatcher's outcome)
-        # the job store's own connection would wait on SQLite's lock.
-        event.listen(session, "after_commit", lambda _session: self.timers.cancel(ids), once=True)
+        # Once the caller committed and let go of its connection: inside its transaction (it may have
+        # written: the dispatcher's outcome) the job store's own connection would wait on SQLite's lock.
+        committed: list[bool] = []
+        event.listen(session, "after_commit", lambda _session: committed.append(True), once=True)
+
+        def cancel_once_released(_session: Session, transaction: SessionTransaction) -> None:
+            if transaction.parent is None and committed and len(committed) == 1:
+                committed.append(True)  # once: the listener stays on the (short-lived) session
+                self.timers.cancel(ids)
+
+        event.listen(session, "after_transaction_end", cancel_once_released)
         for person in people:
             session.delete(person)
         session.flush()

@@ -27,8 +27,8 @@ def gateway() -> RecordingGateway:
 
 
 @pytest.fixture
-def jobs() -> RecordingJobs:
-    return RecordingJobs()
+def jobs(engine: Engine) -> RecordingJobs:
+    return RecordingJobs(engine=engine)
 
 
 @pytest.fixture

@@ -395,10 +395,10 @@ def reminders(
     services: Services, jobs: RecordingJobs, engine: Engine, action_id: int | None
 ) -> dict[str, Job]:
     """Schedule the item's reminders as the service does after a change, by notice."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         action = session.get(ActionItem, action_id)
         assert action is not None
-        services.timers.reschedule_action_item(action)
+    services.timers.reschedule_action_item(action)  # as services do, after their transaction
     return {str(j.parts[1]): j for j in jobs.jobs.values() if j.parts[0] == action_id}
 
 

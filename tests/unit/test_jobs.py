@@ -23,9 +23,11 @@ from bot.scheduler import ApsJobs, build_scheduler
 from bot.services import Services
 from bot.services.timers import Timers
 from bot.tasks import TASKS
+from storage.db import holds_turn
 from storage.models import ActionItem, Delivery, Participant, Retro, Turn
 from tests.conftest import FakeClock
 from tests.factories import make_retro
+from tests.recording import RecordingJobs
 
 # What databases in the field hold. Changing it needs a migration of the stored jobs.
 STORED_REFERENCE = "bot.jobs:due"
@@ -377,3 +379,16 @@ def test_a_retros_steps_and_an_action_items_notices_each_take_turns_and_nudges_w
     # Fired together after a downtime, "due tomorrow" goes before "overdue".
     assert bot.jobs.lane_of(JobKind.ACTION_REMINDER, {"action_id": 7, "kind": "due:2026-11-30"}) == "action:7"
     assert bot.jobs.lane_of(JobKind.NUDGE, {"retro_id": 3, "reminder": "2h", "zone": "UTC"}) is None
+
+
+def test_a_scheduler_call_inside_a_sqlite_transaction_is_refused(engine: Engine) -> None:
+    """The guard behind every unit test's recorded jobs: the job store writes through a connection of its
+    own, so a call from inside one of the application's SQLite transactions would wait on its lock."""
+    jobs = RecordingJobs(engine=engine)
+    with Session(engine) as session:
+        session.exec(select(Retro)).all()
+        if engine.dialect.name == "sqlite":
+            with pytest.raises(AssertionError, match="inside a database transaction"):
+                jobs.cancel(["x:"])
+    jobs.cancel(["x:"])  # after it: fine
+    assert not holds_turn(engine)
