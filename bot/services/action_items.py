@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -64,6 +66,24 @@ class ActionItemListing:
     channel_id: str
     action_items: list[ActionItem]
     today: date
+
+
+def is_plain_url(link: str) -> bool:
+    """An http(s) URL with a host and nothing Slack would read as markup: no `<`, `>` or `|` (which could
+    close our `<link|label>` and open a mention, @channel or a link of their own), no whitespace or
+    control or invisible formatting characters."""
+    if len(link) > 500 or any(
+        c in "<>|" or c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in link
+    ):
+        return False
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname) and link.startswith(parts.scheme + "://")
+    )
 
 
 def require_action_item(session: Session, team_id: str, action_item_id: int) -> ActionItem:
@@ -130,9 +150,10 @@ class ActionItemService:
         if draft.priority not in PRIORITIES:
             errors["priority"] = "Pick high, medium or low."
         link = (draft.link or "").strip() or None
-        if link and (not link.startswith(("https://", "http://")) or len(link) > 500):
+        if link and not is_plain_url(link):
             errors["link"] = (
-                "Give a full link starting with https:// (at most 500 characters), or leave it empty."
+                "Give one full link starting with https:// (no spaces, no <, > or |, at most 500 "
+                "characters), or leave it empty."
             )
         owner_name, owner_tz = "", None
         if not draft.owner_id:
