@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
 from bot import listeners
+from bot.front_door import verify_first
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -57,9 +58,11 @@ class _TokenSkippedFilter(logging.Filter):
 _TOKEN_SKIPPED = _TokenSkippedFilter()
 
 
-def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:
-    """Slack's requests at POST /slack/events, and a health check at GET /healthz."""
-    slack = SlackRequestHandler(app, path="/slack/events")
+def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIApplication:
+    """Slack's requests at POST /slack/events (verified before Bolt parses them: bot.front_door), and a
+    health check at GET /healthz."""
+    bolt = SlackRequestHandler(app, path="/slack/events")
+    slack = verify_first(bolt, signing_secret=signing_secret)
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -68,7 +71,9 @@ def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return slack(environ, start_response)
+        if environ.get("PATH_INFO") == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
+            return slack(environ, start_response)
+        return bolt(environ, start_response)
 
     return wsgi
 
