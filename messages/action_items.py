@@ -325,6 +325,13 @@ def not_yours_text(*, owner_id: str, facilitator_id: str) -> str:
     )
 
 
+def not_participant_text(*, retro: Retro, facilitator_id: str | None, facilitator_name: str = "") -> str:
+    """Someone outside the retro tried to create an action item in it (mrkdwn with a mention, or plain)."""
+    who = mention(facilitator_id) if facilitator_id else (facilitator_name or "the facilitator")
+    title = f"*{escape(retro.title)}*" if facilitator_id else retro.title
+    return f"Only the facilitator and the participants of {title} can create its action items: ask {who}."
+
+
 def not_yours_plain(*, owner_name: str, facilitator_name: str) -> str:
     """The same refusal for a modal's inline errors, which show no mentions: people by name."""
     owner = f"the owner, {owner_name}," if owner_name else "the owner"

@@ -21,7 +21,7 @@ from bot.services.action_item_notices import ActionItemNotices
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
-from bot.services.permissions import only_facilitator
+from bot.services.permissions import only_facilitator, require_action_item_creator
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
 from messages import action_items
@@ -164,6 +164,7 @@ class ActionItemService:
                 errors["owner"] = problem
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, draft.team_id, draft.retro_id)
+            require_action_item_creator(session, retro, draft.created_by)
             due = followup_date(retro)
             if draft.due_text and draft.due_text.strip():
                 today = self.clock().astimezone(zone(owner_tz)).date()
