@@ -129,7 +129,7 @@ class ActionItemService:
             only_facilitator(
                 retro,
                 user_id,
-                "creates action items here. Anyone can use `/retro action <what> @owner [due]` in the channel",
+                "creates action items here. Participants can use `/retro action <what> @owner [due]` in the channel",
             )
             source = None
             if source_item_id is not None:
