@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
 from bot import listeners
+from bot.front_door import verify_first
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -27,7 +29,10 @@ def build_app(
 ) -> App:
     """`client` carries the bot token; Bolt checks it with auth.test at start-up."""
     bolt_logger = logging.getLogger("rearview.bolt")
-    bolt_logger.addFilter(_TOKEN_SKIPPED)  # the same object each time: a restart adds no second filter
+    # The same objects each time: a restart adds no second filter. Bolt's own loggers (slack_bolt.*) copy
+    # these filters from this base logger when the app creates them.
+    bolt_logger.addFilter(_TOKEN_SKIPPED)
+    bolt_logger.addFilter(NO_BODIES)
     app = App(
         name="rearview",  # else Bolt reads the caller's source through inspect.stack(): slow on every start
         client=client,
@@ -57,9 +62,33 @@ class _TokenSkippedFilter(logging.Filter):
 _TOKEN_SKIPPED = _TokenSkippedFilter()
 
 
-def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:
-    """Slack's requests at POST /slack/events, and a health check at GET /healthz."""
-    slack = SlackRequestHandler(app, path="/slack/events")
+class _NoBodiesFilter(logging.Filter):
+    """No request body reaches a log, at any level: Bolt writes whole bodies into some of its messages (a
+    failed signature at INFO, the response and skipped events at DEBUG, unhandled requests as dicts), and
+    a body can hold an anonymous DM with its sender. Such a message is kept up to where the body begins
+    (the first `{` or the word "body") and the rest withheld; any message is kept to 300 characters."""
+
+    _STARTS = re.compile(r"\{|body|event:", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        found = self._STARTS.search(message)
+        if found is None and len(message) <= 300:
+            return True
+        cut = min(found.start() if found is not None else 300, 300)
+        record.msg = message[:cut].rstrip(" (:") + " [request body withheld]"
+        record.args = ()
+        return True
+
+
+NO_BODIES = _NoBodiesFilter()
+
+
+def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIApplication:
+    """Slack's requests at POST /slack/events (verified before Bolt parses them: bot.front_door), and a
+    health check at GET /healthz."""
+    bolt = SlackRequestHandler(app, path="/slack/events")
+    slack = verify_first(bolt, signing_secret=signing_secret)
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -68,7 +97,9 @@ def make_wsgi_app(app: App, engine: Engine) -> WSGIApplication:
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return slack(environ, start_response)
+        if environ.get("PATH_INFO") == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
+            return slack(environ, start_response)
+        return bolt(environ, start_response)
 
     return wsgi
 

@@ -151,6 +151,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Migration chatter on every start is noise; warnings still show.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    # At DEBUG these log whole request bodies, which would tie anonymous DMs to their senders.
+    # At DEBUG these log whole request bodies, which would tie anonymous DMs to their senders. (Bolt also
+    # logs bodies at INFO: bot.app.NO_BODIES cuts them out of its messages, and bot.front_door refuses
+    # unsigned requests before Bolt sees them.)
     for name in ("slack_bolt", "slack_sdk", "rearview.bolt"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -123,7 +123,7 @@ class Runtime:
         )
 
     def wsgi_app(self) -> WSGIApplication:
-        return make_wsgi_app(self.app, self.engine)
+        return make_wsgi_app(self.app, self.engine, signing_secret=self.settings.signing_secret or "")
 
     def stop(self, *, grace: float = 10.0) -> bool:
         """What a clean exit does: stop taking work, let deliveries in flight finish (for at most `grace`

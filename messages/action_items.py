@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -141,9 +142,16 @@ def _buttons(action_item: ActionItem) -> ActionsBlock:
     )
 
 
+def _url(link: str) -> str:
+    """A link's target, inert as Slack markup whatever was stored: `&`, `<` and `>` escaped as Slack asks,
+    and `|` and whitespace percent-encoded, so the target can neither end our `<…|label>` nor open another."""
+    inert = escape(link).replace("|", "%7C")
+    return "".join(c if c.isprintable() and not c.isspace() else quote(c) for c in inert)
+
+
 def assigned_message(*, retro: Retro, action_item: ActionItem, source: Item | None) -> Message:
     why = f"\n*Why:* #{source.number} {escape(clip(source.text, 1000))}" if source is not None else ""
-    link = f"\n*Changes:* <{action_item.link}|the procedure>" if action_item.link else ""
+    link = f"\n*Changes:* <{_url(action_item.link)}|the procedure>" if action_item.link else ""
     blocks: list[Block] = [
         mrkdwn(
             f":dart: *New action item for you* from the retro *{escape(retro.title)}* in {channel_link(retro.channel_id)}:\n"
@@ -315,6 +323,13 @@ def not_yours_text(*, owner_id: str, facilitator_id: str) -> str:
         f"Only the owner, {mention(owner_id)}, or the facilitator, {mention(facilitator_id)}, "
         "can change this action item."
     )
+
+
+def not_participant_text(*, retro: Retro, facilitator_id: str | None, facilitator_name: str = "") -> str:
+    """Someone outside the retro tried to create an action item in it (mrkdwn with a mention, or plain)."""
+    who = mention(facilitator_id) if facilitator_id else (facilitator_name or "the facilitator")
+    title = f"*{escape(retro.title)}*" if facilitator_id else retro.title
+    return f"Only the facilitator and the participants of {title} can create its action items: ask {who}."
 
 
 def not_yours_plain(*, owner_name: str, facilitator_name: str) -> str:

@@ -126,13 +126,23 @@ def done(services: Services, request: Click) -> Answer:
 
 @routes.click(action_items.DUE_ACTION, shows="open", title="Action items")
 def change_due(services: Services, request: Click) -> Answer:
-    action_item = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    action_item = services.action_item_progress.for_change(
+        team_id=request.team_id,
+        action_item_id=request.int_value(),
+        user_id=request.user_id,
+        action="change_due_date",
+    )
     return OpenModal(action_items.due_modal(action_item=action_item))
 
 
 @routes.click(action_items.CANT_ACTION, shows="open", title="Action items")
 def cannot_do(services: Services, request: Click) -> Answer:
-    action_item = services.action_items.get(team_id=request.team_id, action_item_id=request.int_value())
+    action_item = services.action_item_progress.for_change(
+        team_id=request.team_id,
+        action_item_id=request.int_value(),
+        user_id=request.user_id,
+        action="cannot_do",
+    )
     return OpenModal(action_items.cant_modal(action_item=action_item))
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox
 from bot.services.action_items import require_action_item
 from bot.services.home import HomeService
 from bot.services.lookup import require_retro
+from bot.services.permissions import require_action_item_changer
 from bot.services.timers import Timers
 from bot.timing import zone
 from messages import action_items
@@ -40,9 +41,17 @@ class ActionItemProgress:
             raise InvalidInput({"reason": "Say why, so the facilitator can find another way."})
         with unit_of_work(self.engine) as session:
             action_item = require_action_item(session, team_id, action_item_id)
-            self._may_change(session, action_item, user_id)
+            self._may_change(session, action_item, user_id, "cannot_do")
             if action_item.status != "open":
                 raise DomainError(f"This action item is already {action_item.status}.")
+
+    def for_change(self, *, team_id: str, action_item_id: int, user_id: str, action: str) -> ActionItem:
+        """The action item whose "Change due date" or "Can't do it" modal is opening, for its owner or the
+        facilitator only (`action`: change_due_date or cannot_do)."""
+        with unit_of_work(self.engine) as session:
+            action_item = require_action_item(session, team_id, action_item_id)
+            self._may_change(session, action_item, user_id, action)
+            return action_item
 
     def cannot_do(self, *, team_id: str, action_item_id: int, user_id: str, reason: str) -> ActionItem:
         self.check_change(team_id=team_id, action_item_id=action_item_id, user_id=user_id, reason=reason)
@@ -52,7 +61,7 @@ class ActionItemProgress:
         """Store the new date and move the reminders (no Slack calls: it runs before the modal's ack)."""
         with unit_of_work(self.engine) as session:
             action_item = require_action_item(session, team_id, action_item_id, lock=True)
-            self._may_change(session, action_item, user_id)
+            self._may_change(session, action_item, user_id, "change_due_date")
             today = self.clock().astimezone(zone(action_item.owner_tz)).date()
             if due is None or due < today:
                 raise InvalidInput({"due": "Pick today or a later date."})
@@ -72,7 +81,7 @@ class ActionItemProgress:
         with unit_of_work(self.engine) as session:
             # Locked: two clicks at once on PostgreSQL would both see it open and tell the facilitator twice.
             action_item = require_action_item(session, team_id, action_item_id, lock=True)
-            self._may_change(session, action_item, user_id)
+            self._may_change(session, action_item, user_id, "complete_action_item")
             if action_item.status == status:
                 return action_item  # a double click
             if action_item.status != "open":
@@ -96,14 +105,6 @@ class ActionItemProgress:
         self.timers.cancel(self.timers.action_item_ids(action_item))
         return action_item
 
-    def _may_change(self, session: Session, action_item: ActionItem, user_id: str) -> None:
+    def _may_change(self, session: Session, action_item: ActionItem, user_id: str, action: str) -> None:
         retro = require_retro(session, action_item.team_id, action_item.retro_id)
-        if user_id not in (action_item.owner_id, retro.facilitator_id):
-            raise NotFacilitator(
-                action_items.not_yours_text(
-                    owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id
-                ),
-                plain=action_items.not_yours_plain(
-                    owner_name=action_item.owner_name, facilitator_name=retro.facilitator_name
-                ),
-            )
+        require_action_item_changer(session, action, retro, action_item, user_id)

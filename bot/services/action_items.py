@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -19,7 +21,7 @@ from bot.services.action_item_notices import ActionItemNotices
 from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
-from bot.services.permissions import only_facilitator
+from bot.services.permissions import only_facilitator, require_action_item_creator
 from bot.services.submissions import first_submission
 from bot.services.timers import Timers, followup_date
 from bot.timing import zone
@@ -68,6 +70,24 @@ class ActionItemListing:
     today: date
 
 
+def is_plain_url(link: str) -> bool:
+    """An http(s) URL with a host and nothing Slack would read as markup: no `<`, `>` or `|` (which could
+    close our `<link|label>` and open a mention, @channel or a link of their own), no whitespace or
+    control or invisible formatting characters."""
+    if len(link) > 500 or any(
+        c in "<>|" or c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in link
+    ):
+        return False
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname) and link.startswith(parts.scheme + "://")
+    )
+
+
 def require_action_item(
     session: Session, team_id: str, action_item_id: int, *, lock: bool = False
 ) -> ActionItem:
@@ -114,7 +134,7 @@ class ActionItemService:
             only_facilitator(
                 retro,
                 user_id,
-                "creates action items here. Anyone can use `/retro action <what> @owner [due]` in the channel",
+                "creates action items here. Participants can use `/retro action <what> @owner [due]` in the channel",
             )
             source = None
             if source_item_id is not None:
@@ -136,9 +156,10 @@ class ActionItemService:
         if draft.priority not in PRIORITIES:
             errors["priority"] = "Pick high, medium or low."
         link = (draft.link or "").strip() or None
-        if link and (not link.startswith(("https://", "http://")) or len(link) > 500):
+        if link and not is_plain_url(link):
             errors["link"] = (
-                "Give a full link starting with https:// (at most 500 characters), or leave it empty."
+                "Give one full link starting with https:// (no spaces, no <, > or |, at most 500 "
+                "characters), or leave it empty."
             )
         owner_name, owner_tz = "", None
         if not draft.owner_id:
@@ -149,6 +170,7 @@ class ActionItemService:
                 errors["owner"] = problem
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, draft.team_id, draft.retro_id)
+            require_action_item_creator(session, retro, draft.created_by)
             due = followup_date(retro)
             if draft.due_text and draft.due_text.strip():
                 today = self.clock().astimezone(zone(owner_tz)).date()

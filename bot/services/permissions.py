@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session
+
 from bot.errors import NotFacilitator
+from messages.action_items import not_participant_text, not_yours_plain, not_yours_text
 from messages.common import not_facilitator_plain, not_facilitator_text
-from storage.models import Retro
+from storage.models import ActionItem, Retro
+from storage.retros import get_participant
 
 
 def only_facilitator(retro: Retro, user_id: str, may: str, *, may_plain: str | None = None) -> None:
@@ -15,4 +22,64 @@ def only_facilitator(retro: Retro, user_id: str, may: str, *, may_plain: str | N
         raise NotFacilitator(
             not_facilitator_text(facilitator_id=retro.facilitator_id, may=may),
             plain=not_facilitator_plain(retro=retro, may=may if may_plain is None else may_plain),
+        )
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"  # the retro's facilitator
+    PARTICIPANT = "participant"  # invited to the retro, or answered it (a Participant row)
+    OWNER = "owner"  # owns the action item in question
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: frozenset[Role]
+    phases: str  # when, in words: the services check the phase or status themselves
+
+
+# Who may do what: one table, checked by the services and tested cell by cell
+# (tests/adversarial/test_permission_table.py). Phase changes stay facilitator-only (only_facilitator).
+RULES: dict[str, Rule] = {
+    "open_action_item_modal": Rule(frozenset({Role.FACILITATOR}), "any phase"),
+    "create_action_item": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "any phase"),
+    "complete_action_item": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
+    "change_due_date": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
+    "cannot_do": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
+}
+
+
+def roles(session: Session, retro: Retro, user_id: str, action_item: ActionItem | None = None) -> set[Role]:
+    found = set()
+    if retro.facilitator_id == user_id:
+        found.add(Role.FACILITATOR)
+    if action_item is not None and action_item.owner_id == user_id:
+        found.add(Role.OWNER)
+    if get_participant(session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id) is not None:
+        found.add(Role.PARTICIPANT)
+    return found
+
+
+def may(
+    session: Session, action: str, retro: Retro, user_id: str, action_item: ActionItem | None = None
+) -> bool:
+    return bool(RULES[action].who & roles(session, retro, user_id, action_item))
+
+
+def require_action_item_creator(session: Session, retro: Retro, user_id: str) -> None:
+    if not may(session, "create_action_item", retro, user_id):
+        raise NotFacilitator(
+            not_participant_text(retro=retro, facilitator_id=retro.facilitator_id),
+            plain=not_participant_text(
+                retro=retro, facilitator_id=None, facilitator_name=retro.facilitator_name
+            ),
+        )
+
+
+def require_action_item_changer(
+    session: Session, action: str, retro: Retro, action_item: ActionItem, user_id: str
+) -> None:
+    if not may(session, action, retro, user_id, action_item):
+        raise NotFacilitator(
+            not_yours_text(owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id),
+            plain=not_yours_plain(owner_name=action_item.owner_name, facilitator_name=retro.facilitator_name),
         )

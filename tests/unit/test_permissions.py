@@ -136,7 +136,7 @@ def test_only_the_owner_or_the_facilitator_answers_for_an_action_item(
     refused(
         lambda: services.action_items.new_item(team_id="T1", retro_id=retro_id, user_id="U2"),
         "Only the facilitator, <@UFAC>, creates action items here. "
-        "Anyone can use `/retro action <what> @owner [due]` in the channel.",
+        "Participants can use `/retro action <what> @owner [due]` in the channel.",
     )
     services.action_items.new_item(team_id="T1", retro_id=retro_id, user_id="UFAC")
     # The facilitator may move the date; the owner may close it.

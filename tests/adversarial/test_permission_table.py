@@ -1,0 +1,121 @@
+"""Every cell of the permission table (bot.services.permissions.RULES): the allowed roles succeed, every
+other role is refused with a message that says who may, and nothing stored changes (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.errors import DomainError
+from bot.services import Services
+from bot.services.action_items import ActionItemDraft
+from bot.services.permissions import RULES, Role
+from storage.models import ActionItem, Participant
+from tests.conftest import FakeClock
+from tests.factories import NOW, make_retro
+from tests.recording import RecordingGateway, RecordingJobs
+from tests.unit.conftest import build_services
+
+# Who plays each role: UFAC facilitates, UPART was invited, UOWN owns the action item (and is nothing else),
+# UOUT is none of these (a forged payload, a shared link).
+PEOPLE = {Role.FACILITATOR: "UFAC", Role.PARTICIPANT: "UPART", Role.OWNER: "UOWN", None: "UOUT"}
+
+
+@pytest.fixture
+def services(engine: Engine, clock: FakeClock) -> Services:
+    gateway = RecordingGateway(members={"C1": ["UFAC", "UPART", "UOWN", "UOUT"]})
+    for user in ("UFAC", "UPART", "UOWN", "UOUT"):
+        gateway.human(user)
+    return build_services(engine, clock, gateway, RecordingJobs())
+
+
+def _setup(engine: Engine) -> tuple[int, int]:
+    with Session(engine) as session:
+        retro = make_retro(session, phase="completed", facilitator_name="Fay", closed_at=NOW)
+        session.add(Participant(team_id="T1", retro_id=retro.id, user_id="UPART"))
+        action_item = ActionItem(
+            team_id="T1",
+            retro_id=retro.id,
+            text="Fix CI",
+            owner_id="UOWN",
+            owner_name="Owen",
+            due_date=(NOW + timedelta(days=7)).date(),
+            created_at=NOW,
+        )
+        session.add(action_item)
+        session.commit()
+        return retro.id, action_item.id
+
+
+def _snapshot(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        return [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
+
+
+def _do(
+    services: Services, action: str, user: str, retro_id: int, action_item_id: int, clock: FakeClock
+) -> None:
+    progress = services.action_item_progress
+    calls: dict[str, Callable[[], object]] = {
+        "open_action_item_modal": lambda: services.action_items.new_item(
+            team_id="T1", retro_id=retro_id, user_id=user
+        ),
+        "create_action_item": lambda: services.action_items.create(
+            ActionItemDraft(
+                team_id="T1",
+                retro_id=retro_id,
+                created_by=user,
+                text="Write it down",
+                owner_id="UOWN",
+                due_text=None,
+            )
+        ),
+        "complete_action_item": lambda: progress.complete(
+            team_id="T1", action_item_id=action_item_id, user_id=user
+        ),
+        "change_due_date": lambda: (
+            progress.for_change(
+                team_id="T1", action_item_id=action_item_id, user_id=user, action="change_due_date"
+            ),
+            progress.change_due(
+                team_id="T1",
+                action_item_id=action_item_id,
+                user_id=user,
+                due=(clock() + timedelta(days=30)).date(),
+            ),
+        ),
+        "cannot_do": lambda: (
+            progress.for_change(
+                team_id="T1", action_item_id=action_item_id, user_id=user, action="cannot_do"
+            ),
+            progress.cannot_do(team_id="T1", action_item_id=action_item_id, user_id=user, reason="No time"),
+        ),
+    }
+    assert set(calls) == set(RULES), "every rule in the table has its call here"
+    calls[action]()
+
+
+CELLS = [(action, role) for action in RULES for role in PEOPLE]
+
+
+@pytest.mark.parametrize(("action", "role"), CELLS, ids=[f"{a}-{r or 'outsider'}" for a, r in CELLS])
+def test_every_cell_of_the_permission_table(
+    services: Services, engine: Engine, clock: FakeClock, action: str, role: Role | None
+) -> None:
+    retro_id, action_item_id = _setup(engine)
+    before = _snapshot(engine)
+    allowed = role in RULES[action].who
+    if allowed:
+        _do(services, action, PEOPLE[role], retro_id, action_item_id, clock)
+        return
+    with pytest.raises(DomainError) as refused:
+        _do(services, action, PEOPLE[role], retro_id, action_item_id, clock)
+    # The refusal says who may, by role; and nothing was stored.
+    assert "Only the" in refused.value.message and "facilitator" in refused.value.message
+    assert "Only the" in refused.value.plain and "<@" not in refused.value.plain
+    assert _snapshot(engine) == before
