@@ -69,9 +69,16 @@ def _migrate(settings: Settings) -> int:
 
 def _report(settings: Settings, retro_id: int, output: str | None) -> int:
     from bot.services.reports import build_report
-    from storage.db import make_engine, unit_of_work
+    from storage.db import make_engine, unit_of_work, unmigrated
     from storage.models import Retro
 
+    why = unmigrated(settings.database_url)
+    if why is not None:
+        print(
+            f"rearview: DATABASE_URL: the database is not ready ({why}); run `rearview migrate` first",
+            file=sys.stderr,
+        )
+        return 2
     engine = make_engine(settings.database_url)
     try:
         with unit_of_work(engine) as session:
@@ -96,8 +103,10 @@ def _report(settings: Settings, retro_id: int, output: str | None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, check_port
 
+    if not settings.socket_mode:
+        check_port(settings.host, settings.port)  # before anything starts, so that its line is the only one
     configure_logging(settings.log_level)
     Runtime.start(settings).serve_forever()
     return 0

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import random
 import signal
+import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +25,7 @@ from sqlalchemy import Connection, Engine, event
 from bot import jobs, outbox_writer
 from bot.app import build_app, make_wsgi_app
 from bot.clock import Clock, utc_now
-from bot.config import ConfigError, Settings
+from bot.config import DEFAULT_SLACK_API_URL, ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.gateway import WebApiGateway, make_web_client
 from bot.scheduler import ApsJobs, build_scheduler
@@ -166,21 +170,22 @@ class Runtime:
         if self.settings.socket_mode:
             assert self.settings.app_token is not None
             logger.info("Rearview is connecting to Slack in Socket Mode")
-            handler = SocketModeHandler(self.app, self.settings.app_token)
+            handler = _socket_mode_handler(self.app, self.settings)
             try:
-                handler.connect()  # type: ignore[no-untyped-call]
-            except SlackApiError as exc:
+                _connect(handler)
+            except ConfigError:
                 self.stop(grace=0)
-                raise ConfigError(
-                    f"SLACK_APP_TOKEN: Slack refused the app-level token ({exc.response.get('error')}); "
-                    "create one with the connections:write scope under Basic Information > App-Level Tokens"
-                ) from None
+                raise
         else:
             from waitress.server import create_server
 
-            server = create_server(
-                self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8
-            )
+            try:
+                server = create_server(
+                    self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8
+                )
+            except OSError as exc:  # taken since check_port() looked
+                self.stop(grace=0)
+                raise ConfigError(_cannot_listen(self.settings.host, self.settings.port, exc)) from None
             # waitress says "Serving on …" only from serve(); say it once the socket is bound, as it would.
             server.print_listen("Serving on http://{}:{}")
             logger.info(
@@ -243,11 +248,107 @@ def _dead(connection: Connection) -> None:
 def verify_token(client: WebClient, api_url: str) -> None:
     """Fail fast, in one line, when Slack refuses the token or cannot be reached."""
     try:
-        client.auth_test()
+        with _muted(client._logger):  # its own line about the failure would come before ours
+            client.auth_test()
     except SlackApiError as exc:
         raise ConfigError(
             f"SLACK_BOT_TOKEN: Slack refused the token ({exc.response.get('error')}); "
             "copy the Bot User OAuth Token again from OAuth & Permissions"
         ) from None
     except (SlackClientError, OSError) as exc:
-        raise ConfigError(f"SLACK_API_URL: cannot reach Slack at {api_url} ({exc})") from None
+        if api_url != DEFAULT_SLACK_API_URL:
+            raise ConfigError(
+                f"SLACK_API_URL: cannot reach Slack at {api_url} ({_reason(exc)}); check SLACK_API_URL "
+                "and that this machine can reach it"
+            ) from None
+        raise ConfigError(
+            f"cannot reach Slack at slack.com ({_reason(exc)}); check this machine's network connection"
+            f"{_proxy_hint()}"
+        ) from None
+
+
+def check_port(host: str, port: int) -> None:
+    """Before anything starts: fail in one line if HTTP mode could not listen on HOST:PORT."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _name, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+                probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(_cannot_listen(host, port, exc)) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"PORT: port {port} on {host} is already in use (another Rearview or another server); stop it, "
+            "or set PORT (in .env or the environment) to a free port"
+        )
+    return f"HOST/PORT: cannot listen on {host}:{port} ({_reason(exc)}); set HOST and PORT to an address this machine can use"
+
+
+def _socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
+    """Socket Mode with a logger of its own (under rearview.bolt, so never below INFO: messages stay out of
+    the log) and a Web API client of its own that logs there too, so that the first connection can be quiet."""
+    assert settings.app_token is not None
+    socket_logger = logging.getLogger("rearview.bolt.socket_mode")
+    web_client = WebClient(base_url=settings.slack_api_url, logger=socket_logger, proxy=app.client.proxy)
+    return SocketModeHandler(app, settings.app_token, logger=socket_logger, web_client=web_client)
+
+
+def _connect(handler: SocketModeHandler) -> None:
+    """The first Socket Mode connection, or one line saying why not (and the handler closed). Later drops
+    are the library's to reconnect. Its log lines about a first failure are held back: the line says it."""
+    errors: list[Exception] = []
+    handler.client.on_error_listeners.append(errors.append)
+    refused: SlackApiError | None = None
+    with _muted(handler.client.logger):
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except SlackApiError as exc:
+            refused = exc
+        except (SlackClientError, OSError) as exc:
+            errors.append(exc)
+        connected = refused is None and handler.client.is_connected()
+        handler.client.on_error_listeners.remove(errors.append)
+        if not connected:
+            handler.close()  # type: ignore[no-untyped-call]  # before its monitor tries again, aloud
+    if refused is not None:
+        raise ConfigError(
+            f"SLACK_APP_TOKEN: Slack refused the app-level token ({refused.response.get('error')}); "
+            "create one with the connections:write scope under Basic Information > App-Level Tokens"
+        )
+    if not connected:
+        reason = _reason(errors[-1]) if errors else "no connection"
+        raise ConfigError(
+            f"SLACK_APP_TOKEN: cannot open the Socket Mode connection to Slack ({reason}); check this machine's "
+            f"network connection (outgoing WebSockets to slack.com){_proxy_hint()}, or leave SLACK_APP_TOKEN "
+            "empty to use HTTP mode"
+        )
+
+
+@contextlib.contextmanager
+def _muted(target: logging.Logger) -> Iterator[None]:
+    level = target.level
+    target.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        target.setLevel(level)
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause in a few words: "Connection refused", not "<urlopen error [Errno 111] Connection refused>"."""
+    cause = getattr(exc, "reason", None)
+    cause = cause if isinstance(cause, BaseException) else exc
+    text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+    return text.splitlines()[0] if text.strip() else type(cause).__name__
+
+
+def _proxy_hint() -> str:
+    """slack_sdk takes a proxy from these variables, in this order."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        if os.environ.get(name, "").strip():
+            return f" and the proxy in {name}"
+    return ""

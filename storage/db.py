@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
@@ -151,6 +152,26 @@ def upgrade(url: str) -> None:
     already there is left alone without running Alembic's environment (a restart costs no migration run)."""
     if _revision(url) != _head():
         command.upgrade(alembic_config(url), "head")
+
+
+def unmigrated(url: str) -> str | None:
+    """Why the database at `url` is not at the newest revision, or None if it is. For the commands that only
+    read: it creates and changes nothing (a SQLite file that does not exist is not made)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and "uri" not in parsed.query
+        and not Path(database).exists()
+    ):
+        return f"there is no {database}"
+    current = _revision(url)
+    if current is None:
+        return "it has no tables yet"
+    if current != _head():
+        return f"its schema is at revision {current}, this version needs {_head()}"
+    return None
 
 
 @cache
