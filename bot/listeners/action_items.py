@@ -9,7 +9,6 @@ from bot.errors import DomainError, InvalidInput
 from bot.listeners.answers import Answer, OpenModal, Reply, Respond
 from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
-from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from messages import action_items, kickoff, results, rounds
@@ -38,7 +37,7 @@ def create(services: Services, request: Command) -> Answer:
             team_id=request.team_id,
             retro_id=retro.id,
             created_by=request.user_id,
-            text=unescape_slack(match.group("what")),
+            text=match.group("what"),
             owner_id=match.group("owner"),
             due_text=match.group("due") or None,
         )

@@ -7,7 +7,6 @@ from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, Anonym
 from bot.listeners.answers import Answer, OpenModal, Reply
 from bot.listeners.requests import Command, Submission
 from bot.listeners.routing import Routes
-from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.retro_drafts import ReleaseInfo, RetroDraft
 from messages import closing, new_retro, usage
@@ -24,7 +23,7 @@ def new(services: Services, request: Command) -> Answer:
     services.retros.ensure_can_start(team_id=request.team_id, channel_id=request.channel_id)
     return OpenModal(
         new_retro.new_retro_modal(
-            channel_id=request.channel_id, title=unescape_slack(request.args), now=services.clock()
+            channel_id=request.channel_id, title=request.args, now=services.clock()
         )
     )
 

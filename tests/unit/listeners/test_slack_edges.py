@@ -1,0 +1,55 @@
+"""Slack's edge cases at the command edge: text Slack escaped is unescaped once, the bot's membership and
+group DMs are checked before the new-retro modal opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.listeners import retros
+from bot.listeners.requests import Command
+from bot.services import Services
+from storage.models import Retro
+from tests.factories import make_retro
+
+
+def slash(text: str, **overrides: Any) -> Command:
+    """A /retro payload as Slack sends it (should_escape: &, < and > arrive escaped)."""
+    payload = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "channel_name": "releases",
+        "user_id": "UFAC",
+        "text": text,
+        "trigger_id": "trig",
+        "response_url": "https://hooks.slack.test/commands/1",
+    }
+    return Command.parse(payload | overrides)
+
+
+def test_command_text_is_unescaped_once() -> None:
+    assert slash("cancel A &amp; B &lt;3 &gt; all").args == "A & B <3 > all"
+    # What the person typed literally as an entity stays as typed: unescaped once, not twice.
+    assert slash("cancel &amp;amp; &amp;lt;").args == "&amp; &lt;"
+    # Mentions and channel links are Slack's own markup, not escaped text: they stay.
+    assert slash("action Fix it <@U1|nina> friday").args == "Fix it <@U1|nina> friday"
+
+
+def test_a_cancel_reason_is_stored_as_typed(services: Services, engine: Engine) -> None:
+    with Session(engine) as session:
+        retro_id = make_retro(session).id
+    retros.cancel(services, slash("cancel A &amp; B"))
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None and retro.cancel_reason == "A & B"
+
+
+def test_report_finds_titles_with_escaped_characters(services: Services, engine: Engine) -> None:
+    with Session(engine) as session:
+        make_retro(session, title="R&D <beta> -> GA", phase="completed")
+    found = services.reports.request_report_in(
+        team_id="T1", channel_id="C1", which=slash("report R&amp;D &lt;beta&gt; -&gt; GA").args, user_id="UFAC"
+    )
+    assert found.title == "R&D <beta> -> GA"
