@@ -76,6 +76,22 @@ def not_in_a_dm_text() -> str:
     return "Run `/retro new` in the team channel where the retro should happen, not in a DM."
 
 
+def not_in_a_group_dm_text() -> str:
+    """`/retro new` typed in a group DM: the app has no access to group DMs (no mpim scopes)."""
+    return (
+        "I can't run a retro in a group DM: I can't post or read messages there. "
+        "Run `/retro new` in a channel instead, and invite me to it with `/invite @Rearview`."
+    )
+
+
+def invite_the_bot_text(*, channel_id: str) -> str:
+    """`/retro new` in a channel the bot is not in: it could not post the kickoff or read replies."""
+    return (
+        f"I'm not in <#{channel_id}> yet, so I couldn't post the retro there. "
+        "Invite me with `/invite @Rearview`, then run `/retro new` again."
+    )
+
+
 def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:
     default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(
         hours=1
