@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from bot.listeners import retros
+from bot.listeners import action_items, retros
+from bot.listeners.answers import Reply
 from bot.listeners.requests import Command
 from bot.services import Services
-from storage.models import Retro
+from storage.models import ActionItem, Retro
 from tests.factories import make_retro
 
 
@@ -53,3 +54,14 @@ def test_report_finds_titles_with_escaped_characters(services: Services, engine:
         team_id="T1", channel_id="C1", which=slash("report R&amp;D &lt;beta&gt; -&gt; GA").args, user_id="UFAC"
     )
     assert found.title == "R&D <beta> -> GA"
+
+
+def test_retro_action_reads_due_dates_as_people_type_them(services: Services, engine: Engine) -> None:
+    with Session(engine) as session:
+        make_retro(session)
+    for typed in ("due 2026-12-20", "by Dec 20", "on 20 December"):
+        answer = action_items.create(services, slash(f"action Fix &lt;CI&gt; <@U2|nina> {typed}"))
+        assert isinstance(answer, Reply) and answer.text.startswith(":dart: Action item for <@U2>"), answer
+    with Session(engine) as session:
+        rows = session.exec(select(ActionItem)).all()
+    assert {(row.text, str(row.due_date)) for row in rows} == {("Fix <CI>", "2026-12-20")}
