@@ -51,7 +51,7 @@ def _parse(typed: str, today: date) -> date | None:
         return today.replace(day=calendar.monthrange(today.year, today.month)[1])
     if not _DATE_CHARACTERS.fullmatch(typed) or typed.isdigit() or typed in _NOT_DATES:
         return None
-    import dateparser  # noqa: PLC0415 - slow to import; only when a date is read
+    import dateparser
 
     base = datetime.combine(today, time(12))
     found = dateparser.parse(

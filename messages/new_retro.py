@@ -32,7 +32,7 @@ from bot.domain import (
     TURN_HOURS,
 )
 from messages.common import VALUE_ACTION, modal
-from messages.text import channel_link, clip, plural
+from messages.text import clip, plural
 from storage.models import Retro
 
 NEW_RETRO_CALLBACK = "retro_new"
@@ -76,6 +76,13 @@ def not_in_a_dm_text() -> str:
     return "Run `/retro new` in the team channel where the retro should happen, not in a DM."
 
 
+def _channel_by_name(channel_name: str) -> str:
+    """Slack sends "privategroup" (or nothing) where it does not tell the channel's name."""
+    if not channel_name or channel_name in ("privategroup", "directmessage"):
+        return "this channel"
+    return f"#{channel_name}"
+
+
 def not_in_a_group_dm_text() -> str:
     """`/retro new` typed in a group DM: the app has no access to group DMs (no mpim scopes)."""
     return (
@@ -92,7 +99,7 @@ def invite_the_bot_text(*, channel_id: str) -> str:
     )
 
 
-def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:
+def new_retro_modal(*, channel_id: str, title: str, now: datetime, channel_name: str = "") -> dict[str, Any]:
     default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(
         hours=1
     )
@@ -118,7 +125,8 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
             label="Participants",
             optional=True,
             element=UserMultiSelectElement(action_id=VALUE_ACTION, placeholder="Everyone in the channel"),
-            hint=f"Leave empty to invite everyone in {channel_link(channel_id)} (bots are left out).",
+            # A hint is plain text: a <#C…> link would show as typed, so the channel goes by its name.
+            hint=f"Leave empty to invite everyone in {_channel_by_name(channel_name)} (bots are left out).",
         ),
         InputBlock(
             block_id=NEW_DEADLINE_BLOCK,

@@ -726,7 +726,10 @@ class FakeSlack:
         if channel is None or (channel.is_private and not channel.bot_is_member):
             return {"ok": False, "error": "channel_not_found"}
         about = {"id": channel.id, "name": channel.name, "is_private": channel.is_private}
-        return {"ok": True, "channel": about | {"is_mpim": channel.is_mpim, "is_member": channel.bot_is_member}}
+        return {
+            "ok": True,
+            "channel": about | {"is_mpim": channel.is_mpim, "is_member": channel.bot_is_member},
+        }
 
     def _api_conversations_open(self, params: Params) -> dict[str, Any]:
         channel, error = self._conversation(str(params.get("users", "")))

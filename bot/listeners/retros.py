@@ -24,7 +24,12 @@ def new(services: Services, request: Command) -> Answer:
         return Reply(new_retro.not_in_a_group_dm_text())
     services.retros.ensure_can_start(team_id=request.team_id, channel_id=request.channel_id)
     return OpenModal(
-        new_retro.new_retro_modal(channel_id=request.channel_id, title=request.args, now=services.clock()),
+        new_retro.new_retro_modal(
+            channel_id=request.channel_id,
+            title=request.args,
+            now=services.clock(),
+            channel_name=request.channel_name,
+        ),
         bot_in=request.channel_id,
         refusal=new_retro.invite_the_bot_text(channel_id=request.channel_id),
     )

@@ -175,7 +175,11 @@ def answer_command(
                     )
                 else:
                     services.outbox.tell(
-                        session, team_id=request.team_id, user=request.user_id, channel=None, text=answer.refusal
+                        session,
+                        team_id=request.team_id,
+                        user=request.user_id,
+                        channel=None,
+                        text=answer.refusal,
                     )
                 session.commit()
             return

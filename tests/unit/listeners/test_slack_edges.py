@@ -3,13 +3,14 @@ group DMs are checked before the new-retro modal opens."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.listeners import action_items, retros
-from bot.listeners.answers import Reply
+from bot.listeners.answers import OpenModal, Reply
 from bot.listeners.requests import Command
 from bot.services import Services
 from storage.models import ActionItem, Retro
@@ -51,7 +52,10 @@ def test_report_finds_titles_with_escaped_characters(services: Services, engine:
     with Session(engine) as session:
         make_retro(session, title="R&D <beta> -> GA", phase="completed")
     found = services.reports.request_report_in(
-        team_id="T1", channel_id="C1", which=slash("report R&amp;D &lt;beta&gt; -&gt; GA").args, user_id="UFAC"
+        team_id="T1",
+        channel_id="C1",
+        which=slash("report R&amp;D &lt;beta&gt; -&gt; GA").args,
+        user_id="UFAC",
     )
     assert found.title == "R&D <beta> -> GA"
 
@@ -65,3 +69,24 @@ def test_retro_action_reads_due_dates_as_people_type_them(services: Services, en
     with Session(engine) as session:
         rows = session.exec(select(ActionItem)).all()
     assert {(row.text, str(row.due_date)) for row in rows} == {("Fix <CI>", "2026-12-20")}
+
+
+def plain_texts(payload: object) -> list[str]:
+    """Every plain_text object's text in a Block Kit payload: Slack shows them literally."""
+    if isinstance(payload, dict):
+        own = [str(payload["text"])] if payload.get("type") == "plain_text" else []
+        return own + [t for value in payload.values() for t in plain_texts(value)]
+    if isinstance(payload, list):
+        return [t for value in payload for t in plain_texts(value)]
+    return []
+
+
+def test_the_new_retro_modal_names_the_channel_in_plain_text(services: Services) -> None:
+    answer = retros.new(services, slash("new Sprint 12"))
+    assert isinstance(answer, OpenModal)
+    texts = plain_texts(answer.view)
+    assert not [t for t in texts if re.search(r"<[#@!]|\*\w", t)], texts
+    assert any("everyone in #releases" in t for t in texts)
+    private = retros.new(services, slash("new", channel_name="privategroup"))
+    assert isinstance(private, OpenModal)
+    assert any("everyone in this channel" in t for t in plain_texts(private.view))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from messages import home
-from tests.blockkit import mrkdwn_text
 from storage.models import ActionItem
+from tests.blockkit import mrkdwn_text
 from tests.factories import NOW, make_retro
 
 
