@@ -9,6 +9,7 @@ from bot.errors import DomainError, InvalidInput
 from bot.listeners.answers import Answer, OpenModal, Reply, Respond
 from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
+from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from messages import action_items, kickoff, results, rounds
@@ -28,7 +29,7 @@ def _explain_create(exc: DomainError) -> str:
 
 @routes.command("action", explain=_explain_create)
 def create(services: Services, request: Command) -> Answer:
-    match = _CREATE_ARGS.match(request.args)
+    match = _CREATE_ARGS.match(request.marked_args)
     if match is None or not match.group("what").strip():
         return Reply(action_items.ACTION_USAGE)
     retro = services.action_items.retro_for_channel(team_id=request.team_id, channel_id=request.channel_id)
@@ -37,9 +38,9 @@ def create(services: Services, request: Command) -> Answer:
             team_id=request.team_id,
             retro_id=retro.id,
             created_by=request.user_id,
-            text=match.group("what"),
+            text=unescape_slack(match.group("what")),
             owner_id=match.group("owner"),
-            due_text=match.group("due") or None,
+            due_text=unescape_slack(match.group("due")) or None,
         )
     )
     return Reply(action_items.created_text(action_item=created))
@@ -47,7 +48,7 @@ def create(services: Services, request: Command) -> Answer:
 
 @routes.command("actions")
 def listing(services: Services, request: Command) -> Answer:
-    words = request.args.split()
+    words = request.marked_args.split()
     scope = words[0] if words else "all"
     if scope not in ("mine", "all") and not scope.startswith("<@"):
         return Reply("Usage: `/retro actions [mine | @person | all]`.")

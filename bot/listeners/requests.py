@@ -33,6 +33,12 @@ class Command:
     trigger_id: str = ""
     response_url: str | None = None
     channel_name: str = ""
+    raw_args: str | None = None  # as Slack sent them: its mentions are markup, typed "<" is "&lt;"
+
+    @property
+    def marked_args(self) -> str:
+        """The arguments as Slack sent them, to read mentions from: a typed `<@U…>` is not one."""
+        return self.raw_args if self.raw_args is not None else self.args
 
     @property
     def in_dm(self) -> bool:
@@ -48,8 +54,8 @@ class Command:
     def parse(cls, command: Mapping[str, Any]) -> Command:
         # Slack escapes &, < and > in the command's text (its mentions and channel links are its own
         # markup): unescaped once here, so what is stored is what the person typed.
-        text = unescape_slack(str(command.get("text") or ""))
-        subcommand, _, rest = text.strip().partition(" ")
+        subcommand, _, raw = str(command.get("text") or "").strip().partition(" ")
+        subcommand, rest = unescape_slack(subcommand), unescape_slack(raw)
         return cls(
             team_id=str(command["team_id"]),
             channel_id=str(command["channel_id"]),
@@ -59,6 +65,7 @@ class Command:
             trigger_id=str(command.get("trigger_id") or ""),
             response_url=command.get("response_url") or None,
             channel_name=str(command.get("channel_name") or ""),
+            raw_args=raw.strip(),
         )
 
 

@@ -13,6 +13,7 @@ from bot.listeners import action_items, retros
 from bot.listeners.answers import OpenModal, Reply
 from bot.listeners.requests import Command
 from bot.services import Services
+from messages import action_items as action_items_messages
 from storage.models import ActionItem, Retro
 from tests.factories import make_retro
 
@@ -90,3 +91,15 @@ def test_the_new_retro_modal_names_the_channel_in_plain_text(services: Services)
     private = retros.new(services, slash("new", channel_name="privategroup"))
     assert isinstance(private, OpenModal)
     assert any("everyone in this channel" in t for t in plain_texts(private.view))
+
+
+def test_a_typed_mention_is_not_taken_for_one(services: Services, engine: Engine) -> None:
+    """`<@U…>` typed as text arrives escaped: it names nobody (a real mention arrives as Slack's markup)."""
+    with Session(engine) as session:
+        make_retro(session)
+    assert action_items.listing(services, slash("actions &lt;@UEVIL&gt;")) == Reply(
+        "Usage: `/retro actions [mine | @person | all]`."
+    )
+    assert action_items.create(services, slash("action Fix &lt;@UEVIL&gt; tomorrow")) == Reply(
+        action_items_messages.ACTION_USAGE
+    )
