@@ -1,13 +1,24 @@
-"""Reading the due dates people type: 2026-12-04, today, tomorrow, in 2 weeks, next friday, friday."""
+"""Reading the due dates people type: 2026-12-04, today, tomorrow, in 2 weeks, next friday, Dec 20,
+20 December, end of month, with or without `due`, `by` or `on` before them.
+
+`dateparser` reads them (preferring the future, relative to the person's today); it is imported when a
+date is first read, not with this module: it takes a while to import and the CLI starts without it.
+"""
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_IN = re.compile(r"^in\s+(\d{1,3}|a|an|one|two|three|four)\s+(day|days|week|weeks|month|months)$")
-_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+_LEAD = re.compile(r"^(?:due|by|on|until|before)\b\s*(?:(?:by|on)\b\s*)?")
+_ISO = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+# What a date can be written with; anything else ("{{ 7*7 }}", "<maybe>") is not a date, although
+# dateparser, being lenient, finds one in it.
+_DATE_CHARACTERS = re.compile(r"[\w\s\-/.,']+")
+_NOT_DATES = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
+_MONTH_END = frozenset({"end of month", "end of the month", "month end", "eom"})
+_WEEKDAY = re.compile(r"(?:next\s+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*")
 
 
 class UnreadableDate(ValueError):
@@ -16,11 +27,12 @@ class UnreadableDate(ValueError):
 
 def parse_due(text: str, *, today: date) -> date:
     """A due date from what a person typed, relative to `today` (in their time zone). Never in the past."""
-    typed = " ".join(text.strip().lower().split())
-    found = _parse(typed, today)
+    typed = _LEAD.sub("", " ".join(text.strip().lower().split()))
+    found = _parse(typed, today) if typed else None
     if found is None:
         raise UnreadableDate(
-            f"I can't read “{text.strip()}” as a date. Try 2026-12-04, tomorrow, in 2 weeks or next friday."
+            f"I can't read “{text.strip()}” as a date. "
+            "Try 2026-12-04, tomorrow, in 2 weeks, next friday, Dec 20 or end of month."
         )
     if found < today:
         raise UnreadableDate(
@@ -30,48 +42,26 @@ def parse_due(text: str, *, today: date) -> date:
 
 
 def _parse(typed: str, today: date) -> date | None:
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
+    if _ISO.fullmatch(typed):  # strictly year-month-day (dateparser would read 2026-13-01 as 13 January)
         try:
-            return date.fromisoformat(typed)
+            return date(*(int(part) for part in typed.split("-")))
         except ValueError:
             return None
-    if typed == "today":
-        return today
-    if typed == "tomorrow":
-        return today + timedelta(days=1)
-    if match := _IN.match(typed):
-        count = int(match.group(1)) if match.group(1).isdigit() else _WORDS[match.group(1)]
-        unit = match.group(2).rstrip("s")
-        if unit == "day":
-            return today + timedelta(days=count)
-        if unit == "week":
-            return today + timedelta(weeks=count)
-        return _add_months(today, count)
-    if typed == "next week":
-        return today + timedelta(weeks=1)
-    words = typed.split()
-    if len(words) == 2 and words[0] in ("next", "this", "on"):
-        words = words[1:]
-    day = _weekday(words[0]) if len(words) == 1 else None
-    if day is not None:
-        ahead = (day - today.weekday()) % 7 or 7  # "friday" on a Friday means the next one
-        return today + timedelta(days=ahead)
-    return None
+    if typed in _MONTH_END:
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if not _DATE_CHARACTERS.fullmatch(typed) or typed.isdigit() or typed in _NOT_DATES:
+        return None
+    import dateparser
 
-
-def _weekday(word: str) -> int | None:
-    for number, name in enumerate(WEEKDAYS):
-        if word in (name, name[:3]):
-            return number
-    return None
-
-
-def _add_months(start: date, months: int) -> date:
-    month = start.month - 1 + months
-    year, month = start.year + month // 12, month % 12 + 1
-    for day in (start.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    base = datetime.combine(today, time(12))
+    found = dateparser.parse(
+        typed,
+        languages=["en"],
+        settings={"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "RETURN_AS_TIMEZONE_AWARE": False},
+    )
+    if found is None:
+        return None
+    if _WEEKDAY.fullmatch(typed) and found.date() > today + timedelta(days=7):
+        # "friday" (or "next friday") on a Friday is a week away, not two: dateparser skips one too many.
+        return found.date() - timedelta(days=7)
+    return found.date()

@@ -98,6 +98,8 @@ class SlackGateway(Protocol):
 
     def channel_members(self, *, channel: str) -> list[str]: ...
 
+    def bot_is_member(self, *, channel: str) -> bool: ...
+
     def user_info(self, *, user: str) -> SlackUser: ...
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str: ...
@@ -285,6 +287,16 @@ class WebApiGateway:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return members
+
+    def bot_is_member(self, *, channel: str) -> bool:
+        """Whether the bot is in the channel: a private channel it is not in is `channel_not_found`."""
+        try:
+            response = self._call("conversations.info", self.client.conversations_info, channel=channel)
+        except SlackCallFailed as exc:
+            if exc.error == "channel_not_found":
+                return False
+            raise
+        return bool((response.get("channel") or {}).get("is_member"))
 
     def user_info(self, *, user: str) -> SlackUser:
         return _user(self._call("users.info", self.client.users_info, user=user)["user"])

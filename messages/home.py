@@ -22,7 +22,28 @@ from messages.common import OPEN_SURVEY_ACTION, mrkdwn
 from messages.text import channel_link, clip, escape, slack_date
 from storage.models import ActionItem, Retro
 
-MAX_LISTED = 25  # three sections share the Home tab's 100 blocks
+MAX_BLOCKS = 100  # Slack refuses a bigger Home tab
+# Three headers, two dividers, the facilitated retros' one block and a "…and N more" per listed section.
+_FIXED_BLOCKS = 3 + 2 + 1 + 2
+PAIRS = (MAX_BLOCKS - _FIXED_BLOCKS) // 2  # action items and surveys take two blocks each
+MAX_FACILITATED_CHARS = 2900  # one section block holds 3000 characters
+
+
+def shares(action_items: int, surveys: int, pairs: int = PAIRS) -> tuple[int, int]:
+    """How many action items and surveys fit: each gets at least half of the room, and what one
+    leaves unused the other takes."""
+    if action_items + surveys <= pairs:
+        return action_items, surveys
+    half = pairs // 2
+    if surveys <= half:
+        return pairs - surveys, surveys
+    if action_items <= pairs - half:
+        return action_items, pairs - action_items
+    return pairs - half, half
+
+
+def _more(hidden: int) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more.")])
 
 
 def home_view(
@@ -32,10 +53,11 @@ def home_view(
     facilitating: Sequence[Retro],
     today: date,
 ) -> dict[str, Any]:
+    shown_items, shown_surveys = shares(len(action_items), len(surveys))
     blocks: list[Block] = [HeaderBlock(text="Your action items")]
     if not action_items:
         blocks.append(mrkdwn("_Nothing open. Nice._"))
-    for action_item in action_items[:MAX_LISTED]:
+    for action_item in action_items[:shown_items]:
         due = action_item.due_date.strftime("%a %d %b %Y") if action_item.due_date else "no due date"
         if action_item.due_date is not None and action_item.due_date < today:
             due = f"*{due} (overdue)*"
@@ -56,15 +78,13 @@ def home_view(
                 ],
             )
         )
-    if len(action_items) > MAX_LISTED:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(action_items) - MAX_LISTED} more.")])
-        )
+    if len(action_items) > shown_items:
+        blocks.append(_more(len(action_items) - shown_items))
 
     blocks += [DividerBlock(), HeaderBlock(text="Surveys waiting for you")]
     if not surveys:
         blocks.append(mrkdwn("_None right now._"))
-    for retro in surveys[:MAX_LISTED]:
+    for retro in surveys[:shown_surveys]:
         blocks.append(
             mrkdwn(
                 f"*{escape(retro.title)}* in {channel_link(retro.channel_id)}, answers until {slack_date(retro.deadline)}"
@@ -78,14 +98,21 @@ def home_view(
                 ],
             )
         )
+    if len(surveys) > shown_surveys:
+        blocks.append(_more(len(surveys) - shown_surveys))
 
     blocks += [DividerBlock(), HeaderBlock(text="Retros you facilitate")]
     if not facilitating:
         blocks.append(mrkdwn("_None open. Start one with `/retro new` in a team channel._"))
-    lines = [
-        f"• *{escape(r.title)}* in {channel_link(r.channel_id)} · {r.phase}"
-        for r in facilitating[:MAX_LISTED]
-    ]
+    lines: list[str] = []
+    used = 0
+    for r in facilitating:
+        line = f"• *{escape(clip(r.title, 150))}* in {channel_link(r.channel_id)} · {r.phase}"
+        if used + len(line) + 1 > MAX_FACILITATED_CHARS - 20:  # room for the "…and N more." line
+            lines.append(f"…and {len(facilitating) - len(lines)} more.")
+            break
+        lines.append(line)
+        used += len(line) + 1
     if lines:
         blocks.append(mrkdwn("\n".join(lines)))
-    return View(type="home", blocks=blocks[:100]).to_dict()
+    return View(type="home", blocks=blocks).to_dict()

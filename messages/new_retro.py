@@ -32,7 +32,7 @@ from bot.domain import (
     TURN_HOURS,
 )
 from messages.common import VALUE_ACTION, modal
-from messages.text import channel_link, clip, plural
+from messages.text import clip, plural
 from storage.models import Retro
 
 NEW_RETRO_CALLBACK = "retro_new"
@@ -76,7 +76,30 @@ def not_in_a_dm_text() -> str:
     return "Run `/retro new` in the team channel where the retro should happen, not in a DM."
 
 
-def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, Any]:
+def _channel_by_name(channel_name: str) -> str:
+    """Slack sends "privategroup" (or nothing) where it does not tell the channel's name."""
+    if not channel_name or channel_name in ("privategroup", "directmessage"):
+        return "this channel"
+    return f"#{channel_name}"
+
+
+def not_in_a_group_dm_text() -> str:
+    """`/retro new` typed in a group DM: the app has no access to group DMs (no mpim scopes)."""
+    return (
+        "I can't run a retro in a group DM: I can't post or read messages there. "
+        "Run `/retro new` in a channel instead, and invite me to it with `/invite @Rearview`."
+    )
+
+
+def invite_the_bot_text(*, channel_id: str) -> str:
+    """`/retro new` in a channel the bot is not in: it could not post the kickoff or read replies."""
+    return (
+        f"I'm not in <#{channel_id}> yet, so I couldn't post the retro there. "
+        "Invite me with `/invite @Rearview`, then run `/retro new` again."
+    )
+
+
+def new_retro_modal(*, channel_id: str, title: str, now: datetime, channel_name: str = "") -> dict[str, Any]:
     default_deadline = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0) + timedelta(
         hours=1
     )
@@ -102,7 +125,8 @@ def new_retro_modal(*, channel_id: str, title: str, now: datetime) -> dict[str, 
             label="Participants",
             optional=True,
             element=UserMultiSelectElement(action_id=VALUE_ACTION, placeholder="Everyone in the channel"),
-            hint=f"Leave empty to invite everyone in {channel_link(channel_id)} (bots are left out).",
+            # A hint is plain text: a <#C…> link would show as typed, so the channel goes by its name.
+            hint=f"Leave empty to invite everyone in {_channel_by_name(channel_name)} (bots are left out).",
         ),
         InputBlock(
             block_id=NEW_DEADLINE_BLOCK,

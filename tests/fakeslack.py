@@ -721,6 +721,16 @@ class FakeSlack:
         cursor = str(following) if following < len(channel.members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
+    def _api_conversations_info(self, params: Params) -> dict[str, Any]:
+        channel = self.channels.get(str(params.get("channel")))
+        if channel is None or (channel.is_private and not channel.bot_is_member):
+            return {"ok": False, "error": "channel_not_found"}
+        about = {"id": channel.id, "name": channel.name, "is_private": channel.is_private}
+        return {
+            "ok": True,
+            "channel": about | {"is_mpim": channel.is_mpim, "is_member": channel.bot_is_member},
+        }
+
     def _api_conversations_open(self, params: Params) -> dict[str, Any]:
         channel, error = self._conversation(str(params.get("users", "")))
         if error or channel is None:

@@ -21,6 +21,7 @@ class RecordingGateway:
     """Implements every SlackGateway method; `sent` is the transcript as (kind, payload) pairs."""
 
     members: dict[str, list[str]] = field(default_factory=dict)
+    outside: set[str] = field(default_factory=set)  # channels the bot is not in
     users: dict[str, SlackUser] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, target) -> error
     _sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -124,6 +125,10 @@ class RecordingGateway:
     def channel_members(self, *, channel: str) -> list[str]:
         self._maybe_fail("conversations.members", channel)
         return self.members.get(channel, [])
+
+    def bot_is_member(self, *, channel: str) -> bool:
+        self._maybe_fail("conversations.info", channel)
+        return channel not in self.outside
 
     def find_marked(self, *, channel: str, thread_ts: str | None, marker: str, oldest: str) -> str | None:
         return None

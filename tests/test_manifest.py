@@ -24,6 +24,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.update": "chat:write",
     "views.publish": None,
     "conversations.members": "channels:read groups:read",
+    "conversations.info": "channels:read groups:read",  # is the bot in the channel of /retro new
     "users.info": "users:read",
     "views.open": None,
     "files.upload": "files:write",

@@ -29,7 +29,7 @@ def _explain_create(exc: DomainError) -> str:
 
 @routes.command("action", explain=_explain_create)
 def create(services: Services, request: Command) -> Answer:
-    match = _CREATE_ARGS.match(request.args)
+    match = _CREATE_ARGS.match(request.marked_args)
     if match is None or not match.group("what").strip():
         return Reply(action_items.ACTION_USAGE)
     retro = services.action_items.retro_for_channel(team_id=request.team_id, channel_id=request.channel_id)
@@ -40,7 +40,7 @@ def create(services: Services, request: Command) -> Answer:
             created_by=request.user_id,
             text=unescape_slack(match.group("what")),
             owner_id=match.group("owner"),
-            due_text=match.group("due") or None,
+            due_text=unescape_slack(match.group("due")) or None,
         )
     )
     if created is None:  # only a modal submitted twice stores nothing: a command has no view
@@ -50,7 +50,7 @@ def create(services: Services, request: Command) -> Answer:
 
 @routes.command("actions")
 def listing(services: Services, request: Command) -> Answer:
-    words = request.args.split()
+    words = request.marked_args.split()
     scope = words[0] if words else "all"
     if scope not in ("mine", "all") and not scope.startswith("<@"):
         return Reply("Usage: `/retro actions [mine | @person | all]`.")

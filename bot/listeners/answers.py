@@ -21,6 +21,10 @@ class OpenModal:
 
     view: dict[str, Any]
     push: bool = False
+    # Open only if the bot is in this channel (checked after the ack, within the trigger id's 3 s);
+    # otherwise the person is told `refusal`.
+    bot_in: str | None = None
+    refusal: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.parsing import unescape_slack
 from messages.common import VALUE_ACTION
 
 
@@ -31,14 +32,30 @@ class Command:
     args: str = ""
     trigger_id: str = ""
     response_url: str | None = None
+    channel_name: str = ""
+    raw_args: str | None = None  # as Slack sent them: its mentions are markup, typed "<" is "&lt;"
+
+    @property
+    def marked_args(self) -> str:
+        """The arguments as Slack sent them, to read mentions from: a typed `<@U…>` is not one."""
+        return self.raw_args if self.raw_args is not None else self.args
 
     @property
     def in_dm(self) -> bool:
         return self.channel_id.startswith("D")
 
+    @property
+    def in_group_dm(self) -> bool:
+        """A group DM: Slack names it `mpdm-…` in the command. Its id may start with G or C, and so do
+        private channels' (the older ones start with G), so the name is what tells."""
+        return self.channel_name.startswith("mpdm-")
+
     @classmethod
     def parse(cls, command: Mapping[str, Any]) -> Command:
-        subcommand, _, rest = str(command.get("text") or "").strip().partition(" ")
+        # Slack escapes &, < and > in the command's text (its mentions and channel links are its own
+        # markup): unescaped once here, so what is stored is what the person typed.
+        subcommand, _, raw = str(command.get("text") or "").strip().partition(" ")
+        subcommand, rest = unescape_slack(subcommand), unescape_slack(raw)
         return cls(
             team_id=str(command["team_id"]),
             channel_id=str(command["channel_id"]),
@@ -47,6 +64,8 @@ class Command:
             args=rest.strip(),
             trigger_id=str(command.get("trigger_id") or ""),
             response_url=command.get("response_url") or None,
+            channel_name=str(command.get("channel_name") or ""),
+            raw_args=raw.strip(),
         )
 
 

@@ -7,7 +7,6 @@ from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, Anonym
 from bot.listeners.answers import Answer, OpenModal, Reply
 from bot.listeners.requests import Command, Submission
 from bot.listeners.routing import Routes
-from bot.parsing import unescape_slack
 from bot.services import Services
 from bot.services.retro_drafts import ReleaseInfo, RetroDraft
 from messages import closing, new_retro, usage
@@ -21,11 +20,18 @@ routes = Routes()
 def new(services: Services, request: Command) -> Answer:
     if request.in_dm:
         return Reply(new_retro.not_in_a_dm_text())
+    if request.in_group_dm:
+        return Reply(new_retro.not_in_a_group_dm_text())
     services.retros.ensure_can_start(team_id=request.team_id, channel_id=request.channel_id)
     return OpenModal(
         new_retro.new_retro_modal(
-            channel_id=request.channel_id, title=unescape_slack(request.args), now=services.clock()
-        )
+            channel_id=request.channel_id,
+            title=request.args,
+            now=services.clock(),
+            channel_name=request.channel_name,
+        ),
+        bot_in=request.channel_id,
+        refusal=new_retro.invite_the_bot_text(channel_id=request.channel_id),
     )
 
 

@@ -163,9 +163,40 @@ def answer_command(
         return
     ack()
     if isinstance(answer, OpenModal):
+        if answer.bot_in is not None and not _bot_is_in(services, answer.bot_in):
+            with unit_of_work(services.engine) as session:
+                if request.response_url:
+                    services.outbox.respond(
+                        session,
+                        team_id=request.team_id,
+                        response_url=request.response_url,
+                        text=answer.refusal,
+                        replace_original=False,
+                    )
+                else:
+                    services.outbox.tell(
+                        session,
+                        team_id=request.team_id,
+                        user=request.user_id,
+                        channel=None,
+                        text=answer.refusal,
+                    )
+                session.commit()
+            return
         _open(services, answer, trigger_id=request.trigger_id, **_whom(request))
     elif answer is not None:
         raise TypeError(f"a command cannot answer {answer!r}")
+
+
+def _bot_is_in(services: Services, channel: str) -> bool:
+    """After the ack, before a modal that is useless where the bot is not (a conversations.info call,
+    well within the trigger id's 3 s). If Slack cannot say, the modal opens: the check only spares the
+    person a form, and the launch still reports a channel it cannot post in."""
+    try:
+        return services.gateway.bot_is_member(channel=channel)
+    except SlackCallFailed as exc:
+        log.warning("conversations.info failed: %s", exc.error)
+        return True
 
 
 def answer_click(services: Services, route: ClickRoute, request: Click) -> None:

@@ -67,7 +67,7 @@ def test_new_in_a_dm_says_where_to_run_it(services: Services) -> None:
 
 
 def test_new_opens_the_new_retro_modal_with_the_title(services: Services) -> None:
-    answer = retros.new(services, command("new", "Release &lt;2.4&gt;"))
+    answer = retros.new(services, command("new", "Release <2.4>"))  # args arrive unescaped (Command.parse)
     assert isinstance(answer, OpenModal) and not answer.push
     assert answer.view["callback_id"] == new_retro.NEW_RETRO_CALLBACK
     assert "Release <2.4>" in str(answer.view)

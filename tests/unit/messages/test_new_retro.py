@@ -51,7 +51,7 @@ def test_new_retro_modal_prefills_title_and_offers_every_format() -> None:
     assert by_id["title"]["element"]["initial_value"] == "Sprint 12"
     assert by_id["title"]["element"]["max_length"] == 150
     assert by_id["participants"]["element"]["type"] == "multi_users_select"
-    assert "everyone in <#C1> (bots are left out)" in by_id["participants"]["hint"]["text"]
+    assert "everyone in this channel (bots are left out)" in by_id["participants"]["hint"]["text"]
     # Three days on, rounded up to the next full hour.
     assert by_id["deadline"]["element"]["initial_date_time"] == int(
         datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp()
