@@ -74,11 +74,13 @@ def answered_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def number_in_random_order(session: Session, retro: Retro, items: Sequence[Item], *, first: int) -> None:
-    """Number these items from `first`, category by category, in their ids' (random) order: numbers say
-    nothing about who answered first."""
+def number_items(session: Session, retro: Retro, items: Sequence[Item], *, first: int) -> None:
+    """Number these items from `first`, category by category, by time, then id. Anonymous items all carry
+    the retro's start (`anonymous_time`), so they come first in their ids' random order: their numbers say
+    nothing about who answered first; named ones follow in the order they came in."""
     order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
-    for number, item in enumerate(sorted(items, key=lambda i: (order.get(i.category, 99), i.id)), first):
+    ranked = sorted(items, key=lambda i: (order.get(i.category, 99), i.created_at, i.id))
+    for number, item in enumerate(ranked, first):
         item.number = number
         session.add(item)
 

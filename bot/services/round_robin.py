@@ -18,7 +18,7 @@ from bot.domain import Anonymity, Phase, TurnStatus
 from bot.intents import Priority
 from bot.outbox import Outbox
 from bot.services.home import HomeService
-from bot.services.items import number_in_random_order
+from bot.services.items import number_items
 from bot.services.lookup import require_retro
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
@@ -105,11 +105,11 @@ class RoundRobin:
         self.advance(session, retro, later)
 
     def _number_items(self, session: Session, retro: Retro) -> None:
-        """Give every item a stable number, category by category, for people to refer to. Within a category
-        the order is the ids' (random): numbers say nothing about who answered first. The items and survey
-        responses are written again as one batch (storage/ids.py)."""
+        """Give every item a stable number, category by category, for people to refer to (anonymous ones in
+        random order: `number_items`). The items and survey responses are written again as one
+        shuffled batch (storage/ids.py)."""
         listed = item_queries.items(session, team_id=retro.team_id, retro_id=retro.id)
-        number_in_random_order(session, retro, listed, first=1)
+        number_items(session, retro, listed, first=1)
         rewrite_in_random_order(session, Item, [i.id for i in listed])
         responses = item_queries.responses(session, team_id=retro.team_id, retro_id=retro.id)
         rewrite_in_random_order(session, Response, [r.id for r in responses])

@@ -17,7 +17,7 @@ from bot.intents import Kind, Priority
 from bot.outbox import Outbox
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
-from bot.services.items import anonymous_time, number_in_random_order
+from bot.services.items import anonymous_time, number_items
 from bot.services.lookup import require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
@@ -241,7 +241,7 @@ class VotingService:
         listed = item_queries.items(session, team_id=retro.team_id, retro_id=retro.id)
         new = [i for i in listed if i.number is None]
         highest = max((i.number for i in listed if i.number is not None), default=0)
-        number_in_random_order(session, retro, new, first=highest + 1)
+        number_items(session, retro, new, first=highest + 1)
         rewrite_in_random_order(session, Item, [i.id for i in new])  # nobody could comment on these
         comments = queries.comment_ids(session, team_id=retro.team_id, retro_id=retro.id)
         rewrite_in_random_order(session, Comment, comments)
