@@ -75,12 +75,22 @@ def vote_counts(session: Session, *, team_id: str, retro_id: int) -> dict[int, i
     return {item_id: count for item_id, count in rows}
 
 
+def comment_ids(session: Session, *, team_id: str, retro_id: int) -> list[int]:
+    return list(
+        session.exec(select(Comment.id).where(Comment.team_id == team_id, Comment.retro_id == retro_id)).all()
+    )
+
+
+def vote_ids(session: Session, *, team_id: str, retro_id: int) -> list[int]:
+    return list(session.exec(select(Vote.id).where(Vote.team_id == team_id, Vote.retro_id == retro_id)).all())
+
+
 def comments_by_item(session: Session, *, team_id: str, retro_id: int) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for comment in session.exec(
         select(Comment)
         .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
-        .order_by(col(Comment.id))
+        .order_by(col(Comment.created_at), col(Comment.id))
     ):
         found.setdefault(comment.item_id, []).append(comment.text)
     return found

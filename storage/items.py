@@ -34,18 +34,22 @@ def own_items(
     author_hash: str,
     source: str | None = None,
 ) -> Sequence[Item]:
-    """This person's items in a retro (those from `source` only, if given), oldest first."""
+    """This person's items in a retro (those from `source` only, if given), oldest first (one submission's
+    ids ascend in the order its lines were typed)."""
     query = select(Item).where(
         Item.team_id == team_id, Item.retro_id == retro_id, _authored_by(Item, user_id, author_hash)
     )
     if source is not None:
         query = query.where(Item.source == source)
-    return session.exec(query.order_by(col(Item.id))).all()
+    return session.exec(query.order_by(col(Item.created_at), col(Item.id))).all()
 
 
 def items(session: Session, *, team_id: str, retro_id: int) -> Sequence[Item]:
+    """A retro's items by number; those without one yet by time, then by (random) id."""
     return session.exec(
-        select(Item).where(Item.team_id == team_id, Item.retro_id == retro_id).order_by(col(Item.id))
+        select(Item)
+        .where(Item.team_id == team_id, Item.retro_id == retro_id)
+        .order_by(col(Item.number).is_(None), col(Item.number), col(Item.created_at), col(Item.id))
     ).all()
 
 

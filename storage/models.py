@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from storage.ids import ROW_ID, random_id
 from storage.types import UTCDateTime
 
 
@@ -16,7 +17,19 @@ def _utc(nullable: bool) -> Column[datetime]:
 
 
 # `id: int = Field(default=None, ...)`: the database assigns it on flush, and rows are handed out only after
-# flush/commit, so `id` is always set wherever it is read.
+# flush/commit, so `id` is always set wherever it is read. What people contribute (items, responses,
+# comments, votes) gets a random id instead, set when the row is made: a sequential one would tell a
+# database reader the order people answered in (storage/ids.py).
+
+
+def _random_pk() -> Any:
+    return Field(default_factory=random_id, sa_column=Column(ROW_ID, primary_key=True, autoincrement=False))
+
+
+def _item_ref(*, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None, sa_column=Column(ROW_ID, ForeignKey("item.id"), nullable=nullable, index=index)
+    )
 
 
 class Retro(SQLModel, table=True):
@@ -97,7 +110,7 @@ class Response(SQLModel, table=True):
         UniqueConstraint("retro_id", "author_hash", name="uq_response_author_hash"),
     )
 
-    id: int = Field(default=None, primary_key=True)
+    id: int = _random_pk()
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     author_id: str | None = Field(default=None, max_length=32)
@@ -110,7 +123,7 @@ class Response(SQLModel, table=True):
 class Item(SQLModel, table=True):
     __tablename__ = "item"
 
-    id: int = Field(default=None, primary_key=True)
+    id: int = _random_pk()
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
     category: str = Field(max_length=32)
@@ -150,10 +163,10 @@ class Comment(SQLModel, table=True):
 
     __tablename__ = "comment"
 
-    id: int = Field(default=None, primary_key=True)
+    id: int = _random_pk()
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
+    item_id: int = _item_ref()
     text: str = Field(sa_column=Column(Text, nullable=False))
     author_id: str | None = Field(default=None, max_length=32)
     author_hash: str | None = Field(default=None, max_length=64)
@@ -166,10 +179,10 @@ class Vote(SQLModel, table=True):
     __tablename__ = "vote"
     __table_args__ = (UniqueConstraint("retro_id", "item_id", "voter_hash", name="uq_vote_once"),)
 
-    id: int = Field(default=None, primary_key=True)
+    id: int = _random_pk()
     team_id: str = Field(max_length=32, index=True)
     retro_id: int = Field(foreign_key="retro.id", index=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
+    item_id: int = _item_ref()
     voter_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_utc(False))
 
@@ -187,7 +200,7 @@ class ActionItem(SQLModel, table=True):
     due_date: date | None = Field(default=None)
     priority: str = Field(default="medium", max_length=8)
     link: str | None = Field(default=None, max_length=500)
-    source_item_id: int | None = Field(default=None, foreign_key="item.id")
+    source_item_id: int | None = _item_ref(nullable=True, index=False)
     created_by: str = Field(default="", max_length=32)
     status: str = Field(default="open", max_length=16)  # open, done, dropped, carried
     carried_from_id: int | None = Field(default=None, foreign_key="action_item.id")

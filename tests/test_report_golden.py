@@ -114,8 +114,10 @@ def build_full(engine: Engine) -> Retro:
         _people(session, retro, {"alice": True, "bob": True, "carol": True, "dan": False})
         session.add_all(
             [
-                Response(team_id="T1", retro_id=rid, author_id="UALICE", smoothness=8, answers=["Yes"]),
+                # Ids are random (storage/ids.py): these fix the order the answers are listed in.
+                Response(id=1, team_id="T1", retro_id=rid, author_id="UALICE", smoothness=8, answers=["Yes"]),
                 Response(
+                    id=2,
                     team_id="T1",
                     retro_id=rid,
                     author_id="UBOB",
@@ -124,6 +126,7 @@ def build_full(engine: Engine) -> Retro:
                     answers=[None],
                 ),
                 Response(
+                    id=3,
                     team_id="T1",
                     retro_id=rid,
                     author_hash="ab" * 32,

@@ -20,6 +20,7 @@ from messages.items import late_message
 from storage import items as stored
 from storage import retros as retro_queries
 from storage.db import unit_of_work
+from storage.ids import random_ids
 from storage.models import Item, ProcessedEvent, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
@@ -61,6 +62,28 @@ def check_text(text: str) -> str | None:
 
 def accepting(retro: Retro, now: datetime) -> bool:
     return retro.phase == Phase.COLLECTING and now < retro.deadline
+
+
+def anonymous_time(retro: Retro) -> datetime:
+    """The time every anonymous row of `retro` carries: the retro's start, the same for all of them. Its own
+    time, even to the hour, could be matched against when each person answered or took their turn."""
+    return retro.created_at
+
+
+def answered_hour(now: datetime) -> datetime:
+    """When a person answered, as `Participant.responded_at` keeps it: the hour only."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def number_items(session: Session, retro: Retro, items: Sequence[Item], *, first: int) -> None:
+    """Number these items from `first`, category by category, by time, then id. Anonymous items all carry
+    the retro's start (`anonymous_time`), so they come first in their ids' random order: their numbers say
+    nothing about who answered first; named ones follow in the order they came in."""
+    order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
+    ranked = sorted(items, key=lambda i: (order.get(i.category, 99), i.created_at, i.id))
+    for number, item in enumerate(ranked, first):
+        item.number = number
+        session.add(item)
 
 
 def is_anonymous(retro: Retro, *, wants_anonymous: bool) -> bool:
@@ -118,9 +141,10 @@ class ItemService:
             who = self.attribution(retro, user_id, wants_anonymous=wants_anonymous)
             if not first_submission(session, team_id=team_id, view_id=view_id, now=now):
                 return Added(retro, who.anonymous)
-            for category, text in entries:
+            for row_id, (category, text) in zip(random_ids(len(entries)), entries, strict=True):
                 session.add(
                     Item(
+                        id=row_id,
                         team_id=team_id,
                         retro_id=retro_id,
                         category=category,
@@ -128,8 +152,7 @@ class ItemService:
                         author_id=who.author_id,
                         author_hash=who.author_hash,
                         source=source,
-                        # An exact time could be matched against Slack's message times: keep only the hour.
-                        created_at=now.replace(minute=0, second=0, microsecond=0) if who.anonymous else now,
+                        created_at=anonymous_time(retro) if who.anonymous else now,
                     )
                 )
             self._mark_responded(session, retro, user_id, now)
@@ -142,7 +165,7 @@ class ItemService:
             session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
         )
         if participant is not None and participant.responded_at is None:
-            participant.responded_at = now
+            participant.responded_at = answered_hour(now)
             session.add(participant)
 
     # ------------------------------------------------------------ what the modals show

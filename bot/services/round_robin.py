@@ -14,10 +14,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import FORMATS, Anonymity, Phase, TurnStatus
+from bot.domain import Anonymity, Phase, TurnStatus
 from bot.intents import Priority
 from bot.outbox import Outbox
 from bot.services.home import HomeService
+from bot.services.items import number_items
 from bot.services.lookup import require_retro
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
@@ -28,7 +29,8 @@ from storage import discussion as queries
 from storage import items as item_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import Retro, Turn
+from storage.ids import rewrite_in_random_order
+from storage.models import Item, Response, Retro, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -103,15 +105,14 @@ class RoundRobin:
         self.advance(session, retro, later)
 
     def _number_items(self, session: Session, retro: Retro) -> None:
-        """Give every item a stable number, category by category, for people to refer to."""
-        order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
-        listed = sorted(
-            item_queries.items(session, team_id=retro.team_id, retro_id=retro.id),
-            key=lambda i: (order.get(i.category, 99), i.id),
-        )
-        for number, item in enumerate(listed, 1):
-            item.number = number
-            session.add(item)
+        """Give every item a stable number, category by category, for people to refer to (anonymous ones in
+        random order: `number_items`). The items and survey responses are written again as one
+        shuffled batch (storage/ids.py)."""
+        listed = item_queries.items(session, team_id=retro.team_id, retro_id=retro.id)
+        number_items(session, retro, listed, first=1)
+        rewrite_in_random_order(session, Item, [i.id for i in listed])
+        responses = item_queries.responses(session, team_id=retro.team_id, retro_id=retro.id)
+        rewrite_in_random_order(session, Response, [r.id for r in responses])
 
     # ------------------------------------------------------------ turns
 

@@ -11,13 +11,14 @@ from bot.clock import Clock
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, ItemSource, custom_field
 from bot.errors import InvalidInput
 from bot.services.home import HomeService
-from bot.services.items import ItemService, accepting
+from bot.services.items import ItemService, accepting, anonymous_time, answered_hour
 from bot.services.lookup import require_retro
 from messages.items import late_message
 from messages.text import split_lines
 from storage import items as stored
 from storage import retros as retro_queries
 from storage.db import unit_of_work
+from storage.ids import random_ids
 from storage.models import Item, Participant, Response, Retro
 
 
@@ -144,28 +145,29 @@ class SurveyService:
                     answers=custom,
                 )
             )
-            created = now.replace(minute=0, second=0, microsecond=0) if who.anonymous else now
-            for key, lines in parsed.items():
-                for line in lines:
-                    session.add(
-                        Item(
-                            team_id=team_id,
-                            retro_id=retro_id,
-                            category=key,
-                            text=line,
-                            author_id=who.author_id,
-                            author_hash=who.author_hash,
-                            source=ItemSource.SURVEY,
-                            created_at=created,
-                        )
+            created = anonymous_time(retro) if who.anonymous else now
+            entries = [(key, line) for key, lines in parsed.items() for line in lines]
+            for row_id, (key, line) in zip(random_ids(len(entries)), entries, strict=True):
+                session.add(
+                    Item(
+                        id=row_id,
+                        team_id=team_id,
+                        retro_id=retro_id,
+                        category=key,
+                        text=line,
+                        author_id=who.author_id,
+                        author_hash=who.author_hash,
+                        source=ItemSource.SURVEY,
+                        created_at=created,
                     )
+                )
             participant = retro_queries.get_participant(
                 session, team_id=team_id, retro_id=retro_id, user_id=user_id
             )
             if participant is None:
                 # Someone who was not invited answered from the kickoff button: welcome them in.
                 participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
-            participant.responded_at = now
+            participant.responded_at = answered_hour(now)
             session.add(participant)
             self.home.queue(session, team_id=team_id, user_id=user_id)
             session.commit()

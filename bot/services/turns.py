@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.domain import FORMATS, ItemSource, Phase, TurnStatus
 from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox
-from bot.services.items import ItemService, check_text
+from bot.services.items import ItemService, anonymous_time, check_text
 from bot.services.lookup import require_retro
 from bot.services.round_robin import RoundRobin
 from bot.services.submissions import first_submission, submitted_before
@@ -85,6 +85,14 @@ class TurnService:
             if problem := check_text(text):
                 raise InvalidInput({"text": problem})
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
+            # An anonymous comment's hash is not its author's item hash: joined to the items, a comment
+            # placed in its turn would name them all. Its time is the retro's start, not the turn's end.
+            author_hash = (
+                self.items.keys.author_hash(team_id=team_id, retro_id=retro_id, user_id=f"comment:{user_id}")
+                if who.anonymous
+                else None
+            )
+            created = anonymous_time(retro) if who.anonymous else now
             item_id, summary = item.id, rounds.comment_summary(item=item, text=text.strip())
 
         def store(session: Session, retro: Retro) -> str | None:
@@ -96,8 +104,8 @@ class TurnService:
                     item_id=item_id,
                     text=text.strip(),
                     author_id=who.author_id,
-                    author_hash=who.author_hash,
-                    created_at=now,
+                    author_hash=author_hash,
+                    created_at=created,
                 )
             )
             return summary
@@ -127,9 +135,12 @@ class TurnService:
             if problem := check_text(text):
                 raise InvalidInput({"text": problem})
             who = self.items.attribution(retro, user_id, wants_anonymous=False)
+            created = anonymous_time(retro) if who.anonymous else now
 
         def store(session: Session, retro: Retro) -> str | None:
             first_submission(session, team_id=team_id, view_id=view_id, now=now)
+            # A number given now would follow the turn order: an anonymous item gets its number when
+            # voting opens, with the others added in the round, in random order (RoundRobin.number_new).
             highest = queries.highest_item_number(session, team_id=team_id, retro_id=retro_id)
             item = Item(
                 team_id=team_id,
@@ -139,11 +150,11 @@ class TurnService:
                 author_id=who.author_id,
                 author_hash=who.author_hash,
                 source=ItemSource.ROUND_ROBIN,
-                created_at=now,
-                number=(highest or 0) + 1,
+                created_at=created,
+                number=None if who.anonymous else (highest or 0) + 1,
             )
             session.add(item)
-            return rounds.added_summary(retro=retro, item=item)
+            return None if who.anonymous else rounds.added_summary(retro=retro, item=item)
 
         self._require_ended(team_id, retro_id, turn_id, TurnStatus.ANSWERED, store, view_id)
 

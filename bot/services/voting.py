@@ -17,6 +17,7 @@ from bot.intents import Kind, Priority
 from bot.outbox import Outbox
 from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
+from bot.services.items import anonymous_time, number_items
 from bot.services.lookup import require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.timers import Later, Timers
@@ -25,7 +26,8 @@ from storage import discussion as queries
 from storage import items as item_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import Item, Retro, Vote
+from storage.ids import rewrite_in_random_order
+from storage.models import Comment, Item, Retro, Vote
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class VotingService:
         retro.voting_deadline = now + timedelta(hours=VOTING_TIME_HOURS)
         session.add(retro)
         later.jobs += self.timers.voting(retro)
+        self._number_new(session, retro)
         candidates = self._candidates(session, retro)
         opened = ballot.voting_open_message(retro=retro, candidates=len(candidates))
         self.outbox.in_thread(
@@ -148,7 +151,7 @@ class VotingService:
                         retro_id=retro_id,
                         item_id=item_id,
                         voter_hash=voter,
-                        created_at=self.clock(),
+                        created_at=anonymous_time(retro),
                     )
                 )
                 try:
@@ -187,6 +190,9 @@ class VotingService:
     def close_in(self, session: Session, retro: Retro, later: Later) -> None:
         retro.phase = Phase.ACTIONS
         session.add(retro)
+        # Each vote was written in a transaction of its own: rewritten as one batch, in random order.
+        votes = queries.vote_ids(session, team_id=retro.team_id, retro_id=retro.id)
+        rewrite_in_random_order(session, Vote, votes)
         later.cancel += self.timers.voting_ids(retro)
         ranked = self.results(session, retro)
         for part, message in enumerate(results.results_messages(retro=retro, ranked=ranked)):
@@ -229,6 +235,18 @@ class VotingService:
             session.commit()
 
     # ------------------------------------------------------------ helpers
+
+    def _number_new(self, session: Session, retro: Retro) -> None:
+        """Items added anonymously in the round-robin get their numbers now, in random order, and they and
+        the round's comments are written again as one batch: neither numbers nor the rows' order follow the
+        turns' (storage/ids.py)."""
+        listed = item_queries.items(session, team_id=retro.team_id, retro_id=retro.id)
+        new = [i for i in listed if i.number is None]
+        highest = max((i.number for i in listed if i.number is not None), default=0)
+        number_items(session, retro, new, first=highest + 1)
+        rewrite_in_random_order(session, Item, [i.id for i in new])  # nobody could comment on these
+        comments = queries.comment_ids(session, team_id=retro.team_id, retro_id=retro.id)
+        rewrite_in_random_order(session, Comment, comments)
 
     def _facilitators_item(
         self, session: Session, team_id: str, item_id: int, user_id: str

@@ -114,11 +114,12 @@ def close_retro(bot: Bot, values: dict[str, Any] | None = None) -> None:
 
 
 def items(bot: Bot) -> list[tuple[str, str, str | None, str]]:
-    """Every stored item as (category, text, author, source), in the order they were stored."""
+    """Every stored item as (category, text, author, source), by time, then id: ids are random, but one
+    message's or submission's lines get ascending ones (storage/ids.py)."""
     with Session(bot.engine) as session:
         return [
             (i.category, i.text, i.author_id, i.source)
-            for i in session.exec(select(Item).order_by(col(Item.id)))
+            for i in session.exec(select(Item).order_by(col(Item.created_at), col(Item.id)))
         ]
 
 

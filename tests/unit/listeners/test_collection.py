@@ -62,7 +62,9 @@ def submission(
 
 def stored_items(engine: Engine) -> list[tuple[str, str]]:
     with Session(engine) as session:
-        return [(i.category, i.text) for i in session.exec(select(Item).order_by(Item.id)).all()]  # type: ignore[arg-type]
+        # By time, then id: ids are random, but one message's lines get ascending ones (storage/ids.py).
+        ordered = select(Item).order_by(col(Item.created_at), col(Item.id))
+        return [(i.category, i.text) for i in session.exec(ordered).all()]
 
 
 # ------------------------------------------------------------ commands
@@ -361,4 +363,4 @@ def test_posted_dm_and_thread_reply_become_items_once(
     collection.posted(services, reply)
     elsewhere = Posted(team_id="T1", channel_id="C1", user_id="U1", ts="102.0", text="+ Not an item")
     collection.posted(services, elsewhere)
-    assert stored_items(engine) == [("went_well", "From a DM"), ("went_wrong", "In the thread")]
+    assert sorted(stored_items(engine)) == [("went_well", "From a DM"), ("went_wrong", "In the thread")]
