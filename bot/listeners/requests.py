@@ -15,6 +15,11 @@ from bot.parsing import unescape_slack
 from messages.common import VALUE_ACTION
 
 
+def _words(value: Any) -> str:
+    """What a person typed, as text. NUL never comes from a keyboard, and PostgreSQL refuses it in text."""
+    return str(value or "").replace("\x00", "")
+
+
 def team_of(body: Mapping[str, Any]) -> str:
     """The workspace of an interaction payload (block actions and view submissions)."""
     team = body.get("team") or {}
@@ -54,7 +59,7 @@ class Command:
     def parse(cls, command: Mapping[str, Any]) -> Command:
         # Slack escapes &, < and > in the command's text (its mentions and channel links are its own
         # markup): unescaped once here, so what is stored is what the person typed.
-        subcommand, _, raw = str(command.get("text") or "").strip().partition(" ")
+        subcommand, _, raw = _words(command.get("text")).strip().partition(" ")
         subcommand, rest = unescape_slack(subcommand), unescape_slack(raw)
         return cls(
             team_id=str(command["team_id"]),
@@ -122,7 +127,7 @@ class ViewState:
 
     def text(self, block_id: str) -> str | None:
         value = self._field(block_id).get("value")
-        return str(value) if value is not None else None
+        return _words(value) if value is not None else None
 
     def selected(self, block_id: str) -> str | None:
         option = self._field(block_id).get("selected_option")
@@ -239,7 +244,7 @@ class Posted:
             channel_id=str(event["channel"]),
             user_id=str(event["user"]),
             ts=str(event["ts"]),
-            text=str(event.get("text") or ""),
+            text=_words(event.get("text")),
             thread_ts=event.get("thread_ts") or None,
             in_dm=event.get("channel_type") == "im",
             event_id=body.get("event_id") or None,

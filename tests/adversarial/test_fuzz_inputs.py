@@ -206,11 +206,11 @@ def test_the_new_retro_modal(
 
 
 @FUZZ
-@given(text=texts)
+@given(text=texts.map(lambda t: t.replace("\x00", "")))  # stored text passed the edge, which drops NUL
 def test_the_report_renders_templates_as_text(services: Services, engine: Engine, text: str) -> None:
     typed = f"{{{{ 7*7 }}}} {text}"
     with Session(engine) as session:
-        retro = make_retro(session, channel_id=f"CR{next(_channels)}", title=typed, phase="completed")
+        retro = make_retro(session, channel_id=f"CR{next(_channels)}", title=typed[:150], phase="completed")
         make_item(session, retro_id=retro.id, text=typed)
         report = build_report(session, retro)
     assert "{{ 7\\*7 }}" in report  # as typed (Markdown-escaped), never evaluated

@@ -284,3 +284,12 @@ def test_a_submission_can_close_and_redraw_the_modal_under_it(
     answer_submission(services, route, alone, ack)
     assert ack.calls == [{}, {}]
     assert gateway.sent == [("view_update", {"view_id": "V1", "view": VIEW})]
+
+
+def test_nul_never_gets_past_the_edge() -> None:
+    """PostgreSQL refuses NUL in text (a 500 once, found by fuzzing): requests drop it as they parse."""
+    command = Command.parse({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "text": "new Q\x003"})
+    assert command.args == "Q3"
+    assert ViewState({"b": {"value": {"value": "a\x00b"}}}).text("b") == "ab"
+    posted = Posted.parse({"team_id": "T1"}, {"channel": "C1", "user": "U1", "ts": "1.0", "text": "x\x00"})
+    assert posted is not None and posted.text == "x"
