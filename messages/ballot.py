@@ -78,3 +78,12 @@ def ballot_what(*, user_id: str) -> str:
 
 def voting_closed_text(*, retro: Retro) -> str:
     return f"Voting for *{escape(retro.title)}* is closed."
+
+
+def not_a_voter_text(*, retro: Retro, facilitator_id: str | None, facilitator_name: str = "") -> str:
+    """Someone outside the retro pressed Vote (mrkdwn with a mention, or plain for a modal)."""
+    who = mention(facilitator_id) if facilitator_id else (facilitator_name or "the facilitator")
+    title = f"*{escape(retro.title)}*" if facilitator_id else retro.title
+    return (
+        f"Only the facilitator and the participants of {title} vote on its items: ask {who} to include you."
+    )

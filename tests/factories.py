@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypedDict, Unpack
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.services.retro_drafts import RetroDraft
 from bot.services.retros import RetroService
-from storage.models import Item, Retro
+from storage.models import Item, Participant, Retro
 from tests.recording import RecordingGateway
 
 NOW = datetime(
@@ -153,3 +153,12 @@ def launch(service: RetroService, gateway: RecordingGateway, draft: RetroDraft) 
     retro = service.create(draft)
     gateway.sent  # noqa: B018 - delivers what is due: the launch task and what it queues
     return retro.id
+
+
+def add_participants(session: Session, retro_id: int, *user_ids: str, team_id: str = "T1") -> None:
+    """Invite these people to a stored retro (ballots and turns are theirs alone)."""
+    there = set(session.exec(select(Participant.user_id).where(Participant.retro_id == retro_id)))
+    for user_id in user_ids:
+        if user_id not in there:
+            session.add(Participant(team_id=team_id, retro_id=retro_id, user_id=user_id))
+    session.commit()

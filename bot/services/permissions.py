@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.errors import NotFacilitator
 from messages.action_items import not_participant_text, not_yours_plain, not_yours_text
+from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
 from storage.models import ActionItem, Retro
 from storage.retros import get_participant
@@ -45,6 +46,7 @@ RULES: dict[str, Rule] = {
     "complete_action_item": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
     "change_due_date": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
     "cannot_do": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
+    "vote": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while voting is open"),
 }
 
 
@@ -82,4 +84,13 @@ def require_action_item_changer(
         raise NotFacilitator(
             not_yours_text(owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id),
             plain=not_yours_plain(owner_name=action_item.owner_name, facilitator_name=retro.facilitator_name),
+        )
+
+
+def require_voter(session: Session, retro: Retro, user_id: str) -> None:
+    """A ballot is for the retro's people: a forged click or a shared ballot from anyone else is refused."""
+    if not may(session, "vote", retro, user_id):
+        raise NotFacilitator(
+            not_a_voter_text(retro=retro, facilitator_id=retro.facilitator_id),
+            plain=not_a_voter_text(retro=retro, facilitator_id=None, facilitator_name=retro.facilitator_name),
         )

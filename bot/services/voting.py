@@ -19,7 +19,7 @@ from bot.services.authors import AuthorKeys
 from bot.services.home import HomeService
 from bot.services.items import anonymous_time, number_items
 from bot.services.lookup import require_retro
-from bot.services.permissions import only_facilitator
+from bot.services.permissions import only_facilitator, require_voter
 from bot.services.timers import Later, Timers
 from messages import ballot, results
 from storage import discussion as queries
@@ -136,6 +136,7 @@ class VotingService:
         clicks at once cannot each see a vote left and all insert."""
         with unit_of_work(self.engine) as session:
             retro = self._open_ballot(session, team_id, retro_id, lock=True)
+            require_voter(session, retro, user_id)
             if item_id not in {i.id for i in self._candidates(session, retro)}:
                 raise DomainError("That item is not on the ballot.")
             voter = self._voter(retro, user_id)

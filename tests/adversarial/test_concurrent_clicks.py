@@ -23,7 +23,7 @@ from bot.services.items import Added
 from bot.services.surveys import SurveyAnswers, SurveySubmitted
 from storage.models import ActionItem, Comment, Item, Participant, Response, Turn, Vote
 from tests.conftest import FakeClock
-from tests.factories import make_item, make_retro
+from tests.factories import add_participants, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 from tests.unit.conftest import build_services
 
@@ -96,6 +96,7 @@ def voting(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
             make_item(session, retro_id=retro.id, category="went_wrong", text=f"Item {n}", number=n)
             for n in range(1, 11)
         ]
+        add_participants(session, retro.id, "U1")
         return retro.id, [i.id for i in items]
 
 

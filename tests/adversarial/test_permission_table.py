@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.domain import FORMATS
 from bot.errors import DomainError
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.permissions import RULES, Role
-from storage.models import ActionItem, Participant
+from storage.models import ActionItem, Item, Participant, Retro, Vote
 from tests.conftest import FakeClock
-from tests.factories import NOW, make_retro
+from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 from tests.unit.conftest import build_services
 
@@ -38,6 +39,12 @@ def _setup(engine: Engine) -> tuple[int, int]:
     with Session(engine) as session:
         retro = make_retro(session, phase="completed", facilitator_name="Fay", closed_at=NOW)
         session.add(Participant(team_id="T1", retro_id=retro.id, user_id="UPART"))
+        # The channel's next retro, in voting, with one item on its ballot and the same participant.
+        voting = make_retro(
+            session, phase="voting", facilitator_name="Fay", voting_deadline=NOW + timedelta(days=1)
+        )
+        session.add(Participant(team_id="T1", retro_id=voting.id, user_id="UPART"))
+        make_item(session, retro_id=voting.id, category=FORMATS[voting.format].vote_on[0], text="Flaky CI")
         action_item = ActionItem(
             team_id="T1",
             retro_id=retro.id,
@@ -54,11 +61,25 @@ def _setup(engine: Engine) -> tuple[int, int]:
 
 def _snapshot(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        return [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
+        stored = [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
+        return stored + [v.model_dump() for v in session.exec(select(Vote))]
+
+
+def _on_the_ballot(engine: Engine) -> tuple[int, int]:
+    with Session(engine) as session:
+        retro = session.exec(select(Retro).where(Retro.phase == "voting")).one()
+        item = session.exec(select(Item).where(Item.retro_id == retro.id)).one()
+        return retro.id, item.id
 
 
 def _do(
-    services: Services, action: str, user: str, retro_id: int, action_item_id: int, clock: FakeClock
+    services: Services,
+    engine: Engine,
+    action: str,
+    user: str,
+    retro_id: int,
+    action_item_id: int,
+    clock: FakeClock,
 ) -> None:
     progress = services.action_item_progress
     calls: dict[str, Callable[[], object]] = {
@@ -89,6 +110,9 @@ def _do(
                 due=(clock() + timedelta(days=30)).date(),
             ),
         ),
+        "vote": lambda: services.voting.vote(
+            team_id="T1", retro_id=_on_the_ballot(engine)[0], user_id=user, item_id=_on_the_ballot(engine)[1]
+        ),
         "cannot_do": lambda: (
             progress.for_change(
                 team_id="T1", action_item_id=action_item_id, user_id=user, action="cannot_do"
@@ -111,10 +135,10 @@ def test_every_cell_of_the_permission_table(
     before = _snapshot(engine)
     allowed = role in RULES[action].who
     if allowed:
-        _do(services, action, PEOPLE[role], retro_id, action_item_id, clock)
+        _do(services, engine, action, PEOPLE[role], retro_id, action_item_id, clock)
         return
     with pytest.raises(DomainError) as refused:
-        _do(services, action, PEOPLE[role], retro_id, action_item_id, clock)
+        _do(services, engine, action, PEOPLE[role], retro_id, action_item_id, clock)
     # The refusal says who may, by role; and nothing was stored.
     assert "Only the" in refused.value.message and "facilitator" in refused.value.message
     assert "Only the" in refused.value.plain and "<@" not in refused.value.plain

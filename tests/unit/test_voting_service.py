@@ -14,10 +14,10 @@ from bot.jobs import JobKind, job_id
 from bot.services import Services
 from messages.ballot import ballot_of
 from messages.results import root_cause_modal
-from storage.models import Item, Participant, Retro, Vote
+from storage.models import Item, Retro, Vote
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
-from tests.factories import make_item, make_retro
+from tests.factories import add_participants, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 
 
@@ -40,6 +40,7 @@ def ballot(engine: Engine, clock: FakeClock) -> tuple[int, list[int]]:
             )
         ]
         make_item(session, retro_id=retro.id, category="went_well", text="Fast review", number=4)
+        add_participants(session, retro.id, "U1", "U2")
         return retro.id, [i.id for i in items]
 
 
@@ -152,8 +153,7 @@ def test_voting_opens_once_with_a_ballot_for_everyone_and_a_job_to_close_it(
         assert retro is not None
         retro.phase, retro.kickoff_ts = "discussing", "1.1"
         session.add(retro)
-        session.add_all(Participant(team_id="T1", retro_id=retro_id, user_id=u) for u in ("U1", "U2"))
-        session.commit()
+        session.commit()  # U1 and U2 take part (the fixture's voters)
     gateway.failures[("chat.postMessage", "U2")] = "user_not_found"
     opened_at = clock()
     assert services.voting.begin(team_id="T1", retro_id=retro_id) is True
@@ -210,6 +210,8 @@ def test_results_rank_by_votes_and_equal_counts_share_a_place(
     services: Services, engine: Engine, ballot: tuple[int, list[int]]
 ) -> None:
     retro_id, (first, second, third) = ballot
+    with Session(engine) as session:
+        add_participants(session, retro_id, "U3")
     for user_id, item_id in (("U1", third), ("U2", third), ("U1", second), ("U2", second), ("U3", first)):
         services.voting.vote(team_id="T1", retro_id=retro_id, user_id=user_id, item_id=item_id)
     with Session(engine) as session:

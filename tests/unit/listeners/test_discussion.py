@@ -21,7 +21,7 @@ from messages.common import VALUE_ACTION
 from storage.models import Comment, Item, Retro, Turn
 from tests.blockkit import mrkdwn_text
 from tests.conftest import FakeClock
-from tests.factories import make_item, make_retro
+from tests.factories import add_participants, make_item, make_retro
 from tests.recording import RecordingGateway
 
 
@@ -246,6 +246,7 @@ def voting(engine: Engine, clock: FakeClock) -> tuple[int, int]:
             created_at=clock(),
         )
         item = make_item(session, retro_id=retro.id, category="went_wrong", text="Flaky CI", number=1)
+        add_participants(session, retro.id, "U1", "U2")
         return retro.id, item.id
 
 
