@@ -164,24 +164,7 @@ def answer_command(
     ack()
     if isinstance(answer, OpenModal):
         if answer.bot_in is not None and not _bot_is_in(services, answer.bot_in):
-            with unit_of_work(services.engine) as session:
-                if request.response_url:
-                    services.outbox.respond(
-                        session,
-                        team_id=request.team_id,
-                        response_url=request.response_url,
-                        text=answer.refusal,
-                        replace_original=False,
-                    )
-                else:
-                    services.outbox.tell(
-                        session,
-                        team_id=request.team_id,
-                        user=request.user_id,
-                        channel=None,
-                        text=answer.refusal,
-                    )
-                session.commit()
+            _tell(services, answer.refusal, **_whom(request))
             return
         _open(services, answer, trigger_id=request.trigger_id, **_whom(request))
     elif answer is not None:
@@ -287,7 +270,8 @@ def _open(
     user_id: str | None = None,
     response_url: str | None = None,
 ) -> None:
-    """The one Slack call on a request thread: the trigger id dies 3 s after the click."""
+    """The Slack call a request thread makes (with `_bot_is_in` before `/retro new`'s modal): the trigger id
+    dies 3 s after the click."""
     try:
         if answer.push:
             services.gateway.push_view(trigger_id=trigger_id, view=answer.view)
@@ -295,14 +279,18 @@ def _open(
             services.gateway.open_view(trigger_id=trigger_id, view=answer.view)
     except SlackCallFailed as exc:
         log.warning("views.%s failed: %s", "push" if answer.push else "open", exc.error)
-        if team_id is None or user_id is None:
-            return
-        text = open_failed_text(error=exc.error)
-        with unit_of_work(services.engine) as session:
-            if response_url:
-                services.outbox.respond(
-                    session, team_id=team_id, response_url=response_url, text=text, replace_original=False
-                )
-            else:
-                services.outbox.tell(session, team_id=team_id, user=user_id, channel=None, text=text)
-            session.commit()
+        if team_id is not None and user_id is not None:
+            _tell(services, open_failed_text(error=exc.error), team_id, user_id, response_url)
+
+
+def _tell(services: Services, text: str, team_id: str, user_id: str, response_url: str | None) -> None:
+    """Say something to the person after the ack, by the outbox: an ephemeral through the request's
+    response_url, or a DM when there is none (the Home tab)."""
+    with unit_of_work(services.engine) as session:
+        if response_url:
+            services.outbox.respond(
+                session, team_id=team_id, response_url=response_url, text=text, replace_original=False
+            )
+        else:
+            services.outbox.tell(session, team_id=team_id, user=user_id, channel=None, text=text)
+        session.commit()
