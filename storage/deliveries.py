@@ -105,6 +105,18 @@ def any_unsent(session: Session, *, team_id: str, keys: Sequence[str]) -> bool:
     return found is not None
 
 
+def any_unsent_starting(session: Session, *, team_id: str, prefix: str) -> bool:
+    """Whether an intent whose key starts with `prefix` is still waiting or being sent."""
+    found = session.exec(
+        select(Delivery.id).where(
+            Delivery.team_id == team_id,
+            col(Delivery.key).startswith(prefix, autoescape=True),
+            col(Delivery.state).in_(("pending", "sending")),
+        )
+    ).first()
+    return found is not None
+
+
 def earliest_retry(session: Session, *, now: datetime) -> datetime | None:
     """When the first delivery waiting on time (a retry, a rate limit) becomes due."""
     return session.exec(

@@ -21,8 +21,11 @@ def _authored_by(model: type[Item] | type[Response], user_id: str, author_hash: 
 # ------------------------------------------------------------ items
 
 
-def get_item(session: Session, *, team_id: str, item_id: int) -> Item | None:
-    return session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+def get_item(session: Session, *, team_id: str, item_id: int, lock: bool = False) -> Item | None:
+    """`lock`: for an edit or a delete; on PostgreSQL a second one waits for the first (and then finds the
+    item changed or gone)."""
+    query = select(Item).where(Item.team_id == team_id, Item.id == item_id)
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def own_items(

@@ -44,10 +44,15 @@ class ClosingService:
         return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
     def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
-        """Close (facilitator only) and queue the report's publication, in one transaction."""
+        """Close (facilitator only) and queue the report's publication, in one transaction. While a
+        publication of this retro is still on its way, asking again (the close modal submitted twice, or
+        `/retro close` pressed again at once) queues nothing more."""
         with unit_of_work(self.engine) as session:
-            retro = self._retro(team_id, retro_id, session)
+            # Locked: closes at once take turns, and each later one sees the publication the first queued.
+            retro = require_retro(session, team_id, retro_id, lock=True)
             self._check_close(retro, user_id)
+            if deliveries.any_unsent_starting(session, team_id=team_id, prefix=f"publish:{retro_id}:"):
+                return retro_id
             if retro.phase != Phase.COMPLETED:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()

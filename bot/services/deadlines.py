@@ -201,7 +201,7 @@ class DeadlineService:
         if deadline > now + MAX_LEAD_TIME:
             raise InvalidInput({"deadline": "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             only_facilitator(
                 retro,
                 user_id,
@@ -210,6 +210,8 @@ class DeadlineService:
             )
             if retro.phase != Phase.COLLECTING:
                 raise InvalidInput({"deadline": "Collection is over; the deadline can no longer change."})
+            if retro.deadline == deadline:
+                return retro  # the same modal submitted twice, or the same time picked again: nothing to say
             retro.deadline = deadline
             session.add(retro)
             announcement = deadlines.deadline_moved_message(retro=retro)

@@ -137,7 +137,10 @@ class Facilitation:
 
     @staticmethod
     def _discussing(session: Session, team_id: str, channel_id: str, user_id: str, action: str) -> Retro:
-        retro = require_channel_retro(session, team_id, channel_id)
+        # Locked: the same command twice at once must not pause (or resume) twice, each saying so.
+        retro = require_retro(
+            session, team_id, require_channel_retro(session, team_id, channel_id).id, lock=True
+        )
         only_facilitator(retro, user_id, f"can {action}")
         if retro.phase != Phase.DISCUSSING:
             raise DomainError(rounds.no_round_robin_text(retro=retro))

@@ -199,7 +199,7 @@ class ItemService:
 
     def edit(self, *, team_id: str, item_id: int, user_id: str, category: str, text: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            item, retro = self._own(session, team_id, item_id, user_id)
+            item, retro = self._own(session, team_id, item_id, user_id, lock=True)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
             if category not in {c.key for c in FORMATS[retro.format].categories}:
@@ -215,7 +215,7 @@ class ItemService:
 
     def delete(self, *, team_id: str, item_id: int, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            item, retro = self._own(session, team_id, item_id, user_id)
+            item, retro = self._own(session, team_id, item_id, user_id, lock=True)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
             session.delete(item)
@@ -223,8 +223,11 @@ class ItemService:
             session.refresh(retro)
             return retro
 
-    def _own(self, session: Session, team_id: str, item_id: int, user_id: str) -> tuple[Item, Retro]:
-        item = stored.get_item(session, team_id=team_id, item_id=item_id)
+    def _own(
+        self, session: Session, team_id: str, item_id: int, user_id: str, *, lock: bool = False
+    ) -> tuple[Item, Retro]:
+        """`lock`: for an edit or a delete, so that two at once do not both change (or both delete) the row."""
+        item = stored.get_item(session, team_id=team_id, item_id=item_id, lock=lock)
         retro = require_retro(session, team_id, item.retro_id) if item else None
         if item is None or retro is None or not self._owns(retro, item, user_id):
             raise NoRetroHere("That item no longer exists, or it is not yours.")
