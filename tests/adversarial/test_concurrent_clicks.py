@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.domain import ItemSource
+from bot.domain import ItemSource, Phase
 from bot.errors import DomainError
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
@@ -553,3 +553,34 @@ def test_the_extend_modal_submitted_at_once_moves_the_deadline_once(
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.deadline.replace(tzinfo=None) == deadline.replace(tzinfo=None)
     assert any(job.run_at == deadline for job in jobs.jobs.values())
+
+
+@pytest.mark.parametrize("phase", ["collecting", "discussing", "voting"])
+def test_retro_next_at_once_moves_on_one_step(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs, phase: str
+) -> None:
+    """Each `/retro next` moves on from the phase it found: those that found the same phase (the command
+    sent again while the first was still moving the retro on) make one step between them."""
+    with Session(engine) as session:
+        retro = make_retro(
+            session,
+            phase=phase,
+            kickoff_ts="1.1",
+            voting_deadline=clock() + DAY if phase == "voting" else None,
+        )
+        add_participants(session, retro.id, "U1", "U2")
+        make_item(session, retro_id=retro.id, category="went_wrong", text="Flaky CI", number=1)
+        if phase == "discussing":
+            session.add(Turn(team_id="T1", retro_id=retro.id, position=1, user_id="U1", status="active"))
+            session.commit()
+        retro_id = retro.id
+    results = at_once(
+        N, lambda _: services.facilitation.step(team_id="T1", retro_id=retro_id, seen=Phase(phase))
+    )
+    assert results.count(True) == 1  # the others found it moved on already
+    following = {"collecting": "discussing", "discussing": "voting", "voting": "actions"}[phase]
+    with Session(engine) as session:
+        stored = session.get(Retro, retro_id)
+        assert stored is not None and stored.phase == following
+    announced = {"collecting": "intro:", "discussing": "voting:", "voting": "results:"}[phase]
+    assert len(intents(engine, f"{announced}{retro_id}")) == 1
