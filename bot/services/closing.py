@@ -17,6 +17,7 @@ from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.reports import build_report, queue_report
 from bot.services.stats import compute_stats
+from bot.services.submissions import first_submission, submitted_before
 from bot.services.timers import Timers
 from messages import closing
 from storage import deliveries
@@ -43,16 +44,30 @@ class ClosingService:
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
         return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
-    def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
-        """Close (facilitator only) and queue the report's publication, in one transaction. While a
-        publication of this retro is still on its way, asking again (the close modal submitted twice, or
-        `/retro close` pressed again at once) queues nothing more."""
+    def close_by_id(
+        self,
+        *,
+        team_id: str,
+        retro_id: int,
+        user_id: str,
+        share_with: str | None = None,
+        view_id: str | None = None,
+    ) -> int:
+        """Close (facilitator only) and queue the report's publication, in one transaction. The same close
+        modal (`view_id`) submitted again does nothing more, and while a publication of this retro is still
+        on its way (its task or its upload), asking again (`/retro close` pressed again) queues no other."""
         with unit_of_work(self.engine) as session:
-            # Locked: closes at once take turns, and each later one sees the publication the first queued.
+            # Locked: closes at once take turns, and each later one sees what the first stored.
             retro = require_retro(session, team_id, retro_id, lock=True)
-            self._check_close(retro, user_id)
-            if deliveries.any_unsent_starting(session, team_id=team_id, prefix=f"publish:{retro_id}:"):
+            if submitted_before(session, team_id=team_id, view_id=view_id):
                 return retro_id
+            self._check_close(retro, user_id)
+            if any(
+                deliveries.any_unsent_starting(session, team_id=team_id, prefix=f"{step}:{retro_id}:")
+                for step in ("publish", "report")
+            ):
+                return retro_id
+            first_submission(session, team_id=team_id, view_id=view_id, now=self.clock())
             if retro.phase != Phase.COMPLETED:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()

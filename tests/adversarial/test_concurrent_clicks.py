@@ -509,7 +509,9 @@ def test_the_close_modal_submitted_at_once_closes_and_publishes_once(
         retro_id = make_retro(session, phase="actions", kickoff_ts="1.1").id
 
     def submit(_: int) -> int:
-        return ticking.closing.close_by_id(team_id="T1", retro_id=retro_id, user_id="UFAC", share_with="C9")
+        return ticking.closing.close_by_id(
+            team_id="T1", retro_id=retro_id, user_id="UFAC", share_with="C9", view_id="V1"
+        )
 
     at_once(N, submit)
     assert len(intents(engine, f"publish:{retro_id}:")) == 1
@@ -518,6 +520,8 @@ def test_the_close_modal_submitted_at_once_closes_and_publishes_once(
         retro = session.get(Retro, retro_id)
         assert retro is not None and retro.phase == "completed"
     assert len([p for kind, p in gateway.sent if kind == "file"]) == 1  # one retrospective.md
+    assert submit(0) == retro_id  # the same modal later, its report out: quietly nothing ("already closed")
+    assert len(intents(engine, f"publish:{retro_id}:")) == 1
 
 
 def test_retro_close_again_at_once_publishes_once(
