@@ -62,7 +62,9 @@ def open_survey(services: Services, request: Click) -> Answer:
 
 @routes.click(common.ADD_ITEM_ACTION, shows="open", title="Add an item")
 def open_add_item(services: Services, request: Click) -> Answer:
-    retro = services.items.retro(team_id=request.team_id, retro_id=request.int_value())
+    retro = services.items.for_adding(
+        team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+    )
     if not services.items.accepting(retro):
         return OpenModal(items.closed_notice(retro=retro))
     return OpenModal(items.item_modal(retro=retro))

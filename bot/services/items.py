@@ -15,13 +15,14 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
+from bot.services.permissions import require_contributor
 from bot.services.submissions import first_submission
 from messages.items import late_message
 from storage import items as stored
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.ids import random_ids
-from storage.models import Item, ProcessedEvent, Retro
+from storage.models import Item, Participant, ProcessedEvent, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
 
@@ -125,13 +126,15 @@ class ItemService:
         source: ItemSource,
         view_id: str | None = None,
     ) -> Added:
-        """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput. The same
+        """Store (category, text) entries all or nothing. Raises CollectionClosed, InvalidInput, or
+        NotFacilitator for someone who is neither the facilitator nor a participant ("add_item"). The same
         modal (`view_id`) submitted again stores nothing more and gets the same answer."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, now):
                 raise CollectionClosed(retro)
+            require_contributor(session, "add_item", retro, user_id)
             keys = {c.key for c in FORMATS[retro.format].categories}
             for category, text in entries:
                 if category not in keys:
@@ -160,6 +163,23 @@ class ItemService:
             session.refresh(retro)
             return Added(retro, who.anonymous)
 
+    def join_from_thread(self, *, retro: Retro, user_id: str) -> None:
+        """Someone posted in the kickoff thread while collection is open: they are a participant from now on.
+        Slack delivers those replies only from people in the channel, so nobody can forge one."""
+        with unit_of_work(self.engine) as session:
+            current = require_retro(session, retro.team_id, retro.id)
+            if not accepting(current, self.clock()):
+                return
+            if retro_queries.get_participant(
+                session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
+            ):
+                return
+            session.add(Participant(team_id=retro.team_id, retro_id=retro.id, user_id=user_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # two replies at once: the other one made them a participant
+
     def _mark_responded(self, session: Session, retro: Retro, user_id: str, now: datetime) -> None:
         participant = retro_queries.get_participant(
             session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
@@ -177,6 +197,15 @@ class ItemService:
     def retro(self, *, team_id: str, retro_id: int) -> Retro:
         with unit_of_work(self.engine) as session:
             return require_retro(session, team_id, retro_id)
+
+    def for_adding(self, *, team_id: str, retro_id: int, user_id: str) -> Retro:
+        """The retro an Add item button opens its modal for. While collection is open, someone who may not
+        add items ("add_item") is refused at the click, before the modal opens."""
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if accepting(retro, self.clock()):
+                require_contributor(session, "add_item", retro, user_id)
+            return retro
 
     # ------------------------------------------------------------ one's own items
 

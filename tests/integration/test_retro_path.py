@@ -160,14 +160,14 @@ def test_the_survey_is_closed_after_close(bot: Bot) -> None:
         assert session.exec(select(Item)).all() == []
 
 
-def test_someone_not_invited_can_answer_from_the_kickoff(bot: Bot) -> None:
+def test_someone_not_invited_is_refused_at_the_kickoff(bot: Bot) -> None:
+    """Issue 12: the kickoff's survey button is for the retro's people; Dan is told how to get in."""
     team(bot)
     kickoff = start_retro(bot, values={"participants": ["UBOB", "UCAROL"]})
     assert not bot.fake.dms_to("UDAN")
     view_id = open_survey(bot, "UDAN", kickoff)
-    bot.slack.submit("UDAN", view_id, {"cat_to_improve": "Write a runbook"})
-    status, _ = bot.slack.command("UDAN", CHANNEL, "status")
-    assert "1 of 3" in status.text
+    notice = view_text(bot.fake.views[view_id])
+    assert "Only the facilitator and the participants of" in notice and "/retro invite" in notice
 
 
 def test_cancel_ends_the_retro_with_a_reason_on_record(bot: Bot) -> None:

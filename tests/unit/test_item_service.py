@@ -101,7 +101,7 @@ def test_an_anonymous_item_keeps_only_the_retros_start_and_a_named_one_the_momen
     items: ItemService, engine: Engine, clock: FakeClock
 ) -> None:
     started = clock()
-    retro_id = collecting(engine, clock, "C1", "U1")
+    retro_id = collecting(engine, clock, "C1", "U1", "U9")
     clock.advance(hours=5, minutes=3, microseconds=123456)  # Slack's message ts carry microseconds too
     add = items.add
     add(
