@@ -17,7 +17,7 @@ from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submissio
 from bot.listeners.routing import answer_click
 from bot.services import Services
 from bot.services.surveys import SurveyAnswers
-from messages import common, deadlines, items, replies, survey
+from messages import common, deadlines, items, kickoff, replies, survey
 from storage.models import Delivery, Item, Participant, Retro
 from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
@@ -455,3 +455,29 @@ def test_a_reply_in_the_kickoff_thread_is_taken_from_anyone_and_makes_them_a_par
     with Session(engine) as session:
         joined = session.exec(select(Participant).where(Participant.user_id == "U7")).one()
     assert joined.responded_at is not None
+
+
+def test_retro_invite_reads_the_mentions_slack_marked_and_refuses_groups(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    collecting(engine, clock, "U1")
+    gateway.human("U2")
+
+    def invite(raw: str, user_id: str = "UFAC") -> object:
+        return collection.invite(
+            services,
+            Command(
+                team_id="T1", channel_id="C1", user_id=user_id, subcommand="invite", args=raw, raw_args=raw
+            ),
+        )
+
+    for group in ("<!subteam^S1|@devs>", "<!channel>", "<!here>", "<@U2> <!everyone>"):
+        assert invite(group) == Reply(kickoff.INVITE_NO_GROUPS)
+    assert invite("") == Reply(kickoff.INVITE_USAGE)
+    assert invite("&lt;@U2&gt;") == Reply(kickoff.INVITE_USAGE)  # typed, not a mention
+    with pytest.raises(NotFacilitator):
+        invite("<@U2|bea>", user_id="U1")
+    assert invite("<@U2|bea> <@U1>") is None  # the summary follows, once they are looked up
+    assert gateway.ephemerals_to("UFAC") == ["Invited <@U2> to *C1*; <@U1> was already in."]
+    with Session(engine) as session:
+        assert sorted(session.exec(select(Participant.user_id)).all()) == ["U1", "U2"]
