@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,12 +76,18 @@ def answered_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def display_order(retro: Retro) -> Callable[[Item], tuple[int, bool, int, datetime, int]]:
+    """How items are listed to people: category by category (the format's order), then by number; before
+    they are numbered, as `number_items` will number them (by time, anonymous ones first, then id)."""
+    order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
+    return lambda i: (order.get(i.category, 99), i.number is None, i.number or 0, i.created_at, i.id)
+
+
 def number_items(session: Session, retro: Retro, items: Sequence[Item], *, first: int) -> None:
     """Number these items from `first`, category by category, by time, then id. Anonymous items all carry
     the retro's start (`anonymous_time`), so they come first in their ids' random order: their numbers say
     nothing about who answered first; named ones follow in the order they came in."""
-    order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
-    ranked = sorted(items, key=lambda i: (order.get(i.category, 99), i.created_at, i.id))
+    ranked = sorted(items, key=display_order(retro))
     for number, item in enumerate(ranked, first):
         item.number = number
         session.add(item)
@@ -219,7 +225,7 @@ class ItemService:
                 user_id=user_id,
                 author_hash=self.author_hash(retro, user_id),
             )
-            return retro, list(owned)
+            return retro, sorted(owned, key=display_order(retro))
 
     def get_own(self, *, team_id: str, item_id: int, user_id: str) -> tuple[Retro, Item]:
         with unit_of_work(self.engine) as session:
