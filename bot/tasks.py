@@ -48,6 +48,7 @@ TASKS: dict[str, Task] = {
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),
+    "invite": lambda s, t, a: s.retros.invite(team_id=t, retro_id=a["retro_id"], invitees=a["invitees"]),
     "publish": lambda s, t, a: s.closing.publish(team_id=t, retro_id=a["retro_id"]),
     "upload_report": lambda s, t, a: s.reports.upload_report(
         team_id=t, retro_id=a["retro_id"], user_id=a["user_id"]

@@ -18,6 +18,7 @@ USAGE = (
     "• `/retro mine`: your own items, to edit or delete until the deadline\n"
     "• `/retro remind`: nudge everyone who has not answered yet (facilitator)\n"
     "• `/retro extend`: change the collection deadline (facilitator)\n"
+    "• `/retro invite @person …`: add people to the retro and DM them the survey (facilitator)\n"
     "• `/retro next`: move on: collection → round-robin → voting → results (facilitator)\n"
     "• `/retro skip`, `/retro pause`, `/retro resume`: steer the round-robin (facilitator)\n"
     "• `/retro action <what> @owner [due]`: create an action item; the owner is told by DM\n"

@@ -90,7 +90,8 @@ def comments_by_item(session: Session, *, team_id: str, retro_id: int) -> dict[i
     for comment in session.exec(
         select(Comment)
         .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
-        .order_by(col(Comment.created_at), col(Comment.id))
+        # Anonymous comments all carry the retro's start and random ids: by text among equal times, stable.
+        .order_by(col(Comment.created_at), col(Comment.text), col(Comment.id))
     ):
         found.setdefault(comment.item_id, []).append(comment.text)
     return found

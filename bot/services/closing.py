@@ -143,13 +143,18 @@ class ClosingService:
             listed = item_queries.items(session, team_id=team_id, retro_id=retro_id)
             votes = discussion_queries.vote_counts(session, team_id=team_id, retro_id=retro_id)
             highlights = [i.text for i in listed if i.category == fmt.categories[0].key]
-            learnings = [
-                r.surprise
-                for r in item_queries.responses(session, team_id=team_id, retro_id=retro_id)
-                if r.surprise
-            ]
+            learnings = sorted(
+                (
+                    r.surprise
+                    for r in item_queries.responses(session, team_id=team_id, retro_id=retro_id)
+                    if r.surprise
+                ),
+                key=str.casefold,  # responses have random ids and no number: by text, stable
+            )
             candidates = [i for i in listed if i.category in fmt.vote_on]
-            improvements = [i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))]
+            improvements = [
+                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.number or 0))
+            ]
         message = closing.stakeholder_summary(
             retro=retro,
             stats=stats,

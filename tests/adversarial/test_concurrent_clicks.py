@@ -138,13 +138,14 @@ def test_the_survey_submitted_at_once_stores_one_set_of_answers(services: Servic
     answers = SurveyAnswers(
         items={"went_well": "Fast review\nPairing", "went_wrong": "Flaky CI"}, smoothness=7, surprise=None
     )
+    # The facilitator, who has no participant row yet: their first answer makes one, once.
     results = at_once(
-        N, lambda _: services.surveys.submit(team_id="T1", retro_id=retro_id, user_id="U1", answers=answers)
+        N, lambda _: services.surveys.submit(team_id="T1", retro_id=retro_id, user_id="UFAC", answers=answers)
     )
     assert all(isinstance(r, SurveySubmitted) and r.item_count == 3 for r in results)
     assert count(engine, Item, retro_id=retro_id) == 3
     assert count(engine, Response, retro_id=retro_id) == 1
-    assert count(engine, Participant, retro_id=retro_id, user_id="U1") == 1
+    assert count(engine, Participant, retro_id=retro_id, user_id="UFAC") == 1
 
 
 def test_the_same_add_item_modal_submitted_at_once_stores_one_item(
@@ -152,6 +153,8 @@ def test_the_same_add_item_modal_submitted_at_once_stores_one_item(
 ) -> None:
     with Session(engine) as session:
         retro_id = make_retro(session, anonymity="anonymous").id
+        session.add(Participant(team_id="T1", retro_id=retro_id, user_id="U1"))
+        session.commit()
 
     def add(view_id: str) -> Added:
         return services.items.add(
