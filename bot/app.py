@@ -27,10 +27,7 @@ logger = logging.getLogger(__name__)
 def build_app(
     *, client: WebClient, signing_secret: str, services: Services, listener_executor: Executor | None = None
 ) -> App:
-    """`client` carries the bot token; Bolt checks it with auth.test at start-up. Bolt's own signature check
-    is off: every HTTP request reaches Bolt through `make_wsgi_app`, whose front door (bot.front_door) has
-    checked the signature before anything parses the body (Bolt's documentation allows exactly this), and
-    Socket Mode payloads are not signed. Checking twice cost every ack a second HMAC and header parsing."""
+    """`client` carries the bot token; Bolt checks it with auth.test at start-up."""
     bolt_logger = logging.getLogger("rearview.bolt")
     # The same objects each time: a restart adds no second filter. Bolt's own loggers (slack_bolt.*) copy
     # these filters from this base logger when the app creates them.
@@ -40,7 +37,6 @@ def build_app(
         name="rearview",  # else Bolt reads the caller's source through inspect.stack(): slow on every start
         client=client,
         signing_secret=signing_secret,
-        request_verification_enabled=False,
         logger=bolt_logger,
         listener_executor=listener_executor,
     )
