@@ -126,7 +126,7 @@ class AboveTheGoal(AssertionError):
 @pytest.mark.xfail(
     raises=AboveTheGoal,
     strict=True,
-    reason="issue 13: measured 1.9-2.9x after the ack path's cuts; ~80% of the CPU of a status ack is now "
+    reason="issue 13: median 1.7-2.8x after the ack path's cuts; ~80% of the CPU of a status ack is now "
     "in the status service's three ORM statements (bot/services/reports.py, the query part of the issue). "
     "Strict: once the goal is met this fails, and the marker goes.",
 )
