@@ -22,10 +22,14 @@ import pytest
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from sqlmodel import Session, select
 from waitress.server import create_server
 
+from bot.domain import FORMATS
+from storage.models import Retro
 from tests.conftest import Bot, stop_waitress
-from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.factories import add_participants, make_item
+from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
 from tests.slackclient import SIGNING_SECRET, SlackClient
 
@@ -113,6 +117,57 @@ def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_ap
     # The median of rounds: one round disturbed by the machine does not decide. Measured 0.95-1.15x
     # (3.1x before the outbox; 1.5-1.9x while `/retro status` waited for the workers' SQLite writes).
     assert statistics.median(ratios) <= 1.2, f"p99 ratios to a bare Bolt app, per round: {ratios}"
+
+
+class AboveTheGoal(AssertionError):
+    """The p99 ratio to the bare app is over issue 13's goal."""
+
+
+@pytest.mark.xfail(
+    raises=AboveTheGoal,
+    strict=True,
+    reason="issue 13: median 1.7-2.8x after the ack path's cuts; ~80% of the CPU of a status ack is now "
+    "in the status service's three ORM statements (bot/services/reports.py, the query part of the issue). "
+    "Strict: once the goal is met this fails, and the marker goes.",
+)
+def test_status_of_a_retro_of_twelve_people_and_forty_items_acks_near_a_bare_bolt_app(
+    bot: Bot, bare: SlackClient
+) -> None:
+    """`/retro status` alone, 50 at once, in an open retro of 12 people and 40 items: its answer (read from
+    the database and drawn) is in the ack, every ack within Slack's 3 s, and its p99 within 1.2x of the
+    bare app's (issue 13's goal)."""
+    team(bot)
+    start_retro(bot)
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+        add_participants(session, retro.id, *(f"UMORE{n}" for n in range(12 - len(PEOPLE))), team_id=TEAM_ID)
+        categories = [c.key for c in FORMATS[retro.format].categories]
+        for n in range(40):
+            person = PEOPLE[n % len(PEOPLE)]
+            make_item(
+                session, team_id=TEAM_ID, retro_id=retro.id, category=categories[n % 3], author_id=person
+            )
+    reply, _ = bot.slack.command(PEOPLE[1], CHANNEL, "status")
+    assert "0 of 12 responded, 40 items" in reply.text, reply.text
+    bot.fake.latency = LATENCY
+    ours: list[Callable[[], object]] = [
+        partial(bot.slack.command, PEOPLE[n % len(PEOPLE)], CHANNEL, "status") for n in range(CLIENTS)
+    ]
+    theirs: list[Callable[[], object]] = [
+        partial(bare.command, PEOPLE[n % len(PEOPLE)], CHANNEL, "status") for n in range(CLIENTS)
+    ]
+    ratios: list[float] = []
+    for round_ in range(ROUNDS):
+        # One app's burst at a time (both run in this process: a burst of one would slow the other's), in
+        # turns that alternate which goes first, so that the machine's other work falls on both alike.
+        first, second = (ours, theirs) if round_ % 2 else (theirs, ours)
+        a, b = latencies(first), latencies(second)
+        mine, floor = (a, b) if round_ % 2 else (b, a)
+        assert max(mine) < 3.0
+        ratios.append(p99(mine) / p99(floor))
+    bot.settle()
+    if statistics.median(ratios) > 1.2:
+        raise AboveTheGoal(f"p99 ratios to a bare Bolt app, per round: {[round(r, 2) for r in ratios]}")
 
 
 def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:
