@@ -257,3 +257,22 @@ def test_debug_logging_never_includes_slack_request_bodies() -> None:
     configure_logging("DEBUG")
     for name in ("slack_bolt", "slack_sdk", "rearview.bolt"):
         assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name
+
+
+def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_or_dateparser() -> None:
+    """matplotlib (~60 MiB, most of a second) is for `/retro history`'s chart only, dateparser for typed
+    dates only: importing what `rearview run` and `rearview report` import must not load them."""
+    probe = (
+        "import sys, bot.cli, bot.runtime, bot.app, bot.services.reports, storage.db;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'dateparser', 'numpy'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]", done.stdout
