@@ -14,6 +14,7 @@ def history_chart(metrics: Sequence[RetroMetrics]) -> bytes:
     matplotlib is imported here, not at the top: it costs ~60 MiB and most of a second, and only this chart
     (`/retro history`) needs it. A `Figure` with its own Agg canvas needs no backend or display."""
     from matplotlib.figure import Figure
+
     figure = Figure(figsize=(12, 6), dpi=100)
     axis = figure.add_subplot()
     labels = [f"{m.title[:18]}\n{m.day}" for m in metrics]
