@@ -259,15 +259,16 @@ def test_debug_logging_never_includes_slack_request_bodies() -> None:
         assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name
 
 
-def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_or_dateparser() -> None:
-    """matplotlib (~60 MiB, most of a second) is for `/retro history`'s chart only, dateparser for typed
-    dates only: importing what `rearview run` and `rearview report` import must not load them."""
-    probe = (
-        "import sys, bot.cli, bot.runtime, bot.app, bot.services.reports, storage.db;"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'dateparser', 'numpy'}))"
-    )
+HEAVY = "{'matplotlib', 'dateparser', 'numpy', 'alembic', 'mako'}"
+
+
+def _loaded_heavy(probe: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", probe],
+        [
+            sys.executable,
+            "-c",
+            f"import sys; {probe}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY}))",
+        ],
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         capture_output=True,
@@ -275,4 +276,31 @@ def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_or_dateparser() 
         timeout=60,
         check=True,
     )
-    assert done.stdout.strip() == "[]", done.stdout
+    return done.stdout.strip()
+
+
+def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_dateparser_or_alembic() -> None:
+    """matplotlib (~60 MiB, most of a second) is for `/retro history`'s chart only, dateparser for typed
+    dates only, Alembic for migrating only: importing what `rearview run` and `rearview report` import must
+    not load them (README "Performance": idle RSS and the CLI's wall time)."""
+    assert _loaded_heavy("import bot.cli, bot.runtime, bot.app, bot.services.reports, storage.db") == "[]"
+
+
+def test_starting_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """What `rearview run` and `rearview report` check at start (`upgrade`, `unmigrated`) needs no Alembic
+    when there is nothing to migrate; an unversioned database is still migrated (by Alembic)."""
+    from storage.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    upgrade(url)
+    probe = (
+        f"from storage.db import upgrade, unmigrated; upgrade({url!r}); assert unmigrated({url!r}) is None"
+    )
+    assert _loaded_heavy(probe) == "[]"
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert (
+        _loaded_heavy(
+            f"from storage.db import upgrade, unmigrated; upgrade({fresh!r}); assert unmigrated({fresh!r}) is None"
+        )
+        == "['alembic', 'mako']"
+    )
