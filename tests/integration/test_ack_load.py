@@ -8,30 +8,24 @@ clicks); the bare app acks each at once and does nothing else, which is the floo
 
 from __future__ import annotations
 
-import re
 import statistics
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
 
 import pytest
-from slack_bolt import Ack, App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk import WebClient
 from sqlmodel import Session, select
-from waitress.server import create_server
 
 from bot.domain import FORMATS
 from storage.models import Retro
+from tests.bare_bolt import latencies, p99, serve_bare_app
 from tests.conftest import Bot, stop_waitress
 from tests.factories import add_participants, make_item
-from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fakeslack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
-from tests.slackclient import SIGNING_SECRET, SlackClient
+from tests.slackclient import SlackClient
 
 pytestmark = pytest.mark.load  # measured alone, not beside other tests (tests/conftest.py)
 
@@ -43,23 +37,7 @@ ROUNDS = 9
 @pytest.fixture
 def bare(fake: FakeSlack, bot: Bot) -> Iterator[SlackClient]:
     """A Bolt app with one handler per request type that only acks, served by waitress like the bot."""
-    ack_threads = bot.settings.ack_threads
-    app = App(
-        client=WebClient(token=BOT_TOKEN, base_url=fake.api_url),
-        signing_secret=SIGNING_SECRET,
-        token_verification_enabled=False,
-        # The listener pool the bot has (REARVIEW_ACK_THREADS), so that only what the handlers do differs.
-        listener_executor=ThreadPoolExecutor(max_workers=ack_threads),
-    )
-
-    def only_ack(ack: Ack) -> None:
-        ack()
-
-    app.command("/retro")(only_ack)
-    app.action(re.compile(".*"))(only_ack)
-    server: Any = create_server(SlackRequestHandler(app), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, name="waitress-bare", daemon=True)
-    thread.start()
+    server, thread = serve_bare_app(fake.api_url, ack_threads=bot.settings.ack_threads)
     yield SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
     stop_waitress(server, thread)
 
@@ -76,25 +54,6 @@ def requests(slack: SlackClient, bot: Bot) -> list[Callable[[], object]]:
         else:
             mix.append(partial(slack.command, person, CHANNEL, ("status", "help")[n % 2]))
     return mix
-
-
-def latencies(mix: list[Callable[[], object]]) -> list[float]:
-    """Send every request at the same moment; how long each took to be acked."""
-    start = threading.Barrier(len(mix))
-
-    def timed(request: Callable[[], object]) -> float:
-        start.wait()
-        began = time.monotonic()
-        request()
-        return time.monotonic() - began
-
-    with ThreadPoolExecutor(max_workers=len(mix)) as pool:
-        return list(pool.map(timed, mix))
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_app(
