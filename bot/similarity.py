@@ -157,7 +157,18 @@ class Match:
 def similar(a: str, b: str) -> Match | None:
     """Two items match when they share at least two key words covering half of the shorter one,
     or when the shorter one's key words are all in the other (for terse items like "Flaky tests")."""
-    left, right = keywords(a), keywords(b)
+    return match(keywords(a), keywords(b))
+
+
+def may_match(shared: int, left: int, right: int) -> bool:
+    """Whether key-word sets of these sizes sharing `shared` words can match (`match` decides): a
+    necessary condition that needs only the sizes, to skip most candidates without comparing them."""
+    smaller = min(left, right)
+    return (shared >= 2 and 2 * shared >= smaller) or shared == smaller > 0
+
+
+def match(left: frozenset[str], right: frozenset[str]) -> Match | None:
+    """`similar` on key words computed beforehand (once per item, not once per pair)."""
     if not left or not right:
         return None
     shared = left & right

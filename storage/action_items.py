@@ -42,6 +42,18 @@ def open_items(
     return list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
 
 
+def of_retros(session: Session, *, team_id: str, retro_ids: Sequence[int]) -> dict[int, list[ActionItem]]:
+    """The action items of several retros in one statement, per retro, in the order they were created."""
+    found: dict[int, list[ActionItem]] = {retro_id: [] for retro_id in retro_ids}
+    for action_item in session.exec(
+        select(ActionItem)
+        .where(ActionItem.team_id == team_id, col(ActionItem.retro_id).in_(retro_ids))
+        .order_by(col(ActionItem.id))
+    ):
+        found[action_item.retro_id].append(action_item)
+    return found
+
+
 def notice(session: Session, *, team_id: str, action_item_id: int, kind: str) -> ActionNotice | None:
     """The record of a notice sent about an action item (its unique key: action item and kind)."""
     return session.exec(
