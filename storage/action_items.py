@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import ActionItem, ActionNotice, Item
 
@@ -77,6 +77,20 @@ def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int], k
             )
         )
     }
+
+
+def first_open_items(
+    session: Session, *, team_id: str, owner_id: str, limit: int
+) -> tuple[list[ActionItem], int]:
+    """One owner's first `limit` open action items by due date, and how many are open in all, in one
+    statement that loads no more than `limit` rows (the Home tab shows a few of them)."""
+    rows = session.exec(
+        select(ActionItem, func.count().over())
+        .where(ActionItem.team_id == team_id, ActionItem.status == "open", ActionItem.owner_id == owner_id)
+        .order_by(col(ActionItem.due_date), col(ActionItem.id))
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], rows[0][1] if rows else 0
 
 
 def of_retro(session: Session, *, team_id: str, retro_id: int) -> Sequence[ActionItem]:

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.services import Services
 from bot.services.reports import build_report
+from messages.home import PAIRS
 from storage.db import unit_of_work
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
 from tests.conftest import FakeClock
@@ -150,3 +151,38 @@ def test_status_home_and_report_run_a_fixed_number_of_statements(
         HOME_STATEMENTS,
         REPORT_STATEMENTS,
     )
+
+
+def test_home_loads_no_more_action_items_than_it_shows(
+    engine: Engine, clock: FakeClock, services: Services
+) -> None:
+    """500 open action items: the tab loads the few it shows and counts the rest in the database."""
+    with unit_of_work(engine) as session:
+        retro = make_retro(session, phase="completed")
+        session.add_all(
+            ActionItem(
+                team_id="T1",
+                retro_id=retro.id,
+                text=f"Fix pipeline {n}",
+                owner_id="UOWNER",
+                due_date=date(2026, 12, 1) + timedelta(days=n),
+                created_at=clock(),
+            )
+            for n in range(500)
+        )
+        session.commit()
+    loaded: list[object] = []
+
+    def record(target: object, _context: Any) -> None:
+        loaded.append(target)
+
+    event.listen(ActionItem, "load", record)
+    try:
+        with unit_of_work(engine) as session:
+            view = services.home.view_for(session, team_id="T1", user_id="UOWNER")
+    finally:
+        event.remove(ActionItem, "load", record)
+    shown = [b for b in view["blocks"] if b.get("block_id", "").startswith("home_action_")]
+    assert len(loaded) == len(shown) == PAIRS
+    assert f"…and {500 - PAIRS} more." in str(view)
+    assert "Fix pipeline 0" in str(view)  # the first due
