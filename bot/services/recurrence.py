@@ -52,20 +52,29 @@ def find_recurring(
         for i in retro_items
         if i.category in FORMATS[r.format].problems
     ]
-    index: dict[str, list[int]] = defaultdict(list)
+    index: dict[str, list[int]] = defaultdict(list)  # key word -> the earlier problems that have it
+    terse: dict[str, list[int]] = defaultdict(list)  # the same for the problems of one key word
     for n, (_, _, words) in enumerate(earlier):
         for word in words:
             index[word].append(n)
+            if len(words) == 1:
+                terse[word].append(n)
     found: list[Recurrence] = []
     for item in items:
         if item.category not in FORMATS[retro.format].problems:
             continue
         words = keywords(item.text)
-        # How many key words each earlier problem shares with this item, counted through the index.
+        # How many key words each earlier problem shares with this item, counted through the index. One
+        # shared word can only make a match when either has a single key word (`may_match`).
         shared = Counter(chain.from_iterable(index[w] for w in words if w in index))
-        candidates = sorted(
-            n for n, count in shared.items() if may_match(count, len(earlier[n][2]), len(words))
-        )
+        if len(words) == 1:
+            candidates = sorted(shared)
+        else:
+            several = [n for n, count in shared.items() if count > 1]
+            candidates = sorted(
+                [n for n in several if may_match(shared[n], len(earlier[n][2]), len(words))]
+                + [n for w in words for n in terse.get(w, ())]
+            )
         matches = tuple(
             Earlier(retro=earlier[n][0], item=earlier[n][1], match=m)
             for n in candidates
