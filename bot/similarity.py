@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -134,6 +135,7 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "e
 _SIBILANT_ES = ("ches", "shes", "xes", "sses", "zes")
 
 
+@lru_cache(maxsize=1 << 16)  # words repeat from item to item: most are stemmed once per process
 def stem(word: str) -> str:
     """A light stemmer: enough to make "rollbacks" and "rollback", "deployment" and "deploy" meet."""
     if word.endswith(_SIBILANT_ES):
