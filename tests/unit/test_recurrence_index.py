@@ -55,7 +55,7 @@ def _all_pairs(retro: Retro, items: list[Item], before: list[tuple[Retro, list[I
 @settings(max_examples=150, deadline=None)
 @given(now=retro_items, earlier=st.lists(retro_items, max_size=3))
 def test_the_index_finds_what_comparing_every_pair_finds(
-    now: list[tuple[str, str]], earlier: list[tuple[str, str]]
+    now: list[tuple[str, str]], earlier: list[list[tuple[str, str]]]
 ) -> None:
     def stored(retro: Retro, rows: list[tuple[str, str]]) -> list[Item]:
         return [
