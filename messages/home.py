@@ -52,8 +52,14 @@ def home_view(
     surveys: Sequence[Retro],
     facilitating: Sequence[Retro],
     today: date,
+    total_action_items: int | None = None,
+    total_surveys: int | None = None,
 ) -> dict[str, Any]:
-    shown_items, shown_surveys = shares(len(action_items), len(surveys))
+    """`action_items` and `surveys` may be the first `PAIRS` of them only, with their totals given: no
+    more than `PAIRS` of either is ever shown, the rest is counted in a "…and N more"."""
+    all_items = len(action_items) if total_action_items is None else total_action_items
+    all_surveys = len(surveys) if total_surveys is None else total_surveys
+    shown_items, shown_surveys = shares(all_items, all_surveys)
     blocks: list[Block] = [HeaderBlock(text="Your action items")]
     if not action_items:
         blocks.append(mrkdwn("_Nothing open. Nice._"))
@@ -78,8 +84,8 @@ def home_view(
                 ],
             )
         )
-    if len(action_items) > shown_items:
-        blocks.append(_more(len(action_items) - shown_items))
+    if all_items > shown_items:
+        blocks.append(_more(all_items - shown_items))
 
     blocks += [DividerBlock(), HeaderBlock(text="Surveys waiting for you")]
     if not surveys:
@@ -98,8 +104,8 @@ def home_view(
                 ],
             )
         )
-    if len(surveys) > shown_surveys:
-        blocks.append(_more(len(surveys) - shown_surveys))
+    if all_surveys > shown_surveys:
+        blocks.append(_more(all_surveys - shown_surveys))
 
     blocks += [DividerBlock(), HeaderBlock(text="Retros you facilitate")]
     if not facilitating:

@@ -110,6 +110,27 @@ def collecting_retros_of(
     return session.exec(query).all()
 
 
+def first_surveys_waiting(
+    session: Session, *, team_id: str, user_id: str, limit: int
+) -> tuple[list[Retro], int]:
+    """The first `limit` retros still collecting that this person has not answered, the first deadline
+    first, and how many there are in all: one statement loading no more than `limit` rows."""
+    rows = session.exec(
+        select(Retro, func.count().over())
+        .join(Participant, col(Participant.retro_id) == col(Retro.id))
+        .where(
+            Retro.team_id == team_id,
+            Retro.phase == "collecting",
+            Participant.team_id == team_id,
+            Participant.user_id == user_id,
+            col(Participant.responded_at).is_(None),
+        )
+        .order_by(col(Retro.deadline), col(Retro.id))
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], rows[0][1] if rows else 0
+
+
 def latest_retro_of(session: Session, *, team_id: str, user_id: str) -> Retro | None:
     """The newest retro, in any phase, that this person was invited to."""
     return session.exec(
@@ -136,6 +157,20 @@ def participants(session: Session, *, team_id: str, retro_id: int) -> Sequence[P
         .where(Participant.team_id == team_id, Participant.retro_id == retro_id)
         .order_by(col(Participant.id))
     ).all()
+
+
+def participants_of_retros(
+    session: Session, *, team_id: str, retro_ids: Sequence[int]
+) -> dict[int, list[Participant]]:
+    """The participants of several retros in one statement, per retro, in the order they were added."""
+    found: dict[int, list[Participant]] = {retro_id: [] for retro_id in retro_ids}
+    for participant in session.exec(
+        select(Participant)
+        .where(Participant.team_id == team_id, col(Participant.retro_id).in_(retro_ids))
+        .order_by(col(Participant.id))
+    ):
+        found[participant.retro_id].append(participant)
+    return found
 
 
 def mark_invited(
