@@ -4,7 +4,7 @@ they are asked to do, and fail where a test tells them to."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +178,11 @@ class RecordingJobs:
     def schedule(self, job: Job) -> None:
         self._outside_transactions()
         self.jobs[job.id] = job
+
+    def schedule_all(self, jobs: Sequence[Job]) -> None:
+        self._outside_transactions()
+        for job in jobs:
+            self.schedule(job)
 
     def cancel(self, job_ids: Iterable[str]) -> None:
         self._outside_transactions()
