@@ -36,10 +36,8 @@ class RecordingGateway:
             self.before_reading()
         return self._sent
 
-    def human(self, user_id: str, name: str = "", *, is_bot: bool = False) -> None:
-        self.users[user_id] = SlackUser(
-            user_id, name or user_id.lower(), is_bot=is_bot, deleted=False, tz="UTC"
-        )
+    def human(self, user_id: str, name: str = "", *, is_bot: bool = False, tz: str = "UTC") -> None:
+        self.users[user_id] = SlackUser(user_id, name or user_id.lower(), is_bot=is_bot, deleted=False, tz=tz)
 
     def _maybe_fail(self, method: str, target: str) -> None:
         if error := self.failures.get((method, target)):
