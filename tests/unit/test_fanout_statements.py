@@ -1,6 +1,6 @@
 """The fan-out's database work, pinned: launching a retro, delivering each invitation, recording how it
-went and scheduling the nudges costs at most two SQL statements per participant, whatever the size, so
-that a statement per person cannot come back unnoticed.
+went and scheduling the nudges costs at most two SQL statements per participant, whatever the size, and
+so does reminding everyone; so a statement per person cannot come back unnoticed.
 
 Counted from the modal's submission to the last delivery settled, by the workers as they run (the
 dispatcher claims and records in batches). Drawing each person's Home tab, which the launch redraws, is
@@ -28,6 +28,7 @@ from tests.recording import RecordingGateway, RecordingJobs
 from tests.unit.conftest import build_services
 
 PER_PARTICIPANT = 2
+PER_REMINDED = 1  # a reminder's record, message and delivery (was 1.4: a record inserted per person)
 COMMITS_PER_PARTICIPANT = 1
 
 
@@ -71,7 +72,9 @@ def counting(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counte
         monkeypatch.undo()
 
 
-def launch_to(engine: Engine, clock: FakeClock, people: int, monkeypatch: pytest.MonkeyPatch) -> Counted:
+def launch_to(
+    engine: Engine, clock: FakeClock, people: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Counted, Counted]:
     """A retro in a channel of `people` (in three time zones, the facilitator one of them) launched and
     every delivery settled."""
     channel = f"{CHANNEL}{people}"
@@ -93,17 +96,31 @@ def launch_to(engine: Engine, clock: FakeClock, people: int, monkeypatch: pytest
     assert len(recorded) == people and all(p.invited_at is not None for p in recorded)
     # The nudges: a job per reminder and time zone, not per person, besides the closing and follow-up.
     assert len([j for j in jobs.jobs.values() if j.team_id == TEAM]) == 2 * 3 + 2
-    return counted
+
+    # Everyone reminded at once (as `/retro remind` does; a time zone's job does the same for its people).
+    with counting(engine, monkeypatch) as nudging:
+        assert services.deadlines.nudge(
+            team_id=TEAM, retro_id=retro_id, reminder="manual-1", user_ids=set(members)
+        ) == len(members)
+        reminded = [m for kind, m in gateway.sent if kind == "message" and m["text"].startswith("Reminder")]
+    assert sorted(m["channel"] for m in reminded) == sorted(members)
+    return counted, nudging
 
 
 def test_the_fan_out_costs_at_most_two_statements_per_participant(
     engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    small = launch_to(engine, clock, 10, monkeypatch)
-    large = launch_to(engine, clock, 40, monkeypatch)
-    per_person = (large.statements - small.statements) / 30
-    commits = (large.commits - small.commits) / 30
-    assert per_person <= PER_PARTICIPANT, f"{per_person:.1f} statements per participant ({small} vs {large})"
-    assert commits <= COMMITS_PER_PARTICIPANT, f"{commits:.1f} commits per participant ({small} vs {large})"
-    # What does not grow with the people stays small too.
-    assert small.statements - 10 * PER_PARTICIPANT <= 60, small
+    small, small_nudge = launch_to(engine, clock, 10, monkeypatch)
+    large, large_nudge = launch_to(engine, clock, 40, monkeypatch)
+    for what, few, many, limit in (
+        ("launch", small, large, PER_PARTICIPANT),
+        ("nudge", small_nudge, large_nudge, PER_REMINDED),
+    ):
+        per_person = (many.statements - few.statements) / 30
+        commits = (many.commits - few.commits) / 30
+        assert per_person <= limit, f"{what}: {per_person:.1f} statements per participant ({few}, {many})"
+        assert commits <= COMMITS_PER_PARTICIPANT, (
+            f"{what}: {commits:.1f} commits per participant ({few}, {many})"
+        )
+        # What does not grow with the people stays small too.
+        assert few.statements - 10 * PER_PARTICIPANT <= 60, (what, few)
