@@ -1,10 +1,12 @@
 """The dispatcher: worker threads that claim due deliveries from the outbox, carry them out (bot/delivering.py)
 and record how that went.
 
-- Claiming: the oldest due delivery of each lane whose parent is settled, by priority. On PostgreSQL
-  with `FOR UPDATE SKIP LOCKED`, on SQLite by a conditional UPDATE; either way a claimed delivery
-  carries a lease, and one whose process died is claimed again when the lease runs out. The SQL is in
-  storage/deliveries.py.
+- Claiming: the oldest due delivery of each lane whose parent is settled, by priority, up to eight at a
+  time (a task alone), in one statement. On PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite by a
+  conditional UPDATE; either way a claimed delivery carries a lease, and one whose process died is
+  claimed again when the lease runs out. The SQL is in storage/deliveries.py.
+- Recording: a worker sends what it claimed in turn, then records the outcomes and what follows from them
+  (bot/tasks.py, Effects) in one transaction.
 - Pacing: Slack's budgets per workspace, method and channel (bot/pacing.py); a 429 reschedules the
   delivery by its Retry-After. No thread ever sleeps on Slack.
 - Doubt: after a 5xx or a lost connection, or when a lease ran out mid-send, Slack may have posted
