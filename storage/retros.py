@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.models import Item, Nudge, Participant, Response, Retro, Turn
@@ -173,27 +173,23 @@ def participants_of_retros(
     return found
 
 
-def mark_invited(
-    session: Session,
-    *,
-    team_id: str,
-    retro_id: int,
-    user_id: str,
-    invited_at: datetime | None,
-    error: str | None,
-) -> bool:
-    """Record how a participant's invitation went, without loading them. False: no such participant."""
+def mark_invited_many(
+    session: Session, *, team_id: str, retro_id: int, outcomes: list[tuple[str, datetime | None, str | None]]
+) -> int:
+    """mark_invited for several participants of a retro, (user, invited_at, error), in one statement.
+    Returns how many of them there were (0: the retro was discarded)."""
+    table = Participant.__table__  # type: ignore[attr-defined]
     marked = session.execute(
-        update(Participant)
+        table.update()
         .where(
-            col(Participant.team_id) == team_id,
-            col(Participant.retro_id) == retro_id,
-            col(Participant.user_id) == user_id,
+            table.c.team_id == team_id,
+            table.c.retro_id == retro_id,
+            table.c.user_id == bindparam("b_user"),
         )
-        .values(invited_at=invited_at, invite_error=error)
-        .execution_options(synchronize_session=False)
+        .values(invited_at=bindparam("b_invited_at"), invite_error=bindparam("b_error")),
+        [{"b_user": u, "b_invited_at": at, "b_error": e} for u, at, e in outcomes],
     )
-    return bool(marked.rowcount)  # type: ignore[attr-defined]
+    return int(marked.rowcount)  # type: ignore[attr-defined]
 
 
 def get_participant(session: Session, *, team_id: str, retro_id: int, user_id: str) -> Participant | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -119,17 +119,22 @@ class DeadlineService:
                 and (person.user_id in user_ids if user_ids is not None else zone_of(person.tz) == zone)
             ]
             message = deadlines.nudge_message(retro=retro, now=now)
+            if due:  # the records in one statement, the messages in another
+                session.execute(
+                    insert(Nudge),
+                    [
+                        {
+                            "team_id": team_id,
+                            "retro_id": retro_id,
+                            "user_id": user_id,
+                            "reminder": reminder,
+                            "sent_at": now,
+                        }
+                        for user_id in due
+                    ],
+                )
             with self.outbox.batch(session):
                 for user_id in due:
-                    session.add(
-                        Nudge(
-                            team_id=team_id,
-                            retro_id=retro_id,
-                            user_id=user_id,
-                            reminder=reminder,
-                            sent_at=now,
-                        )
-                    )
                     self._post_nudge(session, retro, user_id, reminder, message)
             session.commit()
             return len(due)

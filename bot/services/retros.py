@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
@@ -169,15 +169,19 @@ class RetroService:
                 if not retro.facilitator_name and retro.facilitator_id in resolved.people:
                     retro.facilitator_name = resolved.people[retro.facilitator_id].name
                     session.add(retro)
-                for invitee in invitees:
-                    session.add(
-                        Participant(
-                            team_id=team_id,
-                            retro_id=retro_id,
-                            user_id=invitee.id,
-                            display_name=invitee.name,
-                            tz=invitee.tz,
-                        )
+                if invitees:  # one statement for them all
+                    session.execute(
+                        insert(Participant),
+                        [
+                            {
+                                "team_id": team_id,
+                                "retro_id": retro_id,
+                                "user_id": invitee.id,
+                                "display_name": invitee.name,
+                                "tz": invitee.tz,
+                            }
+                            for invitee in invitees
+                        ],
                     )
                 with self.outbox.batch(session):  # a statement per kind, not one per person
                     opening = self._kickoff(retro, [i.id for i in invitees])
