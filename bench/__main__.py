@@ -26,11 +26,11 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], list[Row]] | No
     if name in ("status", "report", "home"):
         from bench import services
 
-        return lambda: getattr(services, name)(quick=quick)  # type: ignore[no-any-return]
+        return lambda: getattr(services, name)(quick=quick)
     if name in ("rss", "cli"):
         from bench import process
 
-        return lambda: getattr(process, name)(quick=quick)  # type: ignore[no-any-return]
+        return lambda: getattr(process, name)(quick=quick)
     if name == "restart":
         try:
             restart = importlib.import_module("bench.restart")
@@ -38,7 +38,7 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], list[Row]] | No
             return None
         # bench/restart.py: `rows(quick=...) -> list[Row]` joins the table; a plain `run()` prints its own.
         if hasattr(restart, "rows"):
-            return lambda: restart.rows(quick=quick)  # type: ignore[no-any-return]
+            return lambda: restart.rows(quick=quick)
         return lambda: _printed(restart.run)
     from bench import fanout
 

@@ -111,7 +111,7 @@ def retro(
     created = NOW - timedelta(days=days_ago)
     members = [f"U{n:04d}" for n in range(people)]
     with engine.begin() as conn:
-        retro_id = conn.execute(
+        inserted = conn.execute(
             insert(Retro.__table__).values(  # type: ignore[attr-defined]
                 team_id=TEAM,
                 channel_id=CHANNEL,
@@ -131,7 +131,9 @@ def retro(
                 votes_per_person=3,
                 followup_weeks=0,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        retro_id = int(inserted[0])
         conn.execute(
             insert(Participant.__table__),  # type: ignore[attr-defined]
             [{"team_id": TEAM, "retro_id": retro_id, "user_id": m} for m in members],

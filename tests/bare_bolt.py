@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,7 +41,7 @@ def serve_bare_app(api_url: str, *, ack_threads: int) -> tuple[Any, threading.Th
     return server, thread
 
 
-def latencies(mix: list[Callable[[], object]]) -> list[float]:
+def latencies(mix: Sequence[Callable[[], object]]) -> list[float]:
     """Send every request at the same moment; how long each took to be acked, in seconds."""
     start = threading.Barrier(len(mix))
 
