@@ -148,12 +148,20 @@ class ViewState:
         return [str(o["value"]) for o in self._field(block_id).get("selected_options") or []]
 
     def moment(self, block_id: str) -> datetime | None:
+        """A datetimepicker's choice; None when there is none, or none that is a time (a forged payload)."""
         value = self._field(block_id).get("selected_date_time")
-        return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+        try:
+            return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
 
     def day(self, block_id: str) -> date | None:
+        """A datepicker's choice; None when there is none, or none that is a date (a forged payload)."""
         value = self._field(block_id).get("selected_date")
-        return date.fromisoformat(str(value)) if value else None
+        try:
+            return date.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
 
     def whole_number(self, block_id: str, default: int) -> int:
         """A select whose options are whole numbers; anything else (forged, missing) is the default."""
