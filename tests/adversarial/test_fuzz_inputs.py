@@ -32,8 +32,10 @@ from messages import action_items as action_messages
 from messages import closing, common, deadlines, items, new_retro, rounds, survey
 from messages.common import VALUE_ACTION
 from storage.models import ActionItem, Retro, Turn
-from tests.conftest import FakeClock
+from tests.conftest import Bot, FakeClock
 from tests.factories import add_participants, make_item, make_retro
+from tests.fakeslack import BOT_USER_ID
+from tests.integration.helpers import CHANNEL, FACILITATOR, team
 from tests.recording import RecordingGateway, RecordingJobs
 from tests.unit.conftest import build_services
 
@@ -439,3 +441,34 @@ test_the_survey_modal = _fuzzed(survey.SURVEY_CALLBACK)
 test_the_turn_comment_modal = _fuzzed(rounds.TURN_COMMENT_CALLBACK)
 test_the_turn_add_modal = _fuzzed(rounds.TURN_ADD_CALLBACK)
 test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
+
+
+# ---------------------------------------------------------------- the signed HTTP path, end to end
+
+HTTP_FUZZ = settings(FUZZ, max_examples=25, database=None)
+
+
+@HTTP_FUZZ
+@given(subcommand=st.sampled_from(SUBCOMMANDS), text=texts, title=texts, questions=texts)
+def test_signed_requests_over_http(bot: Bot, subcommand: str, text: str, title: str, questions: str) -> None:
+    """Fuzzed text in signed requests to the running bot (a slash command, the new-retro modal's submission):
+    every answer is a 200, and nothing live from the text reaches the fake Slack (its messages, ephemerals
+    and responses)."""
+    if CHANNEL not in bot.fake.channels:
+        team(bot)
+    reply, _ = bot.slack.command(FACILITATOR, CHANNEL, f"{subcommand} {slack_escaped(text)}")
+    assert reply.status == 200, reply.body
+    channel = f"CHTTP{next(_channels)}"  # a channel of its own: /retro new opens the modal every time
+    bot.fake.add_channel(channel, channel.lower(), [FACILITATOR, BOT_USER_ID])
+    bot.slack.command(FACILITATOR, channel, "new")
+    bot.settle()
+    view_id = next(
+        v for v, view in reversed(bot.fake.views.items()) if view.get("callback_id") == "retro_new"
+    )
+    values = {new_retro.NEW_TITLE_BLOCK: title, new_retro.NEW_QUESTIONS_BLOCK: questions}
+    submitted = bot.slack.submit(FACILITATOR, view_id, values)
+    assert submitted.status == 200, submitted.body
+    bot.settle()
+    answers = [reply.body, submitted.body, [r.body for r in bot.fake.responses]]
+    posted = [{"text": m.text, "blocks": m.blocks} for m in bot.fake.messages]
+    assert_nothing_live([a for a in answers if not str(a).startswith('{"response_action": "errors"')], posted)
