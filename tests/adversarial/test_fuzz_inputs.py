@@ -1,9 +1,11 @@
-"""Property-based fuzzing of the text people type: every /retro subcommand's arguments, the new-retro
-and action-item modals, and items sent by DM or in a kickoff thread.
+"""Property-based fuzzing of the text people type: every /retro subcommand's arguments, items sent by DM
+or in a kickoff thread, every modal's inputs (submitted through the real router, by its person and by an
+outsider, menus and pickers forged too), and signed requests to the running bot over HTTP.
 
-Whatever the text, the bot answers without an unexpected exception, nothing it sends carries a live
-mention or link that came from the text (Slack would ping or link it), and the report renders templates
-as text (`{{ 7*7 }}` stays literal).
+Whatever the text, the bot answers without an unexpected exception (never a 500), nothing it sends carries
+a live mention or link that came from the text (Slack would ping or link it), no template is evaluated
+(`{{ 7*7 }}` stays literal), and a modal's inline errors, which Slack shows as plain text, carry no markup
+of ours.
 """
 
 from __future__ import annotations
