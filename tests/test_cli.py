@@ -262,12 +262,12 @@ def test_debug_logging_never_includes_slack_request_bodies() -> None:
 HEAVY = "{'matplotlib', 'dateparser', 'numpy', 'alembic', 'mako'}"
 
 
-def _loaded_heavy(probe: str) -> str:
+def _loaded_heavy(probe: str, heavy: str = HEAVY) -> str:
     done = subprocess.run(
         [
             sys.executable,
             "-c",
-            f"import sys; {probe}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY}))",
+            f"import sys; {probe}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))",
         ],
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
@@ -284,6 +284,18 @@ def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_dateparser_or_al
     dates only, Alembic for migrating only: importing what `rearview run` and `rearview report` import must
     not load them (README "Performance": idle RSS and the CLI's wall time)."""
     assert _loaded_heavy("import bot.cli, bot.runtime, bot.app, bot.services.reports, storage.db") == "[]"
+
+
+def test_the_report_command_imports_no_slack_client_scheduler_or_server() -> None:
+    """`rearview report` builds a report from the database: the Bolt app, the scheduler and the web server
+    (and so every service's dependencies, bot/services/__init__.py) stay unloaded."""
+    probe = (
+        "import bot.cli; from bot.services.reports import build_report; from storage.db import make_engine"
+    )
+    assert _loaded_heavy(probe, "{'slack_bolt', 'apscheduler', 'waitress'}") == "[]"
+    assert (
+        _loaded_heavy("import bot.services.container", "{'apscheduler'}") == "['apscheduler']"
+    )  # it can fail
 
 
 def test_starting_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
