@@ -19,7 +19,7 @@ from messages.home import PAIRS
 from storage.db import unit_of_work
 from storage.models import ActionItem, Comment, Item, Participant, Response, Retro, Vote
 from tests.conftest import FakeClock
-from tests.factories import make_retro
+from tests.factories import NOW, make_item, make_retro
 
 SMALL, LARGE = 10, 200
 # Earlier retros of the channel: fewer than the report looks back on (5), and more.
@@ -186,3 +186,18 @@ def test_home_loads_no_more_action_items_than_it_shows(
     assert len(loaded) == len(shown) == PAIRS
     assert f"…and {500 - PAIRS} more." in str(view)
     assert "Fix pipeline 0" in str(view)  # the first due
+
+
+def test_a_problem_with_many_earlier_matches_lists_five_and_counts_the_rest(engine: Engine) -> None:
+    """A report stays readable (and small) when a problem came up many times before: five earlier
+    matches are quoted, the rest counted."""
+    with Session(engine) as session:
+        before = make_retro(session, channel_id="CREC", phase="completed", closed_at=NOW - timedelta(days=30))
+        for n in range(7):
+            make_item(session, retro_id=before.id, category="went_wrong", text=f"Flaky smoke tests again {n}")
+        now = make_retro(session, channel_id="CREC", phase="completed", closed_at=NOW, created_at=NOW)
+        make_item(session, retro_id=now.id, category="went_wrong", text="Flaky smoke tests")
+        text = build_report(session, now)
+    section = text[text.index("## Recurring problems") :].split("\n## ")[0]
+    assert section.count("“Flaky smoke tests again") == 5
+    assert "…and 2 more like it" in section
