@@ -67,9 +67,7 @@ def rows(*, quick: bool) -> list[Row]:
             ours=loaded,
             baseline=empty,
             baseline_label="no jobs",
-            ratio=ratio,
-            goal="<= 1.2x",
-            met=ratio <= 1.2,
+            ratio=ratio,  # issue 13 sets no goal for it: it is measured so that a slow start shows
         )
     ]
 
@@ -81,7 +79,7 @@ def run(*, jobs: int = 10_000, rounds: int = 5) -> int:
     print(f"restart to serving the first request, {rounds} rounds")
     print(f"  no pending jobs: {_spread(empty)}")
     print(f"  {jobs:,} pending jobs: {_spread(loaded)}")
-    print(f"  ratio of medians: {ratio:.2f}x (goal <= 1.2x)")
+    print(f"  ratio of medians: {ratio:.2f}x")
     return 0
 
 
