@@ -143,5 +143,7 @@ class Services:
             ),
             action_item_carryover=carryover,
             home=home,
-            plans=PlanService(engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros),
+            plans=PlanService(
+                engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+            ),
         )

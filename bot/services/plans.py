@@ -8,16 +8,19 @@ start job is derived from its state (Timers.plan), so a crash at any point resum
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.cadence import rotate
 from bot.clock import Clock
 from bot.domain import DEFAULT_TURN_HOURS, DEFAULT_VOTES, OPEN_PLAN_STATUSES, Anonymity, PlanStatus
 from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox
+from bot.services.people import People
 from bot.services.permissions import only_facilitator_of_plan
 from bot.services.retro_drafts import ReleaseInfo, RetroDraft
 from bot.services.retros import RetroService
@@ -95,10 +98,24 @@ def plan_title(plan: RetroPlan) -> str:
     return f"Retro {plan.planned_start:%b} {plan.planned_start.day}"
 
 
+@dataclass(frozen=True)
+class Facilitation:
+    facilitator: str
+    next_facilitator: str | None
+
+
 class PlanService:
     def __init__(
-        self, *, engine: Engine, clock: Clock, outbox: Outbox, timers: Timers, retros: RetroService
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        outbox: Outbox,
+        timers: Timers,
+        retros: RetroService,
+        people: People,
     ) -> None:
+        self.people = people
         self.engine = engine
         self.clock = clock
         self.outbox = outbox
@@ -132,6 +149,33 @@ class PlanService:
 
     def deadline(self, plan: RetroPlan, start: datetime | None = None) -> datetime:
         return (start or plan.planned_start) + timedelta(days=plan.collection_days)
+
+    def facilitation(
+        self, session: Session, *, team_id: str, channel_id: str, advance: bool
+    ) -> Facilitation | None:
+        """Who facilitates the channel's next planned retro: the schedule's fixed facilitator, the next person
+        of its rotation who is still active (`advance` moves the rotation on, in the caller's transaction),
+        or without a schedule the facilitator of the channel's last retro. None when nobody can."""
+        schedule = plan_queries.schedule_for_channel(
+            session, team_id=team_id, channel_id=channel_id, lock=advance
+        )
+        if schedule is None:
+            last = self.last_retro(session, team_id=team_id, channel_id=channel_id)
+            return Facilitation(last.facilitator_id, None) if last else None
+        if schedule.facilitation != "rotation":
+            return Facilitation(schedule.facilitator_id, None)
+
+        def active(user_id: str) -> bool:
+            known = self.people.cached(session, team_id, user_id)
+            return known is None or not (known.deleted or known.is_bot)
+
+        turn = rotate(schedule.rotation, schedule.rotation_next, active)
+        if turn is None:
+            return None
+        if advance:
+            schedule.rotation_next = turn.next_index
+            session.add(schedule)
+        return Facilitation(turn.facilitator, turn.next_facilitator)
 
     @staticmethod
     def last_retro(session: Session, *, team_id: str, channel_id: str) -> Retro | None:

@@ -144,3 +144,33 @@ def test_a_plan_whose_channel_has_an_open_retro_waits_and_says_why(
     services.plans.due(team_id=TEAM, plan_id=plan_id)
     assert plan_of(engine, plan_id).status == PlanStatus.WAITING
     assert any("could not start" in m["text"] for m in gateway.messages_to("UFAC"))
+
+
+def test_the_facilitator_comes_from_the_schedule_its_rotation_or_the_last_retro(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    with Session(engine) as session:
+        assert services.plans.facilitation(session, team_id=TEAM, channel_id=CHANNEL, advance=False) is None
+        make_retro(session, channel_id=CHANNEL, facilitator_id="ULAST", phase="completed")
+        found = services.plans.facilitation(session, team_id=TEAM, channel_id=CHANNEL, advance=False)
+        assert found is not None and (found.facilitator, found.next_facilitator) == ("ULAST", None)
+        session.add(
+            RetroSchedule(
+                team_id=TEAM,
+                channel_id=CHANNEL,
+                created_by="UFAC",
+                facilitator_id="UFAC",
+                facilitation="rotation",
+                rotation=["UANA", "UBEN", "UCAT"],
+                updated_at=clock(),
+            )
+        )
+        session.commit()
+    chosen = []
+    for _ in range(4):
+        with Session(engine) as session:
+            found = services.plans.facilitation(session, team_id=TEAM, channel_id=CHANNEL, advance=True)
+            assert found is not None
+            chosen.append((found.facilitator, found.next_facilitator))
+            session.commit()
+    assert chosen == [("UANA", "UBEN"), ("UBEN", "UCAT"), ("UCAT", "UANA"), ("UANA", "UBEN")]
