@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
+from bench.table import Row
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
@@ -33,9 +34,10 @@ CHANNEL = "CBENCH"
 INVITED = "You're invited"
 
 
-def run(*, people: int, latency: float, failures: float, workers: int, rounds: int = 3) -> int:
-    """Alternate the bound and Rearview `rounds` times in one run, so both see the same machine; the
-    ratio is of their medians."""
+def _measure(
+    *, people: int, latency: float, failures: float, workers: int, rounds: int
+) -> tuple[list[float], list[float], int, int]:
+    """Alternate the bound and Rearview `rounds` times in one run, so both see the same machine."""
     fake = FakeSlack()
     fake.start()
     bounds: list[float] = []
@@ -51,6 +53,14 @@ def run(*, people: int, latency: float, failures: float, workers: int, rounds: i
             lost, doubled = lost + missing, doubled + twice
     finally:
         fake.stop()
+    return bounds, ours, lost, doubled
+
+
+def run(*, people: int, latency: float, failures: float, workers: int, rounds: int = 3) -> int:
+    """The ratio is of the medians; exit 1 if any invitation was lost or doubled."""
+    bounds, ours, lost, doubled = _measure(
+        people=people, latency=latency, failures=failures, workers=workers, rounds=rounds
+    )
     ratio = statistics.median(ours) / statistics.median(bounds)
     print(
         f"fan-out to {people} participants, {latency * 1000:.0f} ms per call, {failures:.0%} 429/5xx, {rounds} rounds"
@@ -60,6 +70,23 @@ def run(*, people: int, latency: float, failures: float, workers: int, rounds: i
     print(f"  ratio of medians: {ratio:.2f}x (goal <= 1.1x; per round {_ratios(ours, bounds)})")
     print(f"  lost {lost}, doubled {doubled}")
     return 0 if lost == 0 and doubled == 0 else 1
+
+
+def rows(*, people: int, latency: float, failures: float, workers: int, rounds: int = 3) -> list[Row]:
+    """The same, as rows of `python -m bench`'s table."""
+    bounds, ours, lost, doubled = _measure(
+        people=people, latency=latency, failures=failures, workers=workers, rounds=rounds
+    )
+    ratio = statistics.median(ours) / statistics.median(bounds)
+    where = f"fan-out to {people}, {latency * 1000:.0f} ms a call, {failures:.0%} 429/5xx"
+    return [
+        Row(
+            f"{where}: to last invitation", "s", ours, bounds, "DM-only bound", ratio, "≤ 1.1x", ratio <= 1.1
+        ),
+        Row(
+            f"fan-out: lost {lost}, doubled {doubled}", "", [], goal="0 and 0", met=lost == 0 and doubled == 0
+        ),
+    ]
 
 
 def _spread(seconds: list[float]) -> str:

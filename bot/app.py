@@ -32,7 +32,7 @@ def build_app(
     # The same objects each time: a restart adds no second filter. Bolt's own loggers (slack_bolt.*) copy
     # these filters from this base logger when the app creates them.
     bolt_logger.addFilter(_TOKEN_SKIPPED)
-    bolt_logger.addFilter(NO_BODIES)
+    withhold_bodies(bolt_logger, client.logger)
     app = App(
         name="rearview",  # else Bolt reads the caller's source through inspect.stack(): slow on every start
         client=client,
@@ -68,7 +68,7 @@ class _NoBodiesFilter(logging.Filter):
     a body can hold an anonymous DM with its sender. Such a message is kept up to where the body begins
     (the first `{` or the word "body") and the rest withheld; any message is kept to 300 characters."""
 
-    _STARTS = re.compile(r"\{|body|event:", re.IGNORECASE)
+    _STARTS = re.compile(r"\{|body|event:|payload|message:|bytes:|data:", re.IGNORECASE)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -82,6 +82,33 @@ class _NoBodiesFilter(logging.Filter):
 
 
 NO_BODIES = _NoBodiesFilter()
+
+# The loggers that write whole messages at DEBUG: Bolt's, and slack_sdk's (Web API requests and responses,
+# Socket Mode envelopes and frames). A logger's filters apply only to its own records, not its children's,
+# so each is named.
+_BODY_LOGGERS = (
+    "slack_bolt",
+    "slack_sdk",
+    "slack_sdk.web.base_client",
+    "slack_sdk.web.internal_utils",
+    "slack_sdk.socket_mode.client",
+    "slack_sdk.socket_mode.builtin.client",
+    "slack_sdk.socket_mode.builtin.connection",
+    "slack_sdk.socket_mode.builtin.internals",
+    "rearview.bolt",
+)
+_BODY_PREFIXES = ("slack_bolt.", "slack_sdk.", "rearview.bolt.")
+
+
+def withhold_bodies(*loggers: logging.Logger) -> None:
+    """NO_BODIES on `loggers`, on slack_sdk's and Bolt's loggers, and on every logger below them that exists
+    now: no request body reaches a log even when a user sets their levels to DEBUG (bot.config caps them at
+    INFO too). Idempotent: a logger keeps one copy of a filter."""
+    existing = [name for name in list(logging.Logger.manager.loggerDict) if name.startswith(_BODY_PREFIXES)]
+    for name in (*_BODY_LOGGERS, *existing):
+        logging.getLogger(name).addFilter(NO_BODIES)
+    for logger in loggers:
+        logger.addFilter(NO_BODIES)
 
 
 def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIApplication:

@@ -151,8 +151,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Migration chatter on every start is noise; warnings still show.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    # At DEBUG these log whole request bodies, which would tie anonymous DMs to their senders. (Bolt also
-    # logs bodies at INFO: bot.app.NO_BODIES cuts them out of its messages, and bot.front_door refuses
-    # unsigned requests before Bolt sees them.)
+    # At DEBUG these log whole request bodies, which would tie anonymous DMs to their senders. The cap is
+    # the first guard; the second holds at any level: bot.app.withhold_bodies puts NO_BODIES on Bolt's and
+    # slack_sdk's loggers, which cuts bodies out of their messages (Bolt logs some at INFO), and
+    # bot.front_door refuses unsigned requests before Bolt sees them.
     for name in ("slack_bolt", "slack_sdk", "rearview.bolt"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -1,10 +1,12 @@
 """The dispatcher: worker threads that claim due deliveries from the outbox, carry them out (bot/delivering.py)
 and record how that went.
 
-- Claiming: the oldest due delivery of each lane whose parent is settled, by priority. On PostgreSQL
-  with `FOR UPDATE SKIP LOCKED`, on SQLite by a conditional UPDATE; either way a claimed delivery
-  carries a lease, and one whose process died is claimed again when the lease runs out. The SQL is in
-  storage/deliveries.py.
+- Claiming: the oldest due delivery of each lane whose parent is settled, by priority, up to eight at a
+  time (a task alone), in one statement. On PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite by a
+  conditional UPDATE; either way a claimed delivery carries a lease, and one whose process died is
+  claimed again when the lease runs out. The SQL is in storage/deliveries.py.
+- Recording: a worker sends what it claimed in turn, then records the outcomes and what follows from them
+  (bot/tasks.py, Effects) in one transaction.
 - Pacing: Slack's budgets per workspace, method and channel (bot/pacing.py); a 429 reschedules the
   delivery by its Retry-After. No thread ever sleeps on Slack.
 - Doubt: after a 5xx or a lost connection, or when a lease ran out mid-send, Slack may have posted
@@ -21,6 +23,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -121,23 +124,23 @@ class Dispatcher:
                 claimed = self._claim()
             except Exception:
                 logger.exception("could not claim deliveries")
-                claimed = None
-            if claimed is not None:
+                claimed = []
+            if claimed:
                 with self._cond:
                     self._cond.notify()  # there may be more
                 try:
-                    self._process(claimed)
+                    self._process_all(claimed)
                 except Exception:
-                    logger.exception("delivery %s failed unexpectedly", claimed.delivery.id)
+                    logger.exception("deliveries %s failed unexpectedly", [c.delivery.id for c in claimed])
             with self._cond:
                 self._busy -= 1
                 self._idle.notify_all()
-                if claimed is not None:
+                if claimed:
                     # What it finished may free others (the next in its lane, replies waiting on it): this
                     # worker looks again and brings one more, who brings one more when it finishes.
                     self._wakes += 1
                     self._cond.notify()
-                if claimed is None:
+                else:
                     self._scanned_empty = max(self._scanned_empty, started)
                     if self._wakes == started and not self._stopping.is_set():
                         self._cond.wait(POLL_SECONDS)
@@ -159,9 +162,9 @@ class Dispatcher:
     def drain(self, limit: int = 10_000) -> int:
         """Carry out everything due, in the calling thread (unit tests, `rearview` tools)."""
         done = 0
-        while done < limit and (claimed := self._claim()) is not None:
-            self._process(claimed)
-            done += 1
+        while done < limit and (claimed := self._claim()):
+            self._process_all(claimed)
+            done += len(claimed)
         return done
 
     def next_due(self) -> datetime | None:
@@ -175,139 +178,171 @@ class Dispatcher:
 
     # ------------------------------------------------------------ claiming
 
-    def _claim(self) -> Claimed | None:
-        """One transaction: the delivery, marked as this worker's, and what its parent's sending gave."""
+    def _claim(self) -> list[Claimed]:
+        """One transaction: up to CLAIM_LIMIT due deliveries (each the head of its own lane), marked as this
+        worker's, and what their parents' sending gave. A task is claimed alone: it may run for minutes,
+        and what waits behind it in a claim would outlive its lease."""
         now = self.clock()
         token = uuid.uuid4().hex
         with unit_of_work(self.engine) as session:
-            for delivery_id in deliveries.due_ids(session, now=now):
-                if not deliveries.take(
-                    session,
-                    delivery_id=delivery_id,
-                    now=now,
-                    token=token,
-                    lease_until=now + LEASE,
-                    task_kind=Kind.TASK.value,
-                    task_lease_until=now + TASK_LEASE,
-                ):
-                    continue  # another process took it
-                found = session.get(Delivery, delivery_id)
-                assert found is not None
-                parent = None
-                if found.parent_key is not None:
-                    parent = deliveries.by_key(session, team_id=found.team_id, key=found.parent_key)
-                session.commit()
-                if found.parent_key is None:
-                    return Claimed(found)
-                if parent is None or parent.state != "done" or not parent.result:
-                    return Claimed(found, parent_unsent=True)
-                return Claimed(found, dict(parent.result))
-            session.rollback()
-        return None
+            due = deliveries.due(session, now=now)
+            tasks = [i for i, kind in due if kind == Kind.TASK]
+            if due and due[0][1] == Kind.TASK:
+                wanted = [due[0][0]]
+            else:
+                wanted = [i for i, kind in due if kind != Kind.TASK] or tasks[:1]
+            if not wanted:
+                session.rollback()
+                return []
+            taken = deliveries.take_many(
+                session,
+                delivery_ids=wanted,
+                now=now,
+                token=token,
+                lease_until=now + LEASE,
+                task_kind=Kind.TASK.value,
+                task_lease_until=now + TASK_LEASE,
+            )  # fewer than wanted: another process took some first
+            parents = deliveries.by_keys(
+                session, {(d.team_id, d.parent_key) for d in taken if d.parent_key is not None}
+            )
+            session.commit()
+        order = {delivery_id: n for n, delivery_id in enumerate(wanted)}
+        claimed = []
+        for found in sorted(taken, key=lambda d: order[d.id]):
+            if found.parent_key is None:
+                claimed.append(Claimed(found))
+                continue
+            parent = parents.get((found.team_id, found.parent_key))
+            if parent is None or parent.state != "done" or not parent.result:
+                claimed.append(Claimed(found, parent_unsent=True))
+            else:
+                claimed.append(Claimed(found, dict(parent.result)))
+        return claimed
 
     # ------------------------------------------------------------ carrying out
 
-    def _process(self, claimed: Claimed) -> None:
+    def _process_all(self, claimed: list[Claimed]) -> None:
+        """Carry out each claimed delivery in turn, then record all their outcomes in one transaction (a
+        crash in between loses the outcomes, not a message: their leases run out and a post in doubt is
+        looked for before it is sent again). What is not started while its lease has at least half to
+        run is given back untried."""
+        outcomes: list[Outcome] = []
+        started_by = self.clock() + LEASE / 2
+        for n, one in enumerate(claimed):
+            if n and self.clock() >= started_by:
+                outcomes += [Outcome(c.delivery, "pending", count=False) for c in claimed[n:]]
+                break
+            outcomes.append(self._process(one))
+            if self._halted.is_set():
+                return
+        self._record(outcomes)
+
+    def _process(self, claimed: Claimed) -> Outcome:
         delivery = claimed.delivery
         try:
             result = self.sender.perform(claimed)
         except Defer as exc:
-            self._finish(delivery, "pending", delay=exc.seconds, count=False)
+            return Outcome(delivery, "pending", delay=exc.seconds, count=False)
         except Cancel as exc:
-            self._finish(delivery, "cancelled", error=str(exc)[:100] or None)
+            return Outcome(delivery, "cancelled", error=str(exc)[:100] or None)
         except Doubt as exc:
-            self._finish(delivery, "doubt", error=str(exc)[:100])
+            return Outcome(delivery, "doubt", error=str(exc)[:100])
         except SlackCallFailed as exc:
             if exc.retry_after is not None:
                 channel = delivery.payload.get("channel") if delivery.kind == Kind.POST else None
                 self.pacer.block(delivery.team_id, exc.method, exc.retry_after, channel)
-                self._finish(delivery, "pending", delay=exc.retry_after, error="ratelimited", count=False)
-            elif exc.transient and delivery.attempts < MAX_ATTEMPTS:
-                self._finish(
+                return Outcome(delivery, "pending", delay=exc.retry_after, error="ratelimited", count=False)
+            if exc.transient and delivery.attempts < MAX_ATTEMPTS:
+                return Outcome(
                     delivery,
                     "pending",
                     delay=backoff(delivery.attempts),
                     error=exc.error,
                     unsure=exc.ambiguous and delivery.kind in (Kind.POST, Kind.TELL, Kind.UPLOAD),
                 )
-            else:
-                self._finish(delivery, "failed", error=exc.error)
+            return Outcome(delivery, "failed", error=exc.error)
         except Exception as exc:
             logger.exception("delivery %s (%s) raised", delivery.id, delivery.kind)
             if delivery.attempts < MAX_ATTEMPTS:
-                self._finish(delivery, "pending", delay=backoff(delivery.attempts), error="internal")
-            else:
-                self._finish(delivery, "failed", error=f"bug: {type(exc).__name__}"[:100])
-        else:
-            self._finish(delivery, "done", result=result)
+                return Outcome(delivery, "pending", delay=backoff(delivery.attempts), error="internal")
+            return Outcome(delivery, "failed", error=f"bug: {type(exc).__name__}"[:100])
+        return Outcome(delivery, "done", result=result)
 
     # ------------------------------------------------------------ recording the outcome
 
-    def _finish(
-        self,
-        delivery: Delivery,
-        state: str,
-        *,
-        delay: float = 0.0,
-        error: str | None = None,
-        result: dict[str, Any] | None = None,
-        count: bool = True,
-        unsure: bool = False,
-    ) -> None:
-        if self._halted.is_set():
+    def _record(self, outcomes: list[Outcome]) -> None:
+        """The outcomes of one claim and what follows from them, in one transaction: a statement per kind
+        of change for the deliveries, one for the DM channels learnt, and the domain's records batched
+        (bot/tasks.py, Effects.recording)."""
+        if self._halted.is_set() or not outcomes:
             return  # "killed": the outcome is lost, as it would be
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            if state == "pending":
-                updated = deliveries.release(
-                    session,
-                    delivery_id=delivery.id,
-                    claim=delivery.claim,
-                    generation=delivery.generation,
-                    next_attempt_at=now + timedelta(seconds=delay),
-                    unsure=delivery.unsure or unsure,
-                    uncount=not count,
-                    error=error,
-                )
-            elif delivery.payload.get("forget"):
-                # Not kept once settled: what it said, to whom and when (an answer to an anonymous author).
-                updated = deliveries.delete_settled(
-                    session, delivery_id=delivery.id, claim=delivery.claim, generation=delivery.generation
-                )
-            else:
-                updated = deliveries.settle(
-                    session,
-                    delivery_id=delivery.id,
-                    claim=delivery.claim,
-                    generation=delivery.generation,
-                    state=state,
-                    now=now,
-                    error=error,
-                    result=result,
-                )
-            if not updated:
+            changed = deliveries.record_many(session, outcomes=[o.row(now) for o in outcomes], now=now)
+            again = [o for o in outcomes if o.delivery.id not in changed]
+            for outcome in again:
                 # Asked for again while it was being sent (a Home tab, a progress note): once more.
+                delivery = outcome.delivery
                 deliveries.send_again(session, delivery_id=delivery.id, claim=delivery.claim, now=now)
-                session.commit()
-                self.wake()
-                return
-            if state == "done":
-                sent_to = str(delivery.payload.get("channel") or delivery.payload.get("user") or "")
-                if result and result.get("channel") and sent_to.startswith(("U", "W")):
-                    user_cache.remember_dm(
-                        session, team_id=delivery.team_id, user_id=sent_to, dm_channel=str(result["channel"])
-                    )
-                self.effects.sent(session, delivery, result or {})
-            elif state in ("failed", "doubt"):
-                logger.warning(
-                    "delivery %s (%s, %s) %s: %s", delivery.id, delivery.kind, delivery.key, state, error
-                )
-                self.effects.failed(session, delivery, error or state)
-            elif state == "cancelled":
-                self.effects.cancelled(session, delivery)
+            dms: dict[tuple[str, str], str] = {}
+            with self.effects.recording(session):
+                for outcome in outcomes:
+                    if outcome.delivery.id not in changed:
+                        continue
+                    delivery, state, result = outcome.delivery, outcome.state, outcome.result
+                    if state == "done":
+                        sent_to = str(delivery.payload.get("channel") or delivery.payload.get("user") or "")
+                        if result and result.get("channel") and sent_to.startswith(("U", "W")):
+                            dms[(delivery.team_id, sent_to)] = str(result["channel"])
+                        self.effects.sent(session, delivery, result or {})
+                    elif state in ("failed", "doubt"):
+                        logger.warning(
+                            "delivery %s (%s, %s) %s: %s",
+                            delivery.id,
+                            delivery.kind,
+                            delivery.key,
+                            state,
+                            outcome.error,
+                        )
+                        self.effects.failed(session, delivery, outcome.error or state)
+                    elif state == "cancelled":
+                        self.effects.cancelled(session, delivery)
+                user_cache.remember_dms(session, dms)
             session.commit()
-        if state != "pending" or delay <= 0:
+        if again or any(o.state != "pending" or o.delay <= 0 for o in outcomes):
             self.wake()
+
+
+@dataclass
+class Outcome:
+    """How carrying out one claimed delivery went: "pending" (again after `delay`; `count`: the attempt
+    counts), "done", "failed", "doubt" or "cancelled"."""
+
+    delivery: Delivery
+    state: str
+    delay: float = 0.0
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    count: bool = True
+    unsure: bool = False
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        """What storage.deliveries.record_many writes."""
+        delivery = self.delivery
+        return {
+            "id": delivery.id,
+            "claim": delivery.claim,
+            "generation": delivery.generation,
+            "state": self.state,
+            "error": self.error,
+            "result": self.result,
+            "next_attempt_at": now + timedelta(seconds=self.delay),
+            "unsure": delivery.unsure or self.unsure,
+            "uncount": 0 if self.count else 1,
+            # Not kept once settled: what it said, to whom and when (an answer to an anonymous author).
+            "forget": bool(delivery.payload.get("forget")),
+        }
 
 
 def backoff(attempts: int) -> float:

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Connection, Engine, event
 
 from bot import jobs, outbox_writer
-from bot.app import build_app, make_wsgi_app
+from bot.app import build_app, make_wsgi_app, withhold_bodies
 from bot.clock import Clock, utc_now
 from bot.config import DEFAULT_SLACK_API_URL, ConfigError, Settings
 from bot.dispatcher import Dispatcher
@@ -293,6 +293,7 @@ def _socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
     the log) and a Web API client of its own that logs there too, so that the first connection can be quiet."""
     assert settings.app_token is not None
     socket_logger = logging.getLogger("rearview.bolt.socket_mode")
+    withhold_bodies(socket_logger)  # a child logger: rearview.bolt's filters do not reach its records
     web_client = WebClient(base_url=settings.slack_api_url, logger=socket_logger, proxy=app.client.proxy)
     return SocketModeHandler(app, settings.app_token, logger=socket_logger, web_client=web_client)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -134,6 +135,7 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "e
 _SIBILANT_ES = ("ches", "shes", "xes", "sses", "zes")
 
 
+@lru_cache(maxsize=1 << 16)  # words repeat from item to item: most are stemmed once per process
 def stem(word: str) -> str:
     """A light stemmer: enough to make "rollbacks" and "rollback", "deployment" and "deploy" meet."""
     if word.endswith(_SIBILANT_ES):
@@ -157,7 +159,18 @@ class Match:
 def similar(a: str, b: str) -> Match | None:
     """Two items match when they share at least two key words covering half of the shorter one,
     or when the shorter one's key words are all in the other (for terse items like "Flaky tests")."""
-    left, right = keywords(a), keywords(b)
+    return match(keywords(a), keywords(b))
+
+
+def may_match(shared: int, left: int, right: int) -> bool:
+    """Whether key-word sets of these sizes sharing `shared` words can match (`match` decides): a
+    necessary condition that needs only the sizes, to skip most candidates without comparing them."""
+    smaller = min(left, right)
+    return (shared >= 2 and 2 * shared >= smaller) or shared == smaller > 0
+
+
+def match(left: frozenset[str], right: frozenset[str]) -> Match | None:
+    """`similar` on key words computed beforehand (once per item, not once per pair)."""
     if not left or not right:
         return None
     shared = left & right

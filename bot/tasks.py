@@ -4,7 +4,8 @@ they are sent, from what is stored then) and what is recorded once a delivery is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 logger = logging.getLogger(__name__)
+
+_INVITES = "recording_invites"  # session.info: invitations' outcomes to record together
 
 Task = Callable[["Services", str, dict[str, Any]], object]
 
@@ -49,6 +52,7 @@ TASKS: dict[str, Task] = {
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),
+    "invite": lambda s, t, a: s.retros.invite(team_id=t, retro_id=a["retro_id"], invitees=a["invitees"]),
     "publish": lambda s, t, a: s.closing.publish(team_id=t, retro_id=a["retro_id"]),
     "upload_report": lambda s, t, a: s.reports.upload_report(
         team_id=t, retro_id=a["retro_id"], user_id=a["user_id"]
@@ -118,12 +122,33 @@ class Effects:
 
     # ------------------------------------------------------------ after the outcome
 
+    @contextmanager
+    def recording(self, session: Session) -> Iterator[None]:
+        """Outcomes recorded together: the intents they queue written in a statement per kind, the
+        invitations' records in two statements per retro (RetroDeliveries.invite_outcomes)."""
+        with self.services.outbox.batch(session):
+            invites: list[tuple[Delivery, str | None]] = []
+            session.info[_INVITES] = invites
+            try:
+                yield
+                if invites:
+                    self.services.retro_deliveries.invite_outcomes(session, invites)
+            finally:
+                session.info.pop(_INVITES, None)
+
+    def _invite(self, session: Session, delivery: Delivery, error: str | None) -> None:
+        batched = session.info.get(_INVITES)
+        if batched is not None:
+            batched.append((delivery, error))
+        else:
+            self.services.retro_deliveries.invite_outcome(session, delivery, error=error)
+
     def sent(self, session: Session, delivery: Delivery, result: dict[str, Any]) -> None:
         purpose = delivery.purpose
         if purpose == Purpose.KICKOFF:
             self.services.retro_deliveries.kickoff_posted(session, delivery, result)
         elif purpose == Purpose.INVITE:
-            self.services.retro_deliveries.invite_outcome(session, delivery, error=None)
+            self._invite(session, delivery, None)
         elif purpose == Purpose.SUMMARY:
             self.services.retro_deliveries.summary_posted(session, delivery, result)
         elif purpose == Purpose.REPORT:
@@ -135,7 +160,7 @@ class Effects:
             self.services.retro_deliveries.kickoff_failed(session, delivery, error)
             return
         if purpose == Purpose.INVITE:
-            self.services.retro_deliveries.invite_outcome(session, delivery, error=error)
+            self._invite(session, delivery, error)
             return
         if purpose == Purpose.NUDGE:
             self.services.deadlines.record_failure(session, delivery, error)
@@ -146,7 +171,7 @@ class Effects:
 
     def cancelled(self, session: Session, delivery: Delivery) -> None:
         if delivery.purpose == Purpose.INVITE:
-            self.services.retro_deliveries.invite_outcome(session, delivery, error="not_sent")
+            self._invite(session, delivery, "not_sent")
 
     def report(self, session: Session, delivery: Delivery) -> None:
         """One message to the person in charge, listing every failure not yet told (a few seconds later,

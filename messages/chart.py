@@ -5,17 +5,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server
-
-from matplotlib.figure import Figure
-
 from bot.domain import RetroMetrics
 
 
 def history_chart(metrics: Sequence[RetroMetrics]) -> bytes:
-    """A PNG, 1200×600 pixels: percentages on the left axis, smoothness (1–10) on the right."""
+    """A PNG, 1200×600 pixels: percentages on the left axis, smoothness (1–10) on the right.
+
+    matplotlib is imported here, not at the top: it costs ~60 MiB and most of a second, and only this chart
+    (`/retro history`) needs it. A `Figure` with its own Agg canvas needs no backend or display."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(12, 6), dpi=100)
     axis = figure.add_subplot()
     labels = [f"{m.title[:18]}\n{m.day}" for m in metrics]

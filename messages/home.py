@@ -6,19 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-)
-from slack_sdk.models.views import View
-
 from messages.action_items import CANT_ACTION, DONE_ACTION, DUE_ACTION, PRIORITY_LABELS
-from messages.common import OPEN_SURVEY_ACTION, mrkdwn
+from messages.common import OPEN_SURVEY_ACTION
 from messages.text import channel_link, clip, escape, slack_date
 from storage.models import ActionItem, Retro
 
@@ -42,8 +31,34 @@ def shares(action_items: int, surveys: int, pairs: int = PAIRS) -> tuple[int, in
     return pairs - half, half
 
 
-def _more(hidden: int) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=f"…and {hidden} more.")])
+# Drawn as plain dicts: slack_sdk's models validate every attribute of every block on each to_dict(), which
+# was most of the tab's time; tests/unit/messages/test_home.py checks the output with the models.
+Block = dict[str, Any]
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    return button | {"style": style} if style else button
+
+
+def _more(hidden: int) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more."}]}
+
+
+_DIVIDER: Block = {"type": "divider"}
 
 
 def home_view(
@@ -52,58 +67,63 @@ def home_view(
     surveys: Sequence[Retro],
     facilitating: Sequence[Retro],
     today: date,
+    total_action_items: int | None = None,
+    total_surveys: int | None = None,
 ) -> dict[str, Any]:
-    shown_items, shown_surveys = shares(len(action_items), len(surveys))
-    blocks: list[Block] = [HeaderBlock(text="Your action items")]
+    """`action_items` and `surveys` may be the first `PAIRS` of them only, with their totals given: no
+    more than `PAIRS` of either is ever shown, the rest is counted in a "…and N more"."""
+    all_items = len(action_items) if total_action_items is None else total_action_items
+    all_surveys = len(surveys) if total_surveys is None else total_surveys
+    shown_items, shown_surveys = shares(all_items, all_surveys)
+    blocks: list[Block] = [_header("Your action items")]
     if not action_items:
-        blocks.append(mrkdwn("_Nothing open. Nice._"))
+        blocks.append(_section("_Nothing open. Nice._"))
     for action_item in action_items[:shown_items]:
         due = action_item.due_date.strftime("%a %d %b %Y") if action_item.due_date else "no due date"
         if action_item.due_date is not None and action_item.due_date < today:
             due = f"*{due} (overdue)*"
+        value = str(action_item.id)
         blocks.append(
-            mrkdwn(
+            _section(
                 f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\nDue {due}"
             )
         )
         blocks.append(
-            ActionsBlock(
-                block_id=f"home_action_{action_item.id}",
-                elements=[
-                    ButtonElement(
-                        text="Done", action_id=DONE_ACTION, value=str(action_item.id), style="primary"
-                    ),
-                    ButtonElement(text="Change due date", action_id=DUE_ACTION, value=str(action_item.id)),
-                    ButtonElement(text="Can't do it", action_id=CANT_ACTION, value=str(action_item.id)),
+            {
+                "type": "actions",
+                "block_id": f"home_action_{action_item.id}",
+                "elements": [
+                    _button("Done", DONE_ACTION, value, style="primary"),
+                    _button("Change due date", DUE_ACTION, value),
+                    _button("Can't do it", CANT_ACTION, value),
                 ],
-            )
+            }
         )
-    if len(action_items) > shown_items:
-        blocks.append(_more(len(action_items) - shown_items))
+    if all_items > shown_items:
+        blocks.append(_more(all_items - shown_items))
 
-    blocks += [DividerBlock(), HeaderBlock(text="Surveys waiting for you")]
+    blocks += [_DIVIDER, _header("Surveys waiting for you")]
     if not surveys:
-        blocks.append(mrkdwn("_None right now._"))
+        blocks.append(_section("_None right now._"))
     for retro in surveys[:shown_surveys]:
         blocks.append(
-            mrkdwn(
+            _section(
                 f"*{escape(retro.title)}* in {channel_link(retro.channel_id)}, answers until {slack_date(retro.deadline)}"
             )
         )
         blocks.append(
-            ActionsBlock(
-                block_id=f"home_survey_{retro.id}",
-                elements=[
-                    ButtonElement(text="Open survey", action_id=OPEN_SURVEY_ACTION, value=str(retro.id))
-                ],
-            )
+            {
+                "type": "actions",
+                "block_id": f"home_survey_{retro.id}",
+                "elements": [_button("Open survey", OPEN_SURVEY_ACTION, str(retro.id))],
+            }
         )
-    if len(surveys) > shown_surveys:
-        blocks.append(_more(len(surveys) - shown_surveys))
+    if all_surveys > shown_surveys:
+        blocks.append(_more(all_surveys - shown_surveys))
 
-    blocks += [DividerBlock(), HeaderBlock(text="Retros you facilitate")]
+    blocks += [_DIVIDER, _header("Retros you facilitate")]
     if not facilitating:
-        blocks.append(mrkdwn("_None open. Start one with `/retro new` in a team channel._"))
+        blocks.append(_section("_None open. Start one with `/retro new` in a team channel._"))
     lines: list[str] = []
     used = 0
     for r in facilitating:
@@ -114,5 +134,5 @@ def home_view(
         lines.append(line)
         used += len(line) + 1
     if lines:
-        blocks.append(mrkdwn("\n".join(lines)))
-    return View(type="home", blocks=blocks).to_dict()
+        blocks.append(_section("\n".join(lines)))
+    return {"type": "home", "blocks": blocks}

@@ -54,6 +54,22 @@ def late_message(retro: Retro, *, mrkdwn: bool = True) -> str:
     )
 
 
+def not_a_member_text(
+    *, retro: Retro, user_id: str | None, facilitator_id: str | None, facilitator_name: str = ""
+) -> str:
+    """Someone outside the retro opened or submitted its survey or Add item, or DMed an item (mrkdwn with
+    mentions; plain, for a modal's inline error, when `facilitator_id` is None): who may, and how to get in."""
+    if facilitator_id:
+        how = f"ask {mention(facilitator_id)} to add you with `/retro invite` " + (
+            mention(user_id) if user_id else "and your name"
+        )
+        title = f"*{escape(retro.title)}*"
+    else:
+        how = f"ask {facilitator_name or 'the facilitator'} to add you with /retro invite and your name"
+        title = retro.title
+    return f"Only the facilitator and the participants of {title} add items and answer its survey: {how}."
+
+
 def closed_notice(*, retro: Retro) -> dict[str, Any]:
     """What a button that opens a collection modal shows once collection is over."""
     return notice_modal(title="Retro closed", text=late_message(retro))

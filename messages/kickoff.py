@@ -210,3 +210,44 @@ def _thread_help(fmt: RetroFormat) -> str:
         f"`*` or `>` {third.label}. Thread replies show your name; for anonymous items, "
         "DM me or use *Add item*."
     )
+
+
+# ------------------------------------------------------------ /retro invite
+
+INVITE_USAGE = (
+    "Usage: `/retro invite @person [@person …]` (facilitator, while the retro collects answers): adds them to "
+    "this channel's retro and sends each the survey by DM."
+)
+INVITE_NO_GROUPS = (
+    "I invite people one by one: mention each of them (`/retro invite @ana @ben`). User groups, @channel, "
+    "@here and @everyone are not expanded, so I invited nobody."
+)
+
+
+def may_invite(*, retro: Retro) -> str:
+    """Ends "Only the facilitator, @them, …"."""
+    return f"can invite people to *{escape(retro.title)}*"
+
+
+def invite_closed_text(*, retro: Retro) -> str:
+    return f"Collection for *{escape(retro.title)}* is over (phase: {retro.phase}): nobody can be invited any more."
+
+
+def _people(user_ids: Sequence[str]) -> str:
+    names = [mention(u) for u in user_ids]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_SKIPPED = {"bot": "a bot", "deactivated": "deactivated"}
+
+
+def invited_text(
+    *, retro: Retro, added: Sequence[str], already: Sequence[str], skipped: Sequence[tuple[str, str]]
+) -> str:
+    """The facilitator's summary of `/retro invite`: "Invited @a and @b; @c was already in." """
+    parts = [f"Invited {_people(added)} to *{escape(retro.title)}*" if added else "I invited nobody new"]
+    if already:
+        parts.append(f"{_people(already)} {'was' if len(already) == 1 else 'were'} already in")
+    for user_id, why in skipped:
+        parts.append(f"skipped {mention(user_id)} ({_SKIPPED.get(why, f'Slack says `{escape(why)}`')})")
+    return "; ".join(parts) + "."

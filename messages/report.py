@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -61,7 +61,7 @@ def render_report(data: ReportData) -> str:
     ratings = [r.smoothness for r in data.responses if r.smoothness is not None]
     release = release_lines(data.retro)
     questions = [
-        (question, [r.answers[n] for r in data.responses if n < len(r.answers) and r.answers[n]])
+        (question, _by_text(r.answers[n] for r in data.responses if n < len(r.answers) and r.answers[n]))
         for n, question in enumerate(data.retro.custom_questions)
     ]
     rate = round(100 * data.stats.responded / data.stats.invited) if data.stats.invited else 0
@@ -78,7 +78,7 @@ def render_report(data: ReportData) -> str:
         format=fmt,
         participants=data.participants,
         sections=sections,
-        surprises=[r.surprise for r in data.responses if r.surprise],
+        surprises=_by_text(r.surprise for r in data.responses if r.surprise),
         release=release,
         gaps=[label for label, value in release if value is None],
         questions=questions,
@@ -102,6 +102,12 @@ def render_report(data: ReportData) -> str:
         ),
         comments=data.comments,
     )
+
+
+def _by_text(texts: Iterable[str]) -> list[str]:
+    """Survey answers have no number and random ids (anonymity): listed by their text, a stable order that
+    says nothing about who answered when."""
+    return sorted(texts, key=lambda t: (t.casefold(), t))
 
 
 def _vote_note(votes: int) -> str:

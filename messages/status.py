@@ -1,14 +1,15 @@
-"""`/retro status`."""
+"""`/retro status`: its answer goes in the ack, so it is drawn as plain dicts (slack_sdk's models validate
+every attribute on each `to_dict()`, a quarter of the listener's time); its texts are clipped to Slack's
+limits here, and tests validate the blocks with slack_sdk's models."""
 
 from __future__ import annotations
 
 from datetime import datetime
-
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from typing import Any
 
 from bot.domain import FORMATS, Phase, RetroStats
-from messages.common import Message, dicts, mrkdwn
-from messages.text import escape, mention, slack_date, time_left
+from messages.common import Message
+from messages.text import clip, escape, mention, slack_date, time_left
 from storage.models import Retro
 
 
@@ -44,18 +45,27 @@ def status_message(
     rating = (
         f"{stats.average_smoothness:.1f}/10" if stats.average_smoothness is not None else "no ratings yet"
     )
-    blocks: list[Block] = [
-        mrkdwn(f"*{escape(retro.title)}* · phase: *{retro.phase}*\n{when}"),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*Responded*\n{stats.responded} of {stats.invited}"),
-                MarkdownTextObject(text=f"*Smoothness*\n{rating}"),
-            ]
-        ),
-        mrkdwn(f"*Items so far* ({stats.total_items})\n{counts}"),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Facilitator: {mention(retro.facilitator_id)}")]),
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{escape(retro.title)}* · phase: *{retro.phase}*\n{when}"),
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(f"*Responded*\n{stats.responded} of {stats.invited}"),
+                _mrkdwn(f"*Smoothness*\n{rating}"),
+            ],
+        },
+        _section(f"*Items so far* ({stats.total_items})\n{counts}"),
+        {"type": "context", "elements": [_mrkdwn(f"Facilitator: {mention(retro.facilitator_id)}")]},
     ]
     return Message(
         text=f"{escape(retro.title)}: {stats.responded} of {stats.invited} responded, {stats.total_items} items.",
-        blocks=dicts(blocks),
+        blocks=blocks,
     )
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, 2000)}  # a section field's or context element's limit
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}

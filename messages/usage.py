@@ -1,14 +1,18 @@
-"""`/retro help` and the reply to an unknown subcommand."""
+"""`/retro help` and the reply to an unknown subcommand: answered in the ack, so drawn as a plain dict (no
+slack_sdk model to validate on every request; tests validate it)."""
 
 from __future__ import annotations
 
-from messages.common import Message, dicts, mrkdwn
+from messages.common import Message
 from messages.text import clip, escape
 
 
 def usage_message(*, unknown: str | None = None) -> Message:
     intro = f"I don't know `/retro {escape(clip(unknown, 100))}`.\n\n" if unknown else ""
-    return Message(text=intro + USAGE, blocks=dicts([mrkdwn(intro + USAGE)]))
+    text = intro + USAGE
+    return Message(
+        text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}]
+    )
 
 
 USAGE = (
@@ -18,6 +22,7 @@ USAGE = (
     "• `/retro mine`: your own items, to edit or delete until the deadline\n"
     "• `/retro remind`: nudge everyone who has not answered yet (facilitator)\n"
     "• `/retro extend`: change the collection deadline (facilitator)\n"
+    "• `/retro invite @person …`: add people to the retro and DM them the survey (facilitator)\n"
     "• `/retro next`: move on: collection → round-robin → voting → results (facilitator)\n"
     "• `/retro skip`, `/retro pause`, `/retro resume`: steer the round-robin (facilitator)\n"
     "• `/retro action <what> @owner [due]`: create an action item; the owner is told by DM\n"

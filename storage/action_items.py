@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import ActionItem, ActionNotice, Item
 
@@ -42,6 +42,18 @@ def open_items(
     return list(session.exec(query.order_by(col(ActionItem.due_date), col(ActionItem.id))).all())
 
 
+def of_retros(session: Session, *, team_id: str, retro_ids: Sequence[int]) -> dict[int, list[ActionItem]]:
+    """The action items of several retros in one statement, per retro, in the order they were created."""
+    found: dict[int, list[ActionItem]] = {retro_id: [] for retro_id in retro_ids}
+    for action_item in session.exec(
+        select(ActionItem)
+        .where(ActionItem.team_id == team_id, col(ActionItem.retro_id).in_(retro_ids))
+        .order_by(col(ActionItem.id))
+    ):
+        found[action_item.retro_id].append(action_item)
+    return found
+
+
 def notice(session: Session, *, team_id: str, action_item_id: int, kind: str) -> ActionNotice | None:
     """The record of a notice sent about an action item (its unique key: action item and kind)."""
     return session.exec(
@@ -65,6 +77,20 @@ def noticed(session: Session, *, team_id: str, action_item_ids: Sequence[int], k
             )
         )
     }
+
+
+def first_open_items(
+    session: Session, *, team_id: str, owner_id: str, limit: int
+) -> tuple[list[ActionItem], int]:
+    """One owner's first `limit` open action items by due date, and how many are open in all, in one
+    statement that loads no more than `limit` rows (the Home tab shows a few of them)."""
+    rows = session.exec(
+        select(ActionItem, func.count().over())
+        .where(ActionItem.team_id == team_id, ActionItem.status == "open", ActionItem.owner_id == owner_id)
+        .order_by(col(ActionItem.due_date), col(ActionItem.id))
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], rows[0][1] if rows else 0
 
 
 def of_retro(session: Session, *, team_id: str, retro_id: int) -> Sequence[ActionItem]:

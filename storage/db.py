@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _STORAGE_DIR = Path(__file__).resolve().parent
 
@@ -140,6 +140,10 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 
 def alembic_config(url: str) -> Config:
+    # Alembic (and Mako, Pygments under it) is imported only to migrate: a bot restarted on an up-to-date
+    # database never loads it, which keeps `rearview run` lean (README "Performance").
+    from alembic.config import Config
+
     config = Config(str(_STORAGE_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(_STORAGE_DIR / "migrations"))
     # ConfigParser interpolation would choke on '%' in passwords.
@@ -151,6 +155,8 @@ def upgrade(url: str) -> None:
     """Bring the schema to the newest revision: the only way the schema is made outside tests. A database
     already there is left alone without running Alembic's environment (a restart costs no migration run)."""
     if _revision(url) != _head():
+        from alembic import command
+
         command.upgrade(alembic_config(url), "head")
 
 
@@ -174,16 +180,42 @@ def unmigrated(url: str) -> str | None:
     return None
 
 
+_REVISION = re.compile(r'^(down_)?revision\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
 @cache
 def _head() -> str | None:
+    """The newest revision, read from the migration files' `revision`/`down_revision` lines without importing
+    Alembic; Alembic's own answer when they are not one plain chain (tests/test_migrations.py compares)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (_STORAGE_DIR / "migrations" / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if value:
+                (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) == 1 and parents <= revisions:
+        return heads.pop()
+    return _alembic_head()
+
+
+def _alembic_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def _revision(url: str) -> str | None:
+    """The database's revision, read as Alembic keeps it (the `alembic_version` table), None if unversioned."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            versions = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            if len(versions) > 1:
+                raise RuntimeError(f"the database has several Alembic heads: {versions}")
+            return versions[0] if versions else None
     finally:
         engine.dispose()
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, tuple_, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -55,38 +55,51 @@ def _write_statement(session: Session, how: str) -> Any:
 # ------------------------------------------------------------ claiming
 
 
-def due_ids(session: Session, *, now: datetime) -> Sequence[int]:
-    """Up to four deliveries due at `now` that nothing holds back (see _claim_query), best first."""
+CLAIM_LIMIT = 8  # deliveries claimed at once: one claim and one outcome transaction for them all
+
+
+def due(session: Session, *, now: datetime) -> list[tuple[int, str]]:
+    """Up to CLAIM_LIMIT deliveries due at `now` that nothing holds back (see _claim_query), best first:
+    (id, kind)."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    ids: Sequence[int] = session.exec(_POSTGRES_CLAIM if postgres else _CLAIM, params={"now": now}).all()
-    return ids
+    rows = session.execute(_POSTGRES_CLAIM if postgres else _CLAIM, params={"now": now}).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
 
 
-def take(
+def take_many(
     session: Session,
     *,
-    delivery_id: int,
+    delivery_ids: Sequence[int],
     now: datetime,
     token: str,
     lease_until: datetime,
     task_kind: str,
     task_lease_until: datetime,
-) -> bool:
-    """Mark a due delivery as being sent under `token` until its lease runs out (a task's lease, for
-    deliveries of `task_kind`, is longer). False: another process took it first."""
-    claimed = session.execute(
+) -> list[Delivery]:
+    """`take` for several due deliveries in one statement, returning the rows this claim took (another
+    process may have taken some first)."""
+    taken = session.scalars(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, claimable_row(now))
+        .where(col(Delivery.id).in_(list(delivery_ids)), claimable_row(now))
         .values(
             state="sending",
             claim=token,
             lease_until=case((col(Delivery.kind) == task_kind, task_lease_until), else_=lease_until),
             attempts=Delivery.attempts + 1,
-            # A claim after a lapsed lease: the earlier attempt may have reached Slack.
             unsure=or_(col(Delivery.unsure), col(Delivery.state) == "sending"),
         )
-    )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    return list(taken)
+
+
+def by_keys(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Delivery]:
+    """The deliveries with these (team, key) pairs, in one statement."""
+    if not keys:
+        return {}
+    found = session.exec(select(Delivery).where(tuple_(col(Delivery.team_id), col(Delivery.key)).in_(keys)))
+    return {(d.team_id, d.key): d for d in found}
 
 
 def by_key(session: Session, *, team_id: str, key: str) -> Delivery | None:
@@ -99,6 +112,18 @@ def any_unsent(session: Session, *, team_id: str, keys: Sequence[str]) -> bool:
         select(Delivery.id).where(
             Delivery.team_id == team_id,
             col(Delivery.key).in_(keys),
+            col(Delivery.state).in_(("pending", "sending")),
+        )
+    ).first()
+    return found is not None
+
+
+def any_unsent_starting(session: Session, *, team_id: str, prefix: str) -> bool:
+    """Whether an intent whose key starts with `prefix` is still waiting or being sent."""
+    found = session.exec(
+        select(Delivery.id).where(
+            Delivery.team_id == team_id,
+            col(Delivery.key).startswith(prefix, autoescape=True),
             col(Delivery.state).in_(("pending", "sending")),
         )
     ).first()
@@ -126,71 +151,76 @@ def earliest_lease_end(session: Session, *, now: datetime) -> datetime | None:
 
 
 # ------------------------------------------------------------ recording the outcome
-# Each of these changes the row only while it is still the claim that was sent (same claim, same
-# generation) and says whether it did.
 
 
-def _claimed(delivery_id: int, claim: str | None, generation: int) -> tuple[Any, ...]:
-    return (
-        col(Delivery.id) == delivery_id,
-        col(Delivery.claim) == claim,
-        col(Delivery.generation) == generation,
+def record_many(session: Session, *, outcomes: list[dict[str, Any]], now: datetime) -> set[int]:
+    """Several claims' outcomes in a statement per kind of change (one each for those released, settled
+    and settled-and-forgotten); each row changes only while it is still the claim that was sent. Returns
+    the ids that changed; the others were asked for again meanwhile (see send_again).
+
+    An outcome: id, claim, generation, state ("pending" releases it), error, and for a release
+    next_attempt_at, unsure and uncount (1: the attempt does not count), for a settled one result and
+    forget (the row goes)."""
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    same_claim = and_(
+        table.c.id == bindparam("b_id"),
+        table.c.claim == bindparam("b_claim"),
+        table.c.generation == bindparam("b_generation"),
     )
+    released = [o for o in outcomes if o["state"] == "pending"]
+    forgotten = [o for o in outcomes if o["state"] != "pending" and o["forget"]]
+    settled = [o for o in outcomes if o["state"] != "pending" and not o["forget"]]
+    changed = 0
+    if released:
+        changed += _many(
+            session,
+            table.update()
+            .where(same_claim)
+            .values(
+                state="pending",
+                claim=None,
+                lease_until=None,
+                next_attempt_at=bindparam("b_next_attempt_at"),
+                unsure=bindparam("b_unsure"),
+                attempts=table.c.attempts - bindparam("b_uncount"),
+                last_error=func.coalesce(
+                    bindparam("b_error", type_=table.c.last_error.type), table.c.last_error
+                ),
+            ),
+            released,
+        )
+    if settled:
+        changed += _many(
+            session,
+            table.update()
+            .where(same_claim)
+            .values(
+                state=bindparam("b_state"),
+                claim=None,
+                lease_until=None,
+                finished_at=now,
+                last_error=bindparam("b_error"),
+                result=bindparam("b_result"),
+                unsure=False,
+            ),
+            settled,
+        )
+    if forgotten:
+        changed += _many(session, table.delete().where(same_claim), forgotten)
+    ids = {int(o["id"]) for o in outcomes}
+    if changed == len(outcomes) and session.get_bind().dialect.supports_sane_multi_rowcount:
+        return ids
+    # Some were asked for again while they were sent (a new generation): they still hold their claim.
+    claims = {str(o["claim"]) for o in outcomes}
+    kept = session.exec(
+        select(Delivery.id).where(col(Delivery.id).in_(ids), col(Delivery.claim).in_(claims))
+    ).all()
+    return ids - {int(i) for i in kept}
 
 
-def release(
-    session: Session,
-    *,
-    delivery_id: int,
-    claim: str | None,
-    generation: int,
-    next_attempt_at: datetime,
-    unsure: bool,
-    uncount: bool,
-    error: str | None,
-) -> bool:
-    """Pending again, from `next_attempt_at`; `uncount`: this attempt does not count (deferred)."""
-    values: dict[str, Any] = {
-        "state": "pending",
-        "claim": None,
-        "lease_until": None,
-        "next_attempt_at": next_attempt_at,
-        "unsure": unsure,
-    }
-    if uncount:
-        values["attempts"] = Delivery.attempts - 1
-    if error:
-        values["last_error"] = error
-    updated = session.execute(
-        update(Delivery).where(*_claimed(delivery_id, claim, generation)).values(**values)
-    )
-    return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def settle(
-    session: Session,
-    *,
-    delivery_id: int,
-    claim: str | None,
-    generation: int,
-    state: str,
-    now: datetime,
-    error: str | None,
-    result: dict[str, Any] | None,
-) -> bool:
-    """Sent, failed, in doubt or cancelled, for good."""
-    values: dict[str, Any] = {"state": state, "claim": None, "lease_until": None}
-    values.update(finished_at=now, last_error=error, result=result, unsure=False)
-    updated = session.execute(
-        update(Delivery).where(*_claimed(delivery_id, claim, generation)).values(**values)
-    )
-    return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def delete_settled(session: Session, *, delivery_id: int, claim: str | None, generation: int) -> bool:
-    """Settled and not kept: the row goes."""
-    deleted = session.execute(delete(Delivery).where(*_claimed(delivery_id, claim, generation)))
-    return bool(deleted.rowcount == 1)  # type: ignore[attr-defined]
+def _many(session: Session, statement: Any, outcomes: list[dict[str, Any]]) -> int:
+    params = [{f"b_{k}": v for k, v in o.items() if k != "forget"} for o in outcomes]
+    return int(session.execute(statement, params).rowcount)  # type: ignore[attr-defined]
 
 
 def send_again(session: Session, *, delivery_id: int, claim: str | None, now: datetime) -> None:
@@ -225,7 +255,7 @@ def unreported_failures(session: Session, *, team_id: str, user: str, retro_id: 
 
 
 def _claim_query(*, postgres: bool) -> Any:
-    """Up to four due deliveries that nothing holds back: the first open one in its lane, whose parent (if
+    """Up to CLAIM_LIMIT due deliveries that nothing holds back: the first open one in its lane, whose parent (if
     any) is no longer open. Built once; `now` is bound at each claim.
 
     Two shapes of the same question, each where its planner does well:
@@ -266,10 +296,10 @@ def _claim_query(*, postgres: bool) -> Any:
             col(o.team_id) == col(d.team_id), col(o.key) == col(d.parent_key), col(o.state).in_(OPEN)
         )
     query = (
-        select(d.id)
+        select(d.id, d.kind)
         .where(claimable, col(d.next_attempt_at) <= now, first_in_lane, parent_settled)
         .order_by(col(d.priority), col(d.id))
-        .limit(4)
+        .limit(CLAIM_LIMIT)
     )
     # Several processes can share the table: each skips the rows another is claiming.
     return query.with_for_update(skip_locked=True, of=d) if postgres else query

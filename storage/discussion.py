@@ -3,7 +3,7 @@ is scoped to a workspace (`team_id`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Comment, Item, Turn, Vote
@@ -90,16 +90,25 @@ def comments_by_item(session: Session, *, team_id: str, retro_id: int) -> dict[i
     for comment in session.exec(
         select(Comment)
         .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
-        .order_by(col(Comment.created_at), col(Comment.id))
+        # Anonymous comments all carry the retro's start and random ids: by text among equal times, stable.
+        .order_by(col(Comment.created_at), col(Comment.text), col(Comment.id))
     ):
         found.setdefault(comment.item_id, []).append(comment.text)
     return found
 
 
+# Built once: `/retro status` runs it on the ack path (see storage/retros.py _IN_CHANNEL).
+_OPEN_TURN = (
+    select(Turn)
+    .where(
+        Turn.team_id == bindparam("team_id"),
+        Turn.retro_id == bindparam("retro_id"),
+        col(Turn.status).in_(("active", "scheduled")),
+    )
+    .limit(1)
+)
+
+
 def open_turn(session: Session, *, team_id: str, retro_id: int) -> Turn | None:
     """The round-robin turn that is running or waiting for the person's morning."""
-    return session.exec(
-        select(Turn).where(
-            Turn.team_id == team_id, Turn.retro_id == retro_id, col(Turn.status).in_(("active", "scheduled"))
-        )
-    ).first()
+    return session.exec(_OPEN_TURN, params={"team_id": team_id, "retro_id": retro_id}).first()

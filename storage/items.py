@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -21,8 +21,11 @@ def _authored_by(model: type[Item] | type[Response], user_id: str, author_hash: 
 # ------------------------------------------------------------ items
 
 
-def get_item(session: Session, *, team_id: str, item_id: int) -> Item | None:
-    return session.exec(select(Item).where(Item.team_id == team_id, Item.id == item_id)).first()
+def get_item(session: Session, *, team_id: str, item_id: int, lock: bool = False) -> Item | None:
+    """`lock`: for an edit or a delete; on PostgreSQL a second one waits for the first (and then finds the
+    item changed or gone)."""
+    query = select(Item).where(Item.team_id == team_id, Item.id == item_id)
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def own_items(
@@ -53,6 +56,28 @@ def items(session: Session, *, team_id: str, retro_id: int) -> Sequence[Item]:
     ).all()
 
 
+def items_of_retros(session: Session, *, team_id: str, retro_ids: Sequence[int]) -> dict[int, list[Item]]:
+    """The items of several retros in one statement, per retro, each in the order of `items`."""
+    found: dict[int, list[Item]] = {retro_id: [] for retro_id in retro_ids}
+    for item in session.exec(
+        select(Item)
+        .where(Item.team_id == team_id, col(Item.retro_id).in_(retro_ids))
+        .order_by(col(Item.number).is_(None), col(Item.number), col(Item.created_at), col(Item.id))
+    ):
+        found[item.retro_id].append(item)
+    return found
+
+
+def item_counts(session: Session, *, team_id: str, retro_ids: Sequence[int]) -> dict[int, int]:
+    """How many items each of these retros has, counted in one statement."""
+    counted = session.exec(
+        select(Item.retro_id, func.count())
+        .where(Item.team_id == team_id, col(Item.retro_id).in_(retro_ids))
+        .group_by(col(Item.retro_id))
+    ).all()
+    return {retro_id: 0 for retro_id in retro_ids} | dict(counted)
+
+
 # ------------------------------------------------------------ survey responses
 
 
@@ -74,6 +99,20 @@ def responses(session: Session, *, team_id: str, retro_id: int) -> Sequence[Resp
         .where(Response.team_id == team_id, Response.retro_id == retro_id)
         .order_by(col(Response.id))
     ).all()
+
+
+def responses_of_retros(
+    session: Session, *, team_id: str, retro_ids: Sequence[int]
+) -> dict[int, list[Response]]:
+    """The survey responses of several retros in one statement, per retro, by id."""
+    found: dict[int, list[Response]] = {retro_id: [] for retro_id in retro_ids}
+    for response in session.exec(
+        select(Response)
+        .where(Response.team_id == team_id, col(Response.retro_id).in_(retro_ids))
+        .order_by(col(Response.id))
+    ):
+        found[response.retro_id].append(response)
+    return found
 
 
 def delete_responses(session: Session, *, team_id: str, ids: Sequence[int]) -> None:

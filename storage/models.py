@@ -122,6 +122,8 @@ class Response(SQLModel, table=True):
 
 class Item(SQLModel, table=True):
     __tablename__ = "item"
+    # `/retro status` counts a retro's items by category from this index alone, without reading a row.
+    __table_args__ = (Index("ix_item_team_retro_category", "team_id", "retro_id", "category"),)
 
     id: int = _random_pk()
     team_id: str = Field(max_length=32, index=True)

@@ -44,6 +44,35 @@ def dm_channel(session: Session, *, team_id: str, user_id: str) -> str | None:
     return cached.dm_channel if cached is not None and cached.dm_channel else None
 
 
+def remember_dms(session: Session, channels: dict[tuple[str, str], str]) -> None:
+    """remember_dm for several people, {(team, user): DM channel}, in one statement."""
+    if not channels:
+        return
+    table = SlackUserCache.__table__  # type: ignore[attr-defined]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = (postgresql.insert if postgres else sqlite.insert)(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=["team_id", "user_id"],
+        set_={"dm_channel": insert.excluded.dm_channel},
+        where=or_(table.c.dm_channel.is_(None), table.c.dm_channel != insert.excluded.dm_channel),
+    )
+    session.execute(
+        statement,
+        [
+            {
+                "team_id": team_id,
+                "user_id": user_id,
+                "name": "",
+                "is_bot": False,
+                "deleted": False,
+                "dm_channel": dm_channel,
+                "fetched_at": _LONG_AGO,
+            }
+            for (team_id, user_id), dm_channel in sorted(channels.items())
+        ],
+    )
+
+
 def remember_dm(session: Session, *, team_id: str, user_id: str, dm_channel: str) -> None:
     """One statement: a person not in the cache yet is added with only the DM known (fetched long ago,
     so their name and time zone are still looked up)."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import BindParameter, Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.models import Item, Nudge, Participant, Response, Retro, Turn
@@ -67,16 +68,24 @@ def get_retro(session: Session, *, team_id: str, retro_id: int, lock: bool = Fal
     return session.exec(query.with_for_update() if lock else query).first()
 
 
+# Built once: `/retro status` runs these on the ack path, where building the expressions per call cost more
+# than running them. Parameters are bound per call; SQLAlchemy's compiled cache keys on the statement.
+_IN_CHANNEL = select(Retro).where(
+    Retro.team_id == bindparam("team_id"), Retro.channel_id == bindparam("channel_id")
+)
+_OPEN_IN_CHANNEL = _IN_CHANNEL.where(col(Retro.closed_at).is_(None)).limit(1)
+# The open retro first, then the latest closed one: one statement either way.
+_CURRENT_OR_LATEST = _IN_CHANNEL.order_by(
+    col(Retro.closed_at).is_(None).desc(), col(Retro.created_at).desc(), col(Retro.id).desc()
+).limit(1)
+
+
 def current_retro_in_channel(
     session: Session, *, team_id: str, channel_id: str, include_closed: bool = False
 ) -> Retro | None:
     """The channel's open retro (there is at most one); with `include_closed`, failing that its latest."""
-    in_channel = select(Retro).where(Retro.team_id == team_id, Retro.channel_id == channel_id)
-    retro = session.exec(in_channel.where(col(Retro.closed_at).is_(None))).first()
-    if retro is None and include_closed:
-        latest = in_channel.order_by(col(Retro.created_at).desc(), col(Retro.id).desc())
-        retro = session.exec(latest).first()
-    return retro
+    query = _CURRENT_OR_LATEST if include_closed else _OPEN_IN_CHANNEL
+    return session.exec(query, params={"team_id": team_id, "channel_id": channel_id}).first()
 
 
 def retro_by_kickoff(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> Retro | None:
@@ -110,6 +119,27 @@ def collecting_retros_of(
     return session.exec(query).all()
 
 
+def first_surveys_waiting(
+    session: Session, *, team_id: str, user_id: str, limit: int
+) -> tuple[list[Retro], int]:
+    """The first `limit` retros still collecting that this person has not answered, the first deadline
+    first, and how many there are in all: one statement loading no more than `limit` rows."""
+    rows = session.exec(
+        select(Retro, func.count().over())
+        .join(Participant, col(Participant.retro_id) == col(Retro.id))
+        .where(
+            Retro.team_id == team_id,
+            Retro.phase == "collecting",
+            Participant.team_id == team_id,
+            Participant.user_id == user_id,
+            col(Participant.responded_at).is_(None),
+        )
+        .order_by(col(Retro.deadline), col(Retro.id))
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], rows[0][1] if rows else 0
+
+
 def latest_retro_of(session: Session, *, team_id: str, user_id: str) -> Retro | None:
     """The newest retro, in any phase, that this person was invited to."""
     return session.exec(
@@ -138,27 +168,37 @@ def participants(session: Session, *, team_id: str, retro_id: int) -> Sequence[P
     ).all()
 
 
-def mark_invited(
-    session: Session,
-    *,
-    team_id: str,
-    retro_id: int,
-    user_id: str,
-    invited_at: datetime | None,
-    error: str | None,
-) -> bool:
-    """Record how a participant's invitation went, without loading them. False: no such participant."""
+def participants_of_retros(
+    session: Session, *, team_id: str, retro_ids: Sequence[int]
+) -> dict[int, list[Participant]]:
+    """The participants of several retros in one statement, per retro, in the order they were added."""
+    found: dict[int, list[Participant]] = {retro_id: [] for retro_id in retro_ids}
+    for participant in session.exec(
+        select(Participant)
+        .where(Participant.team_id == team_id, col(Participant.retro_id).in_(retro_ids))
+        .order_by(col(Participant.id))
+    ):
+        found[participant.retro_id].append(participant)
+    return found
+
+
+def mark_invited_many(
+    session: Session, *, team_id: str, retro_id: int, outcomes: list[tuple[str, datetime | None, str | None]]
+) -> int:
+    """mark_invited for several participants of a retro, (user, invited_at, error), in one statement.
+    Returns how many of them there were (0: the retro was discarded)."""
+    table = Participant.__table__  # type: ignore[attr-defined]
     marked = session.execute(
-        update(Participant)
+        table.update()
         .where(
-            col(Participant.team_id) == team_id,
-            col(Participant.retro_id) == retro_id,
-            col(Participant.user_id) == user_id,
+            table.c.team_id == team_id,
+            table.c.retro_id == retro_id,
+            table.c.user_id == bindparam("b_user"),
         )
-        .values(invited_at=invited_at, invite_error=error)
-        .execution_options(synchronize_session=False)
+        .values(invited_at=bindparam("b_invited_at"), invite_error=bindparam("b_error")),
+        [{"b_user": u, "b_invited_at": at, "b_error": e} for u, at, e in outcomes],
     )
-    return bool(marked.rowcount)  # type: ignore[attr-defined]
+    return int(marked.rowcount)  # type: ignore[attr-defined]
 
 
 def get_participant(session: Session, *, team_id: str, retro_id: int, user_id: str) -> Participant | None:
@@ -179,21 +219,29 @@ class Figures:
     items_by_category: dict[str, int]
 
 
+@lru_cache(maxsize=32)
+def _figures_of(categories: tuple[str, ...]) -> Select[Any]:
+    """The figures statement for a format's categories, built once per format (see _IN_CHANNEL)."""
+    team_id: BindParameter[str] = bindparam("team_id")
+    retro_id: BindParameter[int] = bindparam("retro_id")
+    people = select(func.count()).where(Participant.team_id == team_id, Participant.retro_id == retro_id)
+    items = select(func.count()).where(Item.team_id == team_id, Item.retro_id == retro_id)
+    return select(
+        people.scalar_subquery(),
+        people.where(col(Participant.responded_at).is_not(None)).scalar_subquery(),
+        select(func.avg(Response.smoothness))
+        .where(Response.team_id == team_id, Response.retro_id == retro_id)
+        .scalar_subquery(),
+        items.scalar_subquery(),
+        *(items.where(Item.category == c).scalar_subquery() for c in categories),
+    )
+
+
 def figures(session: Session, *, team_id: str, retro_id: int, categories: Sequence[str]) -> Figures:
     """Counts of a retro, counted by the database in one statement whatever its size (two if an item has a
     category outside `categories`, the retro's format)."""
-    people = select(func.count()).where(Participant.team_id == team_id, Participant.retro_id == retro_id)
-    items = select(func.count()).where(Item.team_id == team_id, Item.retro_id == retro_id)
-    row: Sequence[Any] = session.exec(
-        select(
-            people.scalar_subquery(),
-            people.where(col(Participant.responded_at).is_not(None)).scalar_subquery(),
-            select(func.avg(Response.smoothness))
-            .where(Response.team_id == team_id, Response.retro_id == retro_id)
-            .scalar_subquery(),
-            items.scalar_subquery(),
-            *(items.where(Item.category == c).scalar_subquery() for c in categories),
-        )
+    row: Sequence[Any] = session.execute(
+        _figures_of(tuple(categories)), {"team_id": team_id, "retro_id": retro_id}
     ).one()
     invited, responded, average, total = row[:4]
     per_category: list[int] = list(row[4:])

@@ -4,7 +4,7 @@ they are asked to do, and fail where a test tells them to."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +36,8 @@ class RecordingGateway:
             self.before_reading()
         return self._sent
 
-    def human(self, user_id: str, name: str = "", *, is_bot: bool = False) -> None:
-        self.users[user_id] = SlackUser(
-            user_id, name or user_id.lower(), is_bot=is_bot, deleted=False, tz="UTC"
-        )
+    def human(self, user_id: str, name: str = "", *, is_bot: bool = False, tz: str = "UTC") -> None:
+        self.users[user_id] = SlackUser(user_id, name or user_id.lower(), is_bot=is_bot, deleted=False, tz=tz)
 
     def _maybe_fail(self, method: str, target: str) -> None:
         if error := self.failures.get((method, target)):
@@ -178,6 +176,11 @@ class RecordingJobs:
     def schedule(self, job: Job) -> None:
         self._outside_transactions()
         self.jobs[job.id] = job
+
+    def schedule_all(self, jobs: Sequence[Job]) -> None:
+        self._outside_transactions()
+        for job in jobs:
+            self.schedule(job)
 
     def cancel(self, job_ids: Iterable[str]) -> None:
         self._outside_transactions()

@@ -257,3 +257,55 @@ def test_debug_logging_never_includes_slack_request_bodies() -> None:
     configure_logging("DEBUG")
     for name in ("slack_bolt", "slack_sdk", "rearview.bolt"):
         assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name
+
+
+HEAVY = "{'matplotlib', 'dateparser', 'numpy', 'alembic', 'mako'}"
+
+
+def _loaded_heavy(probe: str, heavy: str = HEAVY) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; {probe}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))",
+        ],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_neither_the_cli_nor_the_running_bot_imports_matplotlib_dateparser_or_alembic() -> None:
+    """matplotlib (~60 MiB, most of a second) is for `/retro history`'s chart only, dateparser for typed
+    dates only, Alembic for migrating only: importing what `rearview run` and `rearview report` import must
+    not load them (README "Performance": idle RSS and the CLI's wall time)."""
+    assert _loaded_heavy("import bot.cli, bot.runtime, bot.app, bot.services.reports, storage.db") == "[]"
+
+
+def test_the_report_command_imports_no_slack_client_scheduler_or_server() -> None:
+    """`rearview report` builds a report from the database: the Bolt app, the scheduler and the web server
+    (and so every service's dependencies, bot/services/__init__.py) stay unloaded."""
+    probe = (
+        "import bot.cli; from bot.services.reports import build_report; from storage.db import make_engine"
+    )
+    assert _loaded_heavy(probe, "{'slack_bolt', 'apscheduler', 'waitress'}") == "[]"
+    assert (
+        _loaded_heavy("import bot.services.container", "{'apscheduler'}") == "['apscheduler']"
+    )  # it can fail
+
+
+def test_starting_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """What `rearview run` and `rearview report` check at start (`upgrade`, `unmigrated`) needs no Alembic
+    when there is nothing to migrate (a fresh one is migrated by Alembic: test_migrate_creates_the_schema)."""
+    from storage.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    upgrade(url)
+    probe = (
+        f"from storage.db import upgrade, unmigrated; upgrade({url!r}); assert unmigrated({url!r}) is None"
+    )
+    assert _loaded_heavy(probe) == "[]"

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables
-from storage.db import include_object
+from storage.db import _alembic_head, _head, _revision, include_object
 
 
 def test_upgrade_head_matches_the_models(engine: Engine) -> None:
@@ -44,3 +44,13 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table
+
+
+def test_the_head_and_the_revision_read_without_alembic_are_alembics(engine: Engine) -> None:
+    """storage.db reads the newest revision from the migration files and the database's from its table, so
+    that a start on an up-to-date database never imports Alembic; both must agree with Alembic's answer."""
+    assert _head() == _alembic_head() is not None
+    with engine.connect() as connection:
+        assert _revision(engine.url.render_as_string(hide_password=False)) == (
+            MigrationContext.configure(connection).get_current_revision()
+        )

@@ -12,7 +12,7 @@ from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submissio
 from bot.listeners.routing import Routes
 from bot.services import Services
 from bot.services.surveys import SurveyAnswers
-from messages import common, deadlines, items, replies, survey
+from messages import common, deadlines, items, kickoff, replies, survey
 
 routes = Routes()
 
@@ -31,6 +31,24 @@ def remind(services: Services, request: Command) -> Answer:
         team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
     )
     return Reply(deadlines.reminding_text(queued=reminding.queued, pending=reminding.pending))
+
+
+_PERSON = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_GROUP = re.compile(r"<!(?:subteam\^|channel|here|everyone)[^>]*>")
+
+
+@routes.command("invite")
+def invite(services: Services, request: Command) -> Answer:
+    """`/retro invite @a @b …`: the mentions Slack marked up (a typed `<@U…>` arrives escaped: not one)."""
+    if _GROUP.search(request.marked_args):
+        return Reply(kickoff.INVITE_NO_GROUPS)
+    people = _PERSON.findall(request.marked_args)
+    if not people:
+        return Reply(kickoff.INVITE_USAGE)
+    services.retros.request_invite(
+        team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, invitees=people
+    )
+    return None  # the summary follows as an ephemeral, once the people are looked up and invited
 
 
 @routes.command("extend")
@@ -62,7 +80,9 @@ def open_survey(services: Services, request: Click) -> Answer:
 
 @routes.click(common.ADD_ITEM_ACTION, shows="open", title="Add an item")
 def open_add_item(services: Services, request: Click) -> Answer:
-    retro = services.items.retro(team_id=request.team_id, retro_id=request.int_value())
+    retro = services.items.for_adding(
+        team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+    )
     if not services.items.accepting(retro):
         return OpenModal(items.closed_notice(retro=retro))
     return OpenModal(items.item_modal(retro=retro))

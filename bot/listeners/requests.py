@@ -6,6 +6,7 @@ Handlers never read Bolt's raw dicts, so a unit test builds a `Click(...)` or a 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,6 +19,16 @@ from messages.common import VALUE_ACTION
 def _words(value: Any) -> str:
     """What a person typed, as text. NUL never comes from a keyboard, and PostgreSQL refuses it in text."""
     return str(value or "").replace("\x00", "")
+
+
+_SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
+
+
+def _slack_id(value: Any) -> str | None:
+    """A user or conversation id from a menu; None for anything Slack never sends (a forged payload: ids
+    longer than the columns that keep them, markup, NUL)."""
+    text = str(value or "")
+    return text if _SLACK_ID.fullmatch(text) else None
 
 
 def team_of(body: Mapping[str, Any]) -> str:
@@ -117,7 +128,8 @@ class Click:
 
 @dataclass(frozen=True)
 class ViewState:
-    """What a modal's inputs hold at submission, by block id."""
+    """What a modal's inputs hold at submission, by block id. Every value passes `_words`: a forged menu
+    choice can carry NUL too."""
 
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -131,29 +143,35 @@ class ViewState:
 
     def selected(self, block_id: str) -> str | None:
         option = self._field(block_id).get("selected_option")
-        return str(option["value"]) if option else None
+        return _words(option["value"]) if option else None
 
     def users(self, block_id: str) -> list[str]:
-        return [str(u) for u in self._field(block_id).get("selected_users") or []]
+        return [u for u in map(_slack_id, self._field(block_id).get("selected_users") or []) if u]
 
     def user(self, block_id: str) -> str | None:
-        value = self._field(block_id).get("selected_user")
-        return str(value) if value else None
+        return _slack_id(self._field(block_id).get("selected_user"))
 
     def conversation(self, block_id: str) -> str | None:
-        value = self._field(block_id).get("selected_conversation")
-        return str(value) if value else None
+        return _slack_id(self._field(block_id).get("selected_conversation"))
 
     def checked(self, block_id: str) -> list[str]:
-        return [str(o["value"]) for o in self._field(block_id).get("selected_options") or []]
+        return [_words(o["value"]) for o in self._field(block_id).get("selected_options") or []]
 
     def moment(self, block_id: str) -> datetime | None:
+        """A datetimepicker's choice; None when there is none, or none that is a time (a forged payload)."""
         value = self._field(block_id).get("selected_date_time")
-        return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+        try:
+            return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
 
     def day(self, block_id: str) -> date | None:
+        """A datepicker's choice; None when there is none, or none that is a date (a forged payload)."""
         value = self._field(block_id).get("selected_date")
-        return date.fromisoformat(str(value)) if value else None
+        try:
+            return date.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
 
     def whole_number(self, block_id: str, default: int) -> int:
         """A select whose options are whole numbers; anything else (forged, missing) is the default."""

@@ -108,6 +108,7 @@ def close_submitted(services: Services, request: Submission) -> Answer:
         retro_id=request.meta_int("retro_id"),
         user_id=request.user_id,
         share_with=request.state.conversation(closing.STAKEHOLDER_BLOCK),
+        view_id=request.view_id,
     )
     return None
 

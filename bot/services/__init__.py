@@ -1,149 +1,22 @@
 """The retro domain. Services never import slack_bolt and never wait on Slack: what they want said is
-queued in the outbox (bot/outbox.py) with the change that causes it, and timed work goes to Timers."""
+queued in the outbox (bot/outbox.py) with the change that causes it, and timed work goes to Timers.
+
+`Services` (bot/services/container.py) is loaded on first use, so that a tool importing one service (the
+CLI's `rearview report`) does not import every service's dependencies (slack_sdk, APScheduler)."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+if TYPE_CHECKING:
+    from bot.services.container import Services
 
-from bot.clock import Clock
-from bot.gateway import SlackGateway
-from bot.outbox import Outbox
-from bot.scheduler import Jobs
-from bot.services.action_item_carryover import ActionItemCarryOver
-from bot.services.action_item_notices import ActionItemNotices
-from bot.services.action_item_progress import ActionItemProgress
-from bot.services.action_items import ActionItemService
-from bot.services.authors import AuthorKeys
-from bot.services.closing import ClosingService
-from bot.services.deadlines import DeadlineService
-from bot.services.facilitation import Facilitation
-from bot.services.home import HomeService
-from bot.services.items import ItemService
-from bot.services.people import People
-from bot.services.plans import PlanService
-from bot.services.replies import ReplyService
-from bot.services.reports import ReportService
-from bot.services.retro_deliveries import RetroDeliveries
-from bot.services.retros import RetroService
-from bot.services.round_robin import RoundRobin
-from bot.services.surveys import SurveyService
-from bot.services.timers import Timers
-from bot.services.turns import TurnService
-from bot.services.voting import VotingService
+__all__ = ["Services"]
 
 
-@dataclass(frozen=True)
-class Services:
-    engine: Engine
-    gateway: SlackGateway  # for views.open/push on request threads, and the workers' lookups
-    clock: Clock
-    outbox: Outbox
-    timers: Timers
-    people: People
-    retros: RetroService
-    retro_deliveries: RetroDeliveries
-    closing: ClosingService
-    reports: ReportService
-    surveys: SurveyService
-    items: ItemService
-    deadlines: DeadlineService
-    replies: ReplyService
-    round_robin: RoundRobin  # the turns' order and timing
-    turns: TurnService  # answering a turn
-    facilitation: Facilitation  # /retro next|skip|pause|resume
-    voting: VotingService
-    action_items: ActionItemService
-    action_item_notices: ActionItemNotices
-    action_item_progress: ActionItemProgress
-    action_item_carryover: ActionItemCarryOver
-    home: HomeService
-    plans: PlanService  # retros that start themselves: a cadence's or a release's plan
+def __getattr__(name: str) -> Any:
+    if name == "Services":
+        from bot.services.container import Services
 
-    @classmethod
-    def build(
-        cls,
-        *,
-        engine: Engine,
-        gateway: SlackGateway,
-        clock: Clock,
-        jobs: Jobs,
-        secret: str | None = None,
-        rng: random.Random | None = None,
-    ) -> Services:
-        keys = AuthorKeys(engine=engine, master_secret=secret)
-        outbox = Outbox(clock=clock)
-        timers = Timers(engine=engine, jobs=jobs, clock=clock)
-        people = People(engine=engine, gateway=gateway, clock=clock)
-        home = HomeService(engine=engine, outbox=outbox, clock=clock)
-        items = ItemService(engine=engine, clock=clock, keys=keys)
-        voting = VotingService(engine=engine, outbox=outbox, clock=clock, timers=timers, keys=keys, home=home)
-        round_robin = RoundRobin(
-            engine=engine, outbox=outbox, clock=clock, timers=timers, voting=voting, home=home, rng=rng
-        )
-        deadlines = DeadlineService(
-            engine=engine, outbox=outbox, clock=clock, timers=timers, round_robin=round_robin
-        )
-        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock)
-        action_items = ActionItemService(
-            engine=engine,
-            outbox=outbox,
-            clock=clock,
-            timers=timers,
-            people=people,
-            home=home,
-            notices=notices,
-        )
-        carryover = ActionItemCarryOver(engine=engine, outbox=outbox, clock=clock, timers=timers, home=home)
-        retros = RetroService(
-            engine=engine,
-            gateway=gateway,
-            clock=clock,
-            outbox=outbox,
-            people=people,
-            timers=timers,
-            home=home,
-        )
-        return cls(
-            engine=engine,
-            gateway=gateway,
-            clock=clock,
-            outbox=outbox,
-            timers=timers,
-            people=people,
-            retros=retros,
-            retro_deliveries=RetroDeliveries(
-                engine=engine, gateway=gateway, clock=clock, outbox=outbox, retros=retros
-            ),
-            closing=ClosingService(engine=engine, clock=clock, outbox=outbox, timers=timers, home=home),
-            reports=ReportService(engine=engine, clock=clock, outbox=outbox),
-            surveys=SurveyService(engine=engine, clock=clock, items=items, home=home),
-            items=items,
-            deadlines=deadlines,
-            replies=ReplyService(items=items, outbox=outbox, engine=engine),
-            round_robin=round_robin,
-            turns=TurnService(
-                engine=engine, outbox=outbox, clock=clock, items=items, round_robin=round_robin
-            ),
-            facilitation=Facilitation(
-                engine=engine,
-                outbox=outbox,
-                clock=clock,
-                timers=timers,
-                round_robin=round_robin,
-                voting=voting,
-            ),
-            voting=voting,
-            action_items=action_items,
-            action_item_notices=notices,
-            action_item_progress=ActionItemProgress(
-                engine=engine, outbox=outbox, clock=clock, timers=timers, home=home
-            ),
-            action_item_carryover=carryover,
-            home=home,
-            plans=PlanService(
-                engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
-            ),
-        )
+        return Services
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -98,7 +98,8 @@ class ActionItemCarryOver:
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             only_facilitator(retro, user_id, "decides on earlier action items")
-            action_item = require_action_item(session, team_id, action_item_id)
+            # Locked: two decisions at once must not both find it open (and carry it over twice).
+            action_item = require_action_item(session, team_id, action_item_id, lock=True)
             previous = retro_queries.previous_retro(session, team_id=team_id, retro=retro)
             if previous is None or action_item.retro_id != previous.id:
                 raise DomainError("That action item is not from the previous retro.")

@@ -17,6 +17,7 @@ from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.reports import build_report, queue_report
 from bot.services.stats import compute_stats
+from bot.services.submissions import first_submission, submitted_before
 from bot.services.timers import Timers
 from messages import closing
 from storage import deliveries
@@ -43,11 +44,30 @@ class ClosingService:
             retro = require_channel_retro(session, team_id, channel_id, include_closed=True)
         return self.close_by_id(team_id=team_id, retro_id=retro.id, user_id=user_id)
 
-    def close_by_id(self, *, team_id: str, retro_id: int, user_id: str, share_with: str | None = None) -> int:
-        """Close (facilitator only) and queue the report's publication, in one transaction."""
+    def close_by_id(
+        self,
+        *,
+        team_id: str,
+        retro_id: int,
+        user_id: str,
+        share_with: str | None = None,
+        view_id: str | None = None,
+    ) -> int:
+        """Close (facilitator only) and queue the report's publication, in one transaction. The same close
+        modal (`view_id`) submitted again does nothing more, and while a publication of this retro is still
+        on its way (its task or its upload), asking again (`/retro close` pressed again) queues no other."""
         with unit_of_work(self.engine) as session:
-            retro = self._retro(team_id, retro_id, session)
+            # Locked: closes at once take turns, and each later one sees what the first stored.
+            retro = require_retro(session, team_id, retro_id, lock=True)
+            if submitted_before(session, team_id=team_id, view_id=view_id):
+                return retro_id
             self._check_close(retro, user_id)
+            if any(
+                deliveries.any_unsent_starting(session, team_id=team_id, prefix=f"{step}:{retro_id}:")
+                for step in ("publish", "report")
+            ):
+                return retro_id
+            first_submission(session, team_id=team_id, view_id=view_id, now=self.clock())
             if retro.phase != Phase.COMPLETED:
                 retro.phase = Phase.COMPLETED
                 retro.closed_at = self.clock()
@@ -123,13 +143,18 @@ class ClosingService:
             listed = item_queries.items(session, team_id=team_id, retro_id=retro_id)
             votes = discussion_queries.vote_counts(session, team_id=team_id, retro_id=retro_id)
             highlights = [i.text for i in listed if i.category == fmt.categories[0].key]
-            learnings = [
-                r.surprise
-                for r in item_queries.responses(session, team_id=team_id, retro_id=retro_id)
-                if r.surprise
-            ]
+            learnings = sorted(
+                (
+                    r.surprise
+                    for r in item_queries.responses(session, team_id=team_id, retro_id=retro_id)
+                    if r.surprise
+                ),
+                key=str.casefold,  # responses have random ids and no number: by text, stable
+            )
             candidates = [i for i in listed if i.category in fmt.vote_on]
-            improvements = [i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.id))]
+            improvements = [
+                i.text for i in sorted(candidates, key=lambda i: (-votes.get(i.id, 0), i.number or 0))
+            ]
         message = closing.stakeholder_summary(
             retro=retro,
             stats=stats,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -119,17 +119,22 @@ class DeadlineService:
                 and (person.user_id in user_ids if user_ids is not None else zone_of(person.tz) == zone)
             ]
             message = deadlines.nudge_message(retro=retro, now=now)
+            if due:  # the records in one statement, the messages in another
+                session.execute(
+                    insert(Nudge),
+                    [
+                        {
+                            "team_id": team_id,
+                            "retro_id": retro_id,
+                            "user_id": user_id,
+                            "reminder": reminder,
+                            "sent_at": now,
+                        }
+                        for user_id in due
+                    ],
+                )
             with self.outbox.batch(session):
                 for user_id in due:
-                    session.add(
-                        Nudge(
-                            team_id=team_id,
-                            retro_id=retro_id,
-                            user_id=user_id,
-                            reminder=reminder,
-                            sent_at=now,
-                        )
-                    )
                     self._post_nudge(session, retro, user_id, reminder, message)
             session.commit()
             return len(due)
@@ -201,7 +206,7 @@ class DeadlineService:
         if deadline > now + MAX_LEAD_TIME:
             raise InvalidInput({"deadline": "Pick a time within the next 90 days."})
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            retro = require_retro(session, team_id, retro_id, lock=True)
             only_facilitator(
                 retro,
                 user_id,
@@ -210,6 +215,8 @@ class DeadlineService:
             )
             if retro.phase != Phase.COLLECTING:
                 raise InvalidInput({"deadline": "Collection is over; the deadline can no longer change."})
+            if retro.deadline == deadline:
+                return retro  # the same modal submitted twice, or the same time picked again: nothing to say
             retro.deadline = deadline
             session.add(retro)
             announcement = deadlines.deadline_moved_message(retro=retro)

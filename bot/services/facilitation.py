@@ -46,7 +46,7 @@ class Facilitation:
         """The facilitator's `/retro next`: collection → round-robin → voting → results, one step per call.
         Returns the retro as it was before the step."""
         retro = self._check_next(team_id=team_id, channel_id=channel_id, user_id=user_id)
-        self._step(team_id=team_id, retro_id=retro.id)
+        self.step(team_id=team_id, retro_id=retro.id, seen=Phase(retro.phase))
         return retro
 
     def _check_next(self, *, team_id: str, channel_id: str, user_id: str) -> Retro:
@@ -59,10 +59,14 @@ class Facilitation:
                 )
             return retro
 
-    def _step(self, *, team_id: str, retro_id: int) -> None:
+    def step(self, *, team_id: str, retro_id: int, seen: Phase) -> bool:
+        """One step on from `seen`, the phase the command found; False if the retro had moved on from it
+        meanwhile (the same command sent twice at once: one step, not two)."""
         later = Later()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id, lock=True)
+            if retro.phase != seen:
+                return False
             if retro.phase == Phase.COLLECTING:
                 self.round_robin.begin_in(session, retro, later)
             elif retro.phase == Phase.DISCUSSING:
@@ -72,6 +76,7 @@ class Facilitation:
                 self.voting.close_in(session, retro, later)
             session.commit()
         later.run(self.timers)
+        return True
 
     # ------------------------------------------------------------ the round-robin
 
@@ -137,7 +142,10 @@ class Facilitation:
 
     @staticmethod
     def _discussing(session: Session, team_id: str, channel_id: str, user_id: str, action: str) -> Retro:
-        retro = require_channel_retro(session, team_id, channel_id)
+        # Locked: the same command twice at once must not pause (or resume) twice, each saying so.
+        retro = require_retro(
+            session, team_id, require_channel_retro(session, team_id, channel_id).id, lock=True
+        )
         only_facilitator(retro, user_id, f"can {action}")
         if retro.phase != Phase.DISCUSSING:
             raise DomainError(rounds.no_round_robin_text(retro=retro))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.outbox import Outbox
-from messages.home import home_view
+from messages.home import PAIRS, home_view
 from storage import action_items as action_item_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
@@ -46,11 +46,20 @@ class HomeService:
             self.outbox.home(session, team_id=retro.team_id, user_id=user_id)
 
     def view_for(self, session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
-        action_items = action_item_queries.open_items(session, team_id=team_id, owner_id=user_id)
-        surveys = retro_queries.collecting_retros_of(
-            session, team_id=team_id, user_id=user_id, unanswered=True
+        """The tab loads no more action items and surveys than it can show (`PAIRS` of each), with their
+        totals for the "…and N more": the same work for 5 open action items as for 5,000."""
+        action_items, total_action_items = action_item_queries.first_open_items(
+            session, team_id=team_id, owner_id=user_id, limit=PAIRS
+        )
+        surveys, total_surveys = retro_queries.first_surveys_waiting(
+            session, team_id=team_id, user_id=user_id, limit=PAIRS
         )
         facilitating = retro_queries.facilitating(session, team_id=team_id, user_id=user_id)
         return home_view(
-            action_items=action_items, surveys=surveys, facilitating=facilitating, today=self.clock().date()
+            action_items=action_items,
+            surveys=surveys,
+            facilitating=facilitating,
+            today=self.clock().date(),
+            total_action_items=total_action_items,
+            total_surveys=total_surveys,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,13 +15,14 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity, ItemSource, Phase
 from bot.errors import DomainError, InvalidInput, NoRetroHere
 from bot.services.authors import AuthorKeys
 from bot.services.lookup import require_retro
+from bot.services.permissions import require_contributor
 from bot.services.submissions import first_submission
 from messages.items import late_message
 from storage import items as stored
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.ids import random_ids
-from storage.models import Item, ProcessedEvent, Retro
+from storage.models import Item, Participant, ProcessedEvent, Retro
 
 KEEP_EVENT_KEYS = timedelta(days=7)
 
@@ -75,12 +76,18 @@ def answered_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def display_order(retro: Retro) -> Callable[[Item], tuple[int, bool, int, datetime, int]]:
+    """How items are listed to people: category by category (the format's order), then by number; before
+    they are numbered, as `number_items` will number them (by time, anonymous ones first, then id)."""
+    order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
+    return lambda i: (order.get(i.category, 99), i.number is None, i.number or 0, i.created_at, i.id)
+
+
 def number_items(session: Session, retro: Retro, items: Sequence[Item], *, first: int) -> None:
     """Number these items from `first`, category by category, by time, then id. Anonymous items all carry
     the retro's start (`anonymous_time`), so they come first in their ids' random order: their numbers say
     nothing about who answered first; named ones follow in the order they came in."""
-    order = {c.key: n for n, c in enumerate(FORMATS[retro.format].categories)}
-    ranked = sorted(items, key=lambda i: (order.get(i.category, 99), i.created_at, i.id))
+    ranked = sorted(items, key=display_order(retro))
     for number, item in enumerate(ranked, first):
         item.number = number
         session.add(item)
@@ -125,13 +132,15 @@ class ItemService:
         source: ItemSource,
         view_id: str | None = None,
     ) -> Added:
-        """Store (category, text) entries all or nothing. Raises CollectionClosed or InvalidInput. The same
+        """Store (category, text) entries all or nothing. Raises CollectionClosed, InvalidInput, or
+        NotFacilitator for someone who is neither the facilitator nor a participant ("add_item"). The same
         modal (`view_id`) submitted again stores nothing more and gets the same answer."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, now):
                 raise CollectionClosed(retro)
+            require_contributor(session, "add_item", retro, user_id)
             keys = {c.key for c in FORMATS[retro.format].categories}
             for category, text in entries:
                 if category not in keys:
@@ -160,6 +169,23 @@ class ItemService:
             session.refresh(retro)
             return Added(retro, who.anonymous)
 
+    def join_from_thread(self, *, retro: Retro, user_id: str) -> None:
+        """Someone posted in the kickoff thread while collection is open: they are a participant from now on.
+        Slack delivers those replies only from people in the channel, so nobody can forge one."""
+        with unit_of_work(self.engine) as session:
+            current = require_retro(session, retro.team_id, retro.id)
+            if not accepting(current, self.clock()):
+                return
+            if retro_queries.get_participant(
+                session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
+            ):
+                return
+            session.add(Participant(team_id=retro.team_id, retro_id=retro.id, user_id=user_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # two replies at once: the other one made them a participant
+
     def _mark_responded(self, session: Session, retro: Retro, user_id: str, now: datetime) -> None:
         participant = retro_queries.get_participant(
             session, team_id=retro.team_id, retro_id=retro.id, user_id=user_id
@@ -178,6 +204,15 @@ class ItemService:
         with unit_of_work(self.engine) as session:
             return require_retro(session, team_id, retro_id)
 
+    def for_adding(self, *, team_id: str, retro_id: int, user_id: str) -> Retro:
+        """The retro an Add item button opens its modal for. While collection is open, someone who may not
+        add items ("add_item") is refused at the click, before the modal opens."""
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id)
+            if accepting(retro, self.clock()):
+                require_contributor(session, "add_item", retro, user_id)
+            return retro
+
     # ------------------------------------------------------------ one's own items
 
     def mine(self, *, team_id: str, retro_id: int, user_id: str) -> tuple[Retro, list[Item]]:
@@ -190,7 +225,7 @@ class ItemService:
                 user_id=user_id,
                 author_hash=self.author_hash(retro, user_id),
             )
-            return retro, list(owned)
+            return retro, sorted(owned, key=display_order(retro))
 
     def get_own(self, *, team_id: str, item_id: int, user_id: str) -> tuple[Retro, Item]:
         with unit_of_work(self.engine) as session:
@@ -199,7 +234,7 @@ class ItemService:
 
     def edit(self, *, team_id: str, item_id: int, user_id: str, category: str, text: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            item, retro = self._own(session, team_id, item_id, user_id)
+            item, retro = self._own(session, team_id, item_id, user_id, lock=True)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
             if category not in {c.key for c in FORMATS[retro.format].categories}:
@@ -215,7 +250,7 @@ class ItemService:
 
     def delete(self, *, team_id: str, item_id: int, user_id: str) -> Retro:
         with unit_of_work(self.engine) as session:
-            item, retro = self._own(session, team_id, item_id, user_id)
+            item, retro = self._own(session, team_id, item_id, user_id, lock=True)
             if not accepting(retro, self.clock()):
                 raise CollectionClosed(retro)
             session.delete(item)
@@ -223,8 +258,11 @@ class ItemService:
             session.refresh(retro)
             return retro
 
-    def _own(self, session: Session, team_id: str, item_id: int, user_id: str) -> tuple[Item, Retro]:
-        item = stored.get_item(session, team_id=team_id, item_id=item_id)
+    def _own(
+        self, session: Session, team_id: str, item_id: int, user_id: str, *, lock: bool = False
+    ) -> tuple[Item, Retro]:
+        """`lock`: for an edit or a delete, so that two at once do not both change (or both delete) the row."""
+        item = stored.get_item(session, team_id=team_id, item_id=item_id, lock=lock)
         retro = require_retro(session, team_id, item.retro_id) if item else None
         if item is None or retro is None or not self._owns(retro, item, user_id):
             raise NoRetroHere("That item no longer exists, or it is not yours.")

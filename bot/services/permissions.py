@@ -11,6 +11,7 @@ from bot.errors import NotFacilitator
 from messages.action_items import not_participant_text, not_yours_plain, not_yours_text
 from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
+from messages.items import not_a_member_text
 from storage.models import ActionItem, Retro, RetroPlan
 from storage.retros import get_participant
 
@@ -56,6 +57,10 @@ RULES: dict[str, Rule] = {
     "change_due_date": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
     "cannot_do": Rule(frozenset({Role.OWNER, Role.FACILITATOR}), "while the item is open"),
     "vote": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while voting is open"),
+    # The kickoff's buttons and modals, and DMs. A reply in the kickoff thread is not checked: Slack only
+    # delivers those from people in the channel, and posting there makes one a participant.
+    "add_item": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while collection is open"),
+    "answer_survey": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while collection is open"),
 }
 
 
@@ -102,4 +107,16 @@ def require_voter(session: Session, retro: Retro, user_id: str) -> None:
         raise NotFacilitator(
             not_a_voter_text(retro=retro, facilitator_id=retro.facilitator_id),
             plain=not_a_voter_text(retro=retro, facilitator_id=None, facilitator_name=retro.facilitator_name),
+        )
+
+
+def require_contributor(session: Session, action: str, retro: Retro, user_id: str) -> None:
+    """Adding items and answering the survey ("add_item", "answer_survey") is for the retro's people: a forged
+    click, a shared modal or a DM from anyone else is refused, saying how to get in."""
+    if not may(session, action, retro, user_id):
+        raise NotFacilitator(
+            not_a_member_text(retro=retro, user_id=user_id, facilitator_id=retro.facilitator_id),
+            plain=not_a_member_text(
+                retro=retro, user_id=None, facilitator_id=None, facilitator_name=retro.facilitator_name
+            ),
         )

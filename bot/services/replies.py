@@ -64,6 +64,10 @@ class ReplyService:
         if parsed.anonymous:
             whisper(replies.NO_ANONYMOUS_THREAD_REPLIES)
             return
+        if parsed.items or parsed.unclassified:
+            # Slack delivers a thread reply only from someone in the channel: no forged payload can post one.
+            # Posting here makes one a participant, so the items and the category picker are accepted.
+            self.items.join_from_thread(retro=retro, user_id=user_id)
         if parsed.items:
             try:
                 self.items.add(

@@ -16,8 +16,8 @@ from bot.errors import NoRetroHere
 from bot.intents import Purpose
 from bot.outbox import Outbox
 from bot.services.lookup import require_channel_retro, require_retro
-from bot.services.metrics import channel_history, earlier_retros, metrics_for
-from bot.services.recurrence import recurring_problems
+from bot.services.metrics import channel_history, earlier_retros, figures_from, metrics_of
+from bot.services.recurrence import find_recurring
 from bot.services.stats import compute_stats
 from messages import closing, history
 from messages.chart import history_chart
@@ -117,7 +117,7 @@ class ReportService:
         draw, the chart is queued too (drawn by a worker, for `user_id` to hear about if it fails)."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
-            figures = {r.id: metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED}
+            figures = metrics_of(session, [r for r in retros if r.phase != Phase.CANCELLED])
             found = ChannelHistory(channel_id=channel_id, retros=retros, metrics=figures)
             if found.chartable:
                 self.outbox.task(
@@ -134,7 +134,7 @@ class ReportService:
         """Task: draw the history chart (matplotlib is slow to start) and queue its upload."""
         with unit_of_work(self.engine) as session:
             retros = channel_history(session, team_id=team_id, channel_id=channel_id)
-            plotted = [metrics_for(session, r) for r in retros if r.phase != Phase.CANCELLED]
+            plotted = list(metrics_of(session, [r for r in retros if r.phase != Phase.CANCELLED]).values())
             if len(plotted) < 2:
                 return
             self.outbox.upload(
@@ -181,28 +181,38 @@ def queue_report(
 
 
 def build_report(session: Session, retro: Retro, stats: RetroStats | None = None) -> str:
-    """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints."""
+    """retrospective.md for one retro: what close uploads, `/retro report` re-uploads and the CLI prints.
+    Each table is read once, for this retro and the earlier ones it is compared with together, so the
+    number of statements does not grow with the items or the retros (tests/unit/test_statement_counts.py)."""
     stats = stats or compute_stats(session, retro)
     team_id, retro_id = retro.team_id, retro.id
     previous = retro_queries.previous_retro(session, team_id=team_id, retro=retro)
+    before = earlier_retros(session, retro)  # the history's retros, and those problems recur from
+    ids = list(dict.fromkeys([*(r.id for r in before), retro_id, *([previous.id] if previous else [])]))
+    people = retro_queries.participants_of_retros(session, team_id=team_id, retro_ids=ids)
+    responses = item_queries.responses_of_retros(session, team_id=team_id, retro_ids=ids)
+    items = item_queries.items_of_retros(session, team_id=team_id, retro_ids=ids)
+    actions = action_item_queries.of_retros(session, team_id=team_id, retro_ids=ids)
+    history = figures_from(
+        [*before, retro],
+        people=people,
+        actions=actions,
+        responses=responses,
+        items={r: len(found) for r, found in items.items()},
+    )
     return render_report(
         ReportData(
             retro=retro,
-            participants=retro_queries.participants(session, team_id=team_id, retro_id=retro_id),
-            responses=item_queries.responses(session, team_id=team_id, retro_id=retro_id),
-            items=item_queries.items(session, team_id=team_id, retro_id=retro_id),
-            action_items=action_item_queries.of_retro(session, team_id=team_id, retro_id=retro_id),
+            participants=people[retro_id],
+            responses=responses[retro_id],
+            items=items[retro_id],
+            action_items=actions[retro_id],
             stats=stats,
             votes=discussion_queries.vote_counts(session, team_id=team_id, retro_id=retro_id),
             previous=previous,
-            previous_actions=action_item_queries.of_retro(session, team_id=team_id, retro_id=previous.id)
-            if previous
-            else [],
-            history=[
-                *(metrics_for(session, r) for r in earlier_retros(session, retro)),
-                metrics_for(session, retro),
-            ],
-            recurring=recurring_problems(session, retro),
+            previous_actions=actions[previous.id] if previous else [],
+            history=[history[r.id] for r in [*before, retro]],
+            recurring=find_recurring(retro, items[retro_id], [(r, items[r.id]) for r in before]),
             comments=discussion_queries.comments_by_item(session, team_id=team_id, retro_id=retro_id),
         )
     )

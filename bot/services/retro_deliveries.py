@@ -57,17 +57,27 @@ class RetroDeliveries:
 
     def invite_outcome(self, session: Session, delivery: Delivery, *, error: str | None) -> None:
         """Recorded with the delivery's outcome, once per invitation: two statements, no reads."""
+        self.invite_outcomes(session, [(delivery, error)])
+
+    def invite_outcomes(self, session: Session, outcomes: list[tuple[Delivery, str | None]]) -> None:
+        """Invitations' outcomes recorded with the deliveries' (error None: sent), two statements per retro
+        among them, no reads: the participants marked, the facilitator's progress note asked for again."""
+        by_retro: dict[tuple[str, int], list[tuple[Delivery, str | None]]] = {}
+        for delivery, error in outcomes:
+            by_retro.setdefault((delivery.team_id, delivery.retro_id or 0), []).append((delivery, error))
+        now = self.clock()
+        for (team_id, retro_id), invites in by_retro.items():
+            marked = retro_queries.mark_invited_many(
+                session,
+                team_id=team_id,
+                retro_id=retro_id,
+                outcomes=[(str(d.payload["channel"]), None if e else now, e) for d, e in invites],
+            )
+            if marked:  # none: the retro was discarded
+                self._progress_again(session, invites[-1][0])
+
+    def _progress_again(self, session: Session, delivery: Delivery) -> None:
         team_id, retro_id = delivery.team_id, delivery.retro_id or 0
-        invited_at = None if error else self.clock()
-        if not retro_queries.mark_invited(
-            session,
-            team_id=team_id,
-            retro_id=retro_id,
-            user_id=str(delivery.payload["channel"]),
-            invited_at=invited_at,
-            error=error,
-        ):
-            return  # the retro was discarded
         facilitator = delivery.payload.get("facilitator")
         if facilitator is None:  # an invitation queued by an older version
             facilitator = require_retro(session, team_id, retro_id).facilitator_id

@@ -4,23 +4,28 @@ invitations), which runs as a task."""
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.domain import Phase
-from bot.errors import InvalidInput, RetroAlreadyOpen
+from bot.errors import InvalidInput, NoRetroHere, RetroAlreadyOpen
 from bot.gateway import SlackCallFailed, SlackGateway
 from bot.intents import Priority, Purpose, kickoff_key, started_key
 from bot.outbox import Outbox
 from bot.services.action_item_carryover import kickoff_message
 from bot.services.home import HomeService
-from bot.services.lookup import require_retro
+from bot.services.items import accepting
+from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.people import People
+from bot.services.permissions import only_facilitator
 from bot.services.retro_drafts import ALREADY_OPEN, ReleaseInfo, RetroDraft, draft_errors
 from bot.services.timers import Timers
 from messages import common, kickoff, survey
@@ -28,9 +33,20 @@ from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Participant, Retro
 
-__all__ = ["ReleaseInfo", "RetroDraft", "RetroService"]
+__all__ = ["Invited", "ReleaseInfo", "RetroDraft", "RetroService"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What `/retro invite` did: `skipped` lists (user, why: "bot", "deactivated" or Slack's error)."""
+
+    retro: Retro
+    added: list[str]
+    already: list[str]
+    skipped: list[tuple[str, str]]
+
 
 # Errors that mean the bot cannot use the channel at all, as opposed to a passing failure.
 _CHANNEL_UNUSABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
@@ -163,15 +179,19 @@ class RetroService:
                 if not retro.facilitator_name and retro.facilitator_id in resolved.people:
                     retro.facilitator_name = resolved.people[retro.facilitator_id].name
                     session.add(retro)
-                for invitee in invitees:
-                    session.add(
-                        Participant(
-                            team_id=team_id,
-                            retro_id=retro_id,
-                            user_id=invitee.id,
-                            display_name=invitee.name,
-                            tz=invitee.tz,
-                        )
+                if invitees:  # one statement for them all
+                    session.execute(
+                        insert(Participant),
+                        [
+                            {
+                                "team_id": team_id,
+                                "retro_id": retro_id,
+                                "user_id": invitee.id,
+                                "display_name": invitee.name,
+                                "tz": invitee.tz,
+                            }
+                            for invitee in invitees
+                        ],
                     )
                 with self.outbox.batch(session):  # a statement per kind, not one per person
                     opening = self._kickoff(retro, [i.id for i in invitees])
@@ -186,22 +206,7 @@ class RetroService:
                         purpose=Purpose.KICKOFF,
                         retro_id=retro_id,
                     )
-                    invite = survey.survey_invite_message(retro=retro)
-                    for invitee in invitees:
-                        self.outbox.post(
-                            session,
-                            team_id=team_id,
-                            channel=invitee.id,
-                            text=invite.text,
-                            blocks=invite.blocks,
-                            key=f"invite:{retro_id}:{invitee.id}",
-                            parent_key=kickoff_key(retro_id),
-                            reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
-                            priority=Priority.URGENT,
-                            purpose=Purpose.INVITE,
-                            retro_id=retro_id,
-                            extra={"facilitator": retro.facilitator_id},  # whose progress note it moves
-                        )
+                    self._queue_invitations(session, retro, [i.id for i in invitees])
                     # Goes out as soon as the invitations are queued, and shows their progress as they go.
                     self.outbox.post(
                         session,
@@ -233,6 +238,110 @@ class RetroService:
             gone = current is None or current.phase == Phase.CANCELLED
         if jobs and gone:
             self.timers.cancel(job.id for job in jobs)
+
+    def _queue_invitations(self, session: Session, retro: Retro, user_ids: Sequence[str]) -> None:
+        """The survey invitation DM to each, once per person and retro (its key), after the kickoff: the launch
+        and `/retro invite` send the same."""
+        invite = survey.survey_invite_message(retro=retro)
+        for user_id in user_ids:
+            self.outbox.post(
+                session,
+                team_id=retro.team_id,
+                channel=user_id,
+                text=invite.text,
+                blocks=invite.blocks,
+                key=f"invite:{retro.id}:{user_id}",
+                parent_key=kickoff_key(retro.id),
+                reply_to_parent=False,  # after the kickoff: nobody is invited to a retro that failed
+                priority=Priority.URGENT,
+                purpose=Purpose.INVITE,
+                retro_id=retro.id,
+                extra={"facilitator": retro.facilitator_id},  # whose progress note it moves
+            )
+
+    # ------------------------------------------------------------ /retro invite
+
+    def request_invite(
+        self, *, team_id: str, channel_id: str, user_id: str, invitees: Sequence[str]
+    ) -> Retro:
+        """`/retro invite`: checked now (the facilitator, while collection is open), done by a task after the
+        ack (looking people up is a Slack call), in the retro's lane: after its launch."""
+        with unit_of_work(self.engine) as session:
+            retro = require_channel_retro(session, team_id, channel_id)
+            only_facilitator(retro, user_id, kickoff.may_invite(retro=retro))
+            if not accepting(retro, self.clock()):
+                raise NoRetroHere(kickoff.invite_closed_text(retro=retro))
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="invite",
+                args={"retro_id": retro.id, "invitees": list(dict.fromkeys(invitees))},
+                key=f"invite-people:{retro.id}:{secrets.token_hex(8)}",
+                lane=f"retro:{retro.id}",
+                retro_id=retro.id,
+            )
+            session.commit()
+            return retro
+
+    def invite(self, *, team_id: str, retro_id: int, invitees: Sequence[str]) -> Invited | None:
+        """Task: add these people as participants (not bots, not deactivated, not twice) and send each the
+        survey invitation; tell the facilitator what was done. Runs again after a crash: the people already
+        added are "already in", and their invitations are not queued twice (their keys)."""
+        with unit_of_work(self.engine) as session:
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
+            if retro is None or not accepting(retro, self.clock()):
+                return None
+            known = {
+                p.user_id for p in retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
+            }
+        # Only newcomers are looked up; a passing failure is raised: the task runs again.
+        resolved = self.people.resolve(team_id, [u for u in invitees if u not in known])
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id, lock=True)
+            if not accepting(retro, self.clock()):
+                return None
+            present = {
+                p.user_id for p in retro_queries.participants(session, team_id=team_id, retro_id=retro_id)
+            }
+            added: list[str] = []
+            already: list[str] = []
+            skipped = [(u, e) for u, e in resolved.unreachable if u not in present]
+            for user_id in dict.fromkeys(invitees):
+                person = resolved.people.get(user_id)
+                if user_id in present:
+                    already.append(user_id)
+                elif person is None:
+                    continue  # unreachable: in `skipped`, with Slack's error
+                elif person.is_bot:
+                    skipped.append((user_id, "bot"))
+                elif person.deleted:
+                    skipped.append((user_id, "deactivated"))
+                else:
+                    added.append(user_id)
+                    session.add(
+                        Participant(
+                            team_id=team_id,
+                            retro_id=retro_id,
+                            user_id=user_id,
+                            display_name=person.name,
+                            tz=person.tz,
+                        )
+                    )
+            self._queue_invitations(session, retro, added)
+            for user_id in added:
+                self.outbox.home(session, team_id=team_id, user_id=user_id)
+            found = Invited(retro=retro, added=added, already=already, skipped=skipped)
+            self.outbox.ephemeral(
+                session,
+                team_id=team_id,
+                channel=retro.channel_id,
+                user=retro.facilitator_id,
+                text=kickoff.invited_text(retro=retro, added=added, already=already, skipped=skipped),
+            )
+            session.commit()
+            jobs = self.timers.collection(session, retro) if added else []
+        self.timers.schedule(jobs)  # nudges for the newcomers' time zones; outside any transaction
+        return found
 
     def _channel_members(self, team_id: str, channel_id: str) -> list[str]:
         """The channel's members. A workspace nobody of which is cached yet is read meanwhile: the two

@@ -13,6 +13,7 @@ from bot.errors import InvalidInput
 from bot.services.home import HomeService
 from bot.services.items import ItemService, accepting, anonymous_time, answered_hour
 from bot.services.lookup import require_retro
+from bot.services.permissions import require_contributor
 from messages.items import late_message
 from messages.text import split_lines
 from storage import items as stored
@@ -60,11 +61,13 @@ class SurveyService:
         self.home = home
 
     def saved(self, *, team_id: str, retro_id: int, user_id: str) -> SavedSurvey:
-        """This person's saved answers, to open the survey prefilled (nothing once collection is over)."""
+        """This person's saved answers, to open the survey prefilled (nothing once collection is over).
+        Raises NotFacilitator, at the click, for someone who may not answer ("answer_survey")."""
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)
             if not accepting(retro, self.clock()):
                 return SavedSurvey(retro=retro, accepting=False)
+            require_contributor(session, "answer_survey", retro, user_id)
             answers: dict[str, list[str]] = {}
             for item in self._own_survey_items(session, retro, user_id):
                 answers.setdefault(item.category, []).append(item.text)
@@ -93,6 +96,8 @@ class SurveyService:
             first_field = fmt.categories[0].key
             if not accepting(retro, now):
                 raise InvalidInput({first_field: late_message(retro, mrkdwn=False)})
+            # Checked again at the submission: a modal can be submitted by a forged payload.
+            require_contributor(session, "answer_survey", retro, user_id)
 
             parsed: dict[str, list[str]] = {}
             errors: dict[str, str] = {}
@@ -165,7 +170,7 @@ class SurveyService:
                 session, team_id=team_id, retro_id=retro_id, user_id=user_id
             )
             if participant is None:
-                # Someone who was not invited answered from the kickoff button: welcome them in.
+                # Only the facilitator gets here without a participant row (require_contributor).
                 participant = Participant(team_id=team_id, retro_id=retro_id, user_id=user_id)
             participant.responded_at = answered_hour(now)
             session.add(participant)

@@ -221,8 +221,10 @@ class Timers:
     # ------------------------------------------------------------ doing it
 
     def schedule(self, found: Iterable[Job]) -> None:
-        for job in found:
-            self.jobs.schedule(job)
+        """All of them in one transaction of the job store (a launch's nudges, the reconciler's jobs)."""
+        jobs = list(found)
+        if jobs:
+            self.jobs.schedule_all(jobs)
 
     def cancel(self, ids: Iterable[str]) -> None:
         self.jobs.cancel(ids)

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.domain import FORMATS
+from bot.domain import FORMATS, ItemSource
 from bot.errors import DomainError
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.permissions import RULES, Role
-from storage.models import ActionItem, Item, Participant, Retro, Vote
+from bot.services.surveys import SurveyAnswers
+from storage.models import ActionItem, Item, Participant, Response, Retro, Vote
 from tests.conftest import FakeClock
 from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
@@ -45,6 +46,9 @@ def _setup(engine: Engine) -> tuple[int, int]:
         )
         session.add(Participant(team_id="T1", retro_id=voting.id, user_id="UPART"))
         make_item(session, retro_id=voting.id, category=FORMATS[voting.format].vote_on[0], text="Flaky CI")
+        # Another channel's retro, collecting answers, with the same participant.
+        collecting = make_retro(session, channel_id="C2", facilitator_name="Fay")
+        session.add(Participant(team_id="T1", retro_id=collecting.id, user_id="UPART"))
         action_item = ActionItem(
             team_id="T1",
             retro_id=retro.id,
@@ -62,7 +66,14 @@ def _setup(engine: Engine) -> tuple[int, int]:
 def _snapshot(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         stored = [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
-        return stored + [v.model_dump() for v in session.exec(select(Vote))]
+        for model in (Vote, Item, Response, Participant):
+            stored += sorted((row.model_dump() for row in session.exec(select(model))), key=lambda r: r["id"])
+        return stored
+
+
+def _collecting(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(Retro.id).where(Retro.phase == "collecting")).one()
 
 
 def _on_the_ballot(engine: Engine) -> tuple[int, int]:
@@ -120,6 +131,26 @@ def _do(
             progress.cannot_do(team_id="T1", action_item_id=action_item_id, user_id=user, reason="No time"),
         ),
     }
+    calls["add_item"] = lambda: (
+        services.items.for_adding(team_id="T1", retro_id=_collecting(engine), user_id=user),
+        services.items.add(
+            team_id="T1",
+            retro_id=_collecting(engine),
+            user_id=user,
+            entries=[("went_well", "Pairing")],
+            wants_anonymous=False,
+            source=ItemSource.DM,
+        ),
+    )
+    calls["answer_survey"] = lambda: (
+        services.surveys.saved(team_id="T1", retro_id=_collecting(engine), user_id=user),
+        services.surveys.submit(
+            team_id="T1",
+            retro_id=_collecting(engine),
+            user_id=user,
+            answers=SurveyAnswers(items={"went_well": "Pairing"}, smoothness=7, surprise=None),
+        ),
+    )
     assert set(calls) == set(RULES), "every rule in the table has its call here"
     calls[action]()
 

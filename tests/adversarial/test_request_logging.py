@@ -3,6 +3,8 @@ itself, which wrote whole bodies of requests whose signature failed."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -10,7 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 from slack_bolt.request import BoltRequest
+from slack_sdk.socket_mode.builtin import SocketModeClient
 
+from bot.runtime import _socket_mode_handler
 from tests.adversarial.test_signatures import FORM, _post, _signed
 from tests.conftest import Bot
 from tests.integration.helpers import team
@@ -76,5 +80,33 @@ def test_bolt_itself_logs_no_body_when_a_signature_fails(
     assert response.status == 401
     refused = [r for r in everything_logged.records if "signature" in r.getMessage().lower()]
     assert refused, "Bolt still says that it refused a request"
+    logged = "\n".join(r.getMessage() for r in everything_logged.records)
+    assert MARKER not in logged
+
+
+def test_slack_sdk_logs_no_message_at_debug(bot: Bot, everything_logged: pytest.LogCaptureFixture) -> None:
+    """slack_sdk's own loggers write whole Web API requests and responses and whole Socket Mode envelopes at
+    DEBUG. With every level at DEBUG (a user's choice), the body filter still keeps them out: a Web API call
+    through the bot's client, and a Socket Mode message through the runtime's handler and slack_sdk's own
+    client (its default logger), each carrying the marker."""
+    team(bot)
+    bot.runtime.app.client.chat_postMessage(channel="CRELEASES", text=f"anonymous {MARKER}")
+    envelope = json.dumps(
+        {"envelope_id": "e1", "type": "events_api", "payload": {"event": {"type": "message", "text": MARKER}}}
+    )
+    settings = dataclasses.replace(bot.settings, app_token="xapp-1-test")
+    handler = _socket_mode_handler(bot.runtime.app, settings)
+    handler.client.socket_mode_request_listeners.clear()  # logged as received, never dispatched to the app
+    plain = SocketModeClient(app_token="xapp-1-test", web_client=bot.runtime.app.client)
+    try:
+        for client in (handler.client, plain):
+            client._on_message(envelope)
+            client.logger.debug(f"Received bytes: b'{MARKER}'")  # as slack_sdk's internals log raw frames
+    finally:
+        handler.client.close()
+        plain.close()
+    sdk = [r for r in everything_logged.records if r.name.startswith(("slack_sdk", "rearview.bolt"))]
+    assert any("Sending a request" in r.getMessage() for r in sdk), "slack_sdk still logs that it calls"
+    assert any("on_message invoked" in r.getMessage() for r in sdk), "and that a message came"
     logged = "\n".join(r.getMessage() for r in everything_logged.records)
     assert MARKER not in logged

@@ -8,26 +8,24 @@ clicks); the bare app acks each at once and does nothing else, which is the floo
 
 from __future__ import annotations
 
-import re
 import statistics
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
 
 import pytest
-from slack_bolt import Ack, App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk import WebClient
-from waitress.server import create_server
+from sqlmodel import Session, select
 
+from bot.domain import FORMATS
+from storage.models import Retro
+from tests.bare_bolt import latencies, p99, serve_bare_app
 from tests.conftest import Bot, stop_waitress
-from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from tests.factories import add_participants, make_item
+from tests.fakeslack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.integration.helpers import CHANNEL, PEOPLE, invitation_to, start_retro, team
-from tests.slackclient import SIGNING_SECRET, SlackClient
+from tests.slackclient import SlackClient
 
 pytestmark = pytest.mark.load  # measured alone, not beside other tests (tests/conftest.py)
 
@@ -39,23 +37,7 @@ ROUNDS = 9
 @pytest.fixture
 def bare(fake: FakeSlack, bot: Bot) -> Iterator[SlackClient]:
     """A Bolt app with one handler per request type that only acks, served by waitress like the bot."""
-    ack_threads = bot.settings.ack_threads
-    app = App(
-        client=WebClient(token=BOT_TOKEN, base_url=fake.api_url),
-        signing_secret=SIGNING_SECRET,
-        token_verification_enabled=False,
-        # The listener pool the bot has (REARVIEW_ACK_THREADS), so that only what the handlers do differs.
-        listener_executor=ThreadPoolExecutor(max_workers=ack_threads),
-    )
-
-    def only_ack(ack: Ack) -> None:
-        ack()
-
-    app.command("/retro")(only_ack)
-    app.action(re.compile(".*"))(only_ack)
-    server: Any = create_server(SlackRequestHandler(app), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, name="waitress-bare", daemon=True)
-    thread.start()
+    server, thread = serve_bare_app(fake.api_url, ack_threads=bot.settings.ack_threads)
     yield SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
     stop_waitress(server, thread)
 
@@ -72,25 +54,6 @@ def requests(slack: SlackClient, bot: Bot) -> list[Callable[[], object]]:
         else:
             mix.append(partial(slack.command, person, CHANNEL, ("status", "help")[n % 2]))
     return mix
-
-
-def latencies(mix: list[Callable[[], object]]) -> list[float]:
-    """Send every request at the same moment; how long each took to be acked."""
-    start = threading.Barrier(len(mix))
-
-    def timed(request: Callable[[], object]) -> float:
-        start.wait()
-        began = time.monotonic()
-        request()
-        return time.monotonic() - began
-
-    with ThreadPoolExecutor(max_workers=len(mix)) as pool:
-        return list(pool.map(timed, mix))
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_app(
@@ -113,6 +76,58 @@ def test_fifty_concurrent_acks_stay_within_three_seconds_and_near_a_bare_bolt_ap
     # The median of rounds: one round disturbed by the machine does not decide. Measured 0.95-1.15x
     # (3.1x before the outbox; 1.5-1.9x while `/retro status` waited for the workers' SQLite writes).
     assert statistics.median(ratios) <= 1.2, f"p99 ratios to a bare Bolt app, per round: {ratios}"
+
+
+class AboveTheGoal(AssertionError):
+    """The p99 ratio to the bare app is over issue 13's goal."""
+
+
+@pytest.mark.xfail(
+    raises=AboveTheGoal,
+    strict=True,
+    reason="issue 13: p99 1.33x a bare Bolt app (python -m bench ack, quiet machine; was 2.4x) since the "
+    "status statements are built once; what is left is the ORM session and entity loading of three "
+    "statements, and the front door parsing the body Bolt parses again. "
+    "Strict: once the goal is met this fails, and the marker goes.",
+)
+def test_status_of_a_retro_of_twelve_people_and_forty_items_acks_near_a_bare_bolt_app(
+    bot: Bot, bare: SlackClient
+) -> None:
+    """`/retro status` alone, 50 at once, in an open retro of 12 people and 40 items: its answer (read from
+    the database and drawn) is in the ack, every ack within Slack's 3 s, and its p99 within 1.2x of the
+    bare app's (issue 13's goal)."""
+    team(bot)
+    start_retro(bot)
+    with Session(bot.engine) as session:
+        retro = session.exec(select(Retro)).one()
+        add_participants(session, retro.id, *(f"UMORE{n}" for n in range(12 - len(PEOPLE))), team_id=TEAM_ID)
+        categories = [c.key for c in FORMATS[retro.format].categories]
+        for n in range(40):
+            person = PEOPLE[n % len(PEOPLE)]
+            make_item(
+                session, team_id=TEAM_ID, retro_id=retro.id, category=categories[n % 3], author_id=person
+            )
+    reply, _ = bot.slack.command(PEOPLE[1], CHANNEL, "status")
+    assert "0 of 12 responded, 40 items" in reply.text, reply.text
+    bot.fake.latency = LATENCY
+    ours: list[Callable[[], object]] = [
+        partial(bot.slack.command, PEOPLE[n % len(PEOPLE)], CHANNEL, "status") for n in range(CLIENTS)
+    ]
+    theirs: list[Callable[[], object]] = [
+        partial(bare.command, PEOPLE[n % len(PEOPLE)], CHANNEL, "status") for n in range(CLIENTS)
+    ]
+    ratios: list[float] = []
+    for round_ in range(ROUNDS):
+        # One app's burst at a time (both run in this process: a burst of one would slow the other's), in
+        # turns that alternate which goes first, so that the machine's other work falls on both alike.
+        first, second = (ours, theirs) if round_ % 2 else (theirs, ours)
+        a, b = latencies(first), latencies(second)
+        mine, floor = (a, b) if round_ % 2 else (b, a)
+        assert max(mine) < 3.0
+        ratios.append(p99(mine) / p99(floor))
+    bot.settle()
+    if statistics.median(ratios) > 1.2:
+        raise AboveTheGoal(f"p99 ratios to a bare Bolt app, per round: {[round(r, 2) for r in ratios]}")
 
 
 def test_help_keeps_answering_while_five_big_retros_start(bot: Bot) -> None:

@@ -160,14 +160,29 @@ def test_the_survey_is_closed_after_close(bot: Bot) -> None:
         assert session.exec(select(Item)).all() == []
 
 
-def test_someone_not_invited_can_answer_from_the_kickoff(bot: Bot) -> None:
+def test_someone_not_invited_is_refused_at_the_kickoff_until_the_facilitator_invites_them(bot: Bot) -> None:
+    """Issue 12: the kickoff's survey button is for the retro's people; Dan is told how to get in, is invited
+    with `/retro invite` (once, though the command is sent twice), and then answers."""
     team(bot)
     kickoff = start_retro(bot, values={"participants": ["UBOB", "UCAROL"]})
     assert not bot.fake.dms_to("UDAN")
     view_id = open_survey(bot, "UDAN", kickoff)
+    notice = view_text(bot.fake.views[view_id])
+    assert "Only the facilitator and the participants of" in notice and "/retro invite" in notice
+    refused, _ = bot.slack.command("UBOB", CHANNEL, "invite <@UDAN|dan>")
+    assert "Only the facilitator" in refused.text
+    for _ in range(2):
+        reply, _ = bot.slack.command(FACILITATOR, CHANNEL, "invite <@UDAN|dan> <@UBOB|bob>")
+        assert reply.status == 200
+        bot.settle()
+    invitation = invitation_to(bot.fake, "UDAN")  # exactly one
+    first, second = [m.text for m in bot.fake.ephemerals_to(FACILITATOR) if "already in" in m.text]
+    assert first == "Invited <@UDAN> to *Release 2.4*; <@UBOB> was already in."
+    assert second == "I invited nobody new; <@UDAN> and <@UBOB> were already in."
+    view_id = open_survey(bot, "UDAN", invitation)
     bot.slack.submit("UDAN", view_id, {"cat_to_improve": "Write a runbook"})
     status, _ = bot.slack.command("UDAN", CHANNEL, "status")
-    assert "1 of 3" in status.text
+    assert "1 of 3" in status.text  # Bob, Carol and Dan
 
 
 def test_cancel_ends_the_retro_with_a_reason_on_record(bot: Bot) -> None:

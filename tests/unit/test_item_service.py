@@ -101,7 +101,7 @@ def test_an_anonymous_item_keeps_only_the_retros_start_and_a_named_one_the_momen
     items: ItemService, engine: Engine, clock: FakeClock
 ) -> None:
     started = clock()
-    retro_id = collecting(engine, clock, "C1", "U1")
+    retro_id = collecting(engine, clock, "C1", "U1", "U9")
     clock.advance(hours=5, minutes=3, microseconds=123456)  # Slack's message ts carry microseconds too
     add = items.add
     add(
@@ -152,3 +152,36 @@ def test_only_collecting_retros_take_answers_by_dm(
         session.add(Participant(team_id="T1", retro_id=discussing.id, user_id="U1"))
         session.commit()
     assert [r.channel_id for r in items.open_retros_for(team_id="T1", user_id="U1")] == ["C1"]
+
+
+def test_my_items_are_listed_by_category_then_number(
+    items: ItemService, engine: Engine, clock: FakeClock
+) -> None:
+    """Issue 12: ids are random, so an order by time then id put one's items in no meaningful order (an
+    anonymous one, at the retro's start, before everything else). Category by category, then number."""
+    retro_id = collecting(engine, clock, "C1", "U1")
+    for category, text, anonymous in [
+        ("to_improve", "Runbook", False),
+        ("went_wrong", "Flaky CI", False),
+        ("went_well", "Pairing", False),
+        ("to_improve", "Anonymous idea", True),
+    ]:
+        clock.advance(minutes=1)
+        items.add(
+            team_id="T1",
+            retro_id=retro_id,
+            user_id="U1",
+            entries=[(category, text)],
+            wants_anonymous=anonymous,
+            source=ItemSource.DM,
+        )
+    _retro, mine = items.mine(team_id="T1", retro_id=retro_id, user_id="U1")
+    # Before numbering, within a category as `number_items` will number them: anonymous ones first.
+    assert [i.text for i in mine] == ["Pairing", "Flaky CI", "Anonymous idea", "Runbook"]
+    with Session(engine) as session:
+        for item in session.exec(select(Item)):
+            item.number = {"Pairing": 1, "Flaky CI": 2, "Anonymous idea": 4, "Runbook": 3}[item.text]
+            session.add(item)
+        session.commit()
+    _retro, mine = items.mine(team_id="T1", retro_id=retro_id, user_id="U1")
+    assert [i.text for i in mine] == ["Pairing", "Flaky CI", "Runbook", "Anonymous idea"]

@@ -14,12 +14,12 @@ from apscheduler.job import Job as StoredJob
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.util import ref_to_obj
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, col, select
 
 import bot.jobs
 from bot.jobs import Job, JobKind, job_id
-from bot.scheduler import ApsJobs, build_scheduler
+from bot.scheduler import JOB_TABLE, ApsJobs, build_scheduler
 from bot.services import Services
 from bot.services.timers import Timers
 from bot.tasks import TASKS
@@ -407,3 +407,37 @@ def test_a_scheduler_call_inside_a_sqlite_transaction_is_refused(engine: Engine)
                 jobs.cancel(["x:"])
     jobs.cancel(["x:"])  # after it: fine
     assert not holds_turn(engine)
+
+
+def test_many_jobs_are_scheduled_in_one_transaction_as_apscheduler_would_store_them(
+    services: Services,
+    engine: Engine,
+    clock: FakeClock,
+    scheduler_factory: Callable[[], BackgroundScheduler],
+) -> None:
+    store_state(engine, clock)
+    found = expected_jobs(services, engine, clock)
+    aps = ApsJobs(scheduler_factory(), engine)
+    table = text(f"SELECT id, next_run_time, job_state FROM {JOB_TABLE} ORDER BY id")
+    for job in found:  # one by one, through APScheduler's own add_job
+        aps.schedule(job)
+    with engine.connect() as connection:
+        one_by_one = connection.execute(table).all()
+        connection.execute(text(f"DELETE FROM {JOB_TABLE} WHERE id != :kept"), {"kept": found[0].id})
+        connection.commit()
+
+    commits: list[object] = []
+    count = commits.append
+    event.listen(engine, "commit", count)
+    try:
+        # One of them is there already: replaced, as add_job(replace_existing=True) does.
+        Timers(engine=engine, jobs=aps, clock=clock).schedule(found)
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 1, f"{len(found)} jobs took {len(commits)} commits"
+    with engine.connect() as connection:
+        assert connection.execute(table).all() == one_by_one
+    assert {j.id for j in scheduler_factory().get_jobs()} == {job.id for job in found}
+
+    aps.cancel([found[0].id, found[1].id, "never-there:"])
+    assert aps.existing() == {job.id for job in found[2:]}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.outbox import Outbox
 from bot.pacing import Pacer
+from bot.services import Services
 from storage.models import Delivery
 from tests.conftest import FakeClock
+from tests.recording import RecordingGateway
 
 TEAM = "T1"
 
@@ -82,3 +87,29 @@ def test_a_posts_429_holds_back_its_channel_only() -> None:
     assert pacer.reserve(TEAM, "views.publish") == 0.0
     # One message a second per channel.
     assert pacer.reserve(TEAM, "chat.postMessage", "U1") == 1.0
+
+
+def test_asked_for_again_while_sent_it_goes_once_more_and_what_was_claimed_with_it_once(
+    services: Services, gateway: RecordingGateway, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Claimed together and recorded in one transaction: the row asked for again keeps its claim and goes
+    # out once more; the others are settled once.
+    with Session(engine) as session:
+        for user in ("U1", "U2", "U3"):
+            services.outbox.home(session, team_id=TEAM, user_id=user)
+        session.commit()
+    publish = gateway.publish_home
+
+    def publish_and_ask_again(*, user_id: str, view: dict[str, Any]) -> None:
+        publish(user_id=user_id, view=view)
+        if user_id == "U2" and len([k for k, p in gateway._sent if p.get("user_id") == "U2"]) == 1:
+            with Session(engine) as session:
+                services.outbox.home(session, team_id=TEAM, user_id="U2")
+                session.commit()
+
+    monkeypatch.setattr(gateway, "publish_home", publish_and_ask_again)
+    drawn = sorted(p["user_id"] for kind, p in gateway.sent if kind == "home")
+    assert drawn == ["U1", "U2", "U2", "U3"]
+    with Session(engine) as session:
+        states = session.exec(select(Delivery.key, Delivery.state, Delivery.claim)).all()
+    assert sorted(states) == [(f"home:{u}", "done", None) for u in ("U1", "U2", "U3")]

@@ -75,3 +75,30 @@ def test_no_release_details_at_all() -> None:
 def test_the_release_comes_first() -> None:
     report = report_for(release_version="2.4.0")
     assert report.index("## The release") < report.index("| Facilitator |") < report.index("## Participants")
+
+
+def test_survey_answers_and_surprises_are_listed_by_text_whatever_order_the_responses_come_in() -> None:
+    """Issue 12: responses have random ids, so their stored order is random; the report lists them by text."""
+    retro = make_retro(None, phase="completed", closed_at=NOW, custom_questions=["Ship on Fridays?"])
+    texts = ["zebra", "Apple", "mango"]
+    rendered = set()
+    for order in (texts, texts[::-1], texts[1:] + texts[:1]):
+        responses = [
+            Response(team_id="T1", retro_id=7, author_hash=f"{n:064x}", surprise=t, answers=[f"{t}!"])
+            for n, t in enumerate(order)
+        ]
+        rendered.add(
+            render_report(
+                ReportData(
+                    retro=retro,
+                    participants=[],
+                    responses=responses,
+                    items=[],
+                    action_items=[],
+                    stats=RetroStats(invited=3, responded=3, counts={}, average_smoothness=None),
+                )
+            )
+        )
+    (report,) = rendered
+    assert report.index("- Apple\n") < report.index("- mango\n") < report.index("- zebra\n")
+    assert report.index("- Apple!") < report.index("- mango!") < report.index("- zebra!")

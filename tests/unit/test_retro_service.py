@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidInput, RetroAlreadyOpen
+from bot.errors import InvalidInput, NoRetroHere, NotFacilitator, RetroAlreadyOpen
 from bot.jobs import Job, JobKind
 from bot.services import Services
 from bot.services.closing import ClosingService
@@ -226,3 +227,57 @@ def test_a_retro_cancelled_while_its_launch_schedules_keeps_no_jobs(
     with Session(services.engine) as session:
         assert session.exec(select(Retro)).one().phase == "cancelled"
     assert [j for j in jobs.jobs if f":{retro_id}:" in j] == []
+
+
+# ------------------------------------------------------------ /retro invite (issue 12)
+
+
+def test_invite_adds_people_and_sends_each_the_launchs_invitation_once(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine, jobs: RecordingJobs
+) -> None:
+    retro_id = launch(service, gateway, draft(clock, participant_ids=("UFAC", "U1")))
+    gateway.human("U3")
+    gateway.users["U3"] = replace(gateway.users["U3"], tz="Asia/Tokyo")
+    gateway.human("UGONE")
+    gateway.users["UGONE"] = replace(gateway.users["UGONE"], deleted=True)
+    (launched,) = [m for m in gateway.messages_to("U1") if m["text"].startswith("You're invited")]
+    for _ in range(2):  # the same command twice: one invitation each
+        service.request_invite(
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            user_id="UFAC",
+            invitees=["U2", "U1", "UBOT", "UGONE", "U3", "U2"],
+        )
+        gateway.sent  # noqa: B018 - the task runs
+    for user in ("U2", "U3"):
+        (invite,) = [m for m in gateway.messages_to(user) if m["text"].startswith("You're invited")]
+        assert (invite["text"], invite["blocks"]) == (launched["text"], launched["blocks"])
+    assert gateway.messages_to("UBOT") == [] and gateway.messages_to("UGONE") == []
+    first, second = gateway.ephemerals_to("UFAC")
+    assert first == (
+        "Invited <@U2> and <@U3> to *Sprint 12*; <@U1> was already in; skipped <@UBOT> (a bot); "
+        "skipped <@UGONE> (deactivated)."
+    )
+    assert second.startswith("I invited nobody new; <@U2>, <@U1> and <@U3> were already in;")
+    with Session(engine) as session:
+        people = {
+            p.user_id: p for p in session.exec(select(Participant).where(Participant.retro_id == retro_id))
+        }
+    assert sorted(people) == ["U1", "U2", "U3", "UFAC"]
+    assert people["U3"].tz == "Asia/Tokyo" and people["U2"].invited_at is not None
+    # The newcomer's time zone gets its nudges.
+    assert any(j.kind == JobKind.NUDGE and "Asia/Tokyo" in j.id for j in jobs.jobs.values())
+
+
+def test_invite_is_the_facilitators_while_collection_is_open(
+    service: RetroService, gateway: RecordingGateway, clock: FakeClock, engine: Engine
+) -> None:
+    launch(service, gateway, draft(clock, participant_ids=("UFAC", "U1")))
+    with pytest.raises(NotFacilitator) as refused:
+        service.request_invite(team_id=TEAM, channel_id=CHANNEL, user_id="U1", invitees=["U2"])
+    assert refused.value.message == "Only the facilitator, <@UFAC>, can invite people to *Sprint 12*."
+    clock.advance(days=2)  # past the deadline
+    with pytest.raises(NoRetroHere) as late:
+        service.request_invite(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC", invitees=["U2"])
+    assert "nobody can be invited any more" in late.value.message
+    assert [m for m in gateway.messages_to("U2") if m["text"].startswith("You're invited")] == []

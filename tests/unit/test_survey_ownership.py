@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.services import Services
 from bot.services.surveys import SurveyAnswers
-from storage.models import Item, Response
+from storage.models import Item, Participant, Response
 from tests.conftest import FakeClock
 from tests.factories import make_retro
 
@@ -35,6 +35,8 @@ def test_editing_one_retros_survey_leaves_the_persons_other_retros_alone(
             or 0
             for channel in ("C1", "C2")
         ]
+        session.add_all(Participant(team_id="T1", retro_id=r, user_id=u) for r in ids for u in ("U1", "U2"))
+        session.commit()
     first, second = ids
     surveys = services.surveys
     surveys.submit(

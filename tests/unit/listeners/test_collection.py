@@ -16,7 +16,8 @@ from bot.listeners.answers import OpenModal, RefreshModal, Reply, Respond, ShowM
 from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submission, ViewState
 from bot.listeners.routing import answer_click
 from bot.services import Services
-from messages import common, deadlines, items, replies, survey
+from bot.services.surveys import SurveyAnswers
+from messages import common, deadlines, items, kickoff, replies, survey
 from storage.models import Delivery, Item, Participant, Retro
 from tests.blockkit import input_blocks, mrkdwn_text
 from tests.conftest import FakeClock
@@ -364,3 +365,119 @@ def test_posted_dm_and_thread_reply_become_items_once(
     elsewhere = Posted(team_id="T1", channel_id="C1", user_id="U1", ts="102.0", text="+ Not an item")
     collection.posted(services, elsewhere)
     assert sorted(stored_items(engine)) == [("went_well", "From a DM"), ("went_wrong", "In the thread")]
+
+
+# ------------------------------------------------------------ who may add items (issue 12)
+
+
+def test_someone_outside_the_retro_is_refused_at_the_kickoff_buttons_and_at_submission(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    """U1 is invited; U9 (a forged payload, a shared modal) is not: told at the click, in a notice modal that
+    says how to get in, and again inline if the modal is submitted anyway. Nothing is stored."""
+    retro_id = collecting(engine, clock, "U1")
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        retro.facilitator_name = "Fay"
+        session.add(retro)
+        session.commit()
+    for action in (common.ADD_ITEM_ACTION, common.OPEN_SURVEY_ACTION):
+        route = next(r for r in collection.routes.clicks if r.action_id == action)
+        answer_click(
+            services, route, Click(team_id="T1", user_id="U9", action_id=action, value=str(retro_id))
+        )
+    notices = [view for kind, view in gateway.sent if kind == "view"]
+    assert len(notices) == 2
+    for notice in notices:
+        text = mrkdwn_text(notice["blocks"])
+        assert "Only the facilitator and the participants of *C1*" in text
+        assert "ask <@UFAC> to add you with `/retro invite` <@U9>" in text
+    metadata = {"retro_id": retro_id}
+    with pytest.raises(NotFacilitator) as item_refused:
+        collection.item_submitted(
+            services,
+            submission(
+                items.ITEM_CALLBACK,
+                metadata,
+                {items.ITEM_CATEGORY_BLOCK: {"selected_option": {"value": "went_well"}}},
+                user_id="U9",
+            ),
+        )
+    with pytest.raises(NotFacilitator) as survey_refused:
+        services.surveys.submit(
+            team_id="T1",
+            retro_id=retro_id,
+            user_id="U9",
+            answers=SurveyAnswers(items={"went_well": "Pairing"}, smoothness=None, surprise=None),
+        )
+    for refused in (item_refused, survey_refused):
+        assert refused.value.plain == (
+            "Only the facilitator and the participants of C1 add items and answer its survey: "
+            "ask Fay to add you with /retro invite and your name."
+        )
+    # A DM from them is not an item either; the invited one's is.
+    collection.posted(
+        services, Posted(team_id="T1", channel_id="D9", user_id="U9", ts="1.0", text="+ Hi", in_dm=True)
+    )
+    with Session(engine) as session:
+        assert session.exec(select(Item)).all() == []
+        assert session.exec(select(Participant.user_id)).all() == ["U1"]
+    # The invited one opens both.
+    for action in (common.ADD_ITEM_ACTION, common.OPEN_SURVEY_ACTION):
+        route = next(r for r in collection.routes.clicks if r.action_id == action)
+        answer_click(
+            services, route, Click(team_id="T1", user_id="U1", action_id=action, value=str(retro_id))
+        )
+    opened = [view for kind, view in gateway.sent if kind == "view"][2:]
+    assert [v.get("callback_id") for v in opened] == [items.ITEM_CALLBACK, survey.SURVEY_CALLBACK]
+
+
+def test_a_reply_in_the_kickoff_thread_is_taken_from_anyone_and_makes_them_a_participant(
+    services: Services, engine: Engine, clock: FakeClock
+) -> None:
+    """Slack delivers thread replies only from people in the channel: not forgeable, so accepted, and the
+    poster is a participant from then on (their DMs and buttons work too)."""
+    retro_id = collecting(engine, clock, "U1")
+    with Session(engine) as session:
+        retro = session.get(Retro, retro_id)
+        assert retro is not None
+        retro.kickoff_ts = "100.0"
+        session.add(retro)
+        session.commit()
+    reply = Posted(
+        team_id="T1", channel_id="C1", user_id="U7", ts="101.0", text="- Flaky CI", thread_ts="100.0"
+    )
+    collection.posted(services, reply)
+    dm = Posted(team_id="T1", channel_id="D7", user_id="U7", ts="2.0", text="+ Pairing", in_dm=True)
+    collection.posted(services, dm)
+    assert sorted(stored_items(engine)) == [("went_well", "Pairing"), ("went_wrong", "Flaky CI")]
+    with Session(engine) as session:
+        joined = session.exec(select(Participant).where(Participant.user_id == "U7")).one()
+    assert joined.responded_at is not None
+
+
+def test_retro_invite_reads_the_mentions_slack_marked_and_refuses_groups(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    collecting(engine, clock, "U1")
+    gateway.human("U2")
+
+    def invite(raw: str, user_id: str = "UFAC") -> object:
+        return collection.invite(
+            services,
+            Command(
+                team_id="T1", channel_id="C1", user_id=user_id, subcommand="invite", args=raw, raw_args=raw
+            ),
+        )
+
+    for group in ("<!subteam^S1|@devs>", "<!channel>", "<!here>", "<@U2> <!everyone>"):
+        assert invite(group) == Reply(kickoff.INVITE_NO_GROUPS)
+    assert invite("") == Reply(kickoff.INVITE_USAGE)
+    assert invite("&lt;@U2&gt;") == Reply(kickoff.INVITE_USAGE)  # typed, not a mention
+    with pytest.raises(NotFacilitator):
+        invite("<@U2|bea>", user_id="U1")
+    assert invite("<@U2|bea> <@U1>") is None  # the summary follows, once they are looked up
+    assert gateway.ephemerals_to("UFAC") == ["Invited <@U2> to *C1*; <@U1> was already in."]
+    with Session(engine) as session:
+        assert sorted(session.exec(select(Participant.user_id)).all()) == ["U1", "U2"]

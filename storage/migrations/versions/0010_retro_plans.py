@@ -4,8 +4,8 @@ Retros that run themselves: a channel's schedule (cadence, settings, facilitatio
 plans a cadence or a posted release makes before a retro starts, and the hashed tokens of the release
 endpoint.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-22 08:56:24.837397
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
