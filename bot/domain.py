@@ -25,6 +25,17 @@ class Phase(StrEnum):
     CANCELLED = "cancelled"  # ended without a report, with a reason
 
 
+class PlanStatus(StrEnum):
+    PROPOSED = "proposed"  # sent to its facilitator, not reviewed yet
+    REVIEWED = "reviewed"  # the facilitator looked at it (Edit saved, or confirmed): it starts on time
+    WAITING = "waiting"  # its time came unreviewed in a channel that waits: the facilitator is reminded
+    STARTED = "started"  # a retro was made from it (`retro_id`)
+    SKIPPED = "skipped"  # "Skip this one", or superseded
+
+
+OPEN_PLAN_STATUSES = (PlanStatus.PROPOSED, PlanStatus.REVIEWED, PlanStatus.WAITING)
+
+
 class TurnStatus(StrEnum):
     WAITING = "waiting"
     SCHEDULED = "scheduled"  # it is night where the person is: the turn starts in their morning

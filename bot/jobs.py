@@ -29,6 +29,7 @@ class JobKind(StrEnum):
     CLOSE_VOTING = "close_voting"
     ACTION_REMINDER = "action_reminder"
     FOLLOWUP = "followup"
+    PLAN_START = "plan_start"  # a retro plan's planned time
 
 
 def job_id(kind: JobKind, team_id: str, *parts: object) -> str:
@@ -92,6 +93,8 @@ def lane_of(kind: str, args: dict[str, Any]) -> str | None:
     that was down sends "due tomorrow" before "overdue"); a nudge waits for nobody."""
     if "retro_id" in args and kind != JobKind.NUDGE:
         return f"retro:{args['retro_id']}"
+    if "plan_id" in args:
+        return f"plan:{args['plan_id']}"
     if "action_id" in args:
         return f"action:{args['action_id']}"
     return None

@@ -48,6 +48,7 @@ TASKS: dict[str, Task] = {
         team_id=t, action_item_id=a["action_id"], kind=a["kind"]
     ),
     JobKind.FOLLOWUP: lambda s, t, a: s.action_item_notices.followup(team_id=t, retro_id=a["retro_id"]),
+    JobKind.PLAN_START: lambda s, t, a: s.plans.due(team_id=t, plan_id=a["plan_id"]),
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),

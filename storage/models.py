@@ -316,3 +316,95 @@ class SlackUserCache(SQLModel, table=True):
     tz: str | None = Field(default=None, max_length=64)
     dm_channel: str | None = Field(default=None, max_length=32)
     fetched_at: datetime = Field(sa_column=_utc(False))
+
+
+class RetroSchedule(SQLModel, table=True):
+    """A channel's standing arrangement: its cadence (if any), the settings its retros start with, who
+    facilitates, which releases start a retro, and what happens to a plan nobody reviewed. One per channel."""
+
+    __tablename__ = "retro_schedule"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_schedule_channel"),)
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    created_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_column=_utc(False))
+    # The cadence: None (releases only), "weekly" (every `every_weeks` weeks on `weekday`, counted from
+    # `anchor`) or "monthly" (the first `weekday` of each month); at `at_time` ("HH:MM") in `tz`.
+    cadence: str | None = Field(default=None, max_length=16)
+    every_weeks: int = Field(default=2)
+    weekday: int = Field(default=0)  # Monday = 0
+    at_time: str = Field(default="10:00", max_length=5)
+    tz: str = Field(default="UTC", max_length=64)
+    anchor: date | None = Field(default=None)  # a day of the cadence: every_weeks counts from it
+    collection_days: int = Field(default=3)
+    # The retro settings (RetroDraft's fields but team, channel, facilitator, deadline, release), as JSON.
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    facilitation: str = Field(default="fixed", max_length=16)  # or "rotation"
+    facilitator_id: str = Field(max_length=32)  # the fixed facilitator, and who is told about the schedule
+    rotation: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rotation_next: int = Field(default=0)  # index into `rotation` of the next facilitator
+    release_rule: str = Field(default="every", max_length=16)  # "every", "significant", "major_minor"
+    release_window_days: int = Field(default=7)
+    unreviewed: str = Field(default="start", max_length=8)  # "start" anyway, or "wait" and remind
+    plan_lead_hours: int = Field(default=24)  # how long before its start a cadence plan is sent
+    next_at: datetime | None = Field(default=None, sa_column=_utc(True))  # the next cadence retro's start
+    skip_next: bool = Field(default=False)
+    empty_streak: int = Field(default=0)  # retros in a row that nobody answered
+    paused_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    pause_reason: str | None = Field(default=None, max_length=200)
+
+
+class RetroPlan(SQLModel, table=True):
+    """A retro about to happen, before it starts: sent to its facilitator to review (Start now / Edit /
+    Skip), started at `planned_start`. Made by a cadence or a posted release; `/retro new` makes none."""
+
+    __tablename__ = "retro_plan"
+    __table_args__ = (
+        # A release posted twice makes one plan (NULL versions, cadence plans, are distinct).
+        UniqueConstraint("team_id", "channel_id", "release_version", name="uq_plan_release"),
+        # A cadence occurrence makes one plan.
+        UniqueConstraint("team_id", "schedule_id", "occurrence", name="uq_plan_occurrence"),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    schedule_id: int | None = Field(default=None, foreign_key="retro_schedule.id")
+    source: str = Field(max_length=16)  # "cadence" or "release"
+    occurrence: datetime | None = Field(default=None, sa_column=_utc(True))  # the cadence slot it fills
+    release_version: str | None = Field(default=None, max_length=100)
+    # The release outcome as posted (version, deployed_at, scope, incidents, rollbacks, hotfixes, links,
+    # metrics); empty for a cadence plan.
+    release: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The retro's settings, copied from the schedule (or the channel's last retro) and editable.
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    facilitator_id: str = Field(max_length=32)
+    next_facilitator_id: str | None = Field(default=None, max_length=32)
+    planned_start: datetime = Field(sa_column=_utc(False))
+    collection_days: int = Field(default=3)
+    status: str = Field(default="proposed", max_length=16)  # PlanStatus
+    reviewed_by: str | None = Field(default=None, max_length=32)
+    reviewed_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    reminded_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    retro_id: int | None = Field(default=None, foreign_key="retro.id")
+    created_at: datetime = Field(sa_column=_utc(False))
+    updated_at: datetime = Field(sa_column=_utc(False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for `POST /api/releases`, scoped to one workspace and channel. Only its SHA-256 is
+    stored; `hint` (its last 4 characters) tells tokens apart in `rearview token list`."""
+
+    __tablename__ = "api_token"
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(max_length=8)
+    created_at: datetime = Field(sa_column=_utc(False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(True))

@@ -38,6 +38,9 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "workspace_secret",
         "delivery",
         "slack_user",
+        "retro_schedule",
+        "retro_plan",
+        "api_token",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

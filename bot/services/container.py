@@ -22,6 +22,7 @@ from bot.services.facilitation import Facilitation
 from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.people import People
+from bot.services.plans import PlanService
 from bot.services.replies import ReplyService
 from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
@@ -58,6 +59,7 @@ class Services:
     action_item_progress: ActionItemProgress
     action_item_carryover: ActionItemCarryOver
     home: HomeService
+    plans: PlanService  # retros that start themselves: a cadence's or a release's plan
 
     @classmethod
     def build(
@@ -140,4 +142,7 @@ class Services:
             ),
             action_item_carryover=carryover,
             home=home,
+            plans=PlanService(
+                engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+            ),
         )

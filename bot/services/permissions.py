@@ -12,7 +12,7 @@ from messages.action_items import not_participant_text, not_yours_plain, not_you
 from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
 from messages.items import not_a_member_text
-from storage.models import ActionItem, Retro
+from storage.models import ActionItem, Retro, RetroPlan
 from storage.retros import get_participant
 
 
@@ -24,6 +24,15 @@ def only_facilitator(retro: Retro, user_id: str, may: str, *, may_plain: str | N
         raise NotFacilitator(
             not_facilitator_text(facilitator_id=retro.facilitator_id, may=may),
             plain=not_facilitator_plain(retro=retro, may=may if may_plain is None else may_plain),
+        )
+
+
+def only_facilitator_of_plan(plan: RetroPlan, user_id: str, may: str) -> None:
+    """A retro plan is its facilitator's to start, edit or skip."""
+    if plan.facilitator_id != user_id:
+        raise NotFacilitator(
+            not_facilitator_text(facilitator_id=plan.facilitator_id, may=may),
+            plain=f"Only this retro's facilitator {may}.",
         )
 
 

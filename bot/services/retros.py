@@ -93,50 +93,60 @@ class RetroService:
     def create(self, draft: RetroDraft) -> Retro:
         """Validate and store the retro, and queue its launch; no Slack call, so it fits before the ack."""
         self.validate(draft)
+        with unit_of_work(self.engine) as session:
+            retro = self.create_in(session, draft)
+            session.commit()
+        return retro
+
+    def create_in(self, session: Session, draft: RetroDraft) -> Retro:
+        """Store the retro and queue its launch in the caller's transaction (a plan starting commits its own
+        change with it). Raises InvalidInput if the draft is wrong or the channel has an open retro."""
+        errors = draft_errors(draft, self.clock())
+        if errors:
+            raise InvalidInput(errors)
         assert draft.deadline is not None
         now = self.clock()
         release = draft.release
-        with unit_of_work(self.engine) as session:
-            retro = Retro(
-                team_id=draft.team_id,
-                channel_id=draft.channel_id,
-                facilitator_id=draft.facilitator_id,
-                facilitator_name=self.people.name(session, draft.team_id, draft.facilitator_id),
-                title=draft.title.strip(),
-                format=draft.format,
-                phase=Phase.COLLECTING,
-                deadline=draft.deadline,
-                created_at=now,
-                anonymity=draft.anonymity,
-                custom_questions=list(draft.custom_questions),
-                round_robin_scope=draft.round_robin_scope,
-                turn_hours=draft.turn_hours,
-                votes_per_person=draft.votes_per_person,
-                followup_weeks=draft.followup_weeks,
-                release_version=release.version,
-                deploy_date=release.deploy_date,
-                release_scope=release.scope,
-                incidents=release.incidents,
-                rollbacks=release.rollbacks,
-                hotfixes=release.hotfixes,
-                release_notes=release.notes,
-            )
-            session.add(retro)
-            try:
+        retro = Retro(
+            team_id=draft.team_id,
+            channel_id=draft.channel_id,
+            facilitator_id=draft.facilitator_id,
+            facilitator_name=self.people.name(session, draft.team_id, draft.facilitator_id),
+            title=draft.title.strip(),
+            format=draft.format,
+            phase=Phase.COLLECTING,
+            deadline=draft.deadline,
+            created_at=now,
+            anonymity=draft.anonymity,
+            custom_questions=list(draft.custom_questions),
+            round_robin_scope=draft.round_robin_scope,
+            turn_hours=draft.turn_hours,
+            votes_per_person=draft.votes_per_person,
+            followup_weeks=draft.followup_weeks,
+            release_version=release.version,
+            deploy_date=release.deploy_date,
+            release_scope=release.scope,
+            incidents=release.incidents,
+            rollbacks=release.rollbacks,
+            hotfixes=release.hotfixes,
+            release_notes=release.notes,
+        )
+        try:
+            with session.begin_nested():
+                session.add(retro)
                 session.flush()
-            except IntegrityError:
-                # Another submit won the race for this channel.
-                raise InvalidInput({"title": ALREADY_OPEN}) from None
-            self.outbox.task(
-                session,
-                team_id=draft.team_id,
-                name="launch",
-                args={"retro_id": retro.id, "participants": list(dict.fromkeys(draft.participant_ids))},
-                key=f"launch:{retro.id}",
-                lane=f"retro:{retro.id}",
-                retro_id=retro.id,
-            )
-            session.commit()
+        except IntegrityError:
+            # The channel has an open retro, or another submit won the race for it.
+            raise InvalidInput({"title": ALREADY_OPEN}) from None
+        self.outbox.task(
+            session,
+            team_id=draft.team_id,
+            name="launch",
+            args={"retro_id": retro.id, "participants": list(dict.fromkeys(draft.participant_ids))},
+            key=f"launch:{retro.id}",
+            lane=f"retro:{retro.id}",
+            retro_id=retro.id,
+        )
         return retro
 
     def launch(self, *, team_id: str, retro_id: int, chosen: list[str]) -> None:

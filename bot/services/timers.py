@@ -16,15 +16,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import Phase, TurnStatus
+from bot.domain import Phase, PlanStatus, TurnStatus
 from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
 from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
+from storage import plans as plan_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import ActionItem, Participant, Retro, Turn
+from storage.models import ActionItem, Participant, Retro, RetroPlan, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,17 @@ class Timers:
             job_id(JobKind.ACTION_REMINDER, action_item.team_id, action_item.id, n) for n in ACTION_NOTICES
         ]
 
+    @staticmethod
+    def plan(plan: RetroPlan) -> list[Job]:
+        """A plan not started, skipped or waiting for its facilitator starts at its planned time."""
+        if plan.status not in (PlanStatus.PROPOSED, PlanStatus.REVIEWED):
+            return []
+        return [Job(JobKind.PLAN_START, plan.team_id, (plan.id,), plan.planned_start, {"plan_id": plan.id})]
+
+    @staticmethod
+    def plan_ids(plan: RetroPlan) -> list[str]:
+        return [job_id(JobKind.PLAN_START, plan.team_id, plan.id)]
+
     # ------------------------------------------------------------ doing it
 
     def schedule(self, found: Iterable[Job]) -> None:
@@ -262,6 +274,8 @@ class Timers:
                     kept |= {(retro.team_id, str(retro.id), r) for r in REMINDERS if r not in replaced}
             for action_item in action_item_queries.open_with_due_date(session):
                 missing += [j for j in self.action_item(action_item) if j.id not in existing]
+            for plan in plan_queries.open_plans(session):
+                missing += [j for j in self.plan(plan) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:

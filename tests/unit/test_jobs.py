@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.services.timers import Timers
 from bot.tasks import TASKS
 from storage.db import holds_turn
-from storage.models import ActionItem, Delivery, Participant, Retro, Turn
+from storage.models import ActionItem, Delivery, Participant, Retro, RetroPlan, Turn
 from tests.conftest import FakeClock
 from tests.factories import make_retro
 from tests.recording import RecordingJobs
@@ -43,6 +43,7 @@ TASK_OF = {
     JobKind.CLOSE_VOTING: "voting.close",
     JobKind.ACTION_REMINDER: "action_item_notices.remind",
     JobKind.FOLLOWUP: "action_item_notices.followup",
+    JobKind.PLAN_START: "plans.due",
 }
 # Stored keys the services name otherwise (a stored job outlives a rename in the code): key -> keyword.
 SERVICE_KEYWORD = {"action_id": "action_item_id"}
@@ -97,6 +98,18 @@ def store_state(engine: Engine, clock: FakeClock) -> None:
                 created_at=clock(),
             )
         )
+        session.add(
+            RetroPlan(
+                team_id=TEAM,
+                channel_id="C4",
+                source="release",
+                release_version="2.0.0",
+                facilitator_id="U1",
+                planned_start=clock() + timedelta(days=7),
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
         session.commit()
 
 
@@ -120,6 +133,8 @@ def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[
                 found += Timers.turn(retro, waiting)
         for action in session.exec(select(ActionItem)):
             found += timers.action_item(action)
+        for plan in session.exec(select(RetroPlan)):
+            found += timers.plan(plan)
     return found
 
 
@@ -321,7 +336,7 @@ def every_job_of(timers: Timers, engine: Engine, retro: Retro, turns: tuple[int,
     for turn_id in turns:
         found += Timers.turn(discussing, turn_rows[turn_id])
     found += Timers.voting(voting) + Timers.followup(retro)
-    assert {j.kind for j in found} == set(JobKind) - {JobKind.ACTION_REMINDER}
+    assert {j.kind for j in found} == set(JobKind) - {JobKind.ACTION_REMINDER, JobKind.PLAN_START}
     return found
 
 
