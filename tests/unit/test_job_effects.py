@@ -488,6 +488,7 @@ def test_a_job_for_a_retro_or_item_that_is_gone_does_nothing(
         "reminder": "24h",
         "turn_id": 999,
         "action_id": 999,
+        "plan_id": 999,
         "kind": f"due:{clock().date()}",
     }
     fire(Job(kind, TEAM, (999,), datetime.fromtimestamp(0, clock().tzinfo), args))
