@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 import statistics
 import tempfile
-import threading
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from waitress.server import create_server
 
 from bench import seed
+from bench.serving import serve
 from bench.table import Row
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -58,14 +55,12 @@ def run(*, quick: bool) -> list[Row]:
             }
         )
         runtime = Runtime.start(settings)
-        server: Any = create_server(runtime.wsgi_app(), host="127.0.0.1", port=0, threads=8)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server, rearview = serve(runtime, fake)
         bare, _ = serve_bare_app(fake.api_url, ack_threads=settings.ack_threads)
         try:
             fake.latency = LATENCY
-            clients = {
-                "ours": SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake),
+            clients: dict[str, SlackClient] = {
+                "ours": rearview,
                 "bare": SlackClient(bot_url=f"http://127.0.0.1:{bare.effective_port}", fake=fake),
             }
 

@@ -14,21 +14,19 @@ from __future__ import annotations
 import random
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from waitress.server import create_server
 
+from bench.serving import serve
 from bench.table import Row
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
-from tests.slackclient import SIGNING_SECRET, SlackClient
+from tests.slackclient import SIGNING_SECRET
 
 CHANNEL = "CBENCH"
 INVITED = "You're invited"
@@ -151,11 +149,8 @@ def _rearview(
             }
         )
         runtime = Runtime.start(settings)
-        server: Any = create_server(runtime.wsgi_app(), host="127.0.0.1", port=0, threads=8)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server, slack = serve(runtime, fake)
         try:
-            slack = SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
             reply, _ = slack.command(members[0], CHANNEL, "new Benchmark")
             assert reply.status == 200, reply
             view_id = fake.wait_for(lambda: list(fake.views))[-1]

@@ -12,14 +12,11 @@ from __future__ import annotations
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from waitress.server import create_server
-
+from bench.serving import serve
 from bench.table import Row
 from bot.config import Settings
 from bot.jobs import Job, JobKind
@@ -27,7 +24,7 @@ from bot.runtime import Runtime
 from bot.scheduler import ApsJobs, build_scheduler
 from storage.db import make_engine, upgrade
 from tests.fakeslack import BOT_TOKEN, BOT_USER_ID, FakeSlack
-from tests.slackclient import SIGNING_SECRET, SlackClient
+from tests.slackclient import SIGNING_SECRET
 
 CHANNEL = "CBENCH"
 USER = "U00001"
@@ -127,11 +124,8 @@ def _serve_first(fake: FakeSlack, template: Path, path: Path) -> float:
     )
     started = time.monotonic()
     runtime = Runtime.start(settings)
-    server: Any = create_server(runtime.wsgi_app(), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server, slack = serve(runtime, fake)
     try:
-        slack = SlackClient(bot_url=f"http://127.0.0.1:{server.effective_port}", fake=fake)
         reply, _ = slack.command(USER, CHANNEL, "help")
         took = time.monotonic() - started
         assert reply.status == 200, reply

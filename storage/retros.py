@@ -97,12 +97,9 @@ def retro_by_kickoff(session: Session, *, team_id: str, channel_id: str, thread_
     ).first()
 
 
-def collecting_retros_of(
-    session: Session, *, team_id: str, user_id: str, unanswered: bool = False
-) -> Sequence[Retro]:
-    """Retros still collecting that this person was invited to: newest first; or, with `unanswered`,
-    those they have not answered yet, the first deadline first (the Home tab's surveys waiting)."""
-    query = (
+def _collecting_for(user_id: str, team_id: str) -> Any:
+    """The retros still collecting that this person was invited to (a query to refine)."""
+    return (
         select(Retro)
         .join(Participant, col(Participant.retro_id) == col(Retro.id))
         .where(
@@ -112,11 +109,12 @@ def collecting_retros_of(
             Participant.user_id == user_id,
         )
     )
-    if unanswered:
-        query = query.where(col(Participant.responded_at).is_(None)).order_by(col(Retro.deadline))
-    else:
-        query = query.order_by(col(Retro.created_at).desc())
-    return session.exec(query).all()
+
+
+def collecting_retros_of(session: Session, *, team_id: str, user_id: str) -> Sequence[Retro]:
+    """Retros still collecting that this person was invited to, newest first."""
+    query = _collecting_for(user_id, team_id).order_by(col(Retro.created_at).desc())
+    return list(session.exec(query).all())
 
 
 def first_surveys_waiting(
@@ -124,16 +122,11 @@ def first_surveys_waiting(
 ) -> tuple[list[Retro], int]:
     """The first `limit` retros still collecting that this person has not answered, the first deadline
     first, and how many there are in all: one statement loading no more than `limit` rows."""
-    rows = session.exec(
-        select(Retro, func.count().over())
-        .join(Participant, col(Participant.retro_id) == col(Retro.id))
-        .where(
-            Retro.team_id == team_id,
-            Retro.phase == "collecting",
-            Participant.team_id == team_id,
-            Participant.user_id == user_id,
-            col(Participant.responded_at).is_(None),
-        )
+    # execute, not exec: sqlmodel's select of one entity yields that entity alone, even with a column added
+    rows = session.execute(
+        _collecting_for(user_id, team_id)
+        .add_columns(func.count().over())
+        .where(col(Participant.responded_at).is_(None))
         .order_by(col(Retro.deadline), col(Retro.id))
         .limit(limit)
     ).all()
