@@ -12,7 +12,6 @@ from messages.text import channel_link, escape, mention, slack_date
 from storage.models import RetroPlan
 
 PLAN_START_ACTION = "plan_start"
-PLAN_EDIT_ACTION = "plan_edit"
 PLAN_SKIP_ACTION = "plan_skip"
 
 RELEASE_FIELDS = (
@@ -64,7 +63,6 @@ def plan_message(*, plan: RetroPlan, title: str, deadline: datetime) -> Message:
                 ButtonElement(
                     text="Start now", action_id=PLAN_START_ACTION, value=str(plan.id), style="primary"
                 ),
-                ButtonElement(text="Edit", action_id=PLAN_EDIT_ACTION, value=str(plan.id)),
                 ButtonElement(text="Skip this one", action_id=PLAN_SKIP_ACTION, value=str(plan.id)),
             ]
         )
@@ -79,6 +77,14 @@ def waiting_message(*, plan: RetroPlan, title: str) -> Message:
         "and this channel waits for a review. Start it or skip it from the plan above."
     )
     return Message(text=text, blocks=dicts([mrkdwn(text)]))
+
+
+def started_text(*, title: str, channel_id: str) -> str:
+    return f"Started *{escape(title)}* in {channel_link(channel_id)}: its kickoff is on its way."
+
+
+def skipped_text(*, title: str, channel_id: str) -> str:
+    return f"Skipped *{escape(title)}* in {channel_link(channel_id)}. Nothing will start for this plan."
 
 
 def cannot_start_text(*, reason: str) -> str:

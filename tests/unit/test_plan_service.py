@@ -58,7 +58,7 @@ def test_a_plan_is_sent_to_its_facilitator_and_starts_at_its_time(
     plan_id = propose(services, engine, clock)
     (dm,) = gateway.messages_to("UFAC")
     assert dm["text"] == "Retro plan: Release 2.4.0 retro"
-    assert [b[0] for b in buttons(dm["blocks"])] == ["plan_start", "plan_edit", "plan_skip"]
+    assert [b[0] for b in buttons(dm["blocks"])] == ["plan_start", "plan_skip"]
     assert "Scope: _not given_" in str(dm["blocks"]) and "api 2.3.9" in str(dm["blocks"])
     (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_START]
     assert job.run_at == clock() + timedelta(days=2) and job.args == {"plan_id": plan_id}
