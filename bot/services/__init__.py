@@ -29,6 +29,7 @@ from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
 from bot.services.round_robin import RoundRobin
+from bot.services.schedules import ScheduleService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
 from bot.services.turns import TurnService
@@ -61,6 +62,7 @@ class Services:
     action_item_carryover: ActionItemCarryOver
     home: HomeService
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
+    schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
 
     @classmethod
     def build(
@@ -106,6 +108,9 @@ class Services:
             timers=timers,
             home=home,
         )
+        plans = PlanService(
+            engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+        )
         return cls(
             engine=engine,
             gateway=gateway,
@@ -143,7 +148,14 @@ class Services:
             ),
             action_item_carryover=carryover,
             home=home,
-            plans=PlanService(
-                engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+            plans=plans,
+            schedules=ScheduleService(
+                engine=engine,
+                clock=clock,
+                outbox=outbox,
+                timers=timers,
+                plans=plans,
+                people=people,
+                gateway=gateway,
             ),
         )
