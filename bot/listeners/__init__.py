@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import action_items, collection, discussion, retros, routing
+from bot.listeners import action_items, collection, discussion, retros, routing, schedules
 from bot.services import Services
 
-AREAS = (retros.routes, collection.routes, discussion.routes, action_items.routes)
+AREAS = (retros.routes, collection.routes, discussion.routes, action_items.routes, schedules.routes)
 
 
 def register(app: App, services: Services) -> None:

@@ -151,6 +151,11 @@ class ViewState:
         value = self._field(block_id).get("selected_date_time")
         return datetime.fromtimestamp(int(value), UTC) if value is not None else None
 
+    def clock_time(self, block_id: str) -> str | None:
+        """A timepicker's "HH:MM"."""
+        value = self._field(block_id).get("selected_time")
+        return str(value) if value else None
+
     def day(self, block_id: str) -> date | None:
         value = self._field(block_id).get("selected_date")
         return date.fromisoformat(str(value)) if value else None

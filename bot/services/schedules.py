@@ -7,27 +7,113 @@ one. A schedule whose retros got no answers twice in a row pauses itself (`count
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.cadence import Cadence, Slot, next_occurrence, parse_time
+from bot.cadence import EVERY_WEEKS, Cadence, Slot, next_occurrence, parse_time
 from bot.clock import Clock
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
 from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.services.people import People
-from bot.services.plans import PlanService
+from bot.services.permissions import require_schedule_keeper
+from bot.services.plans import PlanService, settings_of
+from bot.services.retro_drafts import RetroDraft
+from bot.services.retro_drafts import draft_errors as retro_draft_errors
 from bot.services.timers import Later, Timers
+from bot.timing import zone
 from messages import schedule as schedule_messages
+from messages.schedule import SETTINGS_FIELDS, ScheduleForm
 from storage import plans as plan_queries
+from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import Retro, RetroPlan, RetroSchedule
 
 logger = logging.getLogger(__name__)
 
 PAUSE_AFTER_EMPTY = 2  # retros in a row with no answers
+RELEASE_RULES = ("every", "significant", "major_minor")
+UNREVIEWED = ("start", "wait")
+MAX_COLLECTION_DAYS = 14
+MAX_WINDOW_DAYS = 60
+MAX_ROTATION = 30
+
+
+@dataclass(frozen=True)
+class ScheduleDraft:
+    """What `/retro schedule`'s modal submits. `schedule_id` None makes the channel's schedule."""
+
+    team_id: str
+    channel_id: str
+    user_id: str  # who saved it
+    cadence: str | None  # "weekly", "monthly", or None (releases only)
+    every_weeks: int
+    weekday: int
+    at_time: str | None  # "HH:MM"
+    collection_days: int
+    settings: dict[str, Any]  # RetroDraft's settings fields, as RetroPlan.settings stores them
+    facilitation: str  # "fixed" or "rotation"
+    facilitator_id: str | None
+    rotation: tuple[str, ...]
+    release_rule: str
+    release_window_days: int
+    unreviewed: str
+    schedule_id: int | None = None
+
+
+def draft_errors_of(draft: ScheduleDraft, now: datetime) -> dict[str, str]:
+    """What is wrong with a schedule, by field (messages/schedule.py FIELDS maps them to blocks)."""
+    errors: dict[str, str] = {}
+    if draft.cadence not in (None, *Cadence):
+        errors["cadence"] = "Pick one of the listed cadences."
+    elif draft.cadence == Cadence.WEEKLY and draft.every_weeks not in EVERY_WEEKS:
+        errors["cadence"] = "Pick every 1, 2, 3 or 4 weeks."
+    if not 0 <= draft.weekday <= 6:
+        errors["weekday"] = "Pick a day of the week."
+    try:
+        parse_time(draft.at_time or "")
+    except ValueError:
+        errors["at_time"] = "Pick the time the retro starts."
+    if not 1 <= draft.collection_days <= MAX_COLLECTION_DAYS:
+        errors["collection_days"] = f"Pick between 1 and {MAX_COLLECTION_DAYS} days."
+    if draft.facilitation == "fixed":
+        if not draft.facilitator_id:
+            errors["facilitator"] = "Pick who facilitates, or choose a rotation."
+    elif draft.facilitation == "rotation":
+        if not draft.rotation:
+            errors["rotation"] = "Pick the people who take turns facilitating."
+        elif len(draft.rotation) > MAX_ROTATION:
+            errors["rotation"] = f"Pick at most {MAX_ROTATION} people."
+    else:
+        errors["facilitation"] = "Pick one person or a rotation."
+    if draft.release_rule not in RELEASE_RULES:
+        errors["release_rule"] = "Pick which releases start a retro."
+    if not 1 <= draft.release_window_days <= MAX_WINDOW_DAYS:
+        errors["release_window_days"] = f"Pick between 1 and {MAX_WINDOW_DAYS} days."
+    if draft.unreviewed not in UNREVIEWED:
+        errors["unreviewed"] = "Pick what happens to a plan nobody reviewed."
+    settings = draft.settings
+    retro = RetroDraft(
+        team_id=draft.team_id,
+        channel_id=draft.channel_id,
+        facilitator_id=draft.user_id,
+        title="schedule",
+        participant_ids=tuple(settings.get("participant_ids", [])),
+        deadline=now + timedelta(days=1),
+        format=str(settings.get("format")),
+        anonymity=str(settings.get("anonymity")),
+        custom_questions=tuple(settings.get("custom_questions", [])),
+        round_robin_scope=str(settings.get("round_robin_scope")),
+        turn_hours=int(settings.get("turn_hours", 0)),
+        votes_per_person=int(settings.get("votes_per_person", 0)),
+        followup_weeks=int(settings.get("followup_weeks", 0)),
+    )
+    errors.update({k: v for k, v in retro_draft_errors(retro, now).items() if k in SETTINGS_FIELDS})
+    return errors
 
 
 def slot_of(schedule: RetroSchedule) -> Slot:
@@ -146,11 +232,195 @@ class ScheduleService:
         )
         return self.plans.propose(session, plan)
 
-    # ------------------------------------------------------------ pause and resume
+    # ------------------------------------------------------------ /retro schedule
 
-    def pause(self, *, team_id: str, schedule_id: int, reason: str) -> RetroSchedule:
+    def current(self, *, team_id: str, channel_id: str) -> RetroSchedule | None:
+        with unit_of_work(self.engine) as session:
+            return plan_queries.schedule_for_channel(session, team_id=team_id, channel_id=channel_id)
+
+    def new_form(self, *, team_id: str, channel_id: str, user_id: str) -> ScheduleForm:
+        """The modal for a channel without a schedule: the settings of its last retro, run by whoever asks,
+        every two weeks on Monday at 10:00."""
+        with unit_of_work(self.engine) as session:
+            last = retro_queries.latest_in_channel(session, team_id=team_id, channel_id=channel_id, limit=1)
+            settings = settings_of(last[0] if last else None)
+        return ScheduleForm(
+            channel_id=channel_id,
+            cadence="weekly:2",
+            weekday=0,
+            at_time="10:00",
+            collection_days=3,
+            settings=settings,
+            facilitation="fixed",
+            facilitator_id=user_id,
+            rotation=[],
+            release_rule="every",
+            release_window_days=7,
+            unreviewed="start",
+        )
+
+    def edit_form(self, *, team_id: str, schedule_id: int, user_id: str) -> ScheduleForm:
+        with unit_of_work(self.engine) as session:
+            schedule = self._require(session, team_id, schedule_id, lock=False)
+            require_schedule_keeper(schedule, user_id, "edit this channel's retro schedule")
+        cadence = (
+            "none"
+            if schedule.cadence is None
+            else "monthly"
+            if schedule.cadence == Cadence.MONTHLY
+            else f"weekly:{schedule.every_weeks}"
+        )
+        return ScheduleForm(
+            channel_id=schedule.channel_id,
+            cadence=cadence,
+            weekday=schedule.weekday,
+            at_time=schedule.at_time,
+            collection_days=schedule.collection_days,
+            settings={**settings_of(None), **schedule.settings},
+            facilitation=schedule.facilitation,
+            facilitator_id=schedule.facilitator_id,
+            rotation=list(schedule.rotation),
+            release_rule=schedule.release_rule,
+            release_window_days=schedule.release_window_days,
+            unreviewed=schedule.unreviewed,
+            schedule_id=schedule.id,
+        )
+
+    def save(self, draft: ScheduleDraft) -> RetroSchedule:
+        """Make or change the channel's schedule; raises InvalidInput by field. Its time zone is the one
+        People has cached for the facilitator (the person saving it, for a rotation); the `schedule_zone`
+        task asks Slack when nothing is cached and moves the cadence to the right zone."""
+        now = self.clock()
+        errors = draft_errors_of(draft, now)
+        if errors:
+            raise InvalidInput(errors)
+        with unit_of_work(self.engine) as session:
+            schedule = plan_queries.schedule_for_channel(
+                session, team_id=draft.team_id, channel_id=draft.channel_id, lock=True
+            )
+            if schedule is not None:
+                require_schedule_keeper(schedule, draft.user_id, "change this channel's retro schedule")
+                before = (schedule.cadence, schedule.every_weeks, schedule.weekday, schedule.at_time)
+            else:
+                schedule = RetroSchedule(
+                    team_id=draft.team_id,
+                    channel_id=draft.channel_id,
+                    created_by=draft.user_id,
+                    facilitator_id=draft.user_id,
+                    updated_at=now,
+                )
+                before = None
+            schedule.cadence = draft.cadence
+            schedule.every_weeks = draft.every_weeks
+            schedule.weekday = draft.weekday
+            schedule.at_time = parse_time(draft.at_time or "").strftime("%H:%M")
+            schedule.collection_days = draft.collection_days
+            schedule.settings = dict(draft.settings)
+            schedule.facilitation = draft.facilitation
+            schedule.facilitator_id = (
+                draft.facilitator_id
+                if draft.facilitation == "fixed" and draft.facilitator_id
+                else draft.user_id
+            )
+            rotation = list(draft.rotation) if draft.facilitation == "rotation" else []
+            if rotation != list(schedule.rotation):
+                schedule.rotation_next = 0
+            schedule.rotation = rotation
+            schedule.release_rule = draft.release_rule
+            schedule.release_window_days = draft.release_window_days
+            schedule.unreviewed = draft.unreviewed
+            schedule.updated_at = now
+            known = self.people.cached(session, draft.team_id, self.zone_keeper(schedule))
+            tz = known.tz if known and known.tz else schedule.tz
+            if before != (schedule.cadence, schedule.every_weeks, schedule.weekday, schedule.at_time):
+                self._restart(schedule, tz, now)
+            session.add(schedule)
+            session.flush()
+            self.outbox.tell(
+                session,
+                team_id=draft.team_id,
+                user=draft.user_id,
+                channel=draft.channel_id,
+                text=schedule_messages.saved_text(schedule),
+                key=f"schedule-saved:{schedule.id}:{now.isoformat()}",
+            )
+            self.outbox.task(
+                session,
+                team_id=draft.team_id,
+                name="schedule_zone",
+                args={"schedule_id": schedule.id},
+                key=f"schedule-zone:{schedule.id}:{now.isoformat()}",
+            )
+            session.commit()
+            jobs = self.timers.schedule_due(schedule)
+            stale = self.timers.schedule_due_ids(schedule)
+        self.timers.cancel(stale)
+        self.timers.schedule(jobs)
+        return schedule
+
+    @staticmethod
+    def zone_keeper(schedule: RetroSchedule) -> str:
+        """Whose time zone the cadence's time is in: the fixed facilitator's, or its creator's."""
+        return schedule.facilitator_id if schedule.facilitation == "fixed" else schedule.created_by
+
+    @staticmethod
+    def _restart(schedule: RetroSchedule, tz: str, now: datetime) -> None:
+        """The cadence from now on, in `tz`: the first occurrence after now is its anchor."""
+        schedule.tz = tz
+        schedule.anchor = None
+        schedule.next_at = None
+        schedule.skip_next = False
+        if schedule.cadence is None:
+            return
+        first = next_occurrence(slot_of(schedule), now)
+        schedule.next_at = first
+        schedule.anchor = first.astimezone(zone(tz)).date()
+
+    def settle_zone(self, *, team_id: str, schedule_id: int) -> None:
+        """Task: the facilitator's time zone from Slack (users.info, cached by People); a cadence in another
+        zone starts again in theirs."""
+        with unit_of_work(self.engine) as session:
+            schedule = plan_queries.get_schedule(session, team_id=team_id, schedule_id=schedule_id)
+            if schedule is None:
+                return
+            keeper = self.zone_keeper(schedule)
+        found = self.people.resolve(team_id, [keeper]).people.get(keeper)
+        if found is None or not found.tz:
+            return
+        with unit_of_work(self.engine) as session:
+            schedule = plan_queries.get_schedule(session, team_id=team_id, schedule_id=schedule_id, lock=True)
+            if schedule is None or schedule.tz == zone(found.tz).key:
+                return
+            self._restart(schedule, zone(found.tz).key, self.clock())
+            schedule.updated_at = self.clock()
+            session.add(schedule)
+            session.commit()
+            jobs = self.timers.schedule_due(schedule)
+            stale = self.timers.schedule_due_ids(schedule)
+        self.timers.cancel(stale)
+        self.timers.schedule(jobs)
+
+    def delete(self, *, team_id: str, schedule_id: int, user_id: str) -> None:
+        """The schedule goes; plans already sent stay with their facilitators (no longer counted)."""
         with unit_of_work(self.engine) as session:
             schedule = self._require(session, team_id, schedule_id)
+            require_schedule_keeper(schedule, user_id, "delete this channel's retro schedule")
+            for plan in plan_queries.plans_of_schedule(session, team_id=team_id, schedule_id=schedule_id):
+                plan.schedule_id = None
+                session.add(plan)
+            session.flush()
+            stale = self.timers.schedule_due_ids(schedule)
+            session.delete(schedule)
+            session.commit()
+        self.timers.cancel(stale)
+
+    # ------------------------------------------------------------ pause and resume
+
+    def pause(self, *, team_id: str, schedule_id: int, user_id: str) -> RetroSchedule:
+        with unit_of_work(self.engine) as session:
+            schedule = self._require(session, team_id, schedule_id)
+            require_schedule_keeper(schedule, user_id, "pause this channel's retro schedule")
+            reason = f"by <@{user_id}>"
             if schedule.paused_at is None:
                 pause_in(session, schedule, now=self.clock(), reason=reason)
                 session.commit()
@@ -158,10 +428,11 @@ class ScheduleService:
         self.timers.cancel(ids)
         return schedule
 
-    def resume(self, *, team_id: str, schedule_id: int) -> RetroSchedule:
+    def resume(self, *, team_id: str, schedule_id: int, user_id: str) -> RetroSchedule:
         """The cadence goes on from its next occurrence after now; the streak of empty retros starts again."""
         with unit_of_work(self.engine) as session:
             schedule = self._require(session, team_id, schedule_id)
+            require_schedule_keeper(schedule, user_id, "resume this channel's retro schedule")
             now = self.clock()
             schedule.paused_at = None
             schedule.pause_reason = None
@@ -176,8 +447,8 @@ class ScheduleService:
         return schedule
 
     @staticmethod
-    def _require(session: Session, team_id: str, schedule_id: int) -> RetroSchedule:
-        schedule = plan_queries.get_schedule(session, team_id=team_id, schedule_id=schedule_id, lock=True)
+    def _require(session: Session, team_id: str, schedule_id: int, *, lock: bool = True) -> RetroSchedule:
+        schedule = plan_queries.get_schedule(session, team_id=team_id, schedule_id=schedule_id, lock=lock)
         if schedule is None:
             raise DomainError("This channel has no retro schedule any more.")
         return schedule
@@ -208,7 +479,9 @@ def count_collection(
     session.add(schedule)
     if schedule.empty_streak < PAUSE_AFTER_EMPTY or schedule.paused_at is not None:
         return
-    pause_in(session, schedule, now=now, reason=f"the last {schedule.empty_streak} retros got no answers")
+    pause_in(
+        session, schedule, now=now, reason=f"because the last {schedule.empty_streak} retros got no answers"
+    )
     message = schedule_messages.paused_message(schedule_id=schedule.id, streak=schedule.empty_streak)
     outbox.post(
         session,

@@ -220,6 +220,6 @@ def test_two_retros_in_a_row_without_answers_pause_the_schedule(
     assert [b[0] for b in buttons(notice["blocks"])] == ["schedule_resume"]
     assert not [j for j in jobs.jobs.values() if j.kind == JobKind.SCHEDULE_DUE]
 
-    services.schedules.resume(team_id=TEAM, schedule_id=schedule_id)
+    services.schedules.resume(team_id=TEAM, schedule_id=schedule_id, user_id="UFAC")
     assert streak() == (0, False)
     assert due_job(jobs).run_at >= clock()
