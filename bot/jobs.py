@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     ACTION_REMINDER = "action_reminder"
     FOLLOWUP = "followup"
     PLAN_START = "plan_start"  # a retro plan's planned time
+    SCHEDULE_DUE = "schedule_due"  # a cadence's next occurrence is to be planned
 
 
 def job_id(kind: JobKind, team_id: str, *parts: object) -> str:
@@ -95,6 +96,8 @@ def lane_of(kind: str, args: dict[str, Any]) -> str | None:
         return f"retro:{args['retro_id']}"
     if "plan_id" in args:
         return f"plan:{args['plan_id']}"
+    if "schedule_id" in args:
+        return f"schedule:{args['schedule_id']}"
     if "action_id" in args:
         return f"action:{args['action_id']}"
     return None

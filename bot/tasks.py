@@ -49,6 +49,10 @@ TASKS: dict[str, Task] = {
     ),
     JobKind.FOLLOWUP: lambda s, t, a: s.action_item_notices.followup(team_id=t, retro_id=a["retro_id"]),
     JobKind.PLAN_START: lambda s, t, a: s.plans.due(team_id=t, plan_id=a["plan_id"]),
+    JobKind.SCHEDULE_DUE: lambda s, t, a: s.schedules.due(
+        team_id=t, schedule_id=a["schedule_id"], occurrence=a["occurrence"]
+    ),
+    "schedule_zone": lambda s, t, a: s.schedules.settle_zone(team_id=t, schedule_id=a["schedule_id"]),
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])
     ),

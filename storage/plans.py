@@ -75,6 +75,12 @@ def open_plans(
     return session.exec(query.order_by(col(RetroPlan.planned_start), col(RetroPlan.id))).all()
 
 
+def plans_of_schedule(session: Session, *, team_id: str, schedule_id: int) -> Sequence[RetroPlan]:
+    return session.exec(
+        select(RetroPlan).where(RetroPlan.team_id == team_id, RetroPlan.schedule_id == schedule_id)
+    ).all()
+
+
 def plan_of_retro(session: Session, *, team_id: str, retro_id: int) -> RetroPlan | None:
     return session.exec(
         select(RetroPlan).where(RetroPlan.team_id == team_id, RetroPlan.retro_id == retro_id)

@@ -591,6 +591,8 @@ def _element_state(element: dict[str, Any], given: Any) -> dict[str, Any]:
         return {"type": kind, "selected_options": [options[v] for v in given]}
     if kind == "datepicker":
         return {"type": kind, "selected_date": element.get("initial_date") if given is _UNSET else given}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": element.get("initial_time") if given is _UNSET else given}
     if kind == "datetimepicker":
         return {
             "type": kind,

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import action_items, collection, discussion, plans, retros, routing
+from bot.listeners import action_items, collection, discussion, plans, retros, routing, schedules
 from bot.services import Services
 
-AREAS = (retros.routes, collection.routes, discussion.routes, action_items.routes, plans.routes)
+AREAS = (
+    retros.routes,
+    collection.routes,
+    discussion.routes,
+    action_items.routes,
+    plans.routes,
+    schedules.routes,
+)
 
 
 def register(app: App, services: Services) -> None:

@@ -165,6 +165,11 @@ class ViewState:
         except (TypeError, ValueError, OverflowError, OSError):
             return None
 
+    def clock_time(self, block_id: str) -> str | None:
+        """A timepicker's "HH:MM"."""
+        value = self._field(block_id).get("selected_time")
+        return str(value) if value else None
+
     def day(self, block_id: str) -> date | None:
         """A datepicker's choice; None when there is none, or none that is a date (a forged payload)."""
         value = self._field(block_id).get("selected_date")

@@ -28,6 +28,7 @@ from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
 from bot.services.round_robin import RoundRobin
+from bot.services.schedules import ScheduleService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
 from bot.services.turns import TurnService
@@ -60,6 +61,7 @@ class Services:
     action_item_carryover: ActionItemCarryOver
     home: HomeService
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
+    schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
 
     @classmethod
     def build(
@@ -105,6 +107,9 @@ class Services:
             timers=timers,
             home=home,
         )
+        plans = PlanService(
+            engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+        )
         return cls(
             engine=engine,
             gateway=gateway,
@@ -142,7 +147,14 @@ class Services:
             ),
             action_item_carryover=carryover,
             home=home,
-            plans=PlanService(
-                engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
+            plans=plans,
+            schedules=ScheduleService(
+                engine=engine,
+                clock=clock,
+                outbox=outbox,
+                timers=timers,
+                plans=plans,
+                people=people,
+                gateway=gateway,
             ),
         )

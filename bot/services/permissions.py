@@ -12,7 +12,7 @@ from messages.action_items import not_participant_text, not_yours_plain, not_you
 from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
 from messages.items import not_a_member_text
-from storage.models import ActionItem, Retro, RetroPlan
+from storage.models import ActionItem, Retro, RetroPlan, RetroSchedule
 from storage.retros import get_participant
 
 
@@ -40,6 +40,11 @@ class Role(StrEnum):
     FACILITATOR = "facilitator"  # the retro's facilitator
     PARTICIPANT = "participant"  # invited to the retro, or answered it (a Participant row)
     OWNER = "owner"  # owns the action item in question
+    SCHEDULER = "scheduler"  # made the channel's retro schedule
+    SCHEDULE_FACILITATOR = (
+        "schedule_facilitator"  # the schedule's fixed facilitator (its creator, for a rotation)
+    )
+    IN_ROTATION = "in_rotation"  # one of the schedule's rotating facilitators (kept only for a rotation)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,33 @@ RULES: dict[str, Rule] = {
     # delivers those from people in the channel, and posting there makes one a participant.
     "add_item": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while collection is open"),
     "answer_survey": Rule(frozenset({Role.FACILITATOR, Role.PARTICIPANT}), "while collection is open"),
+    # A channel's schedule (/retro schedule's Edit, Pause, Resume, Delete): whoever runs its retros.
+    "change_schedule": Rule(
+        frozenset({Role.SCHEDULER, Role.SCHEDULE_FACILITATOR, Role.IN_ROTATION}), "while it exists"
+    ),
 }
+
+SCHEDULE_KEEPERS_PLAIN = (
+    "Only the schedule's creator, its facilitator or the people in its facilitator rotation can {may}."
+)
+
+
+def schedule_roles(schedule: RetroSchedule, user_id: str) -> set[Role]:
+    found = set()
+    if schedule.created_by == user_id:
+        found.add(Role.SCHEDULER)
+    if schedule.facilitator_id == user_id:
+        found.add(Role.SCHEDULE_FACILITATOR)
+    if user_id in schedule.rotation:
+        found.add(Role.IN_ROTATION)
+    return found
+
+
+def require_schedule_keeper(schedule: RetroSchedule, user_id: str, may: str) -> None:
+    """`may` ends "Only the schedule's creator, … can", as in "pause this channel's retro schedule"."""
+    if not RULES["change_schedule"].who & schedule_roles(schedule, user_id):
+        text = SCHEDULE_KEEPERS_PLAIN.format(may=may)
+        raise NotFacilitator(text, plain=text)
 
 
 def roles(session: Session, retro: Retro, user_id: str, action_item: ActionItem | None = None) -> set[Role]:

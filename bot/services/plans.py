@@ -8,6 +8,7 @@ start job is derived from its state (Timers.plan), so a crash at any point resum
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -151,11 +152,17 @@ class PlanService:
         return (start or plan.planned_start) + timedelta(days=plan.collection_days)
 
     def facilitation(
-        self, session: Session, *, team_id: str, channel_id: str, advance: bool
+        self,
+        session: Session,
+        *,
+        team_id: str,
+        channel_id: str,
+        advance: bool,
+        can_facilitate: Callable[[str], bool] | None = None,
     ) -> Facilitation | None:
         """Who facilitates the channel's next planned retro: the schedule's fixed facilitator, the next person
-        of its rotation who is still active (`advance` moves the rotation on, in the caller's transaction),
-        or without a schedule the facilitator of the channel's last retro. None when nobody can."""
+        of its rotation who is still active (`advance` moves the rotation on, in the caller's transaction)
+        and, where the caller knows it (`can_facilitate`: still in the channel), still there, or without a schedule the facilitator of the channel's last retro. None when nobody can."""
         schedule = plan_queries.schedule_for_channel(
             session, team_id=team_id, channel_id=channel_id, lock=advance
         )
@@ -167,7 +174,9 @@ class PlanService:
 
         def active(user_id: str) -> bool:
             known = self.people.cached(session, team_id, user_id)
-            return known is None or not (known.deleted or known.is_bot)
+            if known is not None and (known.deleted or known.is_bot):
+                return False
+            return can_facilitate is None or can_facilitate(user_id)
 
         turn = rotate(schedule.rotation, schedule.rotation_next, active)
         if turn is None:

@@ -20,6 +20,7 @@ from bot.outbox import Outbox
 from bot.services.home import HomeService
 from bot.services.items import number_items
 from bot.services.lookup import require_retro
+from bot.services.schedules import count_collection
 from bot.services.stats import compute_stats
 from bot.services.timers import Later, Timers
 from bot.services.voting import VotingService
@@ -102,6 +103,8 @@ class RoundRobin:
             key=f"collection_closed:{retro_id}",
         )
         self.home.publish_retro(session, retro)  # the surveys are no longer waiting
+        answered = any(p.responded_at is not None for p in people)
+        count_collection(session, retro, answered=answered, outbox=self.outbox, now=now, later=later)
         self.advance(session, retro, later)
 
     def _number_items(self, session: Session, retro: Retro) -> None:

@@ -25,7 +25,7 @@ from storage import discussion as discussion_queries
 from storage import plans as plan_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import ActionItem, Participant, Retro, RetroPlan, Turn
+from storage.models import ActionItem, Participant, Retro, RetroPlan, RetroSchedule, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +218,19 @@ class Timers:
     def plan_ids(plan: RetroPlan) -> list[str]:
         return [job_id(JobKind.PLAN_START, plan.team_id, plan.id)]
 
+    def schedule_due(self, schedule: RetroSchedule) -> list[Job]:
+        """A running cadence plans its next occurrence `plan_lead_hours` before it (at once if that is past:
+        a schedule made the day before, or a bot that was down)."""
+        if schedule.cadence is None or schedule.paused_at is not None or schedule.next_at is None:
+            return []
+        when = max(schedule.next_at - timedelta(hours=schedule.plan_lead_hours), self.clock())
+        args = {"schedule_id": schedule.id, "occurrence": schedule.next_at.isoformat()}
+        return [Job(JobKind.SCHEDULE_DUE, schedule.team_id, (schedule.id,), when, args)]
+
+    @staticmethod
+    def schedule_due_ids(schedule: RetroSchedule) -> list[str]:
+        return [job_id(JobKind.SCHEDULE_DUE, schedule.team_id, schedule.id)]
+
     # ------------------------------------------------------------ doing it
 
     def schedule(self, found: Iterable[Job]) -> None:
@@ -276,6 +289,8 @@ class Timers:
                 missing += [j for j in self.action_item(action_item) if j.id not in existing]
             for plan in plan_queries.open_plans(session):
                 missing += [j for j in self.plan(plan) if j.id not in existing]
+            for schedule in plan_queries.active_schedules(session):
+                missing += [j for j in self.schedule_due(schedule) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:

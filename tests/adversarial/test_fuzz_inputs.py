@@ -32,8 +32,9 @@ from bot.services import Services
 from bot.services.reports import build_report
 from messages import action_items as action_messages
 from messages import closing, common, deadlines, items, new_retro, rounds, survey
+from messages import schedule as schedule_messages
 from messages.common import VALUE_ACTION
-from storage.models import ActionItem, Retro, Turn
+from storage.models import ActionItem, Retro, RetroSchedule, Turn
 from tests.conftest import Bot, FakeClock
 from tests.factories import add_participants, make_item, make_retro
 from tests.fakeslack import BOT_USER_ID
@@ -342,6 +343,15 @@ def _on_the_ballot(session: Session, clock: FakeClock) -> dict[str, Any]:
     return {"item_id": item.id}
 
 
+def _facilitators_schedule(session: Session, clock: FakeClock) -> dict[str, Any]:
+    """A channel whose schedule UFAC made: someone outside its rotation may not change it."""
+    channel = f"CM{next(_channels)}"
+    session.add(RetroSchedule(team_id="T1", channel_id=channel, created_by="UFAC", facilitator_id="UFAC",
+                              updated_at=clock()))  # fmt: skip
+    session.commit()
+    return {"channel_id": channel}
+
+
 _categories = forged_or("went_well", "went_wrong", "to_improve")
 _days = st.one_of(st.dates().map(date.isoformat), texts)
 _moments = st.one_of(st.integers(min_value=-(2**40), max_value=2**40), texts)
@@ -398,6 +408,22 @@ MODALS = [
                                  items.ITEM_TEXT_BLOCK: texts.map(typed)})),
     Modal(rounds.ROOT_CAUSE_CALLBACK, "UFAC", _on_the_ballot,
           st.fixed_dictionaries({rounds.ROOT_CAUSE_BLOCK: texts.map(typed)})),
+    Modal(schedule_messages.SCHEDULE_CALLBACK, "UFAC", _facilitators_schedule,
+          st.fixed_dictionaries({
+              schedule_messages.CADENCE_BLOCK: forged_or("weekly:2", "monthly", "none").map(picked),
+              schedule_messages.WEEKDAY_BLOCK: forged_or("0", "4").map(picked),
+              schedule_messages.TIME_BLOCK: forged_or("10:00", "23:59").map(lambda t: {"selected_time": t}),
+              schedule_messages.COLLECTION_BLOCK: forged_or("3", "14").map(picked),
+              schedule_messages.FACILITATION_BLOCK: forged_or("fixed", "rotation").map(picked),
+              schedule_messages.FACILITATOR_BLOCK: forged_or("UFAC", "UBOB").map(lambda u: {"selected_user": u}),
+              schedule_messages.ROTATION_BLOCK: st.lists(forged_or("UFAC", "UBOB"), max_size=3).map(
+                  lambda us: {"selected_users": us}),
+              new_retro.NEW_QUESTIONS_BLOCK: texts.map(typed),
+              new_retro.NEW_FORMAT_BLOCK: forged_or("start_stop_continue", "4ls").map(picked),
+              schedule_messages.RELEASE_RULE_BLOCK: forged_or("every", "significant").map(picked),
+              schedule_messages.WINDOW_BLOCK: forged_or("7", "30").map(picked),
+              schedule_messages.UNREVIEWED_BLOCK: forged_or("start", "wait").map(picked),
+          })),
 ]  # fmt: skip
 
 
@@ -446,6 +472,7 @@ test_the_survey_modal = _fuzzed(survey.SURVEY_CALLBACK)
 test_the_turn_comment_modal = _fuzzed(rounds.TURN_COMMENT_CALLBACK)
 test_the_turn_add_modal = _fuzzed(rounds.TURN_ADD_CALLBACK)
 test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
+test_the_schedule_modal = _fuzzed(schedule_messages.SCHEDULE_CALLBACK)
 
 
 # ---------------------------------------------------------------- the signed HTTP path, end to end

@@ -17,15 +17,24 @@ from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.permissions import RULES, Role
 from bot.services.surveys import SurveyAnswers
-from storage.models import ActionItem, Item, Participant, Response, Retro, Vote
+from storage.models import ActionItem, Item, Participant, Response, Retro, RetroSchedule, Vote
 from tests.conftest import FakeClock
 from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
 from tests.unit.conftest import build_services
 
 # Who plays each role: UFAC facilitates, UPART was invited, UOWN owns the action item (and is nothing else),
-# UOUT is none of these (a forged payload, a shared link).
-PEOPLE = {Role.FACILITATOR: "UFAC", Role.PARTICIPANT: "UPART", Role.OWNER: "UOWN", None: "UOUT"}
+# UOUT is none of these (a forged payload, a shared link). The channel's retro schedule was made by USCH,
+# names USFAC its facilitator and has UROT in its rotation.
+PEOPLE = {
+    Role.FACILITATOR: "UFAC",
+    Role.PARTICIPANT: "UPART",
+    Role.OWNER: "UOWN",
+    Role.SCHEDULER: "USCH",
+    Role.SCHEDULE_FACILITATOR: "USFAC",
+    Role.IN_ROTATION: "UROT",
+    None: "UOUT",
+}
 
 
 @pytest.fixture
@@ -59,6 +68,19 @@ def _setup(engine: Engine) -> tuple[int, int]:
             created_at=NOW,
         )
         session.add(action_item)
+        session.add(
+            RetroSchedule(
+                team_id="T1",
+                channel_id="C1",
+                created_by="USCH",
+                facilitator_id="USFAC",
+                facilitation="rotation",
+                rotation=["UROT", "UPART2"],
+                updated_at=NOW,
+                cadence="weekly",
+                next_at=NOW + timedelta(days=3),
+            )
+        )
         session.commit()
         return retro.id, action_item.id
 
@@ -66,7 +88,7 @@ def _setup(engine: Engine) -> tuple[int, int]:
 def _snapshot(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         stored = [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
-        for model in (Vote, Item, Response, Participant):
+        for model in (Vote, Item, Response, Participant, RetroSchedule):
             stored += sorted((row.model_dump() for row in session.exec(select(model))), key=lambda r: r["id"])
         return stored
 
@@ -130,6 +152,7 @@ def _do(
             ),
             progress.cannot_do(team_id="T1", action_item_id=action_item_id, user_id=user, reason="No time"),
         ),
+        "change_schedule": lambda: _change_schedule(services, engine, user),
     }
     calls["add_item"] = lambda: (
         services.items.for_adding(team_id="T1", retro_id=_collecting(engine), user_id=user),
@@ -153,6 +176,16 @@ def _do(
     )
     assert set(calls) == set(RULES), "every rule in the table has its call here"
     calls[action]()
+
+
+def _change_schedule(services: Services, engine: Engine, user: str) -> None:
+    with Session(engine) as session:
+        schedule_id = session.exec(select(RetroSchedule)).one().id
+    schedules = services.schedules
+    schedules.edit_form(team_id="T1", schedule_id=schedule_id, user_id=user)
+    schedules.pause(team_id="T1", schedule_id=schedule_id, user_id=user)
+    schedules.resume(team_id="T1", schedule_id=schedule_id, user_id=user)
+    schedules.delete(team_id="T1", schedule_id=schedule_id, user_id=user)
 
 
 CELLS = [(action, role) for action in RULES for role in PEOPLE]

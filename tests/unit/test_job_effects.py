@@ -490,6 +490,8 @@ def test_a_job_for_a_retro_or_item_that_is_gone_does_nothing(
         "action_id": 999,
         "plan_id": 999,
         "kind": f"due:{clock().date()}",
+        "schedule_id": 999,
+        "occurrence": clock().isoformat(),
     }
     fire(Job(kind, TEAM, (999,), datetime.fromtimestamp(0, clock().tzinfo), args))
     assert gateway.sent == []

@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.services.timers import Timers
 from bot.tasks import TASKS
 from storage.db import holds_turn
-from storage.models import ActionItem, Delivery, Participant, Retro, RetroPlan, Turn
+from storage.models import ActionItem, Delivery, Participant, Retro, RetroPlan, RetroSchedule, Turn
 from tests.conftest import FakeClock
 from tests.factories import make_retro
 from tests.recording import RecordingJobs
@@ -44,6 +44,7 @@ TASK_OF = {
     JobKind.ACTION_REMINDER: "action_item_notices.remind",
     JobKind.FOLLOWUP: "action_item_notices.followup",
     JobKind.PLAN_START: "plans.due",
+    JobKind.SCHEDULE_DUE: "schedules.due",
 }
 # Stored keys the services name otherwise (a stored job outlives a rename in the code): key -> keyword.
 SERVICE_KEYWORD = {"action_id": "action_item_id"}
@@ -110,6 +111,17 @@ def store_state(engine: Engine, clock: FakeClock) -> None:
                 updated_at=clock(),
             )
         )
+        session.add(
+            RetroSchedule(
+                team_id=TEAM,
+                channel_id="C5",
+                created_by="U1",
+                facilitator_id="U1",
+                updated_at=clock(),
+                cadence="weekly",
+                next_at=clock() + timedelta(days=9),
+            )
+        )
         session.commit()
 
 
@@ -135,6 +147,8 @@ def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[
             found += timers.action_item(action)
         for plan in session.exec(select(RetroPlan)):
             found += timers.plan(plan)
+        for schedule in session.exec(select(RetroSchedule)):
+            found += timers.schedule_due(schedule)
     return found
 
 
@@ -336,7 +350,11 @@ def every_job_of(timers: Timers, engine: Engine, retro: Retro, turns: tuple[int,
     for turn_id in turns:
         found += Timers.turn(discussing, turn_rows[turn_id])
     found += Timers.voting(voting) + Timers.followup(retro)
-    assert {j.kind for j in found} == set(JobKind) - {JobKind.ACTION_REMINDER, JobKind.PLAN_START}
+    assert {j.kind for j in found} == set(JobKind) - {
+        JobKind.ACTION_REMINDER,
+        JobKind.PLAN_START,
+        JobKind.SCHEDULE_DUE,
+    }
     return found
 
 
