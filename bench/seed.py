@@ -19,71 +19,81 @@ CHANNEL = "C1"
 FACILITATOR = "U0000"
 NOW = datetime(2026, 11, 23, 9, 17, 43, tzinfo=UTC)
 
-# A small vocabulary, so that texts of different retros share words (what recurring-problem matching finds).
-_WORDS = [
-    "deploy",
-    "pipeline",
-    "flaky",
-    "tests",
-    "review",
-    "slow",
-    "staging",
-    "database",
-    "migration",
-    "rollback",
-    "alert",
-    "pager",
-    "noisy",
-    "release",
-    "notes",
-    "hotfix",
-    "cache",
-    "timeout",
-    "retry",
-    "queue",
-    "backlog",
-    "scope",
-    "sprint",
-    "estimate",
-    "handover",
-    "onboarding",
-    "docs",
-    "api",
-    "schema",
-    "latency",
-    "memory",
-    "leak",
-    "build",
-    "broke",
-    "merge",
-    "conflict",
-    "ownership",
-    "unclear",
-    "meeting",
-    "planning",
-    "customer",
-    "bug",
-    "regression",
-    "monitoring",
-    "dashboard",
-    "config",
-    "secrets",
-    "rotation",
-    "vendor",
-    "outage",
-    "incident",
-    "postmortem",
-    "feature",
-    "flag",
-    "cleanup",
-    "refactor",
-    "dependency",
-    "upgrade",
-    "security",
-    "audit",
-    "access",
-    "permissions",
-]
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Texts as teams write them: a part of the product, what went wrong with what, for whom and when, now and
+# then with a ticket: "Billing worker silently corrupted carts for enterprise during the cutover (OPS-4821)". Each
+# part comes from its own list, so problems are mostly distinct (seven to nine key words, billions of
+# combinations), as a large organisation's are; some are chronic and come back in every retro, reworded
+# (`_CHRONIC`), which is what recurring-problem matching is for. Drawn from the seed: every run sees the same.
+_DOMAINS = _words(
+    "checkout payments search login billing invoice notification email signup onboarding pricing cart coupon "
+    "shipping inventory warehouse tax refund subscription catalog recommendation analytics reporting audit "
+    "permission session profile avatar upload thumbnail pdf export import webhook partner affiliate loyalty "
+    "review rating chat support ticketing calendar booking scheduling routing geocoding map translation "
+    "currency fraud identity kyc ledger payout settlement dispute chargeback marketing campaign newsletter "
+    "survey feedback experiment feature metrics logging tracing alerting backup archive retention gdpr consent "
+    "cookie banner landing homepage footer sitemap seo crawler indexer feed timeline comment reaction "
+    "bookmark playlist video transcoder streaming player subtitle download offline sync"
+)
+_KINDS = _words(
+    "service api worker job cron queue consumer producer cache database replica schema migration dashboard page "
+    "widget form modal sdk client gateway proxy cluster pipeline build script config template importer"
+)
+_VERBS = _words(
+    "dropped duplicated corrupted delayed rejected mislabelled truncated leaked throttled miscounted reordered "
+    "stalled overwrote ignored misrouted overcharged expired locked exposed froze "
+    "lost skipped garbled resent blocked capped halved inflated orphaned"
+)
+_OBJECTS = _words(
+    "invoices orders refunds emails receipts sessions tokens passwords uploads events messages "
+    "payouts coupons carts profiles avatars exports imports webhooks retries alerts "
+    "notifications translations prices discounts addresses labels shipments parcels bookings slots reminders "
+    "subscriptions renewals trials licenses seats quotas credits balances ledgers statements disputes "
+    "reviews ratings comments likes bookmarks playlists videos subtitles thumbnails downloads backups"
+)
+_FOR = _words(
+    "enterprise mobile eu apac trial legacy wholesale students nonprofits resellers admins guests contractors "
+    "tablets android ios desktop sandbox premium marketplace franchise government healthcare education retail "
+    "logistics media gaming fintech insurance travel hospitality automotive energy telecom agencies startups "
+    "internal"
+)
+_WHEN = _words(
+    "cutover weekend holidays launch demo audit migration freeze rollout outage failover upgrade handover "
+    "hackathon offsite quarter peak benchmark pentest nightshift incident canary beta rehearsal "
+    "backfill reindex rebrand"
+)
+_HOW = _words(
+    "silently repeatedly randomly partially intermittently quietly suddenly permanently wrongly twice "
+    "occasionally constantly briefly nightly weekly accidentally unexpectedly gradually sporadically again"
+)
+_PREPOSITIONS = ("during the", "after the", "before the", "in the")
+_CHRONIC = (
+    "Flaky end to end tests on the checkout service",
+    "Deploys to staging keep failing on expired certificates",
+    "Code reviews wait days before anyone picks them up",
+    "On call pages for the noisy disk alerts",
+    "Sprint scope grows after planning",
+    "Nobody owns the nightly reports job",
+    "Release notes written at the last minute",
+    "Database migrations lock the orders table",
+    "Onboarding docs are out of date",
+    "Standups run over thirty minutes",
+    "Mobile builds break on Xcode updates",
+    "Hotfixes skip the review checklist",
+)
+_CHRONIC_TAILS = ("again", "this sprint too", "twice this time", "still", "and it hurt the release", "")
+_WELL = (
+    "Pairing on the {part} went smoothly",
+    "Great teamwork on the {part}",
+    "The {part} shipped on time",
+    "Fast feedback from QA on the {part}",
+    "Good call to cut scope on the {part}",
+)
+_CHRONIC_SHARE = 0.02  # problems that are a chronic one, reworded
 
 
 def database(root: Path, name: str = "bench.db") -> tuple[str, Engine]:
@@ -92,8 +102,19 @@ def database(root: Path, name: str = "bench.db") -> tuple[str, Engine]:
     return url, make_engine(url)
 
 
-def _text(rng: random.Random) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 9))).capitalize()
+def _text(rng: random.Random, category: str) -> str:
+    part = f"{rng.choice(_DOMAINS)} {rng.choice(_KINDS)}"
+    if category == "went_well":
+        return rng.choice(_WELL).format(part=part)
+    if rng.random() < _CHRONIC_SHARE:
+        return f"{rng.choice(_CHRONIC)} {rng.choice(_CHRONIC_TAILS)}".strip()
+    text = (
+        f"{part.capitalize()} {rng.choice(_HOW)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} for {rng.choice(_FOR)}"
+        f" {rng.choice(_PREPOSITIONS)} {rng.choice(_WHEN)}"
+    )
+    if rng.random() < 0.3:
+        text += f" ({rng.choice(('OPS', 'INC', 'BUG'))}-{rng.randint(100, 9999)})"
+    return text
 
 
 def retro(
@@ -159,7 +180,7 @@ def retro(
                 "team_id": TEAM,
                 "retro_id": retro_id,
                 "category": categories[n % 3],
-                "text": _text(rng),
+                "text": _text(rng, categories[n % 3]),
                 "author_id": members[n % people],
                 "source": "survey",
                 "created_at": created,
