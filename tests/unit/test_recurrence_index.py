@@ -70,3 +70,46 @@ def test_the_index_finds_what_comparing_every_pair_finds(
     retro = make_retro(None, id=len(earlier) + 1)
     items = stored(retro, now)
     assert find_recurring(retro, items, before) == _all_pairs(retro, items, before)
+
+
+# More and longer texts, some words common to most of them: key-word sets of up to nine, so that a match needs
+# up to five shared words and the prefix filter's two sides (earlier problems smaller than the item, larger)
+# both count.
+MANY = [
+    *WORDS,
+    "pager",
+    "alerts",
+    "noisy",
+    "staging",
+    "cache",
+    "review",
+    "scope",
+    "sprint",
+    "docs",
+    "handover",
+]
+long_texts = st.lists(st.sampled_from(MANY), min_size=0, max_size=12).map(
+    lambda words: " ".join(["deploy", "tests", *words]) if len(words) % 3 else " ".join(words)
+)
+long_items = st.lists(st.tuples(categories, long_texts), max_size=10)
+
+
+@settings(max_examples=100, deadline=None)
+@given(now=long_items, earlier=st.lists(long_items, max_size=3))
+def test_the_index_finds_what_comparing_every_pair_finds_in_long_texts(
+    now: list[tuple[str, str]], earlier: list[list[tuple[str, str]]]
+) -> None:
+    before = [
+        (r := make_retro(None, id=n + 1, created_at=NOW + timedelta(days=n)), _stored(r, rows))
+        for n, rows in enumerate(earlier)
+    ]
+    retro = make_retro(None, id=len(earlier) + 1)
+    items = _stored(retro, now)
+    assert find_recurring(retro, items, before) == _all_pairs(retro, items, before)
+
+
+def _stored(retro: Retro, rows: list[tuple[str, str]]) -> list[Item]:
+    return [
+        make_item(None, id=retro.id * 100 + n, retro_id=retro.id, category=c, text=t)
+        for n, (c, t) in enumerate(rows)
+    ]

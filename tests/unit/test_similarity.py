@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.similarity import keywords, similar
+from bot.similarity import keywords, match, may_match, similar
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,15 @@ def test_a_match_explains_itself() -> None:
     match = similar("Rollback took 40 minutes", "Rollbacks: 40 minutes again")
     assert match is not None
     assert match.shared == ("40", "minute", "rollback")
+
+
+@pytest.mark.parametrize("shorter", range(1, 9))
+@pytest.mark.parametrize("longer", range(0, 4))
+def test_may_match_is_the_size_condition_of_a_match(shorter: int, longer: int) -> None:
+    """find_recurring skips the candidates `may_match` rejects without comparing them: it must accept
+    every pair that matches, and, for key words of 5 letters or more, only those."""
+    for shared in range(shorter + 1):
+        common = {f"shared{n}" for n in range(shared)}
+        left = frozenset(common | {f"left{n}" for n in range(shorter - shared)})
+        right = frozenset(common | {f"right{n}" for n in range(shorter + longer - shared)})
+        assert (match(left, right) is not None) == may_match(shared, len(left), len(right)), (left, right)
