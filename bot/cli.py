@@ -1,4 +1,4 @@
-"""The `rearview` command: run the bot, apply migrations."""
+"""The `rearview` command: run the bot, apply migrations, print a report, export a retro."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from dotenv import load_dotenv
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, configure_logging
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.models import Retro
+
+T = TypeVar("T")
 logger = logging.getLogger("rearview")
 
 
@@ -30,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print a retro's retrospective.md (or write it with -o)")
     report.add_argument("retro_id", type=int, help="the retro's number (shown by /retro history)")
     report.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export = sub.add_parser(
+        "export", help="write a retro's items, votes, comments and action items as CSV files or one JSON file"
+    )
+    export.add_argument("retro_id", type=int, help="the retro's number (shown by /retro history)")
+    export.add_argument(
+        "--format", choices=("csv", "json"), default="csv", help="csv (default): one file per table"
+    )
+    export.add_argument("-o", "--output", default=".", help="the folder to write into (default: here)")
     return parser
 
 
@@ -45,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(Settings.from_env(os.environ, need_slack=False))
         if args.command == "report":
             return _report(Settings.from_env(os.environ, need_slack=False), args.retro_id, args.output)
+        if args.command == "export":
+            return _export(
+                Settings.from_env(os.environ, need_slack=False), args.retro_id, args.format, args.output
+            )
         return _run(Settings.from_env(os.environ))
     except ConfigError as exc:
         print(f"rearview: {exc}", file=sys.stderr)
@@ -69,6 +88,35 @@ def _migrate(settings: Settings) -> int:
 
 def _report(settings: Settings, retro_id: int, output: str | None) -> int:
     from bot.services.reports import build_report
+
+    read = _read_retro(settings, retro_id, build_report)
+    if isinstance(read, int):
+        return read
+    if output:
+        return _write(output, read)
+    sys.stdout.write(read)
+    return 0
+
+
+def _export(settings: Settings, retro_id: int, fmt: str, folder: str) -> int:
+    from bot.services.exports import export_files
+
+    if not os.path.isdir(folder):
+        print(f"rearview: {folder} is not a folder; give an existing one with -o", file=sys.stderr)
+        return 2
+    files = _read_retro(settings, retro_id, lambda session, retro: export_files(session, retro, fmt))
+    if isinstance(files, int):
+        return files
+    for name, content in files:
+        path = os.path.join(folder, name)
+        if _write(path, content, newline=""):
+            return 2
+        print(path)
+    return 0
+
+
+def _read_retro(settings: Settings, retro_id: int, read: Callable[[Session, Retro], T]) -> T | int:
+    """What `read` makes of one retro, or the exit code (2) after a one-line error."""
     from storage.db import make_engine, unit_of_work, unmigrated
     from storage.models import Retro
 
@@ -87,18 +135,18 @@ def _report(settings: Settings, retro_id: int, output: str | None) -> int:
             if retro is None:
                 print(f"rearview: there is no retro {retro_id}; /retro history lists them", file=sys.stderr)
                 return 2
-            text = build_report(session, retro)
+            return read(session, retro)
     finally:
         engine.dispose()
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            print(f"rearview: cannot write {output}: {exc.strerror}", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+
+
+def _write(path: str, text: str, newline: str | None = None) -> int:
+    try:
+        with open(path, "w", encoding="utf-8", newline=newline) as handle:
+            handle.write(text)
+    except OSError as exc:
+        print(f"rearview: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -134,7 +134,7 @@ class Sender:
                 raise Doubt("the upload may not have reached Slack")
             content = payload["content"]
             file_id = self.gateway.upload_file(
-                channel=payload["channel"],
+                channel=self._conversation(delivery.team_id, payload["channel"]),  # a user id: their DM
                 filename=payload["filename"],
                 content=bytes.fromhex(content) if payload.get("binary") else content,
                 title=payload["title"],

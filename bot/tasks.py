@@ -58,6 +58,9 @@ TASKS: dict[str, Task] = {
     ),
     "invite": lambda s, t, a: s.retros.invite(team_id=t, retro_id=a["retro_id"], invitees=a["invitees"]),
     "publish": lambda s, t, a: s.closing.publish(team_id=t, retro_id=a["retro_id"]),
+    "upload_export": lambda s, t, a: s.reports.upload_export(
+        team_id=t, retro_id=a["retro_id"], user_id=a["user_id"], fmt=a["format"], request=a["request"]
+    ),
     "upload_report": lambda s, t, a: s.reports.upload_report(
         team_id=t, retro_id=a["retro_id"], user_id=a["user_id"]
     ),

@@ -89,6 +89,21 @@ def report_requested_text(*, retro: Retro) -> str:
     return f"Uploading the report of *{escape(retro.title)}*…"
 
 
+def export_requested_text(*, retro: Retro, fmt: str) -> str:
+    """`/retro export`'s answer while the files are made."""
+    what = "one JSON file" if fmt == "json" else "four CSV files (items, votes, comments, action items)"
+    return f"Exporting *{escape(retro.title)}* as {what}: they will arrive in a DM from me."
+
+
+def export_comment(*, retro: Retro, filename: str) -> str:
+    return f"Export of *{escape(retro.title)}*: `{escape(filename)}`"
+
+
+def export_what(*, retro: Retro) -> str:
+    """What a failed export upload tells the person it could not deliver."""
+    return f"the export of *{escape(retro.title)}* (run `/retro export` again to retry)"
+
+
 def report_title(*, retro: Retro) -> str:
     """The title of the uploaded retrospective.md (plain text)."""
     return f"Retrospective: {retro.title}"

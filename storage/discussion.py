@@ -3,6 +3,8 @@ is scoped to a workspace (`team_id`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
@@ -83,6 +85,15 @@ def comment_ids(session: Session, *, team_id: str, retro_id: int) -> list[int]:
 
 def vote_ids(session: Session, *, team_id: str, retro_id: int) -> list[int]:
     return list(session.exec(select(Vote.id).where(Vote.team_id == team_id, Vote.retro_id == retro_id)).all())
+
+
+def comments(session: Session, *, team_id: str, retro_id: int) -> Sequence[Comment]:
+    """A retro's round-robin comments, by time, then text (anonymous ones share a time and random ids)."""
+    return session.exec(
+        select(Comment)
+        .where(Comment.team_id == team_id, Comment.retro_id == retro_id)
+        .order_by(col(Comment.created_at), col(Comment.text), col(Comment.id))
+    ).all()
 
 
 def comments_by_item(session: Session, *, team_id: str, retro_id: int) -> dict[int, list[str]]:

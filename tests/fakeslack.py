@@ -891,6 +891,8 @@ class FakeSlack:
     def _api_files_completeUploadExternal(self, params: Params) -> dict[str, Any]:
         files = _json(params.get("files"))
         channel_id = params.get("channel_id")
+        if str(channel_id or "").startswith(("U", "W")):
+            return {"ok": False, "error": "invalid_channel"}  # a user id belongs in `channels`, not here
         if channel_id:
             _channel, error = self._conversation(str(channel_id))
             if error:

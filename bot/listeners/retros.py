@@ -66,6 +66,14 @@ def report(services: Services, request: Command) -> Answer:
     return Reply(closing.report_requested_text(retro=retro))
 
 
+@routes.command("export")
+def export(services: Services, request: Command) -> Answer:
+    retro, fmt = services.reports.request_export_in(
+        team_id=request.team_id, channel_id=request.channel_id, which=request.args, user_id=request.user_id
+    )
+    return Reply(closing.export_requested_text(retro=retro, fmt=fmt))
+
+
 @routes.command("cancel")
 def cancel(services: Services, request: Command) -> Answer:
     retro = services.closing.cancel(

@@ -15,6 +15,7 @@ from bot.domain import Phase, RetroMetrics, RetroStats
 from bot.errors import NoRetroHere
 from bot.intents import Purpose
 from bot.outbox import Outbox
+from bot.services.exports import FORMAT_NAMES, export_files
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.metrics import channel_history, earlier_retros, figures_from, metrics_of
 from bot.services.recurrence import find_recurring
@@ -79,7 +80,7 @@ class ReportService:
         """`/retro report [retro]`: find the retro (by number, by words of its title, or the channel's
         current one) and queue the upload; the report is built by a worker, not on the ack path."""
         with unit_of_work(self.engine) as session:
-            retro = self._find_for_report(session, team_id=team_id, channel_id=channel_id, which=which)
+            retro = self.find_in_channel(session, team_id=team_id, channel_id=channel_id, which=which)
             request = self.clock().isoformat()
             self.outbox.task(
                 session,
@@ -92,7 +93,7 @@ class ReportService:
             session.commit()
             return retro
 
-    def _find_for_report(self, session: Session, *, team_id: str, channel_id: str, which: str) -> Retro:
+    def find_in_channel(self, session: Session, *, team_id: str, channel_id: str, which: str) -> Retro:
         if not which:
             return require_channel_retro(session, team_id, channel_id, include_closed=True)
         channel_retros = list(
@@ -105,6 +106,52 @@ class ReportService:
         if not found:
             raise NoRetroHere(history.no_match_text(which=which))
         return found[-1]
+
+    def request_export_in(
+        self, *, team_id: str, channel_id: str, which: str, user_id: str
+    ) -> tuple[Retro, str]:
+        """`/retro export [retro] [csv|json]`: find the retro as `/retro report` does and queue the export,
+        built by a worker and sent to the person who asked, by DM. Returns the retro and the format."""
+        words = which.split()
+        fmt = words.pop().lower() if words and words[-1].lower() in FORMAT_NAMES else "csv"
+        with unit_of_work(self.engine) as session:
+            retro = self.find_in_channel(
+                session, team_id=team_id, channel_id=channel_id, which=" ".join(words)
+            )
+            request = self.clock().isoformat()
+            self.outbox.task(
+                session,
+                team_id=team_id,
+                name="upload_export",
+                args={"retro_id": retro.id, "user_id": user_id, "format": fmt, "request": request},
+                key=f"upload_export:{retro.id}:{user_id}:{fmt}:{request}",
+                retro_id=retro.id,
+            )
+            session.commit()
+            return retro, fmt
+
+    def upload_export(self, *, team_id: str, retro_id: int, user_id: str, fmt: str, request: str) -> None:
+        """Task: the export's files, each uploaded to `user_id`'s DM (keyed: a task run again after a crash
+        queues none twice)."""
+        with unit_of_work(self.engine) as session:
+            retro = retro_queries.get_retro(session, team_id=team_id, retro_id=retro_id)
+            if retro is None:
+                return
+            for filename, content in export_files(session, retro, fmt):
+                self.outbox.upload(
+                    session,
+                    team_id=team_id,
+                    channel=user_id,
+                    filename=filename,
+                    content=content,
+                    title=filename,
+                    initial_comment=closing.export_comment(retro=retro, filename=filename),
+                    key=f"export:{retro_id}:{user_id}:{request}:{filename}",  # the file name holds the format
+                    retro_id=retro_id,
+                    report_to=user_id,
+                    what=closing.export_what(retro=retro),
+                )
+            session.commit()
 
     def upload_report(self, *, team_id: str, retro_id: int, user_id: str) -> None:
         with unit_of_work(self.engine) as session:

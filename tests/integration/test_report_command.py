@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import re
 import subprocess
@@ -72,6 +75,62 @@ def test_the_uploaded_report_equals_the_cli_output(
         assert list(bot.fake.uploads.values())[-1].content == uploaded.content
     unknown, _ = bot.slack.command("UCAROL", CHANNEL, "report nothing like it")
     assert "No retro in this channel matches “nothing like it”" in unknown.text
+
+
+def test_retro_export_sends_its_tables_by_dm_as_the_cli_writes_them(
+    bot: Bot, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team(bot)
+    start_retro(bot)
+    bot.slack.message("UBOB", "DUBOB", "- =Rollback took 40 minutes\n+ Canary caught it")
+    bot.settle()
+    close_retro(bot)
+    bot.settle()
+    with Session(bot.engine) as session:
+        retro_id = session.exec(select(Retro)).one().id
+    before = set(bot.fake.uploads)
+
+    reply, _ = bot.slack.command("UCAROL", CHANNEL, "export")
+    assert "Exporting *Release 2.4* as four CSV files" in reply.text
+    bot.settle()
+    sent = {u.filename: u for f, u in bot.fake.uploads.items() if f not in before}
+    assert sorted(sent) == [
+        f"retro-{retro_id}-{n}.csv" for n in ("action_items", "comments", "items", "votes")
+    ]
+    assert {u.channel for u in sent.values()} == {"DUCAROL"}  # to Carol alone, in her DM with the bot
+    items = list(
+        csv.DictReader(io.StringIO(sent[f"retro-{retro_id}-items.csv"].content.decode(), newline=""))
+    )
+    assert sorted((i["category"], i["text"]) for i in items) == [
+        ("went_well", "Canary caught it"),
+        ("went_wrong", "'=Rollback took 40 minutes"),  # a spreadsheet shows it, never runs it
+    ]
+
+    # The CLI writes the same files; JSON is one file of every table; bad input is one line and exit 2.
+    monkeypatch.chdir(tmp_path)
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    assert main(["export", str(retro_id), "-o", str(tmp_path)]) == 0
+    for name, upload in sent.items():
+        assert (tmp_path / name).read_bytes() == upload.content
+    assert main(["export", str(retro_id), "--format", "json"]) == 0
+    exported = json.loads((tmp_path / f"retro-{retro_id}.json").read_text())
+    assert sorted(i["text"] for i in exported["items"]) == ["=Rollback took 40 minutes", "Canary caught it"]
+    capsys.readouterr()
+    assert main(["export", "999"]) == 2
+    assert main(["export", str(retro_id), "-o", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "rearview: there is no retro 999; /retro history lists them",
+        f"rearview: {tmp_path / 'nowhere'} is not a folder; give an existing one with -o",
+    ]
+
+    before = set(bot.fake.uploads)
+    reply, _ = bot.slack.command("UCAROL", CHANNEL, f"export {retro_id} json")
+    assert "as one JSON file" in reply.text
+    bot.settle()
+    (json_upload,) = [u for f, u in bot.fake.uploads.items() if f not in before]
+    assert json.loads(json_upload.content) == exported
 
 
 def test_closing_can_share_a_stakeholder_summary(bot: Bot) -> None:
