@@ -31,6 +31,7 @@ class JobKind(StrEnum):
     FOLLOWUP = "followup"
     PLAN_START = "plan_start"  # a retro plan's planned time
     SCHEDULE_DUE = "schedule_due"  # a cadence's next occurrence is to be planned
+    ESCALATION_DIGEST = "escalation_digest"  # a channel's weekly digest of what is escalated
 
 
 def job_id(kind: JobKind, team_id: str, *parts: object) -> str:

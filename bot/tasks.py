@@ -52,6 +52,10 @@ TASKS: dict[str, Task] = {
     JobKind.SCHEDULE_DUE: lambda s, t, a: s.schedules.due(
         team_id=t, schedule_id=a["schedule_id"], occurrence=a["occurrence"]
     ),
+    JobKind.ESCALATION_DIGEST: lambda s, t, a: s.escalations.digest(
+        team_id=t, escalation_id=a["escalation_id"], at=a["at"]
+    ),
+    "escalation_zone": lambda s, t, a: s.escalations.settle_zone(team_id=t, escalation_id=a["escalation_id"]),
     "schedule_zone": lambda s, t, a: s.schedules.settle_zone(team_id=t, schedule_id=a["schedule_id"]),
     "launch": lambda s, t, a: s.retros.launch(
         team_id=t, retro_id=a["retro_id"], chosen=a.get("participants", [])

@@ -29,6 +29,7 @@ USAGE = (
     "• `/retro actions [mine | @person | all]`: open action items with owners and due dates\n"
     "• `/retro close`: close the retro and publish `retrospective.md` (facilitator)\n"
     "• `/retro report [number or title]`: upload a retro's `retrospective.md` again\n"
+    "• `/retro escalate #channel [days]`: each Monday, overdue action items and recurring problems to #channel (`off` stops it)\n"
     "• `/retro export [number or title] [csv|json]`: a retro's items, votes, comments and action items, to you by DM\n"
     "• `/retro cancel <reason>`: end the retro without a report (facilitator)\n"
     "• `/retro history`: this channel's last retros with their figures and a chart\n"

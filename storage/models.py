@@ -408,3 +408,21 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc(False))
     last_used_at: datetime | None = Field(default=None, sa_column=_utc(True))
     revoked_at: datetime | None = Field(default=None, sa_column=_utc(True))
+
+
+class Escalation(SQLModel, table=True):
+    """Where a channel's overdue action items and recurring problems go beyond the team: a weekly digest in
+    `target_channel_id` (e.g. a release advisory board), Mondays at 09:00 in `tz` (its setter's zone)."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_escalation_channel"),)
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)  # the team's channel, whose retros are looked at
+    target_channel_id: str = Field(max_length=32)
+    overdue_days: int = Field(default=7)  # an open action item this many days past due is escalated
+    set_by: str = Field(max_length=32)
+    tz: str = Field(default="UTC", max_length=64)
+    next_at: datetime = Field(sa_column=_utc(False))  # the next digest
+    updated_at: datetime = Field(sa_column=_utc(False))

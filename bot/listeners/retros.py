@@ -9,7 +9,7 @@ from bot.listeners.requests import Command, Submission
 from bot.listeners.routing import Routes
 from bot.services import Services
 from bot.services.retro_drafts import ReleaseInfo, RetroDraft
-from messages import closing, new_retro, usage
+from messages import closing, escalation, new_retro, usage
 from messages.history import history_message
 from messages.status import status_message
 
@@ -72,6 +72,17 @@ def export(services: Services, request: Command) -> Answer:
         team_id=request.team_id, channel_id=request.channel_id, which=request.args, user_id=request.user_id
     )
     return Reply(closing.export_requested_text(retro=retro, fmt=fmt))
+
+
+@routes.command("escalate")
+def escalate(services: Services, request: Command) -> Answer:
+    change = services.escalations.configure(
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        user_id=request.user_id,
+        args=request.marked_args,
+    )
+    return Reply(escalation.change_text(change))
 
 
 @routes.command("cancel")

@@ -18,6 +18,7 @@ from bot.services.action_items import ActionItemService
 from bot.services.authors import AuthorKeys
 from bot.services.closing import ClosingService
 from bot.services.deadlines import DeadlineService
+from bot.services.escalations import EscalationService
 from bot.services.facilitation import Facilitation
 from bot.services.home import HomeService
 from bot.services.items import ItemService
@@ -62,6 +63,7 @@ class Services:
     home: HomeService
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
     schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
+    escalations: EscalationService  # where overdue action items and recurring problems go, weekly
 
     @classmethod
     def build(
@@ -156,5 +158,8 @@ class Services:
                 plans=plans,
                 people=people,
                 gateway=gateway,
+            ),
+            escalations=EscalationService(
+                engine=engine, clock=clock, outbox=outbox, timers=timers, people=people
             ),
         )

@@ -13,7 +13,8 @@ from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
 from messages.items import not_a_member_text
 from storage.models import ActionItem, Retro, RetroPlan, RetroSchedule
-from storage.retros import get_participant
+from storage.plans import schedule_for_channel
+from storage.retros import get_participant, latest_in_channel
 
 
 def only_facilitator(retro: Retro, user_id: str, may: str, *, may_plain: str | None = None) -> None:
@@ -70,6 +71,11 @@ RULES: dict[str, Rule] = {
     "change_schedule": Rule(
         frozenset({Role.SCHEDULER, Role.SCHEDULE_FACILITATOR, Role.IN_ROTATION}), "while it exists"
     ),
+    # Where a channel's overdue action items go (/retro escalate): whoever runs its retros. FACILITATOR here
+    # is the facilitator of the channel's last retro.
+    "change_escalation": Rule(
+        frozenset({Role.FACILITATOR, Role.SCHEDULER, Role.SCHEDULE_FACILITATOR, Role.IN_ROTATION}), "any time"
+    ),
 }
 
 SCHEDULE_KEEPERS_PLAIN = (
@@ -93,6 +99,24 @@ def require_schedule_keeper(schedule: RetroSchedule, user_id: str, may: str) -> 
     if not RULES["change_schedule"].who & schedule_roles(schedule, user_id):
         text = SCHEDULE_KEEPERS_PLAIN.format(may=may)
         raise NotFacilitator(text, plain=text)
+
+
+ESCALATION_KEEPERS_PLAIN = (
+    "Only the facilitator of this channel's last retro, or the creator, facilitator or rotation of its retro "
+    "schedule, can change where its overdue action items are escalated."
+)
+
+
+def require_escalation_keeper(session: Session, *, team_id: str, channel_id: str, user_id: str) -> None:
+    found: set[Role] = set()
+    latest = latest_in_channel(session, team_id=team_id, channel_id=channel_id, limit=1)
+    if latest and latest[0].facilitator_id == user_id:
+        found.add(Role.FACILITATOR)
+    schedule = schedule_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if schedule is not None:
+        found |= schedule_roles(schedule, user_id)
+    if not RULES["change_escalation"].who & found:
+        raise NotFacilitator(ESCALATION_KEEPERS_PLAIN, plain=ESCALATION_KEEPERS_PLAIN)
 
 
 def roles(session: Session, retro: Retro, user_id: str, action_item: ActionItem | None = None) -> set[Role]:

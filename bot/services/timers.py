@@ -22,10 +22,11 @@ from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
 from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
+from storage import escalations as escalation_queries
 from storage import plans as plan_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
-from storage.models import ActionItem, Participant, Retro, RetroPlan, RetroSchedule, Turn
+from storage.models import ActionItem, Escalation, Participant, Retro, RetroPlan, RetroSchedule, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +232,16 @@ class Timers:
     def schedule_due_ids(schedule: RetroSchedule) -> list[str]:
         return [job_id(JobKind.SCHEDULE_DUE, schedule.team_id, schedule.id)]
 
+    def escalation(self, escalation: Escalation) -> list[Job]:
+        """The weekly digest at its time (at once if that passed while the bot was down)."""
+        when = max(escalation.next_at, self.clock())
+        args = {"escalation_id": escalation.id, "at": escalation.next_at.isoformat()}
+        return [Job(JobKind.ESCALATION_DIGEST, escalation.team_id, (escalation.id,), when, args)]
+
+    @staticmethod
+    def escalation_ids(escalation: Escalation) -> list[str]:
+        return [job_id(JobKind.ESCALATION_DIGEST, escalation.team_id, escalation.id)]
+
     # ------------------------------------------------------------ doing it
 
     def schedule(self, found: Iterable[Job]) -> None:
@@ -291,6 +302,8 @@ class Timers:
                 missing += [j for j in self.plan(plan) if j.id not in existing]
             for schedule in plan_queries.active_schedules(session):
                 missing += [j for j in self.schedule_due(schedule) if j.id not in existing]
+            for escalation in escalation_queries.all_escalations(session):
+                missing += [j for j in self.escalation(escalation) if j.id not in existing]
         self.cancel(i for i, reminder in legacy.items() if reminder not in kept)
         self.schedule(missing)
         if missing:

@@ -78,7 +78,7 @@ LIVE = (
     "<https://evil",
     "<mailto:",
 )
-SUBCOMMANDS = ["new", "status", "close", "report", "export", "cancel", "history", "help", "action", "actions", "mine",
+SUBCOMMANDS = ["new", "status", "close", "report", "export", "escalate", "cancel", "history", "help", "action", "actions", "mine",
                "next", "frobnicate"]  # fmt: skip
 
 texts = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=40)), min_size=0, max_size=4).map(

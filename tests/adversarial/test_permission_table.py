@@ -17,7 +17,7 @@ from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.permissions import RULES, Role
 from bot.services.surveys import SurveyAnswers
-from storage.models import ActionItem, Item, Participant, Response, Retro, RetroSchedule, Vote
+from storage.models import ActionItem, Escalation, Item, Participant, Response, Retro, RetroSchedule, Vote
 from tests.conftest import FakeClock
 from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
@@ -88,7 +88,7 @@ def _setup(engine: Engine) -> tuple[int, int]:
 def _snapshot(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         stored = [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
-        for model in (Vote, Item, Response, Participant, RetroSchedule):
+        for model in (Vote, Item, Response, Participant, RetroSchedule, Escalation):
             stored += sorted((row.model_dump() for row in session.exec(select(model))), key=lambda r: r["id"])
         return stored
 
@@ -153,6 +153,10 @@ def _do(
             progress.cannot_do(team_id="T1", action_item_id=action_item_id, user_id=user, reason="No time"),
         ),
         "change_schedule": lambda: _change_schedule(services, engine, user),
+        "change_escalation": lambda: [
+            services.escalations.configure(team_id="T1", channel_id="C1", user_id=user, args=args)
+            for args in ("<#CBOARD|board> 10", "<#CBOARD>", "off")
+        ],
     }
     calls["add_item"] = lambda: (
         services.items.for_adding(team_id="T1", retro_id=_collecting(engine), user_id=user),

@@ -492,6 +492,8 @@ def test_a_job_for_a_retro_or_item_that_is_gone_does_nothing(
         "kind": f"due:{clock().date()}",
         "schedule_id": 999,
         "occurrence": clock().isoformat(),
+        "escalation_id": 999,
+        "at": clock().isoformat(),
     }
     fire(Job(kind, TEAM, (999,), datetime.fromtimestamp(0, clock().tzinfo), args))
     assert gateway.sent == []

@@ -24,7 +24,16 @@ from bot.services import Services
 from bot.services.timers import Timers
 from bot.tasks import TASKS
 from storage.db import holds_turn
-from storage.models import ActionItem, Delivery, Participant, Retro, RetroPlan, RetroSchedule, Turn
+from storage.models import (
+    ActionItem,
+    Delivery,
+    Escalation,
+    Participant,
+    Retro,
+    RetroPlan,
+    RetroSchedule,
+    Turn,
+)
 from tests.conftest import FakeClock
 from tests.factories import make_retro
 from tests.recording import RecordingJobs
@@ -45,6 +54,7 @@ TASK_OF = {
     JobKind.FOLLOWUP: "action_item_notices.followup",
     JobKind.PLAN_START: "plans.due",
     JobKind.SCHEDULE_DUE: "schedules.due",
+    JobKind.ESCALATION_DIGEST: "escalations.digest",
 }
 # Stored keys the services name otherwise (a stored job outlives a rename in the code): key -> keyword.
 SERVICE_KEYWORD = {"action_id": "action_item_id"}
@@ -122,6 +132,16 @@ def store_state(engine: Engine, clock: FakeClock) -> None:
                 next_at=clock() + timedelta(days=9),
             )
         )
+        session.add(
+            Escalation(
+                team_id=TEAM,
+                channel_id="C5",
+                target_channel_id="CBOARD",
+                set_by="U1",
+                next_at=clock() + timedelta(days=4),
+                updated_at=clock(),
+            )
+        )
         session.commit()
 
 
@@ -149,6 +169,8 @@ def expected_jobs(services: Services, engine: Engine, clock: FakeClock) -> list[
             found += timers.plan(plan)
         for schedule in session.exec(select(RetroSchedule)):
             found += timers.schedule_due(schedule)
+        for escalation in session.exec(select(Escalation)):
+            found += timers.escalation(escalation)
     return found
 
 
@@ -354,6 +376,7 @@ def every_job_of(timers: Timers, engine: Engine, retro: Retro, turns: tuple[int,
         JobKind.ACTION_REMINDER,
         JobKind.PLAN_START,
         JobKind.SCHEDULE_DUE,
+        JobKind.ESCALATION_DIGEST,
     }
     return found
 
