@@ -14,7 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 
-from bot import listeners
+from bot import api, listeners
 from bot.front_door import verify_first
 from bot.services import Services
 
@@ -111,9 +111,10 @@ def withhold_bodies(*loggers: logging.Logger) -> None:
         logger.addFilter(NO_BODIES)
 
 
-def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIApplication:
-    """Slack's requests at POST /slack/events (verified before Bolt parses them: bot.front_door), and a
-    health check at GET /healthz."""
+def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str, services: Services) -> WSGIApplication:
+    """Slack's requests at POST /slack/events (verified before Bolt parses them: bot.front_door), a health
+    check at GET /healthz, and the release endpoint at POST /api/releases (bot/api.py: a bearer token, not
+    Slack's signature, and never through Bolt)."""
     bolt = SlackRequestHandler(app, path="/slack/events")
     slack = verify_first(bolt, signing_secret=signing_secret)
 
@@ -126,6 +127,8 @@ def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WSGIAppli
             return [body]
         if environ.get("PATH_INFO") == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
             return slack(environ, start_response)
+        if environ.get("PATH_INFO") == api.RELEASES_PATH:
+            return api.releases(services, environ, start_response)
         return bolt(environ, start_response)
 
     return wsgi

@@ -127,7 +127,9 @@ class Runtime:
         )
 
     def wsgi_app(self) -> WSGIApplication:
-        return make_wsgi_app(self.app, self.engine, signing_secret=self.settings.signing_secret or "")
+        return make_wsgi_app(
+            self.app, self.engine, signing_secret=self.settings.signing_secret or "", services=self.services
+        )
 
     def stop(self, *, grace: float = 10.0) -> bool:
         """What a clean exit does: stop taking work, let deliveries in flight finish (for at most `grace`
@@ -164,9 +166,18 @@ class Runtime:
         self.connections.clear()
 
     def serve_forever(self) -> None:
-        """Serve until SIGTERM or SIGINT, then stop cleanly (and exit 0)."""
+        """Serve until SIGTERM or SIGINT, then stop cleanly (and exit 0). HOST:PORT serves /healthz and
+        /api/releases in both modes, and Slack's events in HTTP mode; Socket Mode adds its connection."""
         stopping = threading.Event()
-        server = None
+        from waitress.server import create_server
+
+        try:
+            server = create_server(
+                self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8
+            )
+        except OSError as exc:  # taken since check_port() looked
+            self.stop(grace=0)
+            raise ConfigError(_cannot_listen(self.settings.host, self.settings.port, exc)) from None
         if self.settings.socket_mode:
             assert self.settings.app_token is not None
             logger.info("Rearview is connecting to Slack in Socket Mode")
@@ -174,20 +185,18 @@ class Runtime:
             try:
                 _connect(handler)
             except ConfigError:
+                server.close()
                 self.stop(grace=0)
                 raise
+        # waitress says "Serving on …" only from serve(); say it once the socket is bound, as it would.
+        server.print_listen("Serving on http://{}:{}")
+        if self.settings.socket_mode:
+            logger.info(
+                "Rearview serves /healthz and /api/releases at http://%s:%s",
+                self.settings.host,
+                self.settings.port,
+            )
         else:
-            from waitress.server import create_server
-
-            try:
-                server = create_server(
-                    self.wsgi_app(), host=self.settings.host, port=self.settings.port, threads=8
-                )
-            except OSError as exc:  # taken since check_port() looked
-                self.stop(grace=0)
-                raise ConfigError(_cannot_listen(self.settings.host, self.settings.port, exc)) from None
-            # waitress says "Serving on …" only from serve(); say it once the socket is bound, as it would.
-            server.print_listen("Serving on http://{}:{}")
             logger.info(
                 "Rearview serves Slack at http://%s:%s/slack/events", self.settings.host, self.settings.port
             )
@@ -195,20 +204,16 @@ class Runtime:
         def on_signal(signum: int, _frame: object) -> None:
             logger.info("received %s: stopping", signal.Signals(signum).name)
             stopping.set()
-            if server is not None:
-                server.close()  # waitress' loop then returns
+            server.close()  # waitress' loop then returns
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         try:
-            if server is not None:
-                try:
-                    server.run()
-                except OSError:
-                    if not stopping.is_set():
-                        raise
-            else:
-                stopping.wait()
+            try:
+                server.run()
+            except OSError:
+                if not stopping.is_set():
+                    raise
         finally:
             finished = self.stop()
             logger.info(

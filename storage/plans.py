@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from bot.domain import OPEN_PLAN_STATUSES
-from storage.models import ApiToken, RetroPlan, RetroSchedule
+from storage.models import ApiToken, Retro, RetroPlan, RetroSchedule
 
 
 def schedule_for_channel(
@@ -41,14 +41,15 @@ def get_plan(session: Session, *, team_id: str, plan_id: int, lock: bool = False
     return session.exec(query.with_for_update() if lock else query).first()
 
 
-def plan_for_release(session: Session, *, team_id: str, channel_id: str, version: str) -> RetroPlan | None:
-    return session.exec(
-        select(RetroPlan).where(
-            RetroPlan.team_id == team_id,
-            RetroPlan.channel_id == channel_id,
-            RetroPlan.release_version == version,
-        )
-    ).first()
+def plan_for_release(
+    session: Session, *, team_id: str, channel_id: str, version: str, lock: bool = False
+) -> RetroPlan | None:
+    query = select(RetroPlan).where(
+        RetroPlan.team_id == team_id,
+        RetroPlan.channel_id == channel_id,
+        RetroPlan.release_version == version,
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def plan_for_occurrence(
@@ -90,6 +91,13 @@ def plan_of_retro(session: Session, *, team_id: str, retro_id: int) -> RetroPlan
 def token_by_hash(session: Session, *, token_hash: str) -> ApiToken | None:
     """The one lookup not scoped by workspace: the token is what tells the workspace."""
     return session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+
+
+def workspaces(session: Session) -> list[str]:
+    """The workspaces this database holds retros or schedules of (for `rearview token create`)."""
+    found = set(session.exec(select(Retro.team_id).distinct()))
+    found |= set(session.exec(select(RetroSchedule.team_id).distinct()))
+    return sorted(found)
 
 
 def tokens(session: Session, *, team_id: str | None = None) -> Sequence[ApiToken]:

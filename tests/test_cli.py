@@ -225,6 +225,8 @@ def test_run_with_an_app_token_uses_socket_mode(fake_slack: FakeSlack, tmp_path:
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": "xapp-1-revoked",
         "SLACK_API_URL": fake_slack.api_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(_free_port()),  # Socket Mode binds HOST:PORT too (for /healthz and /api/releases)
     }
     result = rearview("run", env=env, cwd=tmp_path)
     (connect,) = fake_slack.calls_to("apps.connections.open")

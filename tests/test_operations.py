@@ -4,13 +4,20 @@ And the README's schema-change commands, run as written on a copy of the reposit
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -71,12 +78,54 @@ def test_a_port_in_use_is_one_line_naming_the_port_and_port(fake: FakeSlack, tmp
 # ---------------------------------------------------------------- Socket Mode
 
 
+class _WebSocketEnd:
+    """A WebSocket server that accepts Socket Mode's connection (RFC 6455's handshake) and holds it open:
+    enough for `rearview run` to be connected, with nothing ever sent to it."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self.listener.getsockname()[1]}/link"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                request += chunk
+            key = re.search(rb"Sec-WebSocket-Key: *([^\r]+)", request, re.IGNORECASE)
+            accept = base64.b64encode(
+                hashlib.sha1(  # noqa: S324 - RFC 6455 fixes SHA-1 for the handshake
+                    (key.group(1) if key else b"") + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+                ).digest()
+            )
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
 class _SocketModeSlack:
     """Just enough of Slack's Web API for Socket Mode to get as far as its WebSocket: auth.test accepts the
-    token; apps.connections.open either hangs up (`drop`) or hands out a WebSocket URL nothing answers."""
+    token; apps.connections.open either hangs up (`drop`), hands out a WebSocket URL nothing answers
+    (`no_websocket`) or one that accepts the connection (`websocket`)."""
 
     def __init__(self, connections_open: str) -> None:
-        ws_url = f"ws://127.0.0.1:{_closed_port()}/link"
+        self.websocket = _WebSocketEnd() if connections_open == "websocket" else None
+        ws_url = self.websocket.url if self.websocket else f"ws://127.0.0.1:{_closed_port()}/link"
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -106,6 +155,8 @@ class _SocketModeSlack:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        if self.websocket is not None:
+            self.websocket.close()
 
 
 @pytest.fixture(params=["drop", "no_websocket"])
@@ -123,10 +174,65 @@ def test_a_socket_mode_connection_that_fails_is_one_line(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": "xapp-1-ok",
         "SLACK_API_URL": socket_mode_slack.url,
+        "HOST": "127.0.0.1",
+        "PORT": str(_closed_port()),
     }
     line = _one_line(rearview("run", env={**env, **QUIET}, cwd=tmp_path))
     assert line.startswith("rearview: SLACK_APP_TOKEN: cannot open the Socket Mode connection to Slack"), line
     assert "network" in line
+
+
+def test_socket_mode_serves_healthz_and_the_release_endpoint_on_host_and_port(tmp_path: Path) -> None:
+    """In Socket Mode Slack's events come over the WebSocket, and HOST:PORT still answers /healthz and
+    /api/releases (for CI/CD tools), until SIGTERM stops it cleanly."""
+    slack = _SocketModeSlack("websocket")
+    port = _closed_port()
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-ok",
+        "SLACK_API_URL": slack.url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rearview.db'}",
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = _get_when_up(f"{base}/healthz", process)
+        assert json.loads(health) == {"ok": True, "database": "ok"}
+        refused = urllib.request.Request(f"{base}/api/releases", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as unauthorized:
+            urllib.request.urlopen(refused, timeout=10)
+        assert unauthorized.value.code == 401
+        unauthorized.value.close()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0, stderr
+        assert "Socket Mode" in stderr and f"/api/releases at http://127.0.0.1:{port}" in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        slack.close()
+
+
+def _get_when_up(url: str, process: subprocess.Popen[str]) -> str:
+    """GET `url` once the server answers (it starts in a second or two); fails if the process exits."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                return str(answer.read().decode())
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None:
+                raise AssertionError(f"rearview run exited: {process.communicate()[1]}") from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # polling a process's port: there is no event to wait on
 
 
 # ---------------------------------------------------------------- no network

@@ -24,6 +24,7 @@ from bot.services.home import HomeService
 from bot.services.items import ItemService
 from bot.services.people import People
 from bot.services.plans import PlanService
+from bot.services.releases import ReleaseService
 from bot.services.replies import ReplyService
 from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
@@ -64,6 +65,7 @@ class Services:
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
     schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
     escalations: EscalationService  # where overdue action items and recurring problems go, weekly
+    releases: ReleaseService  # releases posted by CI/CD tools (POST /api/releases) make retro plans
 
     @classmethod
     def build(
@@ -162,4 +164,5 @@ class Services:
             escalations=EscalationService(
                 engine=engine, clock=clock, outbox=outbox, timers=timers, people=people
             ),
+            releases=ReleaseService(engine=engine, clock=clock, timers=timers, plans=plans),
         )
