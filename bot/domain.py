@@ -34,6 +34,7 @@ class PlanStatus(StrEnum):
 
 
 OPEN_PLAN_STATUSES = (PlanStatus.PROPOSED, PlanStatus.REVIEWED, PlanStatus.WAITING)
+MAX_PLAN_REMINDERS = 3  # daily reminders of a plan that waits for its facilitator's review
 
 
 class TurnStatus(StrEnum):

@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     ACTION_REMINDER = "action_reminder"
     FOLLOWUP = "followup"
     PLAN_START = "plan_start"  # a retro plan's planned time
+    PLAN_REMINDER = "plan_reminder"  # a plan waiting for its facilitator's review reminds them
     SCHEDULE_DUE = "schedule_due"  # a cadence's next occurrence is to be planned
     ESCALATION_DIGEST = "escalation_digest"  # a channel's weekly digest of what is escalated
 

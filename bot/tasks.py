@@ -49,6 +49,9 @@ TASKS: dict[str, Task] = {
     ),
     JobKind.FOLLOWUP: lambda s, t, a: s.action_item_notices.followup(team_id=t, retro_id=a["retro_id"]),
     JobKind.PLAN_START: lambda s, t, a: s.plans.due(team_id=t, plan_id=a["plan_id"]),
+    JobKind.PLAN_REMINDER: lambda s, t, a: s.plans.remind(
+        team_id=t, plan_id=a["plan_id"], number=a["number"]
+    ),
     JobKind.SCHEDULE_DUE: lambda s, t, a: s.schedules.due(
         team_id=t, schedule_id=a["schedule_id"], occurrence=a["occurrence"]
     ),

@@ -29,7 +29,7 @@ from messages.common import (
 )
 from messages.new_retro import release_lines
 from messages.text import channel_link, clip, escape, mention, plural, slack_date
-from storage.models import ActionItem, Retro
+from storage.models import ActionItem, Retro, RetroPlan
 
 MAX_MENTIONS = 40
 
@@ -86,6 +86,22 @@ def _recurring_blocks(recurring: Sequence[tuple[str, int, int]]) -> list[Block]:
     return [mrkdwn(":repeat: *Problems that keep coming back*\n" + "\n".join(lines))]
 
 
+def _planned_blocks(retro: Retro, plan: RetroPlan | None) -> list[Block]:
+    if plan is None:
+        return []
+    lines = [
+        f"Planned by this channel's {'release trigger' if plan.source == 'release' else 'schedule'}. "
+        f"Facilitator this time: {mention(retro.facilitator_id)}"
+        + (f"; next time: {mention(plan.next_facilitator_id)}." if plan.next_facilitator_id else ".")
+    ]
+    if plan.reviewed_at is None:
+        lines.append(
+            ":information_source: Nobody reviewed this retro's plan before it started: it runs with the "
+            "channel's usual settings."
+        )
+    return [ContextBlock(elements=[MarkdownTextObject(text=" ".join(lines))])]
+
+
 def kickoff_message(
     *,
     retro: Retro,
@@ -93,7 +109,10 @@ def kickoff_message(
     previous: Retro | None = None,
     previous_items: Sequence[ActionItem] = (),
     recurring: Sequence[tuple[str, int, int]] = (),
+    plan: RetroPlan | None = None,
 ) -> Message:
+    """`plan`: the plan this retro started from (a cadence's or a release's), if any: the kickoff names this
+    time's facilitator and the next one, and says when nobody reviewed the plan."""
     fmt = FORMATS[retro.format]
     deadline = slack_date(retro.deadline)
     title = escape(retro.title)
@@ -103,6 +122,7 @@ def kickoff_message(
             f"{mention(retro.facilitator_id)} started an asynchronous retrospective. "
             f"Answers are collected until *{deadline}*."
         ),
+        *_planned_blocks(retro, plan),
         mrkdwn(f"*The Prime Directive*\n>{PRIME_DIRECTIVE}"),
         mrkdwn(_release_section(retro)),
         *_previous_blocks(previous, previous_items),

@@ -213,11 +213,11 @@ class ScheduleForm:
     schedule_id: int | None = None
 
 
-def _options(pairs: dict[str, str]) -> list[Option]:
+def options_of(pairs: dict[str, str]) -> list[Option]:
     return [Option(value=k, text=clip(v, 75)) for k, v in pairs.items()]
 
 
-def _select(
+def select_input(
     block_id: str, label: str, options: list[Option], value: object, hint: str | None = None
 ) -> InputBlock:
     initial = next((o for o in options if o.value == str(value)), options[0])
@@ -229,25 +229,88 @@ def _select(
     )
 
 
+def retro_settings_blocks(settings: dict[str, Any]) -> list[Block]:
+    """The inputs of a retro's settings (participants, format, anonymity, questions, round-robin, votes,
+    follow-up), filled in from `settings`: the schedule modal's and the plan's Edit modal's."""
+    participants = [str(u) for u in settings.get("participant_ids") or []]
+    questions = "\n".join(str(q) for q in settings.get("custom_questions") or [])
+    return [
+        InputBlock(
+            block_id=new_retro.NEW_PARTICIPANTS_BLOCK,
+            label="Participants",
+            optional=True,
+            element=UserMultiSelectElement(
+                action_id=VALUE_ACTION,
+                initial_users=participants or None,
+                placeholder="Everyone in the channel",
+            ),
+        ),
+        select_input(
+            new_retro.NEW_FORMAT_BLOCK,
+            "Format",
+            [Option(value=f.key, text=clip(f.name, 75)) for f in FORMATS.values()],
+            settings.get("format"),
+        ),
+        select_input(
+            new_retro.NEW_ANONYMITY_BLOCK,
+            "Anonymity",
+            [Option(value=m.value, text=label) for m, label in ANONYMITY_LABELS.items()],
+            settings.get("anonymity"),
+        ),
+        InputBlock(
+            block_id=new_retro.NEW_QUESTIONS_BLOCK,
+            label="Extra survey questions",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=VALUE_ACTION, multiline=True, max_length=1000, initial_value=questions or None
+            ),
+        ),
+        select_input(
+            new_retro.NEW_SCOPE_BLOCK,
+            "Round-robin",
+            options_of(dict(ROUND_ROBIN_SCOPES)),
+            settings.get("round_robin_scope"),
+        ),
+        select_input(
+            new_retro.NEW_TURN_HOURS_BLOCK,
+            "Time for each turn",
+            options_of({str(h): plural(h, "working hour") for h in TURN_HOURS}),
+            settings.get("turn_hours", DEFAULT_TURN_HOURS),
+        ),
+        select_input(
+            new_retro.NEW_VOTES_BLOCK,
+            "Votes per person",
+            options_of({str(n): str(n) for n in range(1, MAX_VOTES + 1)}),
+            settings.get("votes_per_person", DEFAULT_VOTES),
+        ),
+        select_input(
+            new_retro.NEW_FOLLOWUP_BLOCK,
+            "Follow up on action items after",
+            options_of({str(w): f"{w} weeks" for w in FOLLOWUP_WEEKS}),
+            settings.get("followup_weeks", 2),
+        ),
+    ]
+
+
 def schedule_modal(form: ScheduleForm) -> dict[str, Any]:
     settings = form.settings
     days = {str(d): f"{d} day{'s' if d != 1 else ''}" for d in COLLECTION_DAYS}
     windows = {str(d): f"{d} day{'s' if d != 1 else ''} after the deploy" for d in WINDOW_DAYS}
-    participants = [str(u) for u in settings.get("participant_ids") or []]
-    questions = "\n".join(str(q) for q in settings.get("custom_questions") or [])
     blocks: list[Block] = [
         HeaderBlock(text="When"),
-        _select(CADENCE_BLOCK, "Cadence", _options(CADENCES), form.cadence),
-        _select(WEEKDAY_BLOCK, "On", _options({str(i): d for i, d in enumerate(WEEKDAYS)}), form.weekday),
+        select_input(CADENCE_BLOCK, "Cadence", options_of(CADENCES), form.cadence),
+        select_input(
+            WEEKDAY_BLOCK, "On", options_of({str(i): d for i, d in enumerate(WEEKDAYS)}), form.weekday
+        ),
         InputBlock(
             block_id=TIME_BLOCK,
             label="At",
             element=TimePickerElement(action_id=VALUE_ACTION, initial_time=form.at_time),
             hint="In the facilitator's time zone (for a rotation, yours), kept across daylight-saving changes.",
         ),
-        _select(COLLECTION_BLOCK, "Collect answers for", _options(days), form.collection_days),
+        select_input(COLLECTION_BLOCK, "Collect answers for", options_of(days), form.collection_days),
         HeaderBlock(text="Who facilitates"),
-        _select(FACILITATION_BLOCK, "Facilitation", _options(FACILITATIONS), form.facilitation),
+        select_input(FACILITATION_BLOCK, "Facilitation", options_of(FACILITATIONS), form.facilitation),
         InputBlock(
             block_id=FACILITATOR_BLOCK,
             label="Facilitator",
@@ -264,72 +327,19 @@ def schedule_modal(form: ScheduleForm) -> dict[str, Any]:
             ),
         ),
         HeaderBlock(text="The retro"),
-        InputBlock(
-            block_id=new_retro.NEW_PARTICIPANTS_BLOCK,
-            label="Participants",
-            optional=True,
-            element=UserMultiSelectElement(
-                action_id=VALUE_ACTION,
-                initial_users=participants or None,
-                placeholder="Everyone in the channel",
-            ),
-        ),
-        _select(
-            new_retro.NEW_FORMAT_BLOCK,
-            "Format",
-            [Option(value=f.key, text=clip(f.name, 75)) for f in FORMATS.values()],
-            settings.get("format"),
-        ),
-        _select(
-            new_retro.NEW_ANONYMITY_BLOCK,
-            "Anonymity",
-            [Option(value=m.value, text=label) for m, label in ANONYMITY_LABELS.items()],
-            settings.get("anonymity"),
-        ),
-        InputBlock(
-            block_id=new_retro.NEW_QUESTIONS_BLOCK,
-            label="Extra survey questions",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=VALUE_ACTION, multiline=True, max_length=1000, initial_value=questions or None
-            ),
-        ),
-        _select(
-            new_retro.NEW_SCOPE_BLOCK,
-            "Round-robin",
-            _options(dict(ROUND_ROBIN_SCOPES)),
-            settings.get("round_robin_scope"),
-        ),
-        _select(
-            new_retro.NEW_TURN_HOURS_BLOCK,
-            "Time for each turn",
-            _options({str(h): plural(h, "working hour") for h in TURN_HOURS}),
-            settings.get("turn_hours", DEFAULT_TURN_HOURS),
-        ),
-        _select(
-            new_retro.NEW_VOTES_BLOCK,
-            "Votes per person",
-            _options({str(n): str(n) for n in range(1, MAX_VOTES + 1)}),
-            settings.get("votes_per_person", DEFAULT_VOTES),
-        ),
-        _select(
-            new_retro.NEW_FOLLOWUP_BLOCK,
-            "Follow up on action items after",
-            _options({str(w): f"{w} weeks" for w in FOLLOWUP_WEEKS}),
-            settings.get("followup_weeks", 2),
-        ),
+        *retro_settings_blocks(settings),
         HeaderBlock(text="Releases and review"),
-        _select(
+        select_input(
             RELEASE_RULE_BLOCK,
             "A posted release starts a retro for",
-            _options(RELEASE_RULES),
+            options_of(RELEASE_RULES),
             form.release_rule,
         ),
-        _select(WINDOW_BLOCK, "Retro window", _options(windows), form.release_window_days),
-        _select(
+        select_input(WINDOW_BLOCK, "Retro window", options_of(windows), form.release_window_days),
+        select_input(
             UNREVIEWED_BLOCK,
             "When nobody reviewed the plan",
-            _options(UNREVIEWED),
+            options_of(UNREVIEWED),
             form.unreviewed,
             hint="Each retro's plan is sent to its facilitator a day before it starts.",
         ),

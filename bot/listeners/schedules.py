@@ -3,9 +3,11 @@ Delete), and the Resume button of the notice that a schedule paused itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain import DEFAULT_FORMAT, DEFAULT_TURN_HOURS, DEFAULT_VOTES, Anonymity
 from bot.listeners.answers import Answer, OpenModal, Reply, Respond
-from bot.listeners.requests import Click, Command, Submission
+from bot.listeners.requests import Click, Command, Submission, ViewState
 from bot.listeners.routing import Routes
 from bot.services import Services
 from bot.services.schedules import ScheduleDraft
@@ -73,11 +75,25 @@ def submitted(services: Services, request: Submission) -> Answer:
     return None
 
 
+def settings_from(state: ViewState) -> dict[str, Any]:
+    """A retro's settings as `messages.schedule.retro_settings_blocks` asks for them."""
+    questions = [q.strip() for q in (state.text(new_retro.NEW_QUESTIONS_BLOCK) or "").splitlines()]
+    return {
+        "participant_ids": state.users(new_retro.NEW_PARTICIPANTS_BLOCK),
+        "format": state.selected(new_retro.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
+        "anonymity": state.selected(new_retro.NEW_ANONYMITY_BLOCK) or str(Anonymity.OPTIONAL),
+        "custom_questions": [q for q in questions if q],
+        "round_robin_scope": state.selected(new_retro.NEW_SCOPE_BLOCK) or "everyone",
+        "turn_hours": state.whole_number(new_retro.NEW_TURN_HOURS_BLOCK, DEFAULT_TURN_HOURS),
+        "votes_per_person": state.whole_number(new_retro.NEW_VOTES_BLOCK, DEFAULT_VOTES),
+        "followup_weeks": state.whole_number(new_retro.NEW_FOLLOWUP_BLOCK, 2),
+    }
+
+
 def draft_of(request: Submission) -> ScheduleDraft:
     state = request.state
     chosen = state.selected(screen.CADENCE_BLOCK) or ""
     cadence, _, every = chosen.partition(":")
-    questions = [q.strip() for q in (state.text(new_retro.NEW_QUESTIONS_BLOCK) or "").splitlines()]
     return ScheduleDraft(
         team_id=request.team_id,
         channel_id=str(request.metadata["channel_id"]),
@@ -87,16 +103,7 @@ def draft_of(request: Submission) -> ScheduleDraft:
         weekday=state.whole_number(screen.WEEKDAY_BLOCK, -1),
         at_time=state.clock_time(screen.TIME_BLOCK),
         collection_days=state.whole_number(screen.COLLECTION_BLOCK, 0),
-        settings={
-            "participant_ids": state.users(new_retro.NEW_PARTICIPANTS_BLOCK),
-            "format": state.selected(new_retro.NEW_FORMAT_BLOCK) or DEFAULT_FORMAT,
-            "anonymity": state.selected(new_retro.NEW_ANONYMITY_BLOCK) or str(Anonymity.OPTIONAL),
-            "custom_questions": [q for q in questions if q],
-            "round_robin_scope": state.selected(new_retro.NEW_SCOPE_BLOCK) or "everyone",
-            "turn_hours": state.whole_number(new_retro.NEW_TURN_HOURS_BLOCK, DEFAULT_TURN_HOURS),
-            "votes_per_person": state.whole_number(new_retro.NEW_VOTES_BLOCK, DEFAULT_VOTES),
-            "followup_weeks": state.whole_number(new_retro.NEW_FOLLOWUP_BLOCK, 2),
-        },
+        settings=settings_from(state),
         facilitation=state.selected(screen.FACILITATION_BLOCK) or "",
         facilitator_id=state.user(screen.FACILITATOR_BLOCK),
         rotation=tuple(state.users(screen.ROTATION_BLOCK)),

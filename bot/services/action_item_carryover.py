@@ -17,6 +17,7 @@ from bot.services.recurrence import recurring_problems
 from bot.services.timers import Timers, followup_date
 from messages import common, kickoff
 from storage import action_items as queries
+from storage import plans as plan_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, Retro
@@ -47,6 +48,7 @@ def kickoff_message(session: Session, retro: Retro, participant_ids: list[str]) 
         previous=previous,
         previous_items=listed,
         recurring=recurring,
+        plan=plan_queries.plan_of_retro(session, team_id=retro.team_id, retro_id=retro.id),
     )
 
 
@@ -96,7 +98,8 @@ class ActionItemCarryOver:
         kickoff, which lists it, is redrawn."""
         now = self.clock()
         with unit_of_work(self.engine) as session:
-            retro = require_retro(session, team_id, retro_id)
+            # The retro locked: two decisions at once take turns, so the second kickoff redraw shows both.
+            retro = require_retro(session, team_id, retro_id, lock=True)
             only_facilitator(retro, user_id, "decides on earlier action items")
             # Locked: two decisions at once must not both find it open (and carry it over twice).
             action_item = require_action_item(session, team_id, action_item_id, lock=True)

@@ -23,7 +23,7 @@ from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox
 from bot.services.people import People
 from bot.services.permissions import only_facilitator_of_plan
-from bot.services.retro_drafts import ReleaseInfo, RetroDraft
+from bot.services.retro_drafts import ReleaseInfo, RetroDraft, draft_errors
 from bot.services.retros import RetroService
 from bot.services.timers import Later, Timers
 from messages import plan as plan_messages
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FORMAT = "start_stop_continue"
 DEFAULT_COLLECTION_DAYS = 3
+MAX_COLLECTION_DAYS = 14  # as a schedule allows
 
 
 def settings_of(retro: Retro | None) -> dict[str, Any]:
@@ -100,6 +101,51 @@ def plan_title(plan: RetroPlan) -> str:
 
 
 @dataclass(frozen=True)
+class PlanEdit:
+    """What the plan's Edit modal holds."""
+
+    team_id: str
+    plan_id: int
+    user_id: str
+    title: str
+    planned_start: datetime | None
+    collection_days: int
+    settings: dict[str, Any]
+    response_url: str | None = None
+
+
+def edit_errors(change: PlanEdit, plan: RetroPlan, now: datetime) -> dict[str, str]:
+    """What is wrong with an edited plan, by field: its settings as the new-retro modal checks them."""
+    errors: dict[str, str] = {}
+    if change.planned_start is None:
+        errors["planned_start"] = "Pick when the retro starts."
+    elif change.planned_start < now:
+        errors["planned_start"] = "Pick a time from now on (or press Start now on the plan)."
+    if not 1 <= change.collection_days <= MAX_COLLECTION_DAYS:
+        errors["collection_days"] = f"Pick between 1 and {MAX_COLLECTION_DAYS} days."
+    settings = change.settings
+    start = change.planned_start or now
+    draft = RetroDraft(
+        team_id=plan.team_id,
+        channel_id=plan.channel_id,
+        facilitator_id=plan.facilitator_id,
+        title=change.title,
+        participant_ids=tuple(settings.get("participant_ids", [])),
+        deadline=start + timedelta(days=max(1, change.collection_days)),
+        format=str(settings.get("format")),
+        anonymity=str(settings.get("anonymity")),
+        custom_questions=tuple(settings.get("custom_questions", [])),
+        round_robin_scope=str(settings.get("round_robin_scope")),
+        turn_hours=int(settings.get("turn_hours", 0)),
+        votes_per_person=int(settings.get("votes_per_person", 0)),
+        followup_weeks=int(settings.get("followup_weeks", 0)),
+    )
+    found = draft_errors(draft, now)
+    found.pop("deadline", None)  # the start and the days are checked above
+    return {**found, **errors}
+
+
+@dataclass(frozen=True)
 class Facilitation:
     facilitator: str
     next_facilitator: str | None
@@ -135,9 +181,17 @@ class PlanService:
         self.send(session, plan, key=f"plan:{plan.id}")
         return Later(jobs=self.timers.plan(plan))
 
+    def view_of(self, session: Session, plan: RetroPlan) -> plan_messages.PlanView:
+        return plan_messages.PlanView(
+            plan=plan,
+            title=plan_title(plan),
+            deadline=self.deadline(plan),
+            waits_for_review=self._waits_for_review(session, plan),
+        )
+
     def send(self, session: Session, plan: RetroPlan, *, key: str | None = None) -> None:
         """The plan DM to its facilitator (again after an edit, with a key of its own)."""
-        message = plan_messages.plan_message(plan=plan, title=plan_title(plan), deadline=self.deadline(plan))
+        message = plan_messages.plan_message(self.view_of(session, plan))
         self.outbox.post(
             session,
             team_id=plan.team_id,
@@ -216,7 +270,7 @@ class PlanService:
         """The facilitator's "Start now". Raises DomainError if the plan is gone, done, or not theirs."""
         retro = self._start(team_id=team_id, plan_id=plan_id, user_id=user_id)
         if retro is None:
-            raise DomainError("This plan has already started or was skipped.")
+            raise DomainError(plan_messages.not_open_text())
         return retro
 
     def due(self, *, team_id: str, plan_id: int) -> None:
@@ -226,9 +280,10 @@ class PlanService:
             plan = plan_queries.get_plan(session, team_id=team_id, plan_id=plan_id)
             if plan is None or plan.status not in (PlanStatus.PROPOSED, PlanStatus.REVIEWED):
                 return
-            if plan.status == PlanStatus.PROPOSED and self._waits_for_review(session, plan):
-                self._wait(team_id=team_id, plan_id=plan_id)
-                return
+            waits = plan.status == PlanStatus.PROPOSED and self._waits_for_review(session, plan)
+        if waits:
+            self._wait(team_id=team_id, plan_id=plan_id)
+            return
         self._start(team_id=team_id, plan_id=plan_id, user_id=None)
 
     def _waits_for_review(self, session: Session, plan: RetroPlan) -> bool:
@@ -255,6 +310,8 @@ class PlanService:
                 key=f"plan-waiting:{plan.id}",
             )
             session.commit()
+            jobs = self.timers.plan(plan)
+        self.timers.schedule(jobs)  # its first daily reminder
 
     def _start(self, *, team_id: str, plan_id: int, user_id: str | None) -> Retro | None:
         now = self.clock()
@@ -311,7 +368,7 @@ class PlanService:
                 raise DomainError("This plan no longer exists.")
             only_facilitator_of_plan(plan, user_id, "can skip this retro")
             if plan.status not in OPEN_PLAN_STATUSES:
-                raise DomainError("This plan has already started or was skipped.")
+                raise DomainError(plan_messages.not_open_text())
             plan.status = PlanStatus.SKIPPED
             plan.reviewed_by, plan.reviewed_at = user_id, self.clock()
             plan.updated_at = self.clock()
@@ -319,3 +376,93 @@ class PlanService:
             session.commit()
         self.timers.cancel(self.timers.plan_ids(plan))
         return plan
+
+    def _open_plan(self, session: Session, team_id: str, plan_id: int, user_id: str, may: str) -> RetroPlan:
+        plan = plan_queries.get_plan(session, team_id=team_id, plan_id=plan_id, lock=True)
+        if plan is None:
+            raise DomainError("This plan no longer exists.")
+        only_facilitator_of_plan(plan, user_id, may)
+        if plan.status not in OPEN_PLAN_STATUSES:
+            raise DomainError(plan_messages.not_open_text())
+        return plan
+
+    def looks_good(self, *, team_id: str, plan_id: int, user_id: str) -> plan_messages.PlanView | Retro:
+        """ "Looks good": reviewed, so it starts at its time. A plan whose time came while it waited starts now
+        (returns the retro)."""
+        with unit_of_work(self.engine) as session:
+            plan = self._open_plan(session, team_id, plan_id, user_id, "can review this plan")
+            waited = plan.status == PlanStatus.WAITING
+        if waited:
+            return self.start_now(team_id=team_id, plan_id=plan_id, user_id=user_id)
+        with unit_of_work(self.engine) as session:
+            plan = self._open_plan(session, team_id, plan_id, user_id, "can review this plan")
+            plan.status = PlanStatus.REVIEWED
+            plan.reviewed_by, plan.reviewed_at = user_id, self.clock()
+            plan.updated_at = self.clock()
+            session.add(plan)
+            session.commit()
+            return self.view_of(session, plan)
+
+    def edit_form(self, *, team_id: str, plan_id: int, user_id: str) -> plan_messages.PlanView:
+        with unit_of_work(self.engine) as session:
+            plan = self._open_plan(session, team_id, plan_id, user_id, "can edit this plan")
+            return self.view_of(session, plan)
+
+    def edit(self, change: PlanEdit) -> plan_messages.PlanView:
+        """The Edit modal saved: the plan takes its values and is reviewed; its start job moves with its time
+        and the plan DM is redrawn (in place through the click's response_url, else as a new DM). Raises
+        InvalidInput by field (messages/plan.py FIELDS)."""
+        now = self.clock()
+        later = Later()
+        with unit_of_work(self.engine) as session:
+            plan = self._open_plan(
+                session, change.team_id, change.plan_id, change.user_id, "can edit this plan"
+            )
+            errors = edit_errors(change, plan, now)
+            if errors:
+                raise InvalidInput(errors)
+            assert change.planned_start is not None  # edit_errors says so
+            later.cancel = self.timers.plan_ids(plan)
+            plan.settings = {**change.settings, "title": change.title.strip()}
+            plan.planned_start = change.planned_start
+            plan.collection_days = change.collection_days
+            plan.status = PlanStatus.REVIEWED
+            plan.reviewed_by, plan.reviewed_at = change.user_id, now
+            plan.updated_at = now
+            session.add(plan)
+            view = self.view_of(session, plan)
+            message = plan_messages.plan_message(view)
+            if change.response_url:
+                self.outbox.respond(
+                    session,
+                    team_id=plan.team_id,
+                    response_url=change.response_url,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+            else:
+                self.send(session, plan, key=f"plan:{plan.id}:edit:{now.isoformat()}")
+            session.commit()
+            later.jobs = self.timers.plan(plan)
+        later.run(self.timers)
+        return view
+
+    def remind(self, *, team_id: str, plan_id: int, number: int) -> None:
+        """Job: a plan still waiting for its facilitator reminds them (once per number, at most 3)."""
+        with unit_of_work(self.engine) as session:
+            plan = plan_queries.get_plan(session, team_id=team_id, plan_id=plan_id, lock=True)
+            if plan is None or plan.status != PlanStatus.WAITING or plan.reminders != number - 1:
+                return
+            plan.reminders = number
+            plan.reminded_at = self.clock()
+            session.add(plan)
+            self.outbox.post(
+                session,
+                team_id=team_id,
+                channel=plan.facilitator_id,
+                text=plan_messages.reminder_text(plan=plan, title=plan_title(plan), number=number),
+                key=f"plan-reminder:{plan.id}:{number}",
+            )
+            session.commit()
+            jobs = self.timers.plan(plan)
+        self.timers.schedule(jobs)

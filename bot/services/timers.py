@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.domain import Phase, PlanStatus, TurnStatus
+from bot.domain import MAX_PLAN_REMINDERS, Phase, PlanStatus, TurnStatus
 from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
 from bot.timing import nudge_time, zone
@@ -210,14 +210,26 @@ class Timers:
 
     @staticmethod
     def plan(plan: RetroPlan) -> list[Job]:
-        """A plan not started, skipped or waiting for its facilitator starts at its planned time."""
-        if plan.status not in (PlanStatus.PROPOSED, PlanStatus.REVIEWED):
-            return []
-        return [Job(JobKind.PLAN_START, plan.team_id, (plan.id,), plan.planned_start, {"plan_id": plan.id})]
+        """A plan not started, skipped or waiting for its facilitator starts at its planned time; one that
+        waits for its facilitator reminds them a day after the last time, three times at most."""
+        if plan.status in (PlanStatus.PROPOSED, PlanStatus.REVIEWED):
+            return [
+                Job(JobKind.PLAN_START, plan.team_id, (plan.id,), plan.planned_start, {"plan_id": plan.id})
+            ]
+        if plan.status == PlanStatus.WAITING and plan.reminders < MAX_PLAN_REMINDERS:
+            last = plan.reminded_at or plan.updated_at
+            number = plan.reminders + 1
+            args = {"plan_id": plan.id, "number": number}
+            return [
+                Job(JobKind.PLAN_REMINDER, plan.team_id, (plan.id, number), last + timedelta(days=1), args)
+            ]
+        return []
 
     @staticmethod
     def plan_ids(plan: RetroPlan) -> list[str]:
-        return [job_id(JobKind.PLAN_START, plan.team_id, plan.id)]
+        return [job_id(JobKind.PLAN_START, plan.team_id, plan.id)] + [
+            job_id(JobKind.PLAN_REMINDER, plan.team_id, plan.id, n) for n in range(1, MAX_PLAN_REMINDERS + 1)
+        ]
 
     def schedule_due(self, schedule: RetroSchedule) -> list[Job]:
         """A running cadence plans its next occurrence `plan_lead_hours` before it (at once if that is past:

@@ -444,6 +444,34 @@ def test_an_earlier_action_item_decided_at_once_is_decided_once(
     assert intents(engine, "redraw:kickoff:") == [f"redraw:kickoff:{retro_id}"]
 
 
+def test_two_earlier_items_decided_at_once_both_show_in_the_redrawn_kickoff(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs, earlier_item: tuple[int, int]
+) -> None:
+    """Each decision redraws the kickoff from what is stored: taking turns on the retro, the last redraw
+    shows both (a regression: at once, each saw only its own and one was lost from the kickoff)."""
+    retro_id, first = earlier_item
+    with Session(engine) as session:
+        earlier = session.get(ActionItem, first)
+        assert earlier is not None
+        second = ActionItem(team_id="T1", retro_id=earlier.retro_id, text="Write the runbook", owner_id="U3",
+                            due_date=earlier.due_date, created_at=earlier.created_at)  # fmt: skip
+        session.add(second)
+        session.commit()
+        second_id = second.id
+    decisions = [(first, "carry"), (second_id, "drop")]
+    at_once(
+        2,
+        lambda n: services.action_item_carryover.decide_previous(
+            team_id="T1", retro_id=retro_id, action_item_id=decisions[n][0], user_id="UFAC",
+            decision=decisions[n][1],
+        ),
+    )  # fmt: skip
+    with Session(engine) as session:
+        (redraw,) = session.exec(select(Delivery).where(Delivery.key == f"redraw:kickoff:{retro_id}")).all()
+    shown = str(redraw.payload["blocks"])
+    assert "_carried over_" in shown and "_dropped_" in shown
+
+
 # ---------------------------------------------------------------- my items
 
 

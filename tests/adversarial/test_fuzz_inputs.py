@@ -32,9 +32,10 @@ from bot.services import Services
 from bot.services.reports import build_report
 from messages import action_items as action_messages
 from messages import closing, common, deadlines, items, new_retro, rounds, survey
+from messages import plan as plan_messages
 from messages import schedule as schedule_messages
 from messages.common import VALUE_ACTION
-from storage.models import ActionItem, Retro, RetroSchedule, Turn
+from storage.models import ActionItem, Retro, RetroPlan, RetroSchedule, Turn
 from tests.conftest import Bot, FakeClock
 from tests.factories import add_participants, make_item, make_retro
 from tests.fakeslack import BOT_USER_ID
@@ -343,6 +344,16 @@ def _on_the_ballot(session: Session, clock: FakeClock) -> dict[str, Any]:
     return {"item_id": item.id}
 
 
+def _facilitators_plan(session: Session, clock: FakeClock) -> dict[str, Any]:
+    """A release's plan UFAC facilitates: nobody else may edit it."""
+    plan = RetroPlan(team_id="T1", channel_id=f"CM{next(_channels)}", source="release", release_version="1.0",
+                     facilitator_id="UFAC", planned_start=clock() + timedelta(days=1), created_at=clock(),
+                     updated_at=clock())  # fmt: skip
+    session.add(plan)
+    session.commit()
+    return {"plan_id": plan.id, "response_url": None}
+
+
 def _facilitators_schedule(session: Session, clock: FakeClock) -> dict[str, Any]:
     """A channel whose schedule UFAC made: someone outside its rotation may not change it."""
     channel = f"CM{next(_channels)}"
@@ -424,6 +435,17 @@ MODALS = [
               schedule_messages.WINDOW_BLOCK: forged_or("7", "30").map(picked),
               schedule_messages.UNREVIEWED_BLOCK: forged_or("start", "wait").map(picked),
           })),
+    Modal(plan_messages.PLAN_EDIT_CALLBACK, "UFAC", _facilitators_plan,
+          st.fixed_dictionaries({
+              new_retro.NEW_TITLE_BLOCK: texts.map(typed),
+              plan_messages.PLAN_START_BLOCK: _moments.map(lambda m: {"selected_date_time": m}),
+              plan_messages.PLAN_DAYS_BLOCK: forged_or("3", "14").map(picked),
+              new_retro.NEW_PARTICIPANTS_BLOCK: st.lists(forged_or("UFAC", "UBOB"), max_size=3).map(
+                  lambda us: {"selected_users": us}),
+              new_retro.NEW_FORMAT_BLOCK: forged_or("start_stop_continue", "4ls").map(picked),
+              new_retro.NEW_QUESTIONS_BLOCK: texts.map(typed),
+              new_retro.NEW_VOTES_BLOCK: forged_or("1", "3").map(picked),
+          })),
 ]  # fmt: skip
 
 
@@ -473,6 +495,7 @@ test_the_turn_comment_modal = _fuzzed(rounds.TURN_COMMENT_CALLBACK)
 test_the_turn_add_modal = _fuzzed(rounds.TURN_ADD_CALLBACK)
 test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
 test_the_schedule_modal = _fuzzed(schedule_messages.SCHEDULE_CALLBACK)
+test_the_plan_edit_modal = _fuzzed(plan_messages.PLAN_EDIT_CALLBACK)
 
 
 # ---------------------------------------------------------------- the signed HTTP path, end to end

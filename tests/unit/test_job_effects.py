@@ -493,6 +493,7 @@ def test_a_job_for_a_retro_or_item_that_is_gone_does_nothing(
         "schedule_id": 999,
         "occurrence": clock().isoformat(),
         "escalation_id": 999,
+        "number": 1,
         "at": clock().isoformat(),
     }
     fire(Job(kind, TEAM, (999,), datetime.fromtimestamp(0, clock().tzinfo), args))

@@ -53,6 +53,7 @@ TASK_OF = {
     JobKind.ACTION_REMINDER: "action_item_notices.remind",
     JobKind.FOLLOWUP: "action_item_notices.followup",
     JobKind.PLAN_START: "plans.due",
+    JobKind.PLAN_REMINDER: "plans.remind",
     JobKind.SCHEDULE_DUE: "schedules.due",
     JobKind.ESCALATION_DIGEST: "escalations.digest",
 }
@@ -117,6 +118,20 @@ def store_state(engine: Engine, clock: FakeClock) -> None:
                 release_version="2.0.0",
                 facilitator_id="U1",
                 planned_start=clock() + timedelta(days=7),
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
+        session.add(
+            RetroPlan(
+                team_id=TEAM,
+                channel_id="C6",
+                source="cadence",
+                facilitator_id="U1",
+                planned_start=clock() - timedelta(hours=2),
+                status="waiting",
+                reminders=1,
+                reminded_at=clock() - timedelta(hours=1),
                 created_at=clock(),
                 updated_at=clock(),
             )
@@ -375,6 +390,7 @@ def every_job_of(timers: Timers, engine: Engine, retro: Retro, turns: tuple[int,
     assert {j.kind for j in found} == set(JobKind) - {
         JobKind.ACTION_REMINDER,
         JobKind.PLAN_START,
+        JobKind.PLAN_REMINDER,
         JobKind.SCHEDULE_DUE,
         JobKind.ESCALATION_DIGEST,
     }

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.domain import PlanStatus
-from bot.errors import DomainError, NotFacilitator
-from bot.jobs import JobKind
+from bot.errors import DomainError, InvalidInput, NotFacilitator
+from bot.jobs import Job, JobKind
 from bot.services import Services
+from bot.services.plans import PlanEdit
 from storage.models import Retro, RetroPlan, RetroSchedule
 from tests.blockkit import buttons
 from tests.conftest import FakeClock
@@ -26,19 +29,23 @@ def gateway() -> RecordingGateway:
 
 def propose(services: Services, engine: Engine, clock: FakeClock, **fields: object) -> int:
     with Session(engine) as session:
-        plan = RetroPlan(
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            source="release",
-            release_version="2.4.0",
-            release={"version": "2.4.0", "deployed_at": "2026-11-20T10:00:00Z", "rollbacks": ["api 2.3.9"]},
-            facilitator_id="UFAC",
-            planned_start=clock() + timedelta(days=2),
-            settings={"format": "start_stop_continue", "participant_ids": ["U1", "U2"]},
-            created_at=clock(),
-            updated_at=clock(),
-            **fields,  # type: ignore[arg-type]
-        )
+        values: dict[str, Any] = {
+            "team_id": TEAM,
+            "channel_id": CHANNEL,
+            "source": "release",
+            "release_version": "2.4.0",
+            "release": {
+                "version": "2.4.0",
+                "deployed_at": "2026-11-20T10:00:00Z",
+                "rollbacks": ["api 2.3.9"],
+            },
+            "facilitator_id": "UFAC",
+            "planned_start": clock() + timedelta(days=2),
+            "settings": {"format": "start_stop_continue", "participant_ids": ["U1", "U2"]},
+            "created_at": clock(),
+            "updated_at": clock(),
+        }
+        plan = RetroPlan(**{**values, **fields})
         later = services.plans.propose(session, plan)
         session.commit()
         later.run(services.timers)
@@ -58,7 +65,7 @@ def test_a_plan_is_sent_to_its_facilitator_and_starts_at_its_time(
     plan_id = propose(services, engine, clock)
     (dm,) = gateway.messages_to("UFAC")
     assert dm["text"] == "Retro plan: Release 2.4.0 retro"
-    assert [b[0] for b in buttons(dm["blocks"])] == ["plan_start", "plan_skip"]
+    assert [b[0] for b in buttons(dm["blocks"])] == ["plan_start", "plan_reviewed", "plan_edit", "plan_skip"]
     assert "Scope: _not given_" in str(dm["blocks"]) and "api 2.3.9" in str(dm["blocks"])
     (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_START]
     assert job.run_at == clock() + timedelta(days=2) and job.args == {"plan_id": plan_id}
@@ -174,3 +181,118 @@ def test_the_facilitator_comes_from_the_schedule_its_rotation_or_the_last_retro(
             chosen.append((found.facilitator, found.next_facilitator))
             session.commit()
     assert chosen == [("UANA", "UBEN"), ("UBEN", "UCAT"), ("UCAT", "UANA"), ("UANA", "UBEN")]
+
+
+def _waiting_channel(engine: Engine, clock: FakeClock) -> None:
+    with Session(engine) as session:
+        session.add(RetroSchedule(team_id=TEAM, channel_id=CHANNEL, created_by="UFAC", facilitator_id="UFAC",
+                                  unreviewed="wait", updated_at=clock()))  # fmt: skip
+        session.commit()
+
+
+def test_a_waiting_plan_reminds_its_facilitator_daily_three_times_through_jobs(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs,
+    fire: Callable[[Job], None],
+) -> None:  # fmt: skip
+    _waiting_channel(engine, clock)
+    plan_id = propose(services, engine, clock)
+    clock.advance(days=2)
+    services.plans.due(team_id=TEAM, plan_id=plan_id)
+    reminded = []
+    for number in (1, 2, 3):
+        (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_REMINDER]
+        assert job.run_at == clock() + timedelta(days=1) and job.args == {
+            "plan_id": plan_id,
+            "number": number,
+        }
+        clock.now = job.run_at
+        del jobs.jobs[job.id]  # fired: APScheduler removes a date job
+        fire(job)
+        fire(job)  # a double fire reminds once
+        reminded = [
+            m["text"] for m in gateway.messages_to("UFAC") if "still waits for your review" in m["text"]
+        ]
+        assert len(reminded) == number
+    assert "the last reminder" in reminded[-1]
+    assert [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_REMINDER] == []  # three at most
+
+
+def test_looks_good_reviews_a_plan_and_starts_one_that_waited(
+    services: Services, engine: Engine, clock: FakeClock, jobs: RecordingJobs
+) -> None:
+    _waiting_channel(engine, clock)
+    first, second = (
+        propose(services, engine, clock),
+        propose(services, engine, clock, release_version="2.5.0"),
+    )
+    with pytest.raises(NotFacilitator):
+        services.plans.looks_good(team_id=TEAM, plan_id=first, user_id="U1")
+    view = services.plans.looks_good(team_id=TEAM, plan_id=first, user_id="UFAC")
+    assert not isinstance(view, Retro) and view.plan.status == PlanStatus.REVIEWED
+    clock.advance(days=2)
+    services.plans.due(team_id=TEAM, plan_id=first)  # reviewed: it starts though the channel waits
+    services.plans.due(team_id=TEAM, plan_id=second)
+    assert (plan_of(engine, first).status, plan_of(engine, second).status) == (
+        PlanStatus.STARTED,
+        PlanStatus.WAITING,
+    )
+    services.closing.cancel(team_id=TEAM, channel_id=CHANNEL, user_id="UFAC", reason="a test")
+    started = services.plans.looks_good(team_id=TEAM, plan_id=second, user_id="UFAC")
+    assert isinstance(started, Retro)
+    assert not [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_REMINDER]
+
+
+def _edit(plan_id: int, clock: FakeClock, **fields: Any) -> PlanEdit:
+    values: dict[str, Any] = {
+        "team_id": TEAM, "plan_id": plan_id, "user_id": "UFAC", "title": "Payments retro",
+        "planned_start": clock() + timedelta(days=1), "collection_days": 5,
+        "settings": {"participant_ids": ["U1"], "format": "well_wrong_improve", "anonymity": "named",
+                     "custom_questions": ["What slowed you down?"], "round_robin_scope": "everyone",
+                     "turn_hours": 4, "votes_per_person": 3, "followup_weeks": 3},
+    }  # fmt: skip
+    return PlanEdit(**{**values, **fields})
+
+
+def test_an_edited_plan_is_reviewed_moves_its_job_and_redraws_its_dm(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs
+) -> None:
+    plan_id = propose(services, engine, clock)
+    before = plan_of(engine, plan_id)
+    for bad, field in (({"title": " "}, "title"), ({"planned_start": clock() - timedelta(hours=1)}, "planned_start"),
+                       ({"collection_days": 40}, "collection_days"), ({"planned_start": None}, "planned_start")):  # fmt: skip
+        with pytest.raises(InvalidInput) as refused:
+            services.plans.edit(_edit(plan_id, clock, **bad))
+        assert set(refused.value.errors) == {field}
+    assert plan_of(engine, plan_id) == before  # nothing changed
+    with pytest.raises(NotFacilitator):
+        services.plans.edit(_edit(plan_id, clock, user_id="U1"))
+
+    services.plans.edit(_edit(plan_id, clock, response_url="https://hooks.slack.test/r/1"))
+    plan = plan_of(engine, plan_id)
+    assert (plan.status, plan.reviewed_by, plan.collection_days) == (PlanStatus.REVIEWED, "UFAC", 5)
+    assert plan.settings["custom_questions"] == ["What slowed you down?"]
+    (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_START]
+    assert job.run_at == clock() + timedelta(days=1)
+    (redrawn,) = [p for kind, p in gateway.sent if kind == "response"]
+    assert redrawn["text"] == "Retro plan: Payments retro" and "Reviewed by <@UFAC>" in str(redrawn["blocks"])
+    clock.advance(days=1)
+    services.plans.due(team_id=TEAM, plan_id=plan_id)
+    with Session(engine) as session:
+        (retro,) = session.exec(select(Retro)).all()
+    assert (retro.title, retro.format, retro.deadline) == (
+        "Payments retro",
+        "well_wrong_improve",
+        clock() + timedelta(days=5),
+    )
+
+
+def test_the_kickoff_of_a_planned_retro_names_its_facilitators_and_an_unreviewed_plan(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    plan_id = propose(services, engine, clock, next_facilitator_id="UNEXT")
+    clock.advance(days=2)
+    services.plans.due(team_id=TEAM, plan_id=plan_id)
+    (kickoff,) = [m for m in gateway.messages_to(CHANNEL) if m["text"].startswith("Retrospective started")]
+    shown = str(kickoff["blocks"])
+    assert "Facilitator this time: <@UFAC>; next time: <@UNEXT>." in shown
+    assert "Nobody reviewed this retro's plan" in shown
