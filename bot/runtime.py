@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Connection, Engine, event
 
 from bot import jobs, outbox_writer
+from bot.acks import AckFirstExecutor
 from bot.app import build_app, make_wsgi_app, withhold_bodies
 from bot.clock import Clock, utc_now
 from bot.config import DEFAULT_SLACK_API_URL, ConfigError, Settings
@@ -107,8 +108,10 @@ class Runtime:
             signing_secret=settings.signing_secret or "",
             services=services,
             # Sized for acks only: listeners read, write and ack; deliveries have their own workers.
-            listener_executor=listener_executor
-            or ThreadPoolExecutor(max_workers=settings.ack_threads, thread_name_prefix="ack"),
+            listener_executor=AckFirstExecutor(
+                listener_executor
+                or ThreadPoolExecutor(max_workers=settings.ack_threads, thread_name_prefix="ack")
+            ),
         )
         # Jobs missed while the bot was down run now, and they need the bound services.
         scheduler.start(paused=paused)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from slack_bolt import Ack, App
 
+from bot.acks import acked
 from bot.errors import DomainError, InvalidInput
 from bot.gateway import SlackCallFailed
 from bot.listeners.answers import Answer, OpenModal, RefreshModal, Reply, Respond, ShowModal
@@ -110,7 +111,7 @@ def wire(app: App, services: Services, areas: Iterable[Routes]) -> None:
     def retro_command(ack: Ack, command: dict[str, Any]) -> None:
         request = Command.parse(command)
         route = commands.get(request.subcommand) or commands["*"]
-        answer_command(services, route, request, ack)
+        answer_command(services, route, request, _saying_acked(ack))
 
     for area in areas:
         for click in area.clicks:
@@ -120,6 +121,7 @@ def wire(app: App, services: Services, areas: Iterable[Routes]) -> None:
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
+        acked()  # Bolt acked events before running their listener
         request = HomeOpened.parse(body, event)
         for area in areas:
             for handler in area.home_opened:
@@ -127,6 +129,7 @@ def wire(app: App, services: Services, areas: Iterable[Routes]) -> None:
 
     @app.event("message")
     def message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        acked()  # Bolt acked events before running their listener
         request = Posted.parse(body, event)
         if request is None:
             return
@@ -135,9 +138,21 @@ def wire(app: App, services: Services, areas: Iterable[Routes]) -> None:
                 handler(services, request)
 
 
+def _saying_acked(ack: Ack) -> Callable[..., Any]:
+    """`ack`, which then lets the request be answered at once (bot/acks.py)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        answered = ack(*args, **kwargs)
+        acked()
+        return answered
+
+    return call
+
+
 def _click_listener(services: Services, route: ClickRoute) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()  # a click's answer is never in its ack
+        acked()
         answer_click(services, route, Click.parse(body, action))
 
     return listener
@@ -145,7 +160,7 @@ def _click_listener(services: Services, route: ClickRoute) -> Callable[..., None
 
 def _submission_listener(services: Services, route: SubmissionRoute) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        answer_submission(services, route, Submission.parse(body, view), ack)
+        answer_submission(services, route, Submission.parse(body, view), _saying_acked(ack))
 
     return listener
 

@@ -183,15 +183,19 @@ def test_items_by_dm_and_in_the_thread(
 ) -> None:
     gateway.human("UBOB", "bob")
     channel, _ = retro_channel(engine, kickoff_ts="1.0")
-    posted = Posted(
-        team_id="T1",
-        channel_id="DUBOB" if in_dm else channel,
-        user_id="UBOB",
-        ts=f"2.{next(_channels)}",
-        text=slack_escaped(text),
-        thread_ts=None if in_dm else "1.0",
-        in_dm=in_dm,
-    )
+    # Through the parser, as the bot reads Slack's event (it drops what no keyboard types, such as NUL).
+    event = {
+        "type": "message",
+        "channel": "DUBOB" if in_dm else channel,
+        "user": "UBOB",
+        "ts": f"2.{next(_channels)}",
+        "text": slack_escaped(text),
+        "channel_type": "im" if in_dm else "channel",
+    }
+    if not in_dm:
+        event["thread_ts"] = "1.0"
+    posted = Posted.parse({"team_id": "T1"}, event)
+    assert posted is not None
     collection.posted(services, posted)
     assert_nothing_live(gateway.sent)
 
