@@ -162,6 +162,7 @@ class Sender:
             marker=marker,
         )
         # A DM's channel is recorded with the outcome (_finish), in the same transaction.
+        self.pacer.same_conversation(delivery.team_id, payload["channel"], posted.channel)
         return {"channel": posted.channel, "ts": posted.ts}
 
     def _tell(self, delivery: Delivery, payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -191,6 +191,8 @@ class RetroMetrics:
     actions_done: int
     actions_on_time: int
     average_smoothness: float | None
+    roti_average: float | None = None  # "Was this retro worth your time?", 1-5
+    roti_count: int = 0
 
     @property
     def participation(self) -> float | None:

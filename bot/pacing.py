@@ -40,11 +40,30 @@ class Pacer:
         self._calls: dict[tuple[str, str], deque[float]] = {}
         self._last_post: dict[tuple[str, str], float] = {}
         self._blocked: dict[tuple[str, str, str], float] = {}  # (team, method, channel or "")
+        # A DM is posted to by user id or by its channel id: both are one conversation to Slack's limit.
+        self._dm_of: dict[tuple[str, str], str] = {}  # (team, user id) -> the DM's channel id
+
+    def same_conversation(self, team_id: str, user_id: str, dm_channel: str) -> None:
+        """A post to `user_id` landed in `dm_channel`: from now on both are paced as one channel."""
+        if user_id != dm_channel and user_id.startswith(("U", "W")):
+            with self._lock:
+                self._dm_of[(team_id, user_id)] = dm_channel
+                # The post just made counted under the user id: it counts for the DM now.
+                posted = [
+                    self._last_post.pop((team_id, user_id), None),
+                    self._last_post.get((team_id, dm_channel)),
+                ]
+                if any(t is not None for t in posted):
+                    self._last_post[(team_id, dm_channel)] = max(t for t in posted if t is not None)
+
+    def _conversation(self, team_id: str, channel: str) -> str:
+        return self._dm_of.get((team_id, channel), channel)
 
     def reserve(self, team_id: str, method: str, channel: str | None = None) -> float:
         """0 and the call is counted, or the seconds to wait before asking again."""
         with self._lock:
             now = self.now()
+            channel = self._conversation(team_id, channel) if channel else channel
             until = max(
                 self._blocked.get((team_id, method, ""), 0.0),
                 self._blocked.get((team_id, method, channel or ""), 0.0),
@@ -73,5 +92,6 @@ class Pacer:
         channel) until it allows."""
         with self._lock:
             until = self.now() + seconds
+            channel = self._conversation(team_id, channel) if channel else channel
             key = (team_id, method, channel if method == "chat.postMessage" and channel else "")
             self._blocked[key] = max(self._blocked.get(key, 0.0), until)

@@ -28,6 +28,11 @@ def history_message(*, channel_id: str, retros: Sequence[Retro], metrics: dict[i
             f"{head} · {retro.phase}\nparticipation {pct(m.participation)} ({m.responded}/{m.invited}) · "
             f"{plural(m.items, 'item')} · action items {m.actions_done}/{m.actions_created} done "
             f"(on time {pct(m.on_time)}) · smoothness {smooth}"
+            + (
+                f" · worth the time {m.roti_average:.1f}/5 ({plural(m.roti_count, 'rating')})"
+                if m.roti_average is not None
+                else ""
+            )
         )
     if not lines:
         text = f"No retros in {channel_link(channel_id)} yet. Start one with `/retro new [title]`."

@@ -91,6 +91,7 @@ def render_report(data: ReportData) -> str:
         previous=data.previous,
         previous_actions=data.previous_actions,
         history=data.history,
+        roti_history=[m for m in data.history if m.roti_count],
         recurring=data.recurring,
         distribution=[ratings.count(n) for n in range(1, 11)],
         percent=_percent,

@@ -427,3 +427,19 @@ class Escalation(SQLModel, table=True):
     tz: str = Field(default="UTC", max_length=64)
     next_at: datetime = Field(sa_column=_utc(False))  # the next digest
     updated_at: datetime = Field(sa_column=_utc(False))
+
+
+class RotiRating(SQLModel, table=True):
+    """ "Was this retro worth your time?" (1-5, Return On Time Invested), asked at the close. Anonymous as a
+    vote is: a keyed hash per retro lets a person change their rating, never tells who gave it; a random id
+    and the retro's close as its time, so that neither orders the ratings."""
+
+    __tablename__ = "roti_rating"
+    __table_args__ = (UniqueConstraint("retro_id", "voter_hash", name="uq_roti_voter"),)
+
+    id: int = _random_pk()
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    voter_hash: str = Field(max_length=64)
+    score: int
+    created_at: datetime = Field(sa_column=_utc(False))

@@ -42,6 +42,7 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "retro_plan",
         "api_token",
         "escalation",
+        "roti_rating",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

@@ -16,6 +16,7 @@ from bot.services.home import HomeService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.reports import build_report, queue_report
+from bot.services.roti import RotiService
 from bot.services.stats import compute_stats
 from bot.services.submissions import first_submission, submitted_before
 from bot.services.timers import Timers
@@ -30,13 +31,21 @@ from storage.models import Retro
 
 class ClosingService:
     def __init__(
-        self, *, engine: Engine, clock: Clock, outbox: Outbox, timers: Timers, home: HomeService
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        outbox: Outbox,
+        timers: Timers,
+        home: HomeService,
+        roti: RotiService,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.outbox = outbox
         self.timers = timers
         self.home = home
+        self.roti = roti
 
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
         """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
@@ -192,6 +201,7 @@ class ClosingService:
                     key=f"summary:{retro_id}",
                 )
                 self._mark_purpose(session, team_id, f"summary:{retro_id}", Purpose.SUMMARY)
+                self.roti.ask(session, retro)  # once: with the summary, not with every report again
             queue_report(
                 self.outbox,
                 session,

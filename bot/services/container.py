@@ -29,6 +29,7 @@ from bot.services.replies import ReplyService
 from bot.services.reports import ReportService
 from bot.services.retro_deliveries import RetroDeliveries
 from bot.services.retros import RetroService
+from bot.services.roti import RotiService
 from bot.services.round_robin import RoundRobin
 from bot.services.schedules import ScheduleService
 from bot.services.surveys import SurveyService
@@ -65,6 +66,7 @@ class Services:
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
     schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
     escalations: EscalationService  # where overdue action items and recurring problems go, weekly
+    roti: RotiService  # "was this retro worth your time?", asked at the close
     releases: ReleaseService  # releases posted by CI/CD tools (POST /api/releases) make retro plans
 
     @classmethod
@@ -111,6 +113,7 @@ class Services:
             timers=timers,
             home=home,
         )
+        roti = RotiService(engine=engine, clock=clock, outbox=outbox, keys=keys)
         plans = PlanService(
             engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
         )
@@ -125,7 +128,9 @@ class Services:
             retro_deliveries=RetroDeliveries(
                 engine=engine, gateway=gateway, clock=clock, outbox=outbox, retros=retros
             ),
-            closing=ClosingService(engine=engine, clock=clock, outbox=outbox, timers=timers, home=home),
+            closing=ClosingService(
+                engine=engine, clock=clock, outbox=outbox, timers=timers, home=home, roti=roti
+            ),
             reports=ReportService(engine=engine, clock=clock, outbox=outbox),
             surveys=SurveyService(engine=engine, clock=clock, items=items, home=home),
             items=items,
@@ -164,5 +169,6 @@ class Services:
             escalations=EscalationService(
                 engine=engine, clock=clock, outbox=outbox, timers=timers, people=people
             ),
+            roti=roti,
             releases=ReleaseService(engine=engine, clock=clock, timers=timers, plans=plans),
         )

@@ -10,6 +10,7 @@ from bot.domain import RetroMetrics
 from storage import action_items as action_item_queries
 from storage import items as item_queries
 from storage import retros as retro_queries
+from storage import roti as roti_queries
 from storage.models import ActionItem, Participant, Response, Retro
 
 HISTORY_DEPTH = 5  # earlier retros compared in a report
@@ -30,6 +31,7 @@ def metrics_of(session: Session, retros: Sequence[Retro]) -> dict[int, RetroMetr
         actions=action_item_queries.of_retros(session, team_id=team_id, retro_ids=ids),
         responses=item_queries.responses_of_retros(session, team_id=team_id, retro_ids=ids),
         items=item_queries.item_counts(session, team_id=team_id, retro_ids=ids),
+        roti=roti_queries.figures_of_retros(session, team_id=team_id, retro_ids=ids),
     )
 
 
@@ -40,9 +42,15 @@ def figures_from(
     actions: Mapping[int, Sequence[ActionItem]],
     responses: Mapping[int, Sequence[Response]],
     items: Mapping[int, int],
+    roti: Mapping[int, tuple[float, int]] | None = None,
 ) -> dict[int, RetroMetrics]:
-    """The figures of retros whose rows are loaded already (per retro id; `items`: how many each has)."""
-    return {r.id: _metrics(r, people[r.id], actions[r.id], responses[r.id], items[r.id]) for r in retros}
+    """The figures of retros whose rows are loaded already (per retro id; `items`: how many each has;
+    `roti`: average and count of the ratings of those that have some)."""
+    roti = roti or {}
+    return {
+        r.id: _metrics(r, people[r.id], actions[r.id], responses[r.id], items[r.id], roti.get(r.id))
+        for r in retros
+    }
 
 
 def _metrics(
@@ -51,6 +59,7 @@ def _metrics(
     actions: Sequence[ActionItem],
     responses: Sequence[Response],
     items: int,
+    roti: tuple[float, int] | None = None,
 ) -> RetroMetrics:
     ratings = [r.smoothness for r in responses if r.smoothness is not None]
     done = [a for a in actions if a.status == "done"]
@@ -66,6 +75,8 @@ def _metrics(
         actions_done=len(done),
         actions_on_time=len(on_time),
         average_smoothness=sum(ratings) / len(ratings) if ratings else None,
+        roti_average=roti[0] if roti else None,
+        roti_count=roti[1] if roti else 0,
     )
 
 

@@ -27,6 +27,7 @@ from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
 from storage import items as item_queries
 from storage import retros as retro_queries
+from storage import roti as roti_queries
 from storage.db import read_only, unit_of_work
 from storage.models import Retro
 
@@ -246,6 +247,7 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
         actions=actions,
         responses=responses,
         items={r: len(found) for r, found in items.items()},
+        roti=roti_queries.figures_of_retros(session, team_id=team_id, retro_ids=ids),
     )
     return render_report(
         ReportData(

@@ -113,3 +113,17 @@ def test_asked_for_again_while_sent_it_goes_once_more_and_what_was_claimed_with_
     with Session(engine) as session:
         states = session.exec(select(Delivery.key, Delivery.state, Delivery.claim)).all()
     assert sorted(states) == [(f"home:{u}", "done", None) for u in ("U1", "U2", "U3")]
+
+
+def test_a_dm_posted_to_by_user_id_and_by_channel_id_is_paced_as_one_conversation() -> None:
+    """Slack's one message a second counts a DM's conversation, whether a post names the person or the DM."""
+    now = [0.0]
+    pacer = Pacer(lambda: now[0])
+    assert pacer.reserve("T1", "chat.postMessage", "U1") == 0.0
+    pacer.same_conversation("T1", "U1", "D1")  # Slack answered: the post went to D1
+    now[0] = 0.5
+    assert pacer.reserve("T1", "chat.postMessage", "D1") == 0.5
+    assert pacer.reserve("T1", "chat.postMessage", "U1") == 0.5
+    assert pacer.reserve("T1", "chat.postMessage", "U2") == 0.0  # another person's DM is not held back
+    now[0] = 1.0
+    assert pacer.reserve("T1", "chat.postMessage", "U1") == 0.0
