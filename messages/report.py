@@ -15,7 +15,7 @@ from messages.new_retro import release_lines
 
 if TYPE_CHECKING:
     from bot.services.recurrence import Recurrence
-from storage.models import ActionItem, Item, Participant, Response, Retro
+from storage.models import ActionItem, Item, Kudos, Participant, Response, Retro
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
@@ -50,9 +50,11 @@ class ReportData:
     previous_actions: Sequence[ActionItem] = ()
     history: Sequence[RetroMetrics] = ()  # earlier retros of the channel, then this one
     recurring: Sequence[Recurrence] = ()
+    kudos: Sequence[Kudos] = ()
 
 
 def render_report(data: ReportData) -> str:
+    names = {p.user_id: p.display_name or p.user_id for p in data.participants}
     fmt = FORMATS[data.retro.format]
     sections = [
         (category, [item for item in data.items if item.category == category.key])
@@ -92,6 +94,14 @@ def render_report(data: ReportData) -> str:
         previous_actions=data.previous_actions,
         history=data.history,
         roti_history=[m for m in data.history if m.roti_count],
+        kudos=[
+            (
+                names.get(k.to_user_id, k.to_user_id),
+                k.text,
+                names.get(k.from_user_id, k.from_user_id) if k.from_user_id else "anonymous",
+            )
+            for k in data.kudos
+        ],
         recurring=data.recurring,
         distribution=[ratings.count(n) for n in range(1, 11)],
         percent=_percent,

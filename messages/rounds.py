@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from bot.domain import FORMATS, MAX_ITEM_LENGTH, Anonymity
 from messages.common import VALUE_ACTION, Message, dicts, modal, mrkdwn
 from messages.items import ITEM_CATEGORY_BLOCK, ITEM_TEXT_BLOCK
+from messages.kudos import KUDOS_ACTION
 from messages.text import clip, escape, mention, plural, slack_date
 from storage.models import Item, Retro, Turn
 
@@ -145,6 +146,7 @@ def turn_prompt_dm(*, retro: Retro, turn: Turn) -> Message:
                 ),
                 ButtonElement(text="Add something", action_id=TURN_ADD_ACTION, value=str(turn.id)),
                 ButtonElement(text="Pass", action_id=TURN_PASS_ACTION, value=str(turn.id)),
+                ButtonElement(text="Give kudos", action_id=KUDOS_ACTION, value=str(retro.id)),
             ]
         ),
     ]

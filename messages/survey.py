@@ -28,6 +28,7 @@ from messages.common import (
     modal,
     mrkdwn,
 )
+from messages.kudos import KUDOS_TEXT_BLOCK, KUDOS_USER_BLOCK, kudos_inputs
 from messages.text import channel_link, clip, escape, mention, plural, slack_date
 from storage.models import Retro
 
@@ -50,6 +51,8 @@ FIELDS: dict[str, str] = {
     "smoothness": SURVEY_SMOOTHNESS_BLOCK,
     "surprise": SURVEY_SURPRISE_BLOCK,
     **{custom_field(n): custom_block_id(n) for n in range(MAX_CUSTOM_QUESTIONS)},
+    "kudos_to": KUDOS_USER_BLOCK,
+    "kudos_text": KUDOS_TEXT_BLOCK,
 }
 ERROR_FIELD = next(iter(FIELDS))  # a problem that names no field (the retro is gone) shows on a category
 
@@ -91,6 +94,8 @@ def survey_modal(
     surprise: str | None,
     custom: Sequence[str | None] = (),
     anonymous: bool = False,
+    kudos_to: str | None = None,
+    kudos_text: str | None = None,
 ) -> dict[str, Any]:
     fmt = FORMATS[retro.format]
     blocks: list[Block] = [
@@ -161,6 +166,7 @@ def survey_modal(
                 ),
             )
         )
+    blocks.extend(kudos_inputs(to_user=kudos_to, text=kudos_text, optional=True))
     blocks.extend(anonymity_blocks(retro, checked=anonymous, what="my survey answers"))
     return modal(
         title="Retro survey",

@@ -443,3 +443,21 @@ class RotiRating(SQLModel, table=True):
     voter_hash: str = Field(max_length=64)
     score: int
     created_at: datetime = Field(sa_column=_utc(False))
+
+
+class Kudos(SQLModel, table=True):
+    """A shout-out to a person, from the survey or the round-robin. Who is thanked is always named; who gives
+    it is named unless the retro's anonymity made them anonymous: then only a keyed hash (`from_hash`, to
+    replace their survey's shout-out), a random id and the retro's start as its time."""
+
+    __tablename__ = "kudos"
+
+    id: int = _random_pk()
+    team_id: str = Field(max_length=32, index=True)
+    retro_id: int = Field(foreign_key="retro.id", index=True)
+    to_user_id: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    from_user_id: str | None = Field(default=None, max_length=32)
+    from_hash: str | None = Field(default=None, max_length=64)
+    source: str = Field(max_length=16)  # "survey" or "round_robin"
+    created_at: datetime = Field(sa_column=_utc(False))

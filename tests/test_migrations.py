@@ -43,6 +43,7 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "api_token",
         "escalation",
         "roti_rating",
+        "kudos",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

@@ -12,7 +12,7 @@ from bot.listeners.requests import Click, Command, HomeOpened, Posted, Submissio
 from bot.listeners.routing import Routes
 from bot.services import Services
 from bot.services.surveys import SurveyAnswers
-from messages import common, deadlines, items, kickoff, replies, survey
+from messages import common, deadlines, items, kickoff, kudos, replies, survey
 
 routes = Routes()
 
@@ -74,6 +74,8 @@ def open_survey(services: Services, request: Click) -> Answer:
             surprise=saved.surprise,
             custom=saved.custom,
             anonymous=saved.anonymous,
+            kudos_to=saved.kudos_to,
+            kudos_text=saved.kudos_text,
         )
     )
 
@@ -148,6 +150,8 @@ def survey_submitted(services: Services, request: Submission) -> Answer:
         surprise=state.text(survey.SURVEY_SURPRISE_BLOCK),
         custom=[state.text(survey.custom_block_id(n)) for n in range(MAX_CUSTOM_QUESTIONS)],
         anonymous=common.ANONYMOUS_VALUE in state.checked(common.ANONYMOUS_BLOCK),
+        kudos_to=state.user(kudos.KUDOS_USER_BLOCK),
+        kudos_text=state.text(kudos.KUDOS_TEXT_BLOCK),
     )
     saved = services.surveys.submit(
         team_id=request.team_id,

@@ -10,8 +10,9 @@ from bot.listeners.answers import Answer, OpenModal, Reply, Respond
 from bot.listeners.requests import Click, Command, Submission
 from bot.listeners.routing import Routes
 from bot.services import Services
+from bot.services.kudos import KudosDraft
 from bot.services.voting import Ballot
-from messages import ballot, deadlines, items, results, rounds
+from messages import ballot, common, deadlines, items, kudos, results, rounds
 
 routes = Routes()
 
@@ -68,6 +69,30 @@ def turn_add(services: Services, request: Click) -> Answer:
         team_id=request.team_id, turn_id=request.int_value(), user_id=request.user_id
     )
     return OpenModal(rounds.turn_add_modal(retro=turn.retro, turn=turn.turn))
+
+
+@routes.click(kudos.KUDOS_ACTION, shows="open", title="Give kudos")
+def give_kudos(services: Services, request: Click) -> Answer:
+    retro = services.kudos.retro_for_giving(
+        team_id=request.team_id, retro_id=request.int_value(), user_id=request.user_id
+    )
+    return OpenModal(kudos.kudos_modal(retro=retro))
+
+
+@routes.submission(kudos.KUDOS_CALLBACK, fields=kudos.FIELDS, error_field="to")
+def kudos_given(services: Services, request: Submission) -> Answer:
+    state = request.state
+    services.kudos.give(
+        team_id=request.team_id,
+        retro_id=request.meta_int("retro_id"),
+        user_id=request.user_id,
+        draft=KudosDraft(
+            to_user=state.user(kudos.KUDOS_USER_BLOCK),
+            text=state.text(kudos.KUDOS_TEXT_BLOCK),
+            wants_anonymous=common.ANONYMOUS_VALUE in state.checked(common.ANONYMOUS_BLOCK),
+        ),
+    )
+    return None
 
 
 @routes.click(rounds.TURN_PASS_ACTION)

@@ -13,6 +13,7 @@ from bot.errors import DomainError, NoRetroHere
 from bot.intents import Purpose
 from bot.outbox import Outbox
 from bot.services.home import HomeService
+from bot.services.kudos import KudosService
 from bot.services.lookup import require_channel_retro, require_retro
 from bot.services.permissions import only_facilitator
 from bot.services.reports import build_report, queue_report
@@ -39,6 +40,7 @@ class ClosingService:
         timers: Timers,
         home: HomeService,
         roti: RotiService,
+        kudos: KudosService,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -46,6 +48,7 @@ class ClosingService:
         self.timers = timers
         self.home = home
         self.roti = roti
+        self.kudos = kudos
 
     def close(self, *, team_id: str, channel_id: str, user_id: str) -> int:
         """Close the channel's retro (facilitator only). Returns its id; publishing follows separately."""
@@ -202,6 +205,7 @@ class ClosingService:
                 )
                 self._mark_purpose(session, team_id, f"summary:{retro_id}", Purpose.SUMMARY)
                 self.roti.ask(session, retro)  # once: with the summary, not with every report again
+                self.kudos.post_at_close(session, retro)
             queue_report(
                 self.outbox,
                 session,

@@ -22,6 +22,7 @@ from bot.services.escalations import EscalationService
 from bot.services.facilitation import Facilitation
 from bot.services.home import HomeService
 from bot.services.items import ItemService
+from bot.services.kudos import KudosService
 from bot.services.people import People
 from bot.services.plans import PlanService
 from bot.services.releases import ReleaseService
@@ -66,6 +67,7 @@ class Services:
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
     schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
     escalations: EscalationService  # where overdue action items and recurring problems go, weekly
+    kudos: KudosService  # shout-outs from the survey and the round-robin
     roti: RotiService  # "was this retro worth your time?", asked at the close
     releases: ReleaseService  # releases posted by CI/CD tools (POST /api/releases) make retro plans
 
@@ -114,6 +116,7 @@ class Services:
             home=home,
         )
         roti = RotiService(engine=engine, clock=clock, outbox=outbox, keys=keys)
+        kudos = KudosService(engine=engine, clock=clock, outbox=outbox, keys=keys)
         plans = PlanService(
             engine=engine, clock=clock, outbox=outbox, timers=timers, retros=retros, people=people
         )
@@ -129,10 +132,10 @@ class Services:
                 engine=engine, gateway=gateway, clock=clock, outbox=outbox, retros=retros
             ),
             closing=ClosingService(
-                engine=engine, clock=clock, outbox=outbox, timers=timers, home=home, roti=roti
+                engine=engine, clock=clock, outbox=outbox, timers=timers, home=home, roti=roti, kudos=kudos
             ),
             reports=ReportService(engine=engine, clock=clock, outbox=outbox),
-            surveys=SurveyService(engine=engine, clock=clock, items=items, home=home),
+            surveys=SurveyService(engine=engine, clock=clock, items=items, home=home, kudos=kudos),
             items=items,
             deadlines=deadlines,
             replies=ReplyService(items=items, outbox=outbox, engine=engine),
@@ -170,5 +173,6 @@ class Services:
                 engine=engine, clock=clock, outbox=outbox, timers=timers, people=people
             ),
             roti=roti,
+            kudos=kudos,
             releases=ReleaseService(engine=engine, clock=clock, timers=timers, plans=plans),
         )

@@ -26,6 +26,7 @@ from messages.report import ReportData, render_report
 from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
 from storage import items as item_queries
+from storage import kudos as kudos_queries
 from storage import retros as retro_queries
 from storage import roti as roti_queries
 from storage.db import read_only, unit_of_work
@@ -263,5 +264,6 @@ def build_report(session: Session, retro: Retro, stats: RetroStats | None = None
             history=[history[r.id] for r in [*before, retro]],
             recurring=find_recurring(retro, items[retro_id], [(r, items[r.id]) for r in before]),
             comments=discussion_queries.comments_by_item(session, team_id=team_id, retro_id=retro_id),
+            kudos=kudos_queries.of_retro(session, team_id=team_id, retro_id=retro_id),
         )
     )

@@ -12,6 +12,7 @@ from bot.domain import FORMATS, MAX_ITEM_LENGTH, ItemSource, custom_field
 from bot.errors import InvalidInput
 from bot.services.home import HomeService
 from bot.services.items import ItemService, accepting, anonymous_time, answered_hour
+from bot.services.kudos import KudosDraft, KudosService, kudos_errors
 from bot.services.lookup import require_retro
 from bot.services.permissions import require_contributor
 from messages.items import late_message
@@ -30,6 +31,8 @@ class SurveyAnswers:
     surprise: str | None
     custom: list[str | None] = field(default_factory=list)
     anonymous: bool = False
+    kudos_to: str | None = None  # "Shout-out to…": who, and what for
+    kudos_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class SavedSurvey:
     surprise: str | None = None
     custom: list[str | None] = field(default_factory=list)
     anonymous: bool = False
+    kudos_to: str | None = None
+    kudos_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,20 @@ class SurveySubmitted:
 
 
 class SurveyService:
-    def __init__(self, *, engine: Engine, clock: Clock, items: ItemService, home: HomeService) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        items: ItemService,
+        home: HomeService,
+        kudos: KudosService | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.items = items
         self.home = home
+        self.kudos = kudos
 
     def saved(self, *, team_id: str, retro_id: int, user_id: str) -> SavedSurvey:
         """This person's saved answers, to open the survey prefilled (nothing once collection is over).
@@ -72,6 +86,7 @@ class SurveyService:
             for item in self._own_survey_items(session, retro, user_id):
                 answers.setdefault(item.category, []).append(item.text)
             response = self._own_response(session, retro, user_id)
+            kudos = self.kudos.survey_kudos(session, retro, user_id) if self.kudos else None
             return SavedSurvey(
                 retro=retro,
                 accepting=True,
@@ -80,6 +95,8 @@ class SurveyService:
                 surprise=response.surprise if response else None,
                 custom=list(response.answers) if response else [],
                 anonymous=bool(response and response.author_id is None),
+                kudos_to=kudos.to_user_id if kudos else None,
+                kudos_text=kudos.text if kudos else None,
             )
 
     def submit(self, *, team_id: str, retro_id: int, user_id: str, answers: SurveyAnswers) -> SurveySubmitted:
@@ -125,12 +142,17 @@ class SurveyService:
                 and answers.smoothness is None
                 and surprise is None
                 and not any(custom)
+                and not answers.kudos_to
             )
             if not errors and empty:
                 errors[first_field] = "The survey is empty: add at least one item, a rating or an answer."
+            kudos = KudosDraft(answers.kudos_to, answers.kudos_text, answers.anonymous)
+            errors.update({f"kudos_{k}": v for k, v in kudos_errors(kudos, user_id, required=False).items()})
             if errors:
                 raise InvalidInput(errors)
 
+            if self.kudos is not None:
+                self.kudos.replace_survey_kudos(session, retro, user_id, kudos)
             who = self.items.attribution(retro, user_id, wants_anonymous=answers.anonymous)
             # Editing replaces this person's survey answers, whichever way they were attributed before;
             # items added other ways (thread, DM, Add item) are untouched.

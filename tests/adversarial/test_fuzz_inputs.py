@@ -32,6 +32,7 @@ from bot.services import Services
 from bot.services.reports import build_report
 from messages import action_items as action_messages
 from messages import closing, common, deadlines, items, new_retro, rounds, survey
+from messages import kudos as kudos_messages
 from messages import plan as plan_messages
 from messages import schedule as schedule_messages
 from messages.common import VALUE_ACTION
@@ -412,6 +413,13 @@ MODALS = [
               survey.SURVEY_SMOOTHNESS_BLOCK: forged_or("1", "3", "5").map(picked),
               survey.SURVEY_SURPRISE_BLOCK: texts.map(typed),
               survey.custom_block_id(0): texts.map(typed),
+              kudos_messages.KUDOS_USER_BLOCK: forged_or("UFAC", "UBOB").map(lambda u: {"selected_user": u}),
+              kudos_messages.KUDOS_TEXT_BLOCK: texts.map(typed),
+          })),
+    Modal(kudos_messages.KUDOS_CALLBACK, "UBOB", lambda session, clock: {"retro_id": _collecting(session, clock).id},
+          st.fixed_dictionaries({
+              kudos_messages.KUDOS_USER_BLOCK: forged_or("UFAC", "UBOB").map(lambda u: {"selected_user": u}),
+              kudos_messages.KUDOS_TEXT_BLOCK: texts.map(typed),
           })),
     Modal(rounds.TURN_COMMENT_CALLBACK, "UBOB", _running_turn,
           st.fixed_dictionaries({
@@ -500,6 +508,7 @@ test_the_turn_add_modal = _fuzzed(rounds.TURN_ADD_CALLBACK)
 test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
 test_the_schedule_modal = _fuzzed(schedule_messages.SCHEDULE_CALLBACK)
 test_the_plan_edit_modal = _fuzzed(plan_messages.PLAN_EDIT_CALLBACK)
+test_the_kudos_modal = _fuzzed(kudos_messages.KUDOS_CALLBACK)
 
 
 # ---------------------------------------------------------------- the signed HTTP path, end to end

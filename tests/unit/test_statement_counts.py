@@ -28,9 +28,9 @@ FEW_EARLIER, MANY_EARLIER = 1, 7
 # The pinned counts: lower them when a path gets leaner, never raise them to let a loop of queries in.
 STATUS_STATEMENTS = 3  # the retro, its figures (one statement), the open turn
 HOME_STATEMENTS = 3  # open action items (with their total), surveys waiting (with theirs), retros run
-REPORT_STATEMENTS = 11  # the retro, its figures, the previous retro, the earlier ones, then one per table
-# (participants, responses, items, action items, votes, comments, ROTI ratings) for this retro and the earlier
-# ones together
+REPORT_STATEMENTS = 12  # the retro, its figures, the previous retro, the earlier ones, then one per table
+# (participants, responses, items, action items, votes, comments, ROTI ratings, kudos) for this retro and the
+# earlier ones together
 
 
 @contextmanager

@@ -70,6 +70,8 @@ def test_survey_modal_has_a_field_per_category_and_prefills(fmt: str) -> None:
         ("smoothness", "How smoothly did it go?"),
         ("surprise", "What surprised you?"),
         ("custom_0", "Was the <checklist> useful?"),
+        ("kudos_to", "Shout-out to…"),
+        ("kudos_text", "What for?"),
         ("anonymous", "Anonymity"),
     ]
     assert {b["element"]["action_id"] for b in inputs} == {"value"}
