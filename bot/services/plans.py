@@ -23,7 +23,7 @@ from bot.errors import DomainError, InvalidInput
 from bot.outbox import Outbox
 from bot.services.people import People
 from bot.services.permissions import only_facilitator_of_plan
-from bot.services.retro_drafts import ReleaseInfo, RetroDraft, draft_errors
+from bot.services.retro_drafts import ReleaseInfo, RetroDraft, draft_errors, settings_draft
 from bot.services.retros import RetroService
 from bot.services.timers import Later, Timers
 from messages import plan as plan_messages
@@ -125,20 +125,13 @@ def edit_errors(change: PlanEdit, plan: RetroPlan, now: datetime) -> dict[str, s
         errors["collection_days"] = f"Pick between 1 and {MAX_COLLECTION_DAYS} days."
     settings = change.settings
     start = change.planned_start or now
-    draft = RetroDraft(
+    draft = settings_draft(
+        settings,
         team_id=plan.team_id,
         channel_id=plan.channel_id,
         facilitator_id=plan.facilitator_id,
         title=change.title,
-        participant_ids=tuple(settings.get("participant_ids", [])),
         deadline=start + timedelta(days=max(1, change.collection_days)),
-        format=str(settings.get("format")),
-        anonymity=str(settings.get("anonymity")),
-        custom_questions=tuple(settings.get("custom_questions", [])),
-        round_robin_scope=str(settings.get("round_robin_scope")),
-        turn_hours=int(settings.get("turn_hours", 0)),
-        votes_per_person=int(settings.get("votes_per_person", 0)),
-        followup_weeks=int(settings.get("followup_weeks", 0)),
     )
     found = draft_errors(draft, now)
     found.pop("deadline", None)  # the start and the days are checked above

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from bot.domain import (
     DEFAULT_TURN_HOURS,
@@ -52,6 +54,34 @@ class RetroDraft:
     votes_per_person: int = DEFAULT_VOTES
     followup_weeks: int = 2
     release: ReleaseInfo = field(default_factory=ReleaseInfo)
+
+
+def settings_draft(
+    settings: Mapping[str, Any],
+    *,
+    team_id: str,
+    channel_id: str,
+    facilitator_id: str,
+    title: str,
+    deadline: datetime,
+) -> RetroDraft:
+    """A draft of the retro settings a schedule or a plan keeps as JSON, exactly as stored (no defaults), to
+    check them as `/retro new` checks its modal."""
+    return RetroDraft(
+        team_id=team_id,
+        channel_id=channel_id,
+        facilitator_id=facilitator_id,
+        title=title,
+        participant_ids=tuple(settings.get("participant_ids", [])),
+        deadline=deadline,
+        format=str(settings.get("format")),
+        anonymity=str(settings.get("anonymity")),
+        custom_questions=tuple(settings.get("custom_questions", [])),
+        round_robin_scope=str(settings.get("round_robin_scope")),
+        turn_hours=int(settings.get("turn_hours", 0)),
+        votes_per_person=int(settings.get("votes_per_person", 0)),
+        followup_weeks=int(settings.get("followup_weeks", 0)),
+    )
 
 
 def draft_errors(draft: RetroDraft, now: datetime) -> dict[str, str]:

@@ -22,8 +22,8 @@ from bot.outbox import Outbox
 from bot.services.people import People
 from bot.services.permissions import require_schedule_keeper
 from bot.services.plans import PlanService, settings_of
-from bot.services.retro_drafts import RetroDraft
 from bot.services.retro_drafts import draft_errors as retro_draft_errors
+from bot.services.retro_drafts import settings_draft
 from bot.services.timers import Later, Timers
 from bot.timing import zone
 from messages import schedule as schedule_messages
@@ -97,20 +97,13 @@ def draft_errors_of(draft: ScheduleDraft, now: datetime) -> dict[str, str]:
     if draft.unreviewed not in UNREVIEWED:
         errors["unreviewed"] = "Pick what happens to a plan nobody reviewed."
     settings = draft.settings
-    retro = RetroDraft(
+    retro = settings_draft(
+        settings,
         team_id=draft.team_id,
         channel_id=draft.channel_id,
         facilitator_id=draft.user_id,
         title="schedule",
-        participant_ids=tuple(settings.get("participant_ids", [])),
         deadline=now + timedelta(days=1),
-        format=str(settings.get("format")),
-        anonymity=str(settings.get("anonymity")),
-        custom_questions=tuple(settings.get("custom_questions", [])),
-        round_robin_scope=str(settings.get("round_robin_scope")),
-        turn_hours=int(settings.get("turn_hours", 0)),
-        votes_per_person=int(settings.get("votes_per_person", 0)),
-        followup_weeks=int(settings.get("followup_weeks", 0)),
     )
     errors.update({k: v for k, v in retro_draft_errors(retro, now).items() if k in SETTINGS_FIELDS})
     return errors
