@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,17 @@ _REASONS = {
     422: "422 Unprocessable Content",
     429: "429 Too Many Requests",
 }
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's json accepts them, JSON does not
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large")  # 1e400: infinite once read, and no database stores it
+    return value
 
 
 def releases(services: Services, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -57,7 +69,7 @@ def _answer(services: Services, environ: WSGIEnvironment) -> Answer:
     if len(raw) > MAX_BODY:
         return Answer(413, {"error": f"A release is at most {MAX_BODY // 1024} KB of JSON."})
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return Answer(
             400, {"error": "The body is not JSON; send Content-Type: application/json and a JSON object."}

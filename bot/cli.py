@@ -151,8 +151,8 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
                     return fail(
                         f"--channel: {args.channel!r} is not a channel id; copy it from the channel's details (C…)"
                     )
-                if not 1 <= len(args.name) <= 100:
-                    return fail("--name: give a name of 1 to 100 characters")
+                if not 1 <= len(args.name) <= 100 or not args.name.isprintable() or not args.name.strip():
+                    return fail("--name: give a name of 1 to 100 printable characters, such as ci")
                 team = args.team
                 if team is None:
                     known = plan_queries.workspaces(session)
@@ -197,7 +197,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
                         )
                     )
                 return 0
-            found = session.get(ApiToken, args.token_id)
+            found = session.get(ApiToken, args.token_id) if 0 < args.token_id < 2**31 else None
             if found is None:
                 return fail(f"there is no token {args.token_id}; `rearview token list` shows them")
             if found.revoked_at is None:

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain import MAX_ITEM_LENGTH
 from messages.common import VALUE_ACTION, Message, dicts, modal, mrkdwn
-from messages.text import channel_link, clip, escape, mention, plural
+from messages.text import channel_link, clip, escape, mention, owner_label, plural
 from storage.models import ActionItem, Item, Retro
 
 __all__ = ["Message"]
@@ -152,10 +152,15 @@ def _url(link: str) -> str:
 def assigned_message(*, retro: Retro, action_item: ActionItem, source: Item | None) -> Message:
     why = f"\n*Why:* #{source.number} {escape(clip(source.text, 1000))}" if source is not None else ""
     link = f"\n*Changes:* <{_url(action_item.link)}|the procedure>" if action_item.link else ""
+    team = (
+        f"\n*Owner:* {owner_label(action_item)}: you are the team's point person, and get its reminders."
+        if action_item.owner_group_id
+        else ""
+    )
     blocks: list[Block] = [
         mrkdwn(
             f":dart: *New action item for you* from the retro *{escape(retro.title)}* in {channel_link(retro.channel_id)}:\n"
-            f">{escape(action_item.text)}{why}\n*Due:* {_due(action_item)} · *Priority:* {PRIORITY_LABELS[action_item.priority]}{link}"
+            f">{escape(action_item.text)}{why}\n*Due:* {_due(action_item)} · *Priority:* {PRIORITY_LABELS[action_item.priority]}{link}{team}"
         ),
         _buttons(action_item),
     ]
@@ -180,12 +185,12 @@ def reminder_message(*, action_item: ActionItem, retro: Retro, kind: str) -> Mes
 
 
 def overdue_text(*, action_item: ActionItem) -> str:
-    return f":warning: {mention(action_item.owner_id)}'s action item is overdue (due {_due(action_item)}):\n>{escape(action_item.text)}"
+    return f":warning: {owner_label(action_item)}'s action item is overdue (due {_due(action_item)}):\n>{escape(action_item.text)}"
 
 
 def cannot_do_text(*, action_item: ActionItem, user_id: str) -> str:
     return (
-        f"{mention(user_id)} can't do the action item owned by {mention(action_item.owner_id)}:\n>{escape(action_item.text)}\n"
+        f"{mention(user_id)} can't do the action item owned by {owner_label(action_item)}:\n>{escape(action_item.text)}\n"
         f"*Reason:* {escape(action_item.status_note or '')}\nIt is marked as dropped; create a new one if it still matters."
     )
 
@@ -260,7 +265,7 @@ def followup_summary_message(*, retro: Retro, action_items: Sequence[ActionItem]
     for key, label in (("done", "Done"), ("open", "Open"), ("overdue", "Overdue"), ("dropped", "Dropped")):
         lines.append(f"*{label}* ({len(groups[key])})")
         lines.extend(
-            f"• {escape(clip(a.text, 200))} — {mention(a.owner_id)}, due {_due(a)}" for a in groups[key][:20]
+            f"• {escape(clip(a.text, 200))} — {owner_label(a)}, due {_due(a)}" for a in groups[key][:20]
         )
     text = "\n".join(lines)
     return Message(text=f"Follow-up on {escape(retro.title)}", blocks=dicts([mrkdwn(text)]))
@@ -275,7 +280,7 @@ def listing_message(*, title: str, action_items: Sequence[ActionItem], today: da
         blocks.append(
             mrkdwn(
                 f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\n"
-                f"{mention(action_item.owner_id)} · due {_due(action_item, today)}"
+                f"{owner_label(action_item)} · due {_due(action_item, today)}"
             )
         )
     if len(action_items) > 40:
@@ -287,13 +292,14 @@ def listing_message(*, title: str, action_items: Sequence[ActionItem], today: da
 
 def created_text(*, action_item: ActionItem) -> str:
     return (
-        f":dart: Action item for {mention(action_item.owner_id)}, due {_due(action_item)}:\n>{escape(action_item.text)}\n"
+        f":dart: Action item for {owner_label(action_item)}, due {_due(action_item)}:\n>{escape(action_item.text)}\n"
         "I've told them by DM."
     )
 
 
 ACTION_USAGE = (
-    "Usage: `/retro action <what> @owner [due]`, e.g. `/retro action Automate the rollback @bob next friday`."
+    "Usage: `/retro action <what> [@team] @owner [due]`, e.g. `/retro action Automate the rollback @bob next "
+    "friday`; a user group before the owner makes the team own it, with them as its point person."
 )
 
 

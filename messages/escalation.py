@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject
 
 from messages.common import Message, dicts, mrkdwn
-from messages.text import channel_link, clip, escape, mention, plural, slack_date
+from messages.text import channel_link, clip, escape, owner_label, plural, slack_date
 from storage.models import Escalation, Retro
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def _retro_link(retro: Retro) -> str:
 def _overdue_line(item: Overdue) -> str:
     action = item.action_item
     return (
-        f"• {escape(clip(action.text, 200))}: {mention(action.owner_id)}, from {_retro_link(item.retro)}, "
+        f"• {escape(clip(action.text, 200))}: {owner_label(action)}, from {_retro_link(item.retro)}, "
         f"*{plural(item.days_late, 'day')} late* ({escape(action.priority)} priority)"
     )
 
@@ -104,7 +104,7 @@ def digest_what(escalation: Escalation) -> str:
 
 def escalated_text(*, item: Overdue, escalation: Escalation, owner: bool) -> str:
     action = item.action_item
-    whose = "Your action item" if owner else f"{mention(action.owner_id)}'s action item"
+    whose = "Your action item" if owner else f"{owner_label(action)}'s action item"
     return (
         f":rotating_light: {whose} from {_retro_link(item.retro)} is {plural(item.days_late, 'day')} overdue and "
         f"was escalated to {channel_link(escalation.target_channel_id)}:\n>{escape(clip(action.text, 500))}\n"

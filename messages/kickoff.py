@@ -28,7 +28,7 @@ from messages.common import (
     mrkdwn,
 )
 from messages.new_retro import release_lines
-from messages.text import channel_link, clip, escape, mention, plural, slack_date
+from messages.text import channel_link, clip, escape, mention, owner_label, plural, slack_date
 from storage.models import ActionItem, Retro, RetroPlan
 
 MAX_MENTIONS = 40
@@ -52,7 +52,7 @@ def _previous_blocks(previous: Retro | None, items: Sequence[ActionItem]) -> lis
     out: list[Block] = [mrkdwn(f"*Open action items from {escape(previous.title)}*")]
     for action_item in items[:MAX_PREVIOUS]:
         due = action_item.due_date.isoformat() if action_item.due_date else "no due date"
-        line = f"• {escape(clip(action_item.text, 500))} — {mention(action_item.owner_id)}, due {due}"
+        line = f"• {escape(clip(action_item.text, 500))} — {owner_label(action_item)}, due {due}"
         if action_item.status != "open":
             out.append(mrkdwn(f"{line} · _{_DECIDED.get(action_item.status, action_item.status)}_"))
             continue

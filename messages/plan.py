@@ -169,7 +169,7 @@ def plan_message(view: PlanView) -> Message:
     ]
     blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_status_line(view))]))
-    return Message(text=f"Retro plan: {view.title}", blocks=dicts(blocks))
+    return Message(text=f"Retro plan: {escape(view.title)}", blocks=dicts(blocks))
 
 
 def plan_edit_modal(view: PlanView, *, response_url: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.domain import FORMATS, RetroMetrics, RetroStats
 from messages.new_retro import release_lines
+from messages.text import owner_plain
 
 if TYPE_CHECKING:
     from bot.services.recurrence import Recurrence
@@ -93,6 +94,7 @@ def render_report(data: ReportData) -> str:
         previous=data.previous,
         previous_actions=data.previous_actions,
         history=data.history,
+        owner=owner_plain,
         roti_history=[m for m in data.history if m.roti_count],
         kudos=[
             (

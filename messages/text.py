@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 
 def escape(text: str) -> str:
@@ -38,6 +39,21 @@ def time_left(deadline: datetime, now: datetime) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def owner_label(action_item: Any) -> str:
+    """An action item's owner as mrkdwn: the person, or their team with them as its point person."""
+    if action_item.owner_group_id:
+        return f"<!subteam^{action_item.owner_group_id}> (point: {mention(action_item.owner_id)})"
+    return mention(action_item.owner_id)
+
+
+def owner_plain(action_item: Any) -> str:
+    """The same as plain text (reports, exports): "@platform-team (point: nina)"."""
+    person = action_item.owner_name or action_item.owner_id
+    if action_item.owner_group_id:
+        return f"@{action_item.owner_group_handle or action_item.owner_group_id} (point: {person})"
+    return str(person)
 
 
 def channel_link(channel_id: str) -> str:

@@ -199,6 +199,9 @@ class ActionItem(SQLModel, table=True):
     owner_id: str = Field(max_length=32, index=True)
     owner_name: str = Field(default="", max_length=200)
     owner_tz: str | None = Field(default=None, max_length=64)
+    # A team owns it (a Slack user group, "@platform-team"); `owner_id` is then its point person, who gets the DMs.
+    owner_group_id: str | None = Field(default=None, max_length=32)
+    owner_group_handle: str | None = Field(default=None, max_length=100)
     due_date: date | None = Field(default=None)
     priority: str = Field(default="medium", max_length=8)
     link: str | None = Field(default=None, max_length=500)

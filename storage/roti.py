@@ -19,6 +19,14 @@ def rating_of(session: Session, *, team_id: str, retro_id: int, voter_hash: str)
     ).first()
 
 
+def rating_ids(session: Session, *, team_id: str, retro_id: int) -> list[int]:
+    return list(
+        session.exec(
+            select(RotiRating.id).where(RotiRating.team_id == team_id, RotiRating.retro_id == retro_id)
+        )
+    )
+
+
 def figures_of_retros(
     session: Session, *, team_id: str, retro_ids: Sequence[int]
 ) -> dict[int, tuple[float, int]]:

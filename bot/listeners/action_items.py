@@ -16,8 +16,11 @@ from messages import action_items, kickoff, results, rounds
 
 routes = Routes()
 
+# "<what> [@team] @owner [due]": a user group before the person makes them its point person.
 _CREATE_ARGS = re.compile(
-    r"^(?P<what>.*?)\s*<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$", re.DOTALL
+    r"^(?P<what>.*?)\s*(?:<!subteam\^(?P<group>S[A-Z0-9]{1,30})(?:\|@?(?P<handle>[^>]{1,100}))?>\s*)?"
+    r"<@(?P<owner>[UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(?P<due>.*)$",
+    re.DOTALL,
 )
 
 
@@ -41,6 +44,8 @@ def create(services: Services, request: Command) -> Answer:
             text=unescape_slack(match.group("what")),
             owner_id=match.group("owner"),
             due_text=unescape_slack(match.group("due")) or None,
+            owner_group_id=match.group("group"),
+            owner_group_handle=match.group("handle"),
         )
     )
     if created is None:  # only a modal submitted twice stores nothing: a command has no view

@@ -48,6 +48,8 @@ class ActionItemDraft:
     link: str | None = None
     source_item_id: int | None = None
     view_id: str | None = None  # the modal this came from: submitted again, it stores nothing more
+    owner_group_id: str | None = None  # a Slack user group owning it; `owner_id` is its point person
+    owner_group_handle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class ActionItemService:
                 owner_id=draft.owner_id,
                 owner_name=owner_name,
                 owner_tz=owner_tz,
+                owner_group_id=draft.owner_group_id,
+                owner_group_handle=(draft.owner_group_handle or "").strip() or None,
                 due_date=due,
                 priority=draft.priority,
                 link=link,

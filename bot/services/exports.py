@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.domain import FORMATS
+from messages.text import owner_plain
 from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
 from storage import items as item_queries
@@ -96,7 +97,7 @@ def export_tables(session: Session, retro: Retro) -> list[Table]:
         (
             action.id,
             action.text,
-            action.owner_name or action.owner_id,
+            owner_plain(action),
             action.owner_id,
             _when(action.due_date),
             action.priority,

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_FORMAT = "start_stop_continue"
 DEFAULT_COLLECTION_DAYS = 3
 MAX_COLLECTION_DAYS = 14  # as a schedule allows
+MAX_PLAN_AHEAD = timedelta(days=90)  # as far ahead as /retro new's deadline
 
 
 def settings_of(retro: Retro | None) -> dict[str, Any]:
@@ -121,10 +122,14 @@ def edit_errors(change: PlanEdit, plan: RetroPlan, now: datetime) -> dict[str, s
         errors["planned_start"] = "Pick when the retro starts."
     elif change.planned_start < now:
         errors["planned_start"] = "Pick a time from now on (or press Start now on the plan)."
+    elif change.planned_start > now + MAX_PLAN_AHEAD:
+        errors["planned_start"] = "Pick a time within the next 90 days."
     if not 1 <= change.collection_days <= MAX_COLLECTION_DAYS:
         errors["collection_days"] = f"Pick between 1 and {MAX_COLLECTION_DAYS} days."
     settings = change.settings
-    start = change.planned_start or now
+    start = (
+        change.planned_start if change.planned_start is not None and "planned_start" not in errors else now
+    )
     draft = settings_draft(
         settings,
         team_id=plan.team_id,

@@ -44,7 +44,9 @@ MAX_TEXT = 2000
 MAX_ENTRIES = 50
 MAX_LINKS = 20
 MAX_METRICS = 30
+MAX_AGE_DAYS = 365
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+\-~:/@ ]*")  # 2.4.0, v3.0.0-rc.1+build.7, 2026.11.20
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 
 
@@ -116,7 +118,13 @@ class Release:
 
 
 def _text(value: object, limit: int) -> str | None:
+    """The text, stripped; None for what is not text, too long, or holds control characters or lone
+    surrogates (JSON allows "\\udfff"; nothing can store or send it)."""
     if not isinstance(value, str) or _CONTROL.search(value) or len(value.strip()) > limit:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
         return None
     return value.strip()
 
@@ -129,21 +137,29 @@ def parse_release(data: object, now: datetime) -> tuple[Release | None, dict[str
     for unknown in sorted(set(data) - set(FIELDS))[:5]:
         errors[str(unknown)[:50]] = "Unknown field; the fields are " + ", ".join(FIELDS) + "."
     version = _text(data.get("version"), MAX_VERSION)
-    if not version:
-        errors["version"] = f"Required: the release's version, as text of at most {MAX_VERSION} characters."
+    if not version or not _VERSION.fullmatch(version):
+        errors["version"] = (
+            f"Required: the release's version, at most {MAX_VERSION} letters, digits and . _ + - ~ : / @ "
+            "(such as 2.4.0 or v3.0.0-rc.1)."
+        )
+        version = None
     deployed_at: datetime | None = None
     raw = data.get("deployed_at")
     try:
-        deployed_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
+        parsed = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        deployed_at = parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time, or one that overflows in UTC (year 1 at +14:00)
         deployed_at = None
-    if deployed_at is None or deployed_at.tzinfo is None:
+    if deployed_at is None:
         errors["deployed_at"] = (
             "Required: when it was deployed, in ISO 8601 with its offset (2026-11-20T14:05:00Z)."
         )
-        deployed_at = None
     elif deployed_at > now + timedelta(days=1):
         errors["deployed_at"] = "That is in the future; post a release once it is deployed."
+        deployed_at = None
+    elif deployed_at < now - timedelta(days=MAX_AGE_DAYS):
+        errors["deployed_at"] = f"That is over {MAX_AGE_DAYS} days ago; post releases as they are deployed."
+        deployed_at = None
     scope = data.get("scope")
     if scope is not None and _text(scope, MAX_TEXT) is None:
         errors["scope"] = f"Give the scope as text of at most {MAX_TEXT} characters."
@@ -184,7 +200,7 @@ def parse_release(data: object, now: datetime) -> tuple[Release | None, dict[str
     return (
         Release(
             version=version,
-            deployed_at=deployed_at.astimezone(UTC),
+            deployed_at=deployed_at,
             scope=_text(scope, MAX_TEXT) or None,
             links=tuple(links or ()),
             metrics=dict(metrics or {}),

@@ -5,7 +5,6 @@ random id and the retro's close as its time. The report and `/retro history` sho
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.clock import Clock
@@ -18,6 +17,7 @@ from messages import roti as screen
 from storage import retros as retro_queries
 from storage import roti as queries
 from storage.db import unit_of_work
+from storage.ids import rewrite_in_random_order
 from storage.models import Retro, RotiRating
 
 
@@ -42,41 +42,35 @@ class RotiService:
             )
 
     def rate(self, *, team_id: str, retro_id: int, user_id: str, score: int) -> Retro:
-        """A participant's rating of a closed retro (again: their new rating replaces the old)."""
+        """A participant's rating of a closed retro (again: their new rating replaces the old). Ratings of one
+        retro take turns (its row lock), and each rating writes all of them again as one batch in random
+        order (storage/ids.py): neither ids, times, nor the rows' places follow the order people rated in."""
         if not 1 <= score <= 5:
             raise DomainError("Pick a rating from 1 to 5.")
-        voter = None
-        for _ in range(2):  # a second click at the same moment inserts first: then this one updates
-            with unit_of_work(self.engine) as session:
-                retro = require_retro(session, team_id, retro_id)
-                if retro.phase != Phase.COMPLETED:
-                    raise DomainError("This retro is not closed yet: it is rated once it is.")
-                if (
-                    retro_queries.get_participant(
-                        session, team_id=team_id, retro_id=retro_id, user_id=user_id
-                    )
-                    is None
-                ):
-                    raise DomainError(screen.not_yours_text())
-                voter = voter or self.keys.author_hash(
-                    team_id=team_id, retro_id=retro_id, user_id=f"roti:{user_id}"
+        with unit_of_work(self.engine) as session:
+            retro = require_retro(session, team_id, retro_id, lock=True)
+            if retro.phase != Phase.COMPLETED:
+                raise DomainError("This retro is not closed yet: it is rated once it is.")
+            if (
+                retro_queries.get_participant(session, team_id=team_id, retro_id=retro_id, user_id=user_id)
+                is None
+            ):
+                raise DomainError(screen.not_yours_text())
+            voter = self.keys.author_hash(team_id=team_id, retro_id=retro_id, user_id=f"roti:{user_id}")
+            rating = queries.rating_of(session, team_id=team_id, retro_id=retro_id, voter_hash=voter)
+            if rating is None:
+                rating = RotiRating(
+                    team_id=team_id,
+                    retro_id=retro_id,
+                    voter_hash=voter,
+                    score=score,
+                    created_at=retro.closed_at or retro.created_at,  # coarse: never the moment of the click
                 )
-                rating = queries.rating_of(session, team_id=team_id, retro_id=retro_id, voter_hash=voter)
-                if rating is None:
-                    rating = RotiRating(
-                        team_id=team_id,
-                        retro_id=retro_id,
-                        voter_hash=voter,
-                        score=score,
-                        created_at=retro.closed_at
-                        or retro.created_at,  # coarse: never the moment of the click
-                    )
-                rating.score = score
-                session.add(rating)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                    continue
-                return retro
-        raise DomainError("Your rating could not be saved; press it again.")
+            rating.score = score
+            session.add(rating)
+            session.flush()
+            rewrite_in_random_order(
+                session, RotiRating, queries.rating_ids(session, team_id=team_id, retro_id=retro_id)
+            )
+            session.commit()
+            return retro

@@ -24,10 +24,11 @@ from bot.services.timers import Later, Timers
 from messages import ballot, results
 from storage import discussion as queries
 from storage import items as item_queries
+from storage import kudos as kudos_queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.ids import rewrite_in_random_order
-from storage.models import Comment, Item, Retro, Vote
+from storage.models import Comment, Item, Kudos, Retro, Vote
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +249,9 @@ class VotingService:
         rewrite_in_random_order(session, Item, [i.id for i in new])  # nobody could comment on these
         comments = queries.comment_ids(session, team_id=retro.team_id, retro_id=retro.id)
         rewrite_in_random_order(session, Comment, comments)
+        # Kudos given in the turns, too: their rows' order would follow the turns' (and so their givers).
+        given = [k.id for k in kudos_queries.of_retro(session, team_id=retro.team_id, retro_id=retro.id)]
+        rewrite_in_random_order(session, Kudos, given)
 
     def _facilitators_item(
         self, session: Session, team_id: str, item_id: int, user_id: str

@@ -29,6 +29,7 @@ from sqlmodel import Session
 import storage.ids
 from bot.domain import ItemSource
 from bot.services import Services
+from bot.services.kudos import KudosDraft
 from bot.services.surveys import SurveyAnswers
 from storage.models import Participant
 from tests.conftest import FakeClock
@@ -55,6 +56,9 @@ class Truth:
     comment_authors: dict[str, str] = field(default_factory=dict)  # comment text -> user id
     voting_order: list[str] = field(default_factory=list)  # the order people were seen voting in
     voter_of_items: dict[str, frozenset[str]] = field(default_factory=dict)  # user id -> item texts voted
+    rating_order: list[str] = field(default_factory=list)  # the order people rated the retro in (ROTI)
+    rater_of_hash: dict[str, str] = field(default_factory=dict)  # rater hash -> user id
+    kudos_givers: dict[str, str] = field(default_factory=dict)  # kudos text -> who gave it in their turn
 
 
 def add_people(engine: Engine, retro_id: int, people: list[str]) -> None:
@@ -128,6 +132,19 @@ def run_optional_retro(services: Services, engine: Engine, clock: FakeClock) -> 
         truth.voting_order.append(user)
         truth.voter_of_items[user] = frozenset(i.text for i in chosen)
     services.voting.close(team_id=TEAM, retro_id=retro_id)
+    # Closed; then everyone rates it ("worth your time?"), in a known order, some changing their minds.
+    tick(clock, 60)
+    services.closing.close_by_id(team_id=TEAM, retro_id=retro_id, user_id="UFAC")
+    raters = people[:]
+    random.Random(9).shuffle(raters)
+    for n, user in enumerate(raters):
+        tick(clock, 7)
+        services.roti.rate(team_id=TEAM, retro_id=retro_id, user_id=user, score=1 + n % 5)
+        if n % 4 == 0:
+            services.roti.rate(team_id=TEAM, retro_id=retro_id, user_id=user, score=5 - n % 5)
+        truth.rating_order.append(user)
+        rater = services.roti.keys.author_hash(team_id=TEAM, retro_id=retro_id, user_id=f"roti:{user}")
+        truth.rater_of_hash[rater] = user
     return retro_id, truth
 
 
@@ -166,6 +183,12 @@ def run_anonymous_retro(services: Services, engine: Engine, clock: FakeClock) ->
         tick(clock, 15)
         start_if_waiting(services, engine, clock, retro_id, turn_id)
         if position % 3 == 0:
+            tick(clock, 3)
+            services.kudos.give(
+                team_id=TEAM, retro_id=retro_id, user_id=user, draft=KudosDraft("UFAC", f"{user} thanks")
+            )
+            truth.kudos_givers[f"{user} thanks"] = user
+            tick(clock, 3)
             services.turns.comment(
                 team_id=TEAM, turn_id=turn_id, user_id=user, item_number=1 + position % 5, text=f"{user} says"
             )
@@ -387,6 +410,54 @@ def vote_strategies(engine: Engine, retro_id: int, voting_order: list[str]) -> I
         )
 
 
+def rating_strategies(engine: Engine, retro_id: int, rating_order: list[str]) -> Iterator[tuple[str, Guess]]:
+    """ROTI ratings against the order people rated in (granted to the reader), by every column."""
+    system = (
+        ", xmin::text::bigint AS xmin, ctid::text AS ctid"
+        if postgres(engine)
+        else ", rowid AS xmin, 0 AS ctid"
+    )
+    ratings = rows(
+        engine, f"SELECT id, voter_hash, created_at{system} FROM roti_rating WHERE retro_id = :r", r=retro_id
+    )
+    for column in ("id", "created_at", "xmin"):
+        yield (
+            f"raters by {column} against the order they rated in",
+            by_rank({r.voter_hash: key(getattr(r, column)) for r in ratings}, rating_order),
+        )
+    if postgres(engine):
+        yield (
+            "raters by physical order (ctid)",
+            by_rank({r.voter_hash: ctid_order(r.ctid) for r in ratings}, rating_order),
+        )
+    # A rater hash shared with any other anonymous row (an item's, a response's, a vote's) would join them.
+    others = {h for (h,) in rows(engine, "SELECT author_hash FROM item WHERE retro_id = :r", r=retro_id)}
+    others |= {h for (h,) in rows(engine, "SELECT author_hash FROM response WHERE retro_id = :r", r=retro_id)}
+    others |= {h for (h,) in rows(engine, "SELECT voter_hash FROM vote WHERE retro_id = :r", r=retro_id)}
+    yield (
+        "rater hash joins an item, response or vote",
+        {r.voter_hash: "joined" for r in ratings if r.voter_hash in others},
+    )
+
+
+def kudos_strategies(
+    engine: Engine, retro_id: int, givers_in_order: list[str]
+) -> Iterator[tuple[str, Guess]]:
+    """Kudos given in turns of an anonymous retro, against the order of the turns that gave them."""
+    system = ", xmin::text::bigint AS xmin" if postgres(engine) else ", rowid AS xmin"
+    given = rows(
+        engine,
+        f"SELECT id, text, from_user_id, created_at{system} FROM kudos WHERE retro_id = :r AND source = 'round_robin'",
+        r=retro_id,
+    )
+    yield "kudos naming their giver", {k.text: k.from_user_id for k in given if k.from_user_id}
+    for column in ("id", "created_at", "xmin"):
+        yield (
+            f"kudos by {column} against turn order",
+            by_rank({k.text: key(getattr(k, column)) for k in given}, givers_in_order),
+        )
+
+
 def linked(guess: Guess, truth: Callable[[str], str | None]) -> int:
     return sum(1 for row, person in guess.items() if truth(row) == person)
 
@@ -441,6 +512,15 @@ def test_a_database_reader_cannot_tell_who_wrote_what(
     for strategy, guess in vote_strategies(engine, optional_id, optional.voting_order):
         assert_chance(failures, "votes", strategy, linked(guess, voter_owner.get), len(optional.voting_order))
 
+    raters = len(optional.rating_order)
+    assert len(rows(engine, "SELECT id FROM roti_rating WHERE retro_id = :r", r=optional_id)) == raters
+    for strategy, guess in rating_strategies(engine, optional_id, optional.rating_order):
+        if strategy.startswith("rater hash joins"):
+            if guess:
+                failures.append(f"ratings: {strategy} for {len(guess)} raters")
+            continue
+        assert_chance(failures, "ratings", strategy, linked(guess, optional.rater_of_hash.get), raters)
+
     anonymous_id, anonymous = run_anonymous_retro(services, engine, clock)
     owner = hash_owner(engine, anonymous_id, anonymous)
     for strategy, guess in item_strategies(engine, anonymous_id):
@@ -453,5 +533,13 @@ def test_a_database_reader_cannot_tell_who_wrote_what(
             continue
         out_of = {"comment": 10, "round-robin item": 10}.get(what, 20)
         assert_chance(failures, what, strategy, linked(guess, authors.get), out_of)
+
+    givers = [u for u in (t for (t,) in rows(engine, "SELECT user_id FROM turn WHERE retro_id = :r ORDER BY position",
+                                                r=anonymous_id)) if u in anonymous.kudos_givers.values()]  # fmt: skip
+    assert len(givers) == len(anonymous.kudos_givers) == 10
+    for strategy, guess in kudos_strategies(engine, anonymous_id, givers):
+        assert_chance(
+            failures, "turn kudos", strategy, linked(guess, anonymous.kudos_givers.get), len(givers)
+        )
 
     assert failures == [], "\n".join(failures)

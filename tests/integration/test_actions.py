@@ -64,6 +64,31 @@ def test_slash_command_creates_an_action_item_and_tells_the_owner(bot: Bot) -> N
     }
 
 
+def test_a_user_group_owns_an_action_item_through_its_point_person(bot: Bot) -> None:
+    team(bot)
+    start_retro(bot)
+    reply, _ = bot.slack.command(
+        FACILITATOR,
+        CHANNEL,
+        "action Own the flaky tests <!subteam^S0PLAT|@platform-team> <@UCAROL|carol> next friday",
+    )
+    assert "Action item for <!subteam^S0PLAT> (point: <@UCAROL>)" in reply.text, reply.text
+    bot.settle()
+    (action,) = actions(bot)
+    assert (action.owner_id, action.owner_group_id, action.owner_group_handle) == (
+        "UCAROL",
+        "S0PLAT",
+        "platform-team",
+    )
+    assert "<!subteam^S0PLAT> (point: <@UCAROL>)" in blocks_text(
+        owner_dm(bot, "UCAROL")
+    )  # the DMs: to the point
+    close_retro(bot)
+    bot.settle()
+    report = list(bot.fake.uploads.values())[-1].content.decode()
+    assert "| Own the flaky tests | @platform-team (point: carol) |" in report
+
+
 def test_a_missing_due_date_means_the_follow_up_date(bot: Bot) -> None:
     team(bot)
     start_retro(bot)  # deadline in 3 days; follow-up 2 weeks after it
@@ -77,7 +102,7 @@ def test_bad_commands_are_explained_and_no_action_item_is_left_open(bot: Bot) ->
     team(bot)
     start_retro(bot)  # the channel's members, bots included, are in the people cache from here on
     cases = {
-        "action Automate the rollback": "Usage: `/retro action <what> @owner [due]`",
+        "action Automate the rollback": "Usage: `/retro action <what> [@team] @owner [due]`",
         "action Fix it <@UBOB|bob> soonish": "I can't read “soonish” as a date",
         "action Fix it <@UBOB|bob> 2026-11-01": "“2026-11-01” is in the past",
         "action Fix it <@UDEPLOYBOT|deploybot> tomorrow": "deploybot is a bot",

@@ -163,6 +163,15 @@ def test_token_and_validation_errors(
     assert set(body["errors"]) == {"version", "deployed_at", "links", "colour"}
     assert "ISO 8601" in body["errors"]["deployed_at"]
     assert post(bot, None, token, raw=b"{not json")[0] == 400
+    for number in (
+        b"NaN",
+        b"Infinity",
+        b"1e400",
+    ):  # Python reads them, JSON has none, no database stores them
+        raw = (
+            b'{"version": "8.0.0", "deployed_at": "2027-05-03T09:00:00Z", "metrics": {"a": ' + number + b"}}"
+        )
+        assert post(bot, None, token, raw=raw)[0] == 400
     assert post(bot, None, token, raw=b"[" * 70_000)[0] == 413
     assert plans(bot) == []  # nothing stored by any of them
 
@@ -178,9 +187,13 @@ def test_token_and_validation_errors(
     capsys.readouterr()
     assert main(["token", "revoke", "999"]) == 2
     assert main(["token", "create", "--channel", "general"]) == 2
+    assert main(["token", "create", "--channel", CHANNEL, "--name", "a\tb\nfake\trow"]) == 2
+    assert main(["token", "revoke", "99999999999999999999999"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "rearview: there is no token 999; `rearview token list` shows them",
         "rearview: --channel: 'general' is not a channel id; copy it from the channel's details (C…)",
+        "rearview: --name: give a name of 1 to 100 printable characters, such as ci",
+        "rearview: there is no token 99999999999999999999999; `rearview token list` shows them",
     ]
 
 

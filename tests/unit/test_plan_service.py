@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,7 +259,9 @@ def test_an_edited_plan_is_reviewed_moves_its_job_and_redraws_its_dm(
     plan_id = propose(services, engine, clock)
     before = plan_of(engine, plan_id)
     for bad, field in (({"title": " "}, "title"), ({"planned_start": clock() - timedelta(hours=1)}, "planned_start"),
-                       ({"collection_days": 40}, "collection_days"), ({"planned_start": None}, "planned_start")):  # fmt: skip
+                       ({"collection_days": 40}, "collection_days"), ({"planned_start": None}, "planned_start"),
+                       ({"planned_start": clock() + timedelta(days=91)}, "planned_start"),
+                       ({"planned_start": datetime(9999, 12, 30, tzinfo=UTC)}, "planned_start")):  # fmt: skip
         with pytest.raises(InvalidInput) as refused:
             services.plans.edit(_edit(plan_id, clock, **bad))
         assert set(refused.value.errors) == {field}

@@ -82,3 +82,23 @@ def test_the_rate_limit_is_a_sliding_window_per_token() -> None:
     assert limiter.wait_for(1) == 30
     now[0] = 60
     assert limiter.wait_for(1) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("version", "\ud800"),  # a lone surrogate: JSON allows it, nothing can store or send it
+        ("scope", "\udfff x"),
+        ("rollbacks", ["rb \udfff"]),
+        ("version", "1.0.0 <!channel> <@UBOB>"),
+        ("version", "1\n<!here>"),
+        ("version", "\u200b"),
+        ("deployed_at", "0001-01-01T00:00:00+14:00"),  # overflows in UTC
+        ("deployed_at", "2020-01-01T00:00:00Z"),  # years ago
+    ],
+)
+def test_hostile_values_are_422_by_field(field: str, value: object) -> None:
+    found, errors = parse_release(
+        {"version": "2.4.0", "deployed_at": "2027-05-02T10:00:00Z", field: value}, NOW
+    )
+    assert found is None and set(errors) == {field}
