@@ -41,6 +41,8 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "retro_schedule",
         "retro_plan",
         "api_token",
+        "tracker_connection",
+        "tracker_ticket",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

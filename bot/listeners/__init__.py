@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import action_items, collection, discussion, plans, retros, routing, schedules
+from bot.listeners import action_items, collection, discussion, plans, retros, routing, schedules, trackers
 from bot.services import Services
 
 AREAS = (
@@ -15,6 +15,7 @@ AREAS = (
     action_items.routes,
     plans.routes,
     schedules.routes,
+    trackers.routes,
 )
 
 

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.scheduler import Jobs
+from bot.secret_box import SecretBox
 from bot.services.action_item_carryover import ActionItemCarryOver
 from bot.services.action_item_notices import ActionItemNotices
 from bot.services.action_item_progress import ActionItemProgress
@@ -31,6 +32,7 @@ from bot.services.round_robin import RoundRobin
 from bot.services.schedules import ScheduleService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
+from bot.services.trackers import TrackerService
 from bot.services.turns import TurnService
 from bot.services.voting import VotingService
 
@@ -62,6 +64,7 @@ class Services:
     home: HomeService
     plans: PlanService  # retros that start themselves: a cadence's or a release's plan
     schedules: ScheduleService  # a channel's cadence: plans its occurrences, pauses, resumes
+    trackers: TrackerService  # a channel's tracker: tickets for action items, their state read back
 
     @classmethod
     def build(
@@ -87,7 +90,10 @@ class Services:
         deadlines = DeadlineService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, round_robin=round_robin
         )
-        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock)
+        trackers = TrackerService(
+            engine=engine, outbox=outbox, clock=clock, timers=timers, home=home, box=SecretBox(secret)
+        )
+        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock, tickets=trackers)
         action_items = ActionItemService(
             engine=engine,
             outbox=outbox,
@@ -96,6 +102,7 @@ class Services:
             people=people,
             home=home,
             notices=notices,
+            tickets=trackers,
         )
         carryover = ActionItemCarryOver(engine=engine, outbox=outbox, clock=clock, timers=timers, home=home)
         retros = RetroService(
@@ -157,4 +164,5 @@ class Services:
                 people=people,
                 gateway=gateway,
             ),
+            trackers=trackers,
         )
