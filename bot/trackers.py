@@ -122,13 +122,21 @@ class GitHubTracker:
     SCAN = 100  # recent issues looked through for the marker (GitHub's search index lags behind creation)
 
     def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.repo_name = credentials.project
+
+    def _github(self, *, lazy: bool) -> Any:
+        """A lazy client makes no request until one is needed (a repository object costs none)."""
         from github import Auth, Github  # imported when a tracker is used, not at start-up
 
-        kwargs: dict[str, Any] = {"base_url": credentials.url.rstrip("/")} if credentials.url else {}
-        self.github = Github(
-            auth=Auth.Token(credentials.secret), timeout=TIMEOUT_SECONDS, retry=None, lazy=True, **kwargs
+        url = self.credentials.url.rstrip("/")
+        return Github(
+            auth=Auth.Token(self.credentials.secret),
+            timeout=TIMEOUT_SECONDS,
+            retry=None,
+            lazy=lazy,
+            **({"base_url": url} if url else {}),
         )
-        self.repo_name = credentials.project
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         from github import GithubException
@@ -142,10 +150,10 @@ class GitHubTracker:
             raise TrackerDown(f"GitHub could not be reached ({type(exc).__name__})") from None
 
     def check(self) -> None:
-        self._call("the repository", lambda: self.github.get_repo(self.repo_name, lazy=False).full_name)
+        self._call("the repository", lambda: self._github(lazy=False).get_repo(self.repo_name).full_name)
 
     def ensure(self, spec: TicketSpec) -> Ticket:
-        repo = self.github.get_repo(self.repo_name)
+        repo = self._github(lazy=True).get_repo(self.repo_name)
 
         def find() -> Ticket | None:
             issues = repo.get_issues(state="all", sort="created", direction="desc")
@@ -163,10 +171,11 @@ class GitHubTracker:
         return Ticket(str(issue.number), issue.html_url)
 
     def state(self, key: str) -> Ticket | None:
-        repo = self.github.get_repo(self.repo_name)
+        repo = self._github(lazy=True).get_repo(self.repo_name)
         issue = self._call("reading the ticket", lambda: repo.get_issue(int(key)))
-        closed = issue.closed_at if issue.state == "closed" else None
-        return Ticket(key, issue.html_url, closed or (datetime.now(UTC) if issue.state == "closed" else None))
+        if issue.state != "closed":
+            return Ticket(key, issue.html_url)
+        return Ticket(key, issue.html_url, issue.closed_at or datetime.now(UTC))
 
 
 # ---------------------------------------------------------------- Jira
