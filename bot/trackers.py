@@ -128,14 +128,14 @@ class GitHubTracker:
     def _github(self, *, lazy: bool) -> Any:
         """A lazy client makes no request until one is needed (a repository object costs none)."""
         from github import Auth, Github  # imported when a tracker is used, not at start-up
+        from github.Consts import DEFAULT_BASE_URL
 
-        url = self.credentials.url.rstrip("/")
         return Github(
             auth=Auth.Token(self.credentials.secret),
+            base_url=self.credentials.url.rstrip("/") or DEFAULT_BASE_URL,
             timeout=TIMEOUT_SECONDS,
             retry=None,
             lazy=lazy,
-            **({"base_url": url} if url else {}),
         )
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
@@ -164,7 +164,7 @@ class GitHubTracker:
                     return Ticket(str(issue.number), issue.html_url, issue.closed_at)
             return None
 
-        found = self._call("looking for the ticket", find)
+        found: Ticket | None = self._call("looking for the ticket", find)
         if found is not None:
             return found
         issue = self._call("creating the ticket", lambda: repo.create_issue(title=spec.title, body=spec.body))
@@ -233,7 +233,7 @@ class JiraTracker:
                 return Ticket(issue["key"], f"{self.server}/browse/{issue['key']}")
             return None
 
-        existing = self._call("looking for the ticket", find)
+        existing: Ticket | None = self._call("looking for the ticket", find)
         if existing is not None:
             return existing
         fields: dict[str, Any] = {

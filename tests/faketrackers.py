@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from bot.trackers import DELIVERY_HEADER, verify
@@ -206,8 +206,11 @@ class FakeWebhook(FakeTracker):
         return 200, {"id": f"WH-{n}", "url": f"https://tickets.test/WH-{n}"}
 
 
+F = TypeVar("F", bound=FakeTracker)
+
+
 @contextmanager
-def serving(fake: FakeTracker) -> Iterator[FakeTracker]:
+def serving(fake: F) -> Iterator[F]:
     """Serve `fake` on a free port until the block ends; `fake.base` is its URL."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -226,9 +229,13 @@ def serving(fake: FakeTracker) -> Iterator[FakeTracker]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = _answer
+        def do_GET(self) -> None:
+            self._answer()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        def do_POST(self) -> None:
+            self._answer()
+
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -17,7 +17,9 @@ routes = Routes()
 def tracker(services: Services, request: Command) -> Answer:
     if request.in_dm or request.in_group_dm:
         return Reply(screen.not_in_a_channel_text())
-    form = services.trackers.form(team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id)
+    form = services.trackers.form(
+        team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id
+    )
     return OpenModal(screen.tracker_modal(form))
 
 

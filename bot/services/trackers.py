@@ -491,10 +491,10 @@ class TrackerService:
                 )
                 session.add(item)
                 self.home.queue(session, team_id=team_id, user_id=item.owner_id)
-                ticket = queries.ticket_of(session, team_id=team_id, action_item_id=action_id)
-                if ticket is not None:
-                    ticket.synced_at = now
-                    session.add(ticket)
+                record = queries.ticket_of(session, team_id=team_id, action_item_id=action_id)
+                if record is not None:
+                    record.synced_at = now
+                    session.add(record)
                 done.append(item)
             session.commit()
             for item in done:

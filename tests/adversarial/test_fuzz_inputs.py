@@ -33,6 +33,7 @@ from bot.services.reports import build_report
 from messages import action_items as action_messages
 from messages import closing, common, deadlines, items, new_retro, rounds, survey
 from messages import schedule as schedule_messages
+from messages import trackers as tracker_messages
 from messages.common import VALUE_ACTION
 from storage.models import ActionItem, Retro, RetroSchedule, Turn
 from tests.conftest import Bot, FakeClock
@@ -94,8 +95,9 @@ def _gateway() -> RecordingGateway:
 
 @pytest.fixture(name="services")
 def _services(engine: Engine, clock: FakeClock, gateway: RecordingGateway) -> Services:
-    """The unit tests' services: real ones, a recording gateway, the outbox delivered when it is read."""
-    return build_services(engine, clock, gateway, RecordingJobs())
+    """The unit tests' services: real ones, a recording gateway, the outbox delivered when it is read; with
+    a REARVIEW_SECRET, so that the tracker modal stores what it is given."""
+    return build_services(engine, clock, gateway, RecordingJobs(), secret="fuzz-" + "k" * 27)
 
 
 def slack_escaped(text: str) -> str:
@@ -352,6 +354,12 @@ def _facilitators_schedule(session: Session, clock: FakeClock) -> dict[str, Any]
     return {"channel_id": channel}
 
 
+def _facilitated_channel(session: Session, clock: FakeClock) -> dict[str, Any]:
+    """A channel whose latest retro UFAC facilitated: UFAC sets its tracker, nobody else."""
+    retro = make_retro(session, channel_id=f"CM{next(_channels)}", phase="completed", created_at=clock())
+    return {"channel_id": retro.channel_id}
+
+
 _categories = forged_or("went_well", "went_wrong", "to_improve")
 _days = st.one_of(st.dates().map(date.isoformat), texts)
 _moments = st.one_of(st.integers(min_value=-(2**40), max_value=2**40), texts)
@@ -424,6 +432,15 @@ MODALS = [
               schedule_messages.WINDOW_BLOCK: forged_or("7", "30").map(picked),
               schedule_messages.UNREVIEWED_BLOCK: forged_or("start", "wait").map(picked),
           })),
+    # Addresses where nothing listens: a saved connection's check is refused at once, never sent out.
+    Modal(tracker_messages.TRACKER_CALLBACK, "UFAC", _facilitated_channel,
+          st.fixed_dictionaries({
+              tracker_messages.KIND_BLOCK: forged_or("github", "jira", "webhook", "none").map(picked),
+              tracker_messages.URL_BLOCK: forged_or("http://127.0.0.1:9/hook", "").map(typed),
+              tracker_messages.PROJECT_BLOCK: forged_or("acme/ops", "OPS").map(typed),
+              tracker_messages.EMAIL_BLOCK: forged_or("ops@acme.test").map(typed),
+              tracker_messages.SECRET_BLOCK: texts.map(typed),
+          })),
 ]  # fmt: skip
 
 
@@ -473,6 +490,7 @@ test_the_turn_comment_modal = _fuzzed(rounds.TURN_COMMENT_CALLBACK)
 test_the_turn_add_modal = _fuzzed(rounds.TURN_ADD_CALLBACK)
 test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
 test_the_schedule_modal = _fuzzed(schedule_messages.SCHEDULE_CALLBACK)
+test_the_tracker_modal = _fuzzed(tracker_messages.TRACKER_CALLBACK)
 
 
 # ---------------------------------------------------------------- the signed HTTP path, end to end
