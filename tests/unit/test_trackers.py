@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.trackers import MAX_TICKET_ATTEMPTS, TrackerDraft
 from bot.tasks import Effects
+from bot.trackers import Credentials
 from messages import trackers as screen
 from storage.models import ActionItem, TrackerConnection, TrackerTicket
 from tests.conftest import FakeClock
@@ -304,3 +305,8 @@ def test_without_rearview_secret_trackers_are_refused_clearly(services: Services
                 team_id="T1", channel_id="C1", user_id="UFAC", kind="github", project="a/b", secret="t"
             )
         )
+
+
+def test_credentials_never_show_their_secret_when_printed_or_logged() -> None:
+    credentials = Credentials("github", "", "acme/ops", "", "ghp_hidden")
+    assert "ghp_hidden" not in repr(credentials) and "ghp_hidden" not in f"{credentials}"
