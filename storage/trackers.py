@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import TrackerConnection, TrackerTicket
+from storage.models import ActionItem, TrackerConnection, TrackerTicket
 
 
 def connection_for_channel(session: Session, *, team_id: str, channel_id: str) -> TrackerConnection | None:
@@ -46,3 +47,22 @@ def created_tickets(
             TrackerTicket.state == "created",
         )
     ).all()
+
+
+def carry_ticket(session: Session, *, from_item: ActionItem, to_item: ActionItem, now: datetime) -> None:
+    """An action item carried over to the next retro keeps the ticket of the one it continues."""
+    ticket = ticket_of(session, team_id=from_item.team_id, action_item_id=from_item.id)
+    if ticket is None or ticket.state != "created":
+        return
+    session.add(
+        TrackerTicket(
+            team_id=to_item.team_id,
+            action_id=to_item.id,
+            connection_id=ticket.connection_id,
+            kind=ticket.kind,
+            state="created",
+            ticket_key=ticket.ticket_key,
+            url=ticket.url,
+            created_at=now,
+        )
+    )

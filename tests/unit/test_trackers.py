@@ -50,6 +50,7 @@ def _retro(engine: Engine, clock: FakeClock) -> tuple[int, int]:
             phase="completed",
             created_at=clock(),
             deadline=clock(),
+            closed_at=clock(),
             kickoff_permalink="https://slack.test/archives/C1/p1",
         )
         item = make_item(
@@ -310,3 +311,25 @@ def test_without_rearview_secret_trackers_are_refused_clearly(services: Services
 def test_credentials_never_show_their_secret_when_printed_or_logged() -> None:
     credentials = Credentials("github", "", "acme/ops", "", "ghp_hidden")
     assert "ghp_hidden" not in repr(credentials) and "ghp_hidden" not in f"{credentials}"
+
+
+def test_an_item_carried_over_to_the_next_retro_keeps_its_ticket_and_is_read_back(
+    tracked: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id, _ = _retro(engine, clock)
+    with serving(FakeGitHub()) as github:
+        _connect(tracked, "github", url=github.base, project="acme/ops", secret="ghp_secret")
+        action_id = _act(tracked, retro_id)
+        gateway.sent  # noqa: B018
+        clock.advance(days=14)
+        with Session(engine) as session:
+            current = make_retro(session, created_at=clock(), deadline=clock() + timedelta(days=2)).id
+        tracked.action_item_carryover.decide_previous(
+            team_id="T1", retro_id=current, action_item_id=action_id, user_id="UFAC", decision="carry"
+        )
+        with Session(engine) as session:
+            copy = session.exec(select(ActionItem).where(ActionItem.retro_id == current)).one()
+        assert copy.ticket_url == "https://github.test/acme/ops/issues/1"
+        github.close(1, clock())
+        assert tracked.trackers.sync(team_id="T1", action_item_ids=[copy.id]) == [copy.id]
+        assert len(github.issues) == 1
