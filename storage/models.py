@@ -447,6 +447,7 @@ class TrackerTicket(SQLModel, table=True):
     action_id: int = Field(foreign_key="action_item.id")
     connection_id: int  # the connection it was made with (replaced or removed since, perhaps)
     kind: str = Field(max_length=16)
+    tracker: str = Field(default="", max_length=700)  # kind|url|project of the tracker it is (to be) in
     state: str = Field(default="pending", max_length=16)  # pending, created, failed
     attempts: int = Field(default=0)
     ticket_key: str | None = Field(default=None, max_length=100)  # "42", "OPS-7", the webhook's id

@@ -60,6 +60,7 @@ def carry_ticket(session: Session, *, from_item: ActionItem, to_item: ActionItem
             action_id=to_item.id,
             connection_id=ticket.connection_id,
             kind=ticket.kind,
+            tracker=ticket.tracker,
             state="created",
             ticket_key=ticket.ticket_key,
             url=ticket.url,

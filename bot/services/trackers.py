@@ -66,6 +66,12 @@ def ticket_backoff(attempts: int) -> float:
     return float(min(1800, 30 * 2 ** max(0, attempts - 1)))
 
 
+def tracker_of(connection: TrackerConnection) -> str:
+    """Which tracker a ticket lives in: a connection changed to another repository or server since does not
+    read it (issue 1 of another repository is another issue)."""
+    return f"{connection.kind}|{connection.url}|{connection.project}"[:700]
+
+
 def marker_of(action_item: ActionItem) -> str:
     return f"rearview:{action_item.team_id}:{action_item.id}"
 
@@ -268,6 +274,7 @@ class TrackerService:
                 action_id=action_item.id,
                 connection_id=connection.id,
                 kind=connection.kind,
+                tracker=tracker_of(connection),
                 created_at=self.clock(),
             )
         )
@@ -303,6 +310,7 @@ class TrackerService:
             retro = require_retro(session, team_id, action_item.retro_id)
             spec = self._spec(session, action_item, retro)
             credentials = self._credentials(connection)
+            where = tracker_of(connection)  # the channel's tracker now, which the ticket is made in
         if credentials is None:
             self._failed(team_id, action_item_id, "the tracker's secret no longer opens with REARVIEW_SECRET")
             return
@@ -322,6 +330,7 @@ class TrackerService:
             if ticket is None or action_item is None or ticket.state == "created":
                 return
             ticket.state, ticket.ticket_key, ticket.error = "created", made.key[:100], None
+            ticket.tracker = where
             ticket.url = made.url if made.url and is_plain_url(made.url) else None
             action_item.ticket_url = ticket.url
             session.add_all([ticket, action_item])
@@ -453,6 +462,7 @@ class TrackerService:
             tickets = queries.created_tickets(session, team_id=team_id, action_item_ids=action_item_ids)
             wanted: list[tuple[int, str, str, Credentials]] = []
             connections: dict[int, Credentials | None] = {}
+            where: dict[int, str] = {}
             for ticket in tickets:
                 item = action_item_queries.get(session, team_id=team_id, action_item_id=ticket.action_id)
                 if item is None or item.status != "open" or ticket.ticket_key is None:
@@ -464,8 +474,9 @@ class TrackerService:
                     connections[ticket.connection_id] = (
                         self._credentials(connection) if connection is not None else None
                     )
+                    where[ticket.connection_id] = tracker_of(connection) if connection is not None else ""
                 credentials = connections[ticket.connection_id]
-                if credentials is not None and credentials.kind == ticket.kind:
+                if credentials is not None and where[ticket.connection_id] == ticket.tracker:
                     wanted.append((ticket.action_id, ticket.ticket_key, ticket.kind, credentials))
         closed: list[tuple[int, str, str, datetime]] = []
         clients: dict[int, TrackerClient] = {}

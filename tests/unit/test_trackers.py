@@ -270,11 +270,13 @@ def test_the_secret_is_stored_sealed_never_shown_back_and_kept_unless_replaced(
     view = json.dumps(screen.tracker_modal(form), ensure_ascii=False)
     assert form.has_secret and "ghp_supersecret" not in view and screen.SECRET_SET in view
     with Session(engine) as session:
-        sealed = session.exec(select(TrackerConnection)).one().secret
+        first = session.exec(select(TrackerConnection)).one()
+        sealed, first_id = first.secret, first.id
     _connect(tracked, "github", project="acme/other", secret="")
     with Session(engine) as session:
         kept = session.exec(select(TrackerConnection)).one()
     assert (kept.project, kept.secret) == ("acme/other", sealed)
+    assert kept.id == first_id
     assert tracked.trackers.box.open("T1", kept.secret) == "ghp_supersecret"
     with pytest.raises(InvalidInput) as refused:
         _connect(tracked, "jira", url="https://acme.atlassian.net", project="OPS", email="a@b.c", secret="")
@@ -333,3 +335,18 @@ def test_an_item_carried_over_to_the_next_retro_keeps_its_ticket_and_is_read_bac
         github.close(1, clock())
         assert tracked.trackers.sync(team_id="T1", action_item_ids=[copy.id]) == [copy.id]
         assert len(github.issues) == 1
+
+
+def test_tickets_are_not_read_in_another_repository_the_channel_switched_to(
+    tracked: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id, _ = _retro(engine, clock)
+    with serving(FakeGitHub()) as github:
+        _connect(tracked, "github", url=github.base, project="acme/ops", secret="ghp_secret")
+        action_id = _act(tracked, retro_id)
+        gateway.sent  # noqa: B018
+        _connect(tracked, "github", url=github.base, project="acme/other", secret="")
+        github.close(1, clock())
+        assert tracked.trackers.sync(team_id="T1", action_item_ids=[action_id]) == []
+        assert not [path for _, path in github.requests if path.startswith("/repos/acme/other/issues")]
+        assert _item(engine, action_id).status == "open"
