@@ -172,10 +172,15 @@ class GitHubTracker:
 
     def state(self, key: str) -> Ticket | None:
         repo = self._github(lazy=True).get_repo(self.repo_name)
-        issue = self._call("reading the ticket", lambda: repo.get_issue(int(key)))
-        if issue.state != "closed":
-            return Ticket(key, issue.html_url)
-        return Ticket(key, issue.html_url, issue.closed_at or datetime.now(UTC))
+
+        def read() -> Ticket:
+            issue = repo.get_issue(int(key))  # lazy: the request is made by reading it, here
+            if issue.state != "closed":
+                return Ticket(key, issue.html_url)
+            return Ticket(key, issue.html_url, issue.closed_at or datetime.now(UTC))
+
+        ticket: Ticket = self._call("reading the ticket", read)
+        return ticket
 
 
 # ---------------------------------------------------------------- Jira

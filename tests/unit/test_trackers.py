@@ -350,3 +350,18 @@ def test_tickets_are_not_read_in_another_repository_the_channel_switched_to(
         assert tracked.trackers.sync(team_id="T1", action_item_ids=[action_id]) == []
         assert not [path for _, path in github.requests if path.startswith("/repos/acme/other/issues")]
         assert _item(engine, action_id).status == "open"
+
+
+def test_a_tracker_that_cannot_be_read_is_skipped_until_the_next_time(
+    tracked: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway
+) -> None:
+    retro_id, _ = _retro(engine, clock)
+    with serving(FakeGitHub()) as github:
+        _connect(tracked, "github", url=github.base, project="acme/ops", secret="ghp_secret")
+        action_id = _act(tracked, retro_id)
+        gateway.sent  # noqa: B018
+        github.close(1, clock())
+        github.fail = [502]
+        assert tracked.trackers.sync(team_id="T1", action_item_ids=[action_id]) == []
+        assert _item(engine, action_id).status == "open"
+        assert tracked.trackers.sync(team_id="T1", action_item_ids=[action_id]) == [action_id]
