@@ -82,6 +82,10 @@ TASKS: dict[str, Task] = {
         team_id=t, retro_id=a["retro_id"], ts=a["ts"], field=a["field"]
     ),
     "check_owner": lambda s, t, a: s.action_items.check_owner(team_id=t, action_item_id=a["action_id"]),
+    "check_tracker": lambda s, t, a: s.trackers.check(
+        team_id=t, connection_id=a["connection_id"], user_id=a["user_id"], stamp=a["stamp"]
+    ),
+    "create_ticket": lambda s, t, a: s.trackers.create_ticket(team_id=t, action_item_id=a["action_id"]),
 }
 
 

@@ -149,6 +149,11 @@ def _url(link: str) -> str:
     return "".join(c if c.isprintable() and not c.isspace() else quote(c) for c in inert)
 
 
+def ticket_link(action_item: ActionItem) -> str:
+    """ " · <url|ticket>": the item's ticket in the channel's tracker, inert whatever the tracker answered."""
+    return f" · <{_url(action_item.ticket_url)}|ticket>" if action_item.ticket_url else ""
+
+
 def assigned_message(*, retro: Retro, action_item: ActionItem, source: Item | None) -> Message:
     why = f"\n*Why:* #{source.number} {escape(clip(source.text, 1000))}" if source is not None else ""
     link = f"\n*Changes:* <{_url(action_item.link)}|the procedure>" if action_item.link else ""
@@ -160,7 +165,7 @@ def assigned_message(*, retro: Retro, action_item: ActionItem, source: Item | No
     blocks: list[Block] = [
         mrkdwn(
             f":dart: *New action item for you* from the retro *{escape(retro.title)}* in {channel_link(retro.channel_id)}:\n"
-            f">{escape(action_item.text)}{why}\n*Due:* {_due(action_item)} · *Priority:* {PRIORITY_LABELS[action_item.priority]}{link}{team}"
+            f">{escape(action_item.text)}{why}\n*Due:* {_due(action_item)} · *Priority:* {PRIORITY_LABELS[action_item.priority]}{ticket_link(action_item)}{link}{team}"
         ),
         _buttons(action_item),
     ]
@@ -177,7 +182,7 @@ def reminder_message(*, action_item: ActionItem, retro: Retro, kind: str) -> Mes
     }.get(kind, "Reminder")
     blocks: list[Block] = [
         mrkdwn(
-            f"{lead}: your action item from *{escape(retro.title)}*\n>{escape(action_item.text)}\n*Due:* {_due(action_item)}"
+            f"{lead}: your action item from *{escape(retro.title)}*\n>{escape(action_item.text)}\n*Due:* {_due(action_item)}{ticket_link(action_item)}"
         ),
         _buttons(action_item),
     ]
@@ -245,7 +250,7 @@ def followup_ask_message(*, action_item: ActionItem, retro: Retro) -> Message:
     blocks: list[Block] = [
         mrkdwn(
             f":mag: Follow-up on *{escape(retro.title)}*: how is your action item going?\n>{escape(action_item.text)}\n"
-            f"*Due:* {_due(action_item)}"
+            f"*Due:* {_due(action_item)}{ticket_link(action_item)}"
         ),
         _buttons(action_item),
     ]
@@ -265,7 +270,8 @@ def followup_summary_message(*, retro: Retro, action_items: Sequence[ActionItem]
     for key, label in (("done", "Done"), ("open", "Open"), ("overdue", "Overdue"), ("dropped", "Dropped")):
         lines.append(f"*{label}* ({len(groups[key])})")
         lines.extend(
-            f"• {escape(clip(a.text, 200))} — {owner_label(a)}, due {_due(a)}" for a in groups[key][:20]
+            f"• {escape(clip(a.text, 200))} — {owner_label(a)}, due {_due(a)}{ticket_link(a)}"
+            for a in groups[key][:20]
         )
     text = "\n".join(lines)
     return Message(text=f"Follow-up on {escape(retro.title)}", blocks=dicts([mrkdwn(text)]))
@@ -280,7 +286,7 @@ def listing_message(*, title: str, action_items: Sequence[ActionItem], today: da
         blocks.append(
             mrkdwn(
                 f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\n"
-                f"{owner_label(action_item)} · due {_due(action_item, today)}"
+                f"{owner_label(action_item)} · due {_due(action_item, today)}{ticket_link(action_item)}"
             )
         )
     if len(action_items) > 40:

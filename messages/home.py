@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from messages.action_items import CANT_ACTION, DONE_ACTION, DUE_ACTION, PRIORITY_LABELS
+from messages.action_items import CANT_ACTION, DONE_ACTION, DUE_ACTION, PRIORITY_LABELS, ticket_link
 from messages.common import OPEN_SURVEY_ACTION
 from messages.text import channel_link, clip, escape, slack_date
 from storage.models import ActionItem, Retro
@@ -85,7 +85,7 @@ def home_view(
         value = str(action_item.id)
         blocks.append(
             _section(
-                f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\nDue {due}"
+                f"{PRIORITY_LABELS[action_item.priority].split()[0]} {escape(clip(action_item.text, 500))}\nDue {due}{ticket_link(action_item)}"
             )
         )
         blocks.append(

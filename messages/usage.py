@@ -34,6 +34,7 @@ USAGE = (
     "• `/retro cancel <reason>`: end the retro without a report (facilitator)\n"
     "• `/retro history`: this channel's last retros with their figures and a chart\n"
     "• `/retro schedule`: retros that run themselves here: a cadence, rotating facilitators, release rules\n"
+    "• `/retro tracker`: action items here become GitHub, Jira or webhook tickets (facilitator)\n"
     "• `/retro help`: this message\n"
     "Add items in the kickoff thread or in a DM to me, one per line: `+` went well, `-` went wrong, "
     "`*` or `>` to improve (or the first three categories of the retro's format). Thread replies show your "

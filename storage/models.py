@@ -212,6 +212,8 @@ class ActionItem(SQLModel, table=True):
     status_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_utc(False))
     closed_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    # The ticket in the channel's tracker, once created (bot/services/trackers.py, table tracker_ticket).
+    ticket_url: str | None = Field(default=None, max_length=500)
 
 
 class ActionNotice(SQLModel, table=True):
@@ -464,3 +466,48 @@ class Kudos(SQLModel, table=True):
     from_hash: str | None = Field(default=None, max_length=64)
     source: str = Field(max_length=16)  # "survey" or "round_robin"
     created_at: datetime = Field(sa_column=_utc(False))
+
+
+class TrackerConnection(SQLModel, table=True):
+    """Where a channel's action items become tickets: GitHub Issues, Jira or an outgoing webhook. One per
+    channel. `secret` is the token, API token or webhook secret, encrypted (Fernet, a key derived from
+    REARVIEW_SECRET): never stored, logged or shown in clear."""
+
+    __tablename__ = "tracker_connection"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_tracker_channel"),)
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # "github", "jira", "webhook"
+    # Where: GitHub's API base (empty: api.github.com), Jira's server URL, the webhook's URL.
+    url: str = Field(default="", max_length=500)
+    project: str = Field(default="", max_length=200)  # GitHub "owner/name", Jira project key
+    email: str = Field(default="", max_length=200)  # Jira's account e-mail
+    secret: str = Field(sa_column=Column(Text, nullable=False))  # encrypted
+    set_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_column=_utc(False))
+    checked_at: datetime | None = Field(default=None, sa_column=_utc(True))
+    check_error: str | None = Field(default=None, max_length=300)
+
+
+class TrackerTicket(SQLModel, table=True):
+    """An action item's ticket: recorded (pending) in the transaction that creates the item, then created
+    by a task, which looks for the item's marker first, so a retry or a restart never makes two."""
+
+    __tablename__ = "tracker_ticket"
+    __table_args__ = (UniqueConstraint("action_id", name="uq_tracker_ticket_action"),)
+
+    id: int = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    action_id: int = Field(foreign_key="action_item.id")
+    connection_id: int  # the connection it was made with (replaced or removed since, perhaps)
+    kind: str = Field(max_length=16)
+    tracker: str = Field(default="", max_length=700)  # kind|url|project of the tracker it is (to be) in
+    state: str = Field(default="pending", max_length=16)  # pending, created, failed
+    attempts: int = Field(default=0)
+    ticket_key: str | None = Field(default=None, max_length=100)  # "42", "OPS-7", the webhook's id
+    url: str | None = Field(default=None, max_length=500)
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_column=_utc(False))
+    synced_at: datetime | None = Field(default=None, sa_column=_utc(True))

@@ -44,6 +44,8 @@ def test_every_table_carries_the_workspace(engine: Engine) -> None:
         "escalation",
         "roti_rating",
         "kudos",
+        "tracker_connection",
+        "tracker_ticket",
     }
     for table in tables:
         assert "team_id" in {c["name"] for c in inspector.get_columns(table)}, table

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import action_items, collection, discussion, plans, ratings, retros, routing, schedules
+from bot.listeners import (
+    action_items,
+    collection,
+    discussion,
+    plans,
+    ratings,
+    retros,
+    routing,
+    schedules,
+    trackers,
+)
 from bot.services import Services
 
 AREAS = (
@@ -16,6 +26,7 @@ AREAS = (
     plans.routes,
     schedules.routes,
     ratings.routes,
+    trackers.routes,
 )
 
 

@@ -19,6 +19,7 @@ from messages import common, kickoff
 from storage import action_items as queries
 from storage import plans as plan_queries
 from storage import retros as retro_queries
+from storage import trackers as tracker_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, Retro
 
@@ -133,8 +134,12 @@ class ActionItemCarryOver:
                     created_by=user_id,
                     carried_from_id=action_item.id,
                     created_at=now,
+                    ticket_url=action_item.ticket_url,
                 )
                 session.add(carried)
+                session.flush()
+                # The same work: its ticket in the tracker follows it (and is read back for it).
+                tracker_queries.carry_ticket(session, from_item=action_item, to_item=carried, now=now)
             self.home.queue(session, team_id=team_id, user_id=action_item.owner_id)
             queue_kickoff_redraw(session, self.outbox, retro)
             session.commit()

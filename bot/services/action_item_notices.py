@@ -3,6 +3,8 @@ the follow-up 2-4 weeks after the retro, each recorded once (table `action_notic
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -16,9 +18,15 @@ from storage import action_items as queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, ActionNotice, Delivery, Retro
 
+if TYPE_CHECKING:
+    from bot.services.trackers import TrackerService
+
 
 class ActionItemNotices:
-    def __init__(self, *, engine: Engine, outbox: Outbox, clock: Clock) -> None:
+    def __init__(
+        self, *, engine: Engine, outbox: Outbox, clock: Clock, tickets: TrackerService | None = None
+    ) -> None:
+        self.tickets = tickets  # tickets closed in the tracker are read first: closed there is done here
         self.engine = engine
         self.outbox = outbox
         self.clock = clock
@@ -26,7 +34,10 @@ class ActionItemNotices:
     # ------------------------------------------------------------ reminders
 
     def remind(self, *, team_id: str, action_item_id: int, kind: str) -> bool:
-        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open."""
+        """Job: a reminder or overdue notice, once per kind and due date, only while the item is open (and
+        its ticket, if it has one, is not closed in the tracker)."""
+        if self.tickets is not None:
+            self.tickets.sync(team_id=team_id, action_item_ids=[action_item_id])
         with unit_of_work(self.engine) as session:
             action_item = queries.get(session, team_id=team_id, action_item_id=action_item_id)
             if action_item is None or action_item.status != "open" or action_item.due_date is None:
@@ -60,7 +71,19 @@ class ActionItemNotices:
     # ------------------------------------------------------------ follow-up
 
     def followup(self, *, team_id: str, retro_id: int) -> bool:
-        """Job: ask each owner of an open item for news and post the summary in the channel, once."""
+        """Job: ask each owner of an open item for news and post the summary in the channel, once. Tickets
+        closed in the tracker count as done first."""
+        if self.tickets is not None:
+            with unit_of_work(self.engine) as session:
+                retro = require_retro(session, team_id, retro_id)
+                if retro.followup_posted_at is not None:
+                    return False
+                open_ids = [
+                    a.id
+                    for a in queries.of_retro(session, team_id=team_id, retro_id=retro_id)
+                    if a.status == "open"
+                ]
+            self.tickets.sync(team_id=team_id, action_item_ids=open_ids)
         now = self.clock()
         with unit_of_work(self.engine) as session:
             retro = require_retro(session, team_id, retro_id)

@@ -6,6 +6,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -30,6 +31,9 @@ from storage import action_items as queries
 from storage import retros as retro_queries
 from storage.db import unit_of_work
 from storage.models import ActionItem, Item, Retro
+
+if TYPE_CHECKING:
+    from bot.services.trackers import TrackerService
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +115,9 @@ class ActionItemService:
         people: People,
         home: HomeService,
         notices: ActionItemNotices,
+        tickets: TrackerService | None = None,
     ) -> None:
+        self.tickets = tickets  # the channel's tracker, if it has one, gets a ticket for each new item
         self.notices = notices
         self.home = home
         self.engine = engine
@@ -209,6 +215,8 @@ class ActionItemService:
             session.flush()
             # The owner hears at once: what, why, when, where, with buttons to answer.
             self._tell_owner(session, action_item, retro)
+            if self.tickets is not None:
+                self.tickets.queue_ticket(session, action_item, retro)
             if not known:
                 # Not in the cache: the owner is checked after the ack, and the facilitator hears if it fails.
                 self.outbox.task(

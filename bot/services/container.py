@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.gateway import SlackGateway
 from bot.outbox import Outbox
 from bot.scheduler import Jobs
+from bot.secret_box import SecretBox
 from bot.services.action_item_carryover import ActionItemCarryOver
 from bot.services.action_item_notices import ActionItemNotices
 from bot.services.action_item_progress import ActionItemProgress
@@ -35,6 +36,7 @@ from bot.services.round_robin import RoundRobin
 from bot.services.schedules import ScheduleService
 from bot.services.surveys import SurveyService
 from bot.services.timers import Timers
+from bot.services.trackers import TrackerService
 from bot.services.turns import TurnService
 from bot.services.voting import VotingService
 
@@ -70,6 +72,7 @@ class Services:
     kudos: KudosService  # shout-outs from the survey and the round-robin
     roti: RotiService  # "was this retro worth your time?", asked at the close
     releases: ReleaseService  # releases posted by CI/CD tools (POST /api/releases) make retro plans
+    trackers: TrackerService  # a channel's tracker: tickets for action items, their state read back
 
     @classmethod
     def build(
@@ -95,7 +98,10 @@ class Services:
         deadlines = DeadlineService(
             engine=engine, outbox=outbox, clock=clock, timers=timers, round_robin=round_robin
         )
-        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock)
+        trackers = TrackerService(
+            engine=engine, outbox=outbox, clock=clock, timers=timers, home=home, box=SecretBox(secret)
+        )
+        notices = ActionItemNotices(engine=engine, outbox=outbox, clock=clock, tickets=trackers)
         action_items = ActionItemService(
             engine=engine,
             outbox=outbox,
@@ -104,6 +110,7 @@ class Services:
             people=people,
             home=home,
             notices=notices,
+            tickets=trackers,
         )
         carryover = ActionItemCarryOver(engine=engine, outbox=outbox, clock=clock, timers=timers, home=home)
         retros = RetroService(
@@ -175,4 +182,5 @@ class Services:
             roti=roti,
             kudos=kudos,
             releases=ReleaseService(engine=engine, clock=clock, timers=timers, plans=plans),
+            trackers=trackers,
         )

@@ -12,6 +12,7 @@ from messages.action_items import not_participant_text, not_yours_plain, not_you
 from messages.ballot import not_a_voter_text
 from messages.common import not_facilitator_plain, not_facilitator_text
 from messages.items import not_a_member_text
+from messages.text import escape
 from storage.models import ActionItem, Retro, RetroPlan, RetroSchedule
 from storage.plans import schedule_for_channel
 from storage.retros import get_participant, latest_in_channel
@@ -76,6 +77,9 @@ RULES: dict[str, Rule] = {
     "change_escalation": Rule(
         frozenset({Role.FACILITATOR, Role.SCHEDULER, Role.SCHEDULE_FACILITATOR, Role.IN_ROTATION}), "any time"
     ),
+    # A channel's tracker connection (/retro tracker): the facilitator of the channel's latest retro (in a
+    # channel that has had none, whoever sets it up first).
+    "change_tracker": Rule(frozenset({Role.FACILITATOR}), "any time"),
 }
 
 SCHEDULE_KEEPERS_PLAIN = (
@@ -153,6 +157,17 @@ def require_action_item_changer(
         raise NotFacilitator(
             not_yours_text(owner_id=action_item.owner_id, facilitator_id=retro.facilitator_id),
             plain=not_yours_plain(owner_name=action_item.owner_name, facilitator_name=retro.facilitator_name),
+        )
+
+
+def require_tracker_keeper(session: Session, retro: Retro, user_id: str) -> None:
+    """`retro`: the channel's latest. Its facilitator connects (or changes) the channel's tracker."""
+    if not may(session, "change_tracker", retro, user_id):
+        only_facilitator(
+            retro,
+            user_id,
+            f"of the channel's latest retro, *{escape(retro.title)}*, can set the channel's tracker",
+            may_plain=f"of the channel's latest retro, {retro.title}, can set the channel's tracker",
         )
 
 

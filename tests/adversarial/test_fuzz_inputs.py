@@ -35,6 +35,7 @@ from messages import closing, common, deadlines, items, new_retro, rounds, surve
 from messages import kudos as kudos_messages
 from messages import plan as plan_messages
 from messages import schedule as schedule_messages
+from messages import trackers as tracker_messages
 from messages.common import VALUE_ACTION
 from storage.models import ActionItem, Retro, RetroPlan, RetroSchedule, Turn
 from tests.conftest import Bot, FakeClock
@@ -96,8 +97,9 @@ def _gateway() -> RecordingGateway:
 
 @pytest.fixture(name="services")
 def _services(engine: Engine, clock: FakeClock, gateway: RecordingGateway) -> Services:
-    """The unit tests' services: real ones, a recording gateway, the outbox delivered when it is read."""
-    return build_services(engine, clock, gateway, RecordingJobs())
+    """The unit tests' services: real ones, a recording gateway, the outbox delivered when it is read; with
+    a REARVIEW_SECRET, so that the tracker modal stores what it is given."""
+    return build_services(engine, clock, gateway, RecordingJobs(), secret="fuzz-" + "k" * 27)
 
 
 def slack_escaped(text: str) -> str:
@@ -368,6 +370,12 @@ def _facilitators_schedule(session: Session, clock: FakeClock) -> dict[str, Any]
     return {"channel_id": channel}
 
 
+def _facilitated_channel(session: Session, clock: FakeClock) -> dict[str, Any]:
+    """A channel whose latest retro UFAC facilitated: UFAC sets its tracker, nobody else."""
+    retro = make_retro(session, channel_id=f"CM{next(_channels)}", phase="completed", created_at=clock())
+    return {"channel_id": retro.channel_id}
+
+
 _categories = forged_or("went_well", "went_wrong", "to_improve")
 _days = st.one_of(st.dates().map(date.isoformat), texts)
 _moments = st.one_of(st.integers(min_value=-(2**40), max_value=2**40), texts)
@@ -458,6 +466,15 @@ MODALS = [
               new_retro.NEW_QUESTIONS_BLOCK: texts.map(typed),
               new_retro.NEW_VOTES_BLOCK: forged_or("1", "3").map(picked),
           })),
+    # Addresses where nothing listens: a saved connection's check is refused at once, never sent out.
+    Modal(tracker_messages.TRACKER_CALLBACK, "UFAC", _facilitated_channel,
+          st.fixed_dictionaries({
+              tracker_messages.KIND_BLOCK: forged_or("github", "jira", "webhook", "none").map(picked),
+              tracker_messages.URL_BLOCK: forged_or("http://127.0.0.1:9/hook", "").map(typed),
+              tracker_messages.PROJECT_BLOCK: forged_or("acme/ops", "OPS").map(typed),
+              tracker_messages.EMAIL_BLOCK: forged_or("ops@acme.test").map(typed),
+              tracker_messages.SECRET_BLOCK: texts.map(typed),
+          })),
 ]  # fmt: skip
 
 
@@ -509,6 +526,7 @@ test_the_root_cause_modal = _fuzzed(rounds.ROOT_CAUSE_CALLBACK)
 test_the_schedule_modal = _fuzzed(schedule_messages.SCHEDULE_CALLBACK)
 test_the_plan_edit_modal = _fuzzed(plan_messages.PLAN_EDIT_CALLBACK)
 test_the_kudos_modal = _fuzzed(kudos_messages.KUDOS_CALLBACK)
+test_the_tracker_modal = _fuzzed(tracker_messages.TRACKER_CALLBACK)
 
 
 # ---------------------------------------------------------------- the signed HTTP path, end to end

@@ -13,11 +13,23 @@ from sqlmodel import Session, col, select
 
 from bot.domain import FORMATS, ItemSource
 from bot.errors import DomainError
+from bot.secret_box import SecretBox
 from bot.services import Services
 from bot.services.action_items import ActionItemDraft
 from bot.services.permissions import RULES, Role
 from bot.services.surveys import SurveyAnswers
-from storage.models import ActionItem, Escalation, Item, Participant, Response, Retro, RetroSchedule, Vote
+from bot.services.trackers import TrackerDraft, TrackerService
+from storage.models import (
+    ActionItem,
+    Escalation,
+    Item,
+    Participant,
+    Response,
+    Retro,
+    RetroSchedule,
+    TrackerConnection,
+    Vote,
+)
 from tests.conftest import FakeClock
 from tests.factories import NOW, make_item, make_retro
 from tests.recording import RecordingGateway, RecordingJobs
@@ -88,7 +100,7 @@ def _setup(engine: Engine) -> tuple[int, int]:
 def _snapshot(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         stored = [a.model_dump() for a in session.exec(select(ActionItem).order_by(col(ActionItem.id)))]
-        for model in (Vote, Item, Response, Participant, RetroSchedule, Escalation):
+        for model in (Vote, Item, Response, Participant, RetroSchedule, Escalation, TrackerConnection):
             stored += sorted((row.model_dump() for row in session.exec(select(model))), key=lambda r: r["id"])
         return stored
 
@@ -157,6 +169,7 @@ def _do(
             services.escalations.configure(team_id="T1", channel_id="C1", user_id=user, args=args)
             for args in ("<#CBOARD|board> 10", "<#CBOARD>", "off")
         ],
+        "change_tracker": lambda: _change_tracker(services, engine, user),
     }
     calls["add_item"] = lambda: (
         services.items.for_adding(team_id="T1", retro_id=_collecting(engine), user_id=user),
@@ -190,6 +203,24 @@ def _change_schedule(services: Services, engine: Engine, user: str) -> None:
     schedules.pause(team_id="T1", schedule_id=schedule_id, user_id=user)
     schedules.resume(team_id="T1", schedule_id=schedule_id, user_id=user)
     schedules.delete(team_id="T1", schedule_id=schedule_id, user_id=user)
+
+
+def _change_tracker(services: Services, engine: Engine, user: str) -> None:
+    """C1's tracker, set by the facilitator of its latest retro, in a deployment with REARVIEW_SECRET."""
+    trackers = TrackerService(
+        engine=engine,
+        outbox=services.outbox,
+        clock=services.clock,
+        timers=services.timers,
+        home=services.home,
+        box=SecretBox("permission-table-" + "k" * 16),
+    )
+    trackers.form(team_id="T1", channel_id="C1", user_id=user)
+    trackers.save(
+        TrackerDraft(
+            team_id="T1", channel_id="C1", user_id=user, kind="github", project="acme/ops", secret="t"
+        )
+    )
 
 
 CELLS = [(action, role) for action in RULES for role in PEOPLE]

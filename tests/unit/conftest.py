@@ -37,9 +37,14 @@ def services(engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: 
 
 
 def build_services(
-    engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs
+    engine: Engine,
+    clock: FakeClock,
+    gateway: RecordingGateway,
+    jobs: RecordingJobs,
+    secret: str | None = None,
 ) -> Services:
-    services = Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs)
+    """`secret`: the deployment's REARVIEW_SECRET (trackers need one)."""
+    services = Services.build(engine=engine, gateway=gateway, clock=clock, jobs=jobs, secret=secret)
     dispatcher = Dispatcher(
         engine=engine, gateway=gateway, clock=clock, effects=Effects(services), workers=0, pace=False
     )
