@@ -172,9 +172,8 @@ def plan_message(view: PlanView) -> Message:
     return Message(text=f"Retro plan: {escape(view.title)}", blocks=dicts(blocks))
 
 
-def plan_edit_modal(view: PlanView, *, response_url: str | None) -> dict[str, Any]:
-    """The plan's Edit modal: its title, start, collection length and retro settings. `response_url` (of the
-    plan DM's click) lets the saved plan redraw that DM in place."""
+def plan_edit_modal(view: PlanView) -> dict[str, Any]:
+    """The plan's Edit modal: its title, start, collection length and retro settings."""
     plan = view.plan
     days = {str(d): plural(d, "day") for d in sorted({*COLLECTION_DAYS, plan.collection_days})}
     blocks: list[Block] = [
@@ -201,7 +200,7 @@ def plan_edit_modal(view: PlanView, *, response_url: str | None) -> dict[str, An
         callback_id=PLAN_EDIT_CALLBACK,
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"plan_id": plan.id, "response_url": response_url}),
+        private_metadata=json.dumps({"plan_id": plan.id}),
         blocks=blocks,
     )
 

@@ -54,13 +54,12 @@ def edit(services: Services, request: Click) -> Answer:
     view = services.plans.edit_form(
         team_id=request.team_id, plan_id=_plan_id(request), user_id=request.user_id
     )
-    return OpenModal(plan.plan_edit_modal(view, response_url=request.response_url))
+    return OpenModal(plan.plan_edit_modal(view))
 
 
 @routes.submission(plan.PLAN_EDIT_CALLBACK, fields=plan.FIELDS, error_field="title")
 def edited(services: Services, request: Submission) -> Answer:
     state = request.state
-    response_url = request.metadata.get("response_url")
     services.plans.edit(
         PlanEdit(
             team_id=request.team_id,
@@ -70,7 +69,6 @@ def edited(services: Services, request: Submission) -> Answer:
             planned_start=state.moment(plan.PLAN_START_BLOCK),
             collection_days=state.whole_number(plan.PLAN_DAYS_BLOCK, 0),
             settings=settings_from(state),
-            response_url=response_url if isinstance(response_url, str) else None,
         )
     )
     return None

@@ -20,6 +20,7 @@ from bot.cadence import rotate
 from bot.clock import Clock
 from bot.domain import DEFAULT_TURN_HOURS, DEFAULT_VOTES, OPEN_PLAN_STATUSES, Anonymity, PlanStatus
 from bot.errors import DomainError, InvalidInput
+from bot.intents import Kind
 from bot.outbox import Outbox
 from bot.services.people import People
 from bot.services.permissions import only_facilitator_of_plan
@@ -112,7 +113,6 @@ class PlanEdit:
     planned_start: datetime | None
     collection_days: int
     settings: dict[str, Any]
-    response_url: str | None = None
 
 
 def edit_errors(change: PlanEdit, plan: RetroPlan, now: datetime) -> dict[str, str]:
@@ -408,8 +408,9 @@ class PlanService:
 
     def edit(self, change: PlanEdit) -> plan_messages.PlanView:
         """The Edit modal saved: the plan takes its values and is reviewed; its start job moves with its time
-        and the plan DM is redrawn (in place through the click's response_url, else as a new DM). Raises
-        InvalidInput by field (messages/plan.py FIELDS)."""
+        and the plan DM is redrawn in place: `chat.update` at the channel and time the outbox recorded when
+        it sent the DM (never at a place the modal names, and without the click's response_url, which
+        expires after 30 minutes). Raises InvalidInput by field (messages/plan.py FIELDS)."""
         now = self.clock()
         later = Later()
         with unit_of_work(self.engine) as session:
@@ -430,16 +431,15 @@ class PlanService:
             session.add(plan)
             view = self.view_of(session, plan)
             message = plan_messages.plan_message(view)
-            if change.response_url:
-                self.outbox.respond(
-                    session,
-                    team_id=plan.team_id,
-                    response_url=change.response_url,
-                    text=message.text,
-                    blocks=message.blocks,
-                )
-            else:
-                self.send(session, plan, key=f"plan:{plan.id}:edit:{now.isoformat()}")
+            self.outbox.again(
+                session,
+                team_id=plan.team_id,
+                kind=Kind.UPDATE,
+                key=f"plan-redraw:{plan.id}",
+                payload={"channel": "", "ts": "", "text": message.text, "blocks": message.blocks},
+                lane=f"conv:{plan.facilitator_id}",
+                parent_key=f"plan:{plan.id}",  # the first plan DM, once it is sent: its channel and ts
+            )
             session.commit()
             later.jobs = self.timers.plan(plan)
         later.run(self.timers)

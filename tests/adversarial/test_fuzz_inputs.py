@@ -358,7 +358,7 @@ def _facilitators_plan(session: Session, clock: FakeClock) -> dict[str, Any]:
                      updated_at=clock())  # fmt: skip
     session.add(plan)
     session.commit()
-    return {"plan_id": plan.id, "response_url": None}
+    return {"plan_id": plan.id}
 
 
 def _facilitators_schedule(session: Session, clock: FakeClock) -> dict[str, Any]:

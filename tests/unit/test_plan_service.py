@@ -15,7 +15,7 @@ from bot.errors import DomainError, InvalidInput, NotFacilitator
 from bot.jobs import Job, JobKind
 from bot.services import Services
 from bot.services.plans import PlanEdit
-from storage.models import Retro, RetroPlan, RetroSchedule
+from storage.models import Delivery, Retro, RetroPlan, RetroSchedule
 from tests.blockkit import buttons
 from tests.conftest import FakeClock
 from tests.factories import CHANNEL, TEAM, channel_gateway, make_retro
@@ -269,13 +269,22 @@ def test_an_edited_plan_is_reviewed_moves_its_job_and_redraws_its_dm(
     with pytest.raises(NotFacilitator):
         services.plans.edit(_edit(plan_id, clock, user_id="U1"))
 
-    services.plans.edit(_edit(plan_id, clock, response_url="https://hooks.slack.test/r/1"))
+    services.plans.edit(_edit(plan_id, clock))
     plan = plan_of(engine, plan_id)
     assert (plan.status, plan.reviewed_by, plan.collection_days) == (PlanStatus.REVIEWED, "UFAC", 5)
     assert plan.settings["custom_questions"] == ["What slowed you down?"]
     (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_START]
     assert job.run_at == clock() + timedelta(days=1)
-    (redrawn,) = [p for kind, p in gateway.sent if kind == "response"]
+    assert (
+        len([p for kind, p in gateway.sent if kind == "message" and p["channel"] == "UFAC"]) == 1
+    )  # no new DM
+    (redrawn,) = [p for kind, p in gateway.sent if kind == "update"]
+    with Session(engine) as session:
+        sent = session.exec(select(Delivery).where(Delivery.key == f"plan:{plan_id}")).one()
+    assert sent.result is not None and (redrawn["channel"], redrawn["ts"]) == (
+        sent.result["channel"],
+        sent.result["ts"],
+    )
     assert redrawn["text"] == "Retro plan: Payments retro" and "Reviewed by <@UFAC>" in str(redrawn["blocks"])
     clock.advance(days=1)
     services.plans.due(team_id=TEAM, plan_id=plan_id)
