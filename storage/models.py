@@ -394,6 +394,7 @@ class RetroPlan(SQLModel, table=True):
     reviewed_at: datetime | None = Field(default=None, sa_column=_utc(True))
     reminded_at: datetime | None = Field(default=None, sa_column=_utc(True))
     reminders: int = Field(default=0)  # reminders sent while it waits for its facilitator (at most 3)
+    facilitator_tz: str | None = Field(default=None, max_length=64)  # where its reminders keep daytime
     retro_id: int | None = Field(default=None, foreign_key="retro.id")
     created_at: datetime = Field(sa_column=_utc(False))
     updated_at: datetime = Field(sa_column=_utc(False))

@@ -291,10 +291,19 @@ class PlanService:
         return schedule is not None and schedule.unreviewed == "wait"
 
     def _wait(self, *, team_id: str, plan_id: int) -> None:
+        """The plan waits for its facilitator, who is told now and reminded in their daytime (their time zone
+        from Slack, before the transaction: a passing failure raises and the task runs again)."""
+        with unit_of_work(self.engine) as session:
+            plan = plan_queries.get_plan(session, team_id=team_id, plan_id=plan_id)
+            if plan is None or plan.status != PlanStatus.PROPOSED:
+                return
+            facilitator = plan.facilitator_id
+        person = self.people.resolve(team_id, [facilitator]).people.get(facilitator)
         with unit_of_work(self.engine) as session:
             plan = plan_queries.get_plan(session, team_id=team_id, plan_id=plan_id, lock=True)
             if plan is None or plan.status != PlanStatus.PROPOSED:
                 return
+            plan.facilitator_tz = person.tz if person is not None and person.tz else None
             plan.status = PlanStatus.WAITING
             plan.reminded_at = plan.updated_at = self.clock()
             session.add(plan)

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.domain import MAX_PLAN_REMINDERS, Phase, PlanStatus, TurnStatus
 from bot.jobs import Job, JobKind, job_id
 from bot.scheduler import Jobs
-from bot.timing import nudge_time, zone
+from bot.timing import next_daytime, nudge_time, zone
 from storage import action_items as action_item_queries
 from storage import discussion as discussion_queries
 from storage import escalations as escalation_queries
@@ -211,7 +211,8 @@ class Timers:
     @staticmethod
     def plan(plan: RetroPlan) -> list[Job]:
         """A plan not started, skipped or waiting for its facilitator starts at its planned time; one that
-        waits for its facilitator reminds them a day after the last time, three times at most."""
+        waits for its facilitator reminds them a day after the last time (in their daytime), three times at
+        most."""
         if plan.status in (PlanStatus.PROPOSED, PlanStatus.REVIEWED):
             return [
                 Job(JobKind.PLAN_START, plan.team_id, (plan.id,), plan.planned_start, {"plan_id": plan.id})
@@ -220,9 +221,9 @@ class Timers:
             last = plan.reminded_at or plan.updated_at
             number = plan.reminders + 1
             args = {"plan_id": plan.id, "number": number}
-            return [
-                Job(JobKind.PLAN_REMINDER, plan.team_id, (plan.id, number), last + timedelta(days=1), args)
-            ]
+            # A day after the last, moved out of the night where the facilitator is.
+            when = next_daytime(last + timedelta(days=1), zone(plan.facilitator_tz))
+            return [Job(JobKind.PLAN_REMINDER, plan.team_id, (plan.id, number), when, args)]
         return []
 
     @staticmethod

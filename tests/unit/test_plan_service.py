@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -307,3 +308,20 @@ def test_the_kickoff_of_a_planned_retro_names_its_facilitators_and_an_unreviewed
     shown = str(kickoff["blocks"])
     assert "Facilitator this time: <@UFAC>; next time: <@UNEXT>." in shown
     assert "Nobody reviewed this retro's plan" in shown
+
+
+def test_a_waiting_plans_reminders_come_in_its_facilitators_daytime(
+    services: Services, engine: Engine, clock: FakeClock, gateway: RecordingGateway, jobs: RecordingJobs
+) -> None:
+    _waiting_channel(engine, clock)
+    gateway.human("UFAC", tz="America/Los_Angeles")
+    plan_id = propose(services, engine, clock)
+    clock.advance(days=2)  # 09:17 UTC: 01:17 in Los Angeles
+    services.plans.due(team_id=TEAM, plan_id=plan_id)
+    (job,) = [j for j in jobs.jobs.values() if j.kind == JobKind.PLAN_REMINDER]
+    local = job.run_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert (local.date(), local.hour, local.minute) == (
+        (clock() + timedelta(days=1)).date(),
+        8,
+        0,
+    )  # not at 01:17
