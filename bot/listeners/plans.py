@@ -7,7 +7,7 @@ from bot.errors import DomainError
 from bot.listeners.answers import Answer, OpenModal, Respond
 from bot.listeners.requests import Click, Submission
 from bot.listeners.routing import Routes
-from bot.listeners.schedules import settings_from
+from bot.listeners.settings_form import settings_from
 from bot.services import Services
 from bot.services.plans import PlanEdit, plan_title
 from messages import new_retro, plan
