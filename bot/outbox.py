@@ -185,6 +185,30 @@ class Outbox(OutboxWriter):
             priority=Priority.NORMAL,
         )
 
+    def redraw(
+        self,
+        session: Session,
+        *,
+        team_id: str,
+        sent_key: str,
+        key: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> None:
+        """Redraw a DM this outbox sent (intent `sent_key`) with `chat.update`, at the channel and ts recorded
+        when it was sent (it waits for that); the latest redraw wins."""
+        self.again(
+            session,
+            team_id=team_id,
+            kind=Kind.UPDATE,
+            key=key,
+            payload={"channel": "", "ts": "", "text": text, "blocks": blocks},
+            lane=f"conv:{user}",
+            parent_key=sent_key,
+            priority=Priority.NORMAL,
+        )
+
     def update_view(self, session: Session, *, team_id: str, view_id: str, view: dict[str, Any]) -> str:
         return self.add(
             session,

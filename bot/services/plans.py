@@ -20,7 +20,6 @@ from bot.cadence import rotate
 from bot.clock import Clock
 from bot.domain import DEFAULT_TURN_HOURS, DEFAULT_VOTES, OPEN_PLAN_STATUSES, Anonymity, PlanStatus
 from bot.errors import DomainError, InvalidInput
-from bot.intents import Kind
 from bot.outbox import Outbox
 from bot.services.people import People
 from bot.services.permissions import only_facilitator_of_plan
@@ -440,14 +439,14 @@ class PlanService:
             session.add(plan)
             view = self.view_of(session, plan)
             message = plan_messages.plan_message(view)
-            self.outbox.again(
+            self.outbox.redraw(
                 session,
                 team_id=plan.team_id,
-                kind=Kind.UPDATE,
+                sent_key=f"plan:{plan.id}",  # the first plan DM
                 key=f"plan-redraw:{plan.id}",
-                payload={"channel": "", "ts": "", "text": message.text, "blocks": message.blocks},
-                lane=f"conv:{plan.facilitator_id}",
-                parent_key=f"plan:{plan.id}",  # the first plan DM, once it is sent: its channel and ts
+                user=plan.facilitator_id,
+                text=message.text,
+                blocks=message.blocks,
             )
             session.commit()
             later.jobs = self.timers.plan(plan)

@@ -351,15 +351,14 @@ class TrackerService:
             else None
         )
         message = action_item_messages.assigned_message(retro=retro, action_item=action_item, source=source)
-        self.outbox.again(
+        self.outbox.redraw(
             session,
             team_id=action_item.team_id,
-            kind=Kind.UPDATE,
+            sent_key=f"notice:{action_item.id}:assigned",
             key=f"ticket:{action_item.id}:dm",
-            payload={"channel": "", "ts": "", "text": message.text, "blocks": message.blocks},
-            lane=f"conv:{action_item.owner_id}",
-            parent_key=f"notice:{action_item.id}:assigned",
-            priority=Priority.NORMAL,
+            user=action_item.owner_id,
+            text=message.text,
+            blocks=message.blocks,
         )
 
     def _again_or_fail(self, team_id: str, action_item_id: int, exc: TrackerDown) -> None:
