@@ -28,6 +28,7 @@ _REASONS = {
     405: "405 Method Not Allowed",
     413: "413 Content Too Large",
     422: "422 Unprocessable Content",
+    500: "500 Internal Server Error",
     429: "429 Too Many Requests",
 }
 
@@ -44,7 +45,13 @@ def _finite(text: str) -> float:
 
 
 def releases(services: Services, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    answer = _answer(services, environ)
+    try:
+        answer = _answer(services, environ)
+    except (
+        Exception
+    ) as exc:  # a bug or an outage: a database error quotes the request's values, so the class only
+        logger.error("release post failed: %s", type(exc).__name__)
+        answer = Answer(500, {"error": "Rearview could not take this release; try again later."})
     if answer.status >= 400:
         logger.info("release post answered %d", answer.status)  # the status only: never the body
     body = json.dumps(answer.body).encode()

@@ -208,3 +208,26 @@ def test_the_endpoint_is_rate_limited_per_token(
     assert status == 429 and 1 <= int(headers["Retry-After"]) <= 60
     assert "try again in" in body["error"]
     assert post(bot, bad, second)[0] == 422  # another token has its own budget
+
+
+def test_an_unexpected_failure_is_a_500_that_logs_nothing_of_the_release(
+    ready: Bot,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = ready
+    token = make_token(bot, monkeypatch, capsys)
+
+    def broken(_token: object, data: object) -> None:
+        raise RuntimeError(f"database refused {data!r}")  # as a driver error quotes the parameters
+
+    monkeypatch.setattr(bot.runtime.services.releases, "receive", broken)
+    caplog.set_level("DEBUG")
+    status, body, _ = post(
+        bot, {"version": "9.9.9-secret-scope", "deployed_at": "2027-05-03T09:00:00Z"}, token
+    )
+    assert status == 500 and "try again later" in body["error"]
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "release post failed: RuntimeError" in logged
+    assert "secret-scope" not in logged and token not in logged
